@@ -1,0 +1,335 @@
+package share
+
+import (
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	mbits "math/bits"
+
+	"github.com/tolerantca/tolerant/grouping"
+)
+
+// ShareLength selects how long the first sub-secret-keys d_ji are.
+type ShareLength int
+
+const (
+	// FullLength draws every d_ji with |N|+128 bits, so that no c_a tells
+	// anything about d. It is the default.
+	FullLength ShareLength = iota
+	// HalfLength draws every d_ji with |N|/2 bits, as the patent does ([0063]).
+	// Every c_a then reveals the top half of d, which is only tolerable when
+	// that half is public anyway: it is refused for e > 2^32.
+	HalfLength
+)
+
+func (s ShareLength) String() string {
+	switch s {
+	case FullLength:
+		return "full (|N|+128 bits)"
+	case HalfLength:
+		return "half (|N|/2 bits, patent)"
+	}
+	return fmt.Sprintf("ShareLength(%d)", int(s))
+}
+
+// Limits on the dealer's parameters.
+const (
+	MaxCalculators = 64 // k
+	MaxShares      = 16 // l
+	MinKeyBits     = 2048
+	MaxKeyBits     = 4096
+	minTestKeyBits = 512
+)
+
+// Options tune a [Dealer]. The zero value is the safe default.
+type Options struct {
+	// Length of every d_ji. Default FullLength.
+	Length ShareLength
+	// KeyID names the key in every request and every piece of key material
+	// (the patent's enterprise code, [0124]). Default: [KeyIDFor] the public key.
+	KeyID string
+	// Epoch numbers this dealing of the key, so that material of two dealings
+	// is never mixed.
+	Epoch uint32
+	// InsecureAllowSmallKeysForTests accepts keys below 2048 bits (down to
+	// 512). Use it only to keep tests fast.
+	InsecureAllowSmallKeysForTests bool
+}
+
+// Errors returned by the dealer.
+var (
+	ErrKeySize    = errors.New("share: unsupported RSA key size")
+	ErrParameters = errors.New("share: invalid (k, t, l)")
+	ErrExponent   = errors.New("share: half-length shares need a public exponent of at most 2^32")
+)
+
+// Dealer holds a CA private key split into first sub-secret-keys. It lives on
+// the offline secret key distributor ([0046], [0062]); nothing it holds may
+// reach an online machine except through [Dealer.Calculator] and
+// [Dealer.Combiner].
+type Dealer struct {
+	pub       *rsa.PublicKey
+	d         *big.Int
+	k, t, l   int
+	shareBits int
+	keyID     string
+	epoch     uint32
+	shares    [][]*big.Int // shares[j-1][i-1] = d_ji
+}
+
+// KeyIDFor returns the default key id of pub: the first 8 bytes of the
+// SHA-256 of its PKIX encoding, in hex.
+func KeyIDFor(pub *rsa.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:8])
+}
+
+// NewDealer splits key over k calculators with l shares each, for threshold t
+// ([0041] step C, [0067]). random is read for k·l shares; pass crypto/rand.Reader
+// in production and a seeded reader in tests.
+func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options) (*Dealer, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if key == nil || key.N == nil || key.D == nil || key.D.Sign() <= 0 {
+		return nil, fmt.Errorf("%w: missing key", ErrKeySize)
+	}
+	bits := key.N.BitLen()
+	minBits := MinKeyBits
+	if opts.InsecureAllowSmallKeysForTests {
+		minBits = minTestKeyBits
+	}
+	if bits < minBits || bits > MaxKeyBits {
+		return nil, fmt.Errorf("%w: %d bits (want %d to %d)", ErrKeySize, bits, minBits, MaxKeyBits)
+	}
+	if err := key.Validate(); err != nil {
+		return nil, fmt.Errorf("share: invalid RSA key: %w", err)
+	}
+	if err := checkParams(k, t, l); err != nil {
+		return nil, err
+	}
+	var shareBits int
+	switch opts.Length {
+	case FullLength:
+		shareBits = bits + 128
+	case HalfLength:
+		if key.E > 1<<32 || key.E < 0 {
+			return nil, ErrExponent
+		}
+		shareBits = bits / 2
+	default:
+		return nil, fmt.Errorf("share: unknown share length %d", int(opts.Length))
+	}
+	keyID := opts.KeyID
+	if keyID == "" {
+		keyID = KeyIDFor(&key.PublicKey)
+	}
+	if err := checkKeyID(keyID); err != nil {
+		return nil, err
+	}
+	dl := &Dealer{
+		pub:       &rsa.PublicKey{N: new(big.Int).Set(key.N), E: key.E},
+		d:         new(big.Int).Set(key.D),
+		k:         k,
+		t:         t,
+		l:         l,
+		shareBits: shareBits,
+		keyID:     keyID,
+		epoch:     opts.Epoch,
+	}
+	for j := 1; j <= k; j++ {
+		row, err := drawShares(random, l, shareBits)
+		if err != nil {
+			return nil, err
+		}
+		dl.shares = append(dl.shares, row)
+	}
+	return dl, nil
+}
+
+// drawShares reads l uniformly random integers in [0, 2^bits) ([0067]).
+func drawShares(random io.Reader, l, bits int) ([]*big.Int, error) {
+	buf := make([]byte, (bits+7)/8)
+	row := make([]*big.Int, l)
+	for i := range row {
+		if _, err := io.ReadFull(random, buf); err != nil {
+			return nil, fmt.Errorf("share: reading randomness: %w", err)
+		}
+		if extra := len(buf)*8 - bits; extra > 0 {
+			buf[0] &= 0xff >> extra
+		}
+		row[i] = new(big.Int).SetBytes(buf)
+	}
+	clear(buf)
+	return row, nil
+}
+
+func checkParams(k, t, l int) error {
+	switch {
+	case k < 2 || k > MaxCalculators:
+		return fmt.Errorf("%w: k=%d, want 2..%d", ErrParameters, k, MaxCalculators)
+	case t < 1 || t >= k:
+		return fmt.Errorf("%w: t=%d, want 1 <= t < k=%d ([0068])", ErrParameters, t, k)
+	case l < 1 || l > MaxShares:
+		return fmt.Errorf("%w: l=%d, want 1..%d", ErrParameters, l, MaxShares)
+	}
+	return nil
+}
+
+func checkKeyID(id string) error {
+	if len(id) == 0 || len(id) > 64 {
+		return errors.New("share: key id must be 1 to 64 bytes")
+	}
+	for _, r := range id {
+		if r < 0x21 || r > 0x7e {
+			return errors.New("share: key id must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// PublicKey returns the CA's public key.
+func (dl *Dealer) PublicKey() *rsa.PublicKey { return dl.pub }
+
+// KeyID returns the key id written into all key material.
+func (dl *Dealer) KeyID() string { return dl.keyID }
+
+// Params returns (k, t, l).
+func (dl *Dealer) Params() (k, t, l int) { return dl.k, dl.t, dl.l }
+
+// ShareBits returns the length in bits of every d_ji.
+func (dl *Dealer) ShareBits() int { return dl.shareBits }
+
+// String describes the dealer without its secrets.
+func (dl *Dealer) String() string {
+	return fmt.Sprintf("share.Dealer{key %s, epoch %d, k=%d t=%d l=%d, %d-bit shares}", dl.keyID, dl.epoch, dl.k, dl.t, dl.l, dl.shareBits)
+}
+
+// Format prints only [Dealer.String], whatever the verb, so that no share
+// reaches a log through fmt.
+func (dl *Dealer) Format(f fmt.State, verb rune) { io.WriteString(f, dl.String()) }
+
+// Calculator returns the key material of calculator j (1..k): its l shares
+// d_j1 … d_jl ([0067], [00100]).
+func (dl *Dealer) Calculator(j int) (*CalculatorKey, error) {
+	if j < 1 || j > dl.k {
+		return nil, fmt.Errorf("%w: calculator %d, want 1..%d", ErrParameters, j, dl.k)
+	}
+	shares := make([]*big.Int, dl.l)
+	for i, s := range dl.shares[j-1] {
+		shares[i] = new(big.Int).Set(s)
+	}
+	return &CalculatorKey{Meta: dl.meta(), J: j, Shares: shares}, nil
+}
+
+func (dl *Dealer) meta() Meta {
+	return Meta{
+		KeyID:     dl.keyID,
+		Epoch:     dl.epoch,
+		PublicKey: &rsa.PublicKey{N: new(big.Int).Set(dl.pub.N), E: dl.pub.E},
+		K:         dl.k, T: dl.t, L: dl.l,
+		ShareBits: dl.shareBits,
+	}
+}
+
+// SecondKey returns c_a = d − Σ d_ji for the representation rep ([0069],
+// [00101]). It is computed over the integers and may be negative.
+func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
+	if err := rep.Validate(dl.k, dl.t, dl.l); err != nil {
+		return nil, err
+	}
+	c := new(big.Int).Set(dl.d)
+	for _, x := range rep {
+		c.Sub(c, dl.shares[x.J-1][x.I-1])
+	}
+	return c, nil
+}
+
+// Combiner returns the key material of combiner number n (1..m): the given
+// representations with their c_a ([0041] step E, [00103]).
+func (dl *Dealer) Combiner(n int, reps []grouping.Rep) (*CombinerKey, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: combiner number %d", ErrParameters, n)
+	}
+	if len(reps) == 0 {
+		return nil, fmt.Errorf("%w: combiner %d has no representation", ErrParameters, n)
+	}
+	ck := &CombinerKey{Meta: dl.meta(), Number: n}
+	seen := make(map[string]bool)
+	for _, rep := range reps {
+		if seen[rep.String()] {
+			return nil, fmt.Errorf("%w: combiner %d lists %v twice", grouping.ErrInvalidRep, n, rep)
+		}
+		seen[rep.String()] = true
+		c, err := dl.SecondKey(rep)
+		if err != nil {
+			return nil, err
+		}
+		ck.Entries = append(ck.Entries, SecondKey{Rep: append(grouping.Rep(nil), rep...), C: c})
+	}
+	return ck, nil
+}
+
+// Dealing is everything the dealer hands out for one plan.
+type Dealing struct {
+	Plan        *grouping.Plan
+	Calculators []*CalculatorKey // Calculators[j-1] is calculator j
+	Combiners   []*CombinerKey   // Combiners[a] is combiner a+1
+}
+
+// Deal produces key material for every calculator and for every combiner of
+// plan ([0041] steps C-E). The plan must match the dealer's (k, t, l).
+func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
+	if plan == nil || plan.K != dl.k || plan.T != dl.t || plan.L != dl.l {
+		return nil, fmt.Errorf("%w: plan does not match the dealer's k=%d t=%d l=%d", ErrParameters, dl.k, dl.t, dl.l)
+	}
+	out := &Dealing{Plan: plan}
+	for j := 1; j <= dl.k; j++ {
+		ck, err := dl.Calculator(j)
+		if err != nil {
+			return nil, err
+		}
+		out.Calculators = append(out.Calculators, ck)
+	}
+	for a, reps := range plan.Combiners {
+		ck, err := dl.Combiner(a+1, reps)
+		if err != nil {
+			return nil, err
+		}
+		out.Combiners = append(out.Combiners, ck)
+	}
+	return out, nil
+}
+
+// AddCalculator draws l fresh shares for a new calculator k+1 ([0054] point 2)
+// and returns its key material. Existing shares and every c_a already dealt
+// stay valid; representations that use the new calculator are then dealt with
+// [Dealer.Combiner].
+func (dl *Dealer) AddCalculator(random io.Reader) (*CalculatorKey, error) {
+	if dl.k+1 > MaxCalculators {
+		return nil, fmt.Errorf("%w: at most %d calculators", ErrParameters, MaxCalculators)
+	}
+	row, err := drawShares(random, dl.l, dl.shareBits)
+	if err != nil {
+		return nil, err
+	}
+	dl.shares = append(dl.shares, row)
+	dl.k++
+	return dl.Calculator(dl.k)
+}
+
+// expBytes is the fixed length in bytes of every secret exponent of a key:
+// shares have shareBits bits; |c_a| < max(d, t·2^shareBits) < 2^max(|N|, shareBits+bitlen(t)).
+func expBytes(nBits, shareBits, t int) (share, second int) {
+	cb := max(nBits, shareBits+mbits.Len(uint(t)))
+	return (shareBits + 7) / 8, (cb + 7) / 8
+}

@@ -1,0 +1,40 @@
+// Package share is the key-splitting layer of tolerant: the offline dealer
+// (the patent's "offline secret key distributor", [0041] steps B-E) and the
+// first-layer secret share calculator ([0042] step G, [0092]).
+//
+// # Dealing
+//
+// A [Dealer] takes an existing RSA private key (N, e, d) and draws k×l random
+// first sub-secret-keys d_ji ([0067]): calculator j holds d_j1 … d_jl. For an
+// equation combination representation a = ((j1,i1), …, (jt,it)) on t distinct
+// calculators it computes the second sub-secret-key over the integers
+// ([0069], [00101]):
+//
+//	c_a = d − (d_{j1 i1} + … + d_{jt it})
+//
+// Which representations each combiner stores is decided by package grouping;
+// [Dealer.Deal] turns a grouping.Plan into key material for every node.
+//
+// # Share length
+//
+// The patent draws d_ji of |N|/2 bits ([0063], [0067]). Then c_a is positive
+// and carries the top half of d in the clear; that half is public anyway when
+// e is small (d ≈ (1 + kN)/e), so [HalfLength] is refused for e > 2^32.
+// The default, [FullLength], draws d_ji of |N|+128 bits: every c_a is then
+// statistically independent of d (and negative), at about twice the
+// exponentiation cost. Combiners handle negative c_a with M^-1 mod N.
+//
+// # Calculating
+//
+// A [Calculator] never exponentiates a value it did not build or check
+// itself: it takes a [Request] (hash, digest, optional content, scheme),
+// recomputes the content's hash, builds the EMSA-PKCS1-v1_5 encoding or checks
+// the distributor's EMSA-PSS encoding against the digest, asks its approval
+// hook ([0092], [0110]) and only then computes M^{d_ji} for each of its shares
+// in constant time. The modulus always comes from its own key material.
+//
+// # Secrets
+//
+// Key material types print and log as a short description, never as their
+// numbers. Errors never carry a share.
+package share

@@ -1,0 +1,310 @@
+package share
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+
+	"github.com/tolerantca/tolerant/grouping"
+)
+
+// Meta is the public part of every node's key material.
+type Meta struct {
+	KeyID     string         // the key id, [0124]
+	Epoch     uint32         // which dealing of the key
+	PublicKey *rsa.PublicKey // the CA's public key; N always comes from here
+	K, T, L   int            // calculators, threshold, shares per calculator
+	ShareBits int            // length in bits of every d_ji
+}
+
+// ExponentBytes returns the fixed lengths in bytes to which every d_ji and
+// every |c_a| of this key are encoded before exponentiation, so that the
+// time of an exponentiation never depends on a secret's value.
+func (m *Meta) ExponentBytes() (share, second int) {
+	return expBytes(m.PublicKey.N.BitLen(), m.ShareBits, m.T)
+}
+
+// ErrMalformed is returned when key material cannot be parsed or fails its checks.
+var ErrMalformed = errors.New("share: malformed key material")
+
+func (m *Meta) validate() error {
+	if m.PublicKey == nil || m.PublicKey.N == nil {
+		return fmt.Errorf("%w: no public key", ErrMalformed)
+	}
+	n := m.PublicKey.N
+	if n.Sign() <= 0 || n.Bit(0) == 0 || n.BitLen() < minTestKeyBits || n.BitLen() > MaxKeyBits {
+		return fmt.Errorf("%w: modulus of %d bits", ErrMalformed, n.BitLen())
+	}
+	if e := m.PublicKey.E; e < 3 || e&1 == 0 {
+		return fmt.Errorf("%w: public exponent %d", ErrMalformed, e)
+	}
+	if err := checkParams(m.K, m.T, m.L); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := checkKeyID(m.KeyID); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if m.ShareBits < n.BitLen()/2 || m.ShareBits > n.BitLen()+256 {
+		return fmt.Errorf("%w: share length %d bits for a %d-bit modulus", ErrMalformed, m.ShareBits, n.BitLen())
+	}
+	return nil
+}
+
+// CalculatorKey is the key material of one secret share calculator: its
+// number j and its shares d_j1 … d_jl ([0064]).
+type CalculatorKey struct {
+	Meta
+	J      int        // calculator number, 1..K
+	Shares []*big.Int // Shares[i-1] is d_ji; secret
+}
+
+// Validate checks the key material without revealing anything about the shares.
+func (ck *CalculatorKey) Validate() error {
+	if err := ck.Meta.validate(); err != nil {
+		return err
+	}
+	if ck.J < 1 || ck.J > ck.K {
+		return fmt.Errorf("%w: calculator number %d of %d", ErrMalformed, ck.J, ck.K)
+	}
+	if len(ck.Shares) != ck.L {
+		return fmt.Errorf("%w: %d shares, want l=%d", ErrMalformed, len(ck.Shares), ck.L)
+	}
+	for i, s := range ck.Shares {
+		if s == nil || s.Sign() < 0 || s.BitLen() > ck.ShareBits {
+			return fmt.Errorf("%w: share %d out of range", ErrMalformed, i+1)
+		}
+	}
+	return nil
+}
+
+// String describes the key without its shares.
+func (ck *CalculatorKey) String() string {
+	return fmt.Sprintf("calculator %d of key %s (epoch %d, k=%d t=%d l=%d)", ck.J, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L)
+}
+
+// Format prints only [CalculatorKey.String], whatever the verb.
+func (ck *CalculatorKey) Format(f fmt.State, _ rune) { io.WriteString(f, ck.String()) }
+
+// LogValue keeps the shares out of structured logs.
+func (ck *CalculatorKey) LogValue() slog.Value { return slog.StringValue(ck.String()) }
+
+// SecondKey is one entry of a combiner: a representation and its c_a.
+type SecondKey struct {
+	Rep grouping.Rep
+	C   *big.Int // secret; may be negative
+}
+
+// CombinerKey is the key material of one secret share combiner: the
+// representations it serves and their second sub-secret-keys ([0071]).
+type CombinerKey struct {
+	Meta
+	Number  int // combiner number, 1..m
+	Entries []SecondKey
+}
+
+// Reps returns the combiner's representations, with no secret.
+func (ck *CombinerKey) Reps() []grouping.Rep {
+	out := make([]grouping.Rep, len(ck.Entries))
+	for n, e := range ck.Entries {
+		out[n] = e.Rep
+	}
+	return out
+}
+
+// Validate checks the key material without revealing any c_a.
+func (ck *CombinerKey) Validate() error {
+	if err := ck.Meta.validate(); err != nil {
+		return err
+	}
+	if ck.Number < 1 {
+		return fmt.Errorf("%w: combiner number %d", ErrMalformed, ck.Number)
+	}
+	if len(ck.Entries) == 0 {
+		return fmt.Errorf("%w: no representation", ErrMalformed)
+	}
+	_, cb := ck.ExponentBytes()
+	seen := make(map[string]bool, len(ck.Entries))
+	for n, e := range ck.Entries {
+		if err := e.Rep.Validate(ck.K, ck.T, ck.L); err != nil {
+			return fmt.Errorf("%w: entry %d: %v", ErrMalformed, n+1, err)
+		}
+		if seen[e.Rep.String()] {
+			return fmt.Errorf("%w: %v listed twice", ErrMalformed, e.Rep)
+		}
+		seen[e.Rep.String()] = true
+		if e.C == nil || (e.C.BitLen()+7)/8 > cb {
+			return fmt.Errorf("%w: second sub-key of %v out of range", ErrMalformed, e.Rep)
+		}
+	}
+	return nil
+}
+
+// String describes the key without its second sub-keys.
+func (ck *CombinerKey) String() string {
+	return fmt.Sprintf("combiner %d of key %s (epoch %d, k=%d t=%d l=%d, %d representations)", ck.Number, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L, len(ck.Entries))
+}
+
+// Format prints only [CombinerKey.String], whatever the verb.
+func (ck *CombinerKey) Format(f fmt.State, _ rune) { io.WriteString(f, ck.String()) }
+
+// LogValue keeps the second sub-keys out of structured logs.
+func (ck *CombinerKey) LogValue() slog.Value { return slog.StringValue(ck.String()) }
+
+// On-disk formats. Plain JSON with hexadecimal integers; sealing it is the
+// caller's business. The format string doubles as a version.
+const (
+	calculatorFormat = "tolerant calculator key v1"
+	combinerFormat   = "tolerant combiner key v1"
+	maxKeyFileSize   = 1 << 22
+)
+
+type metaJSON struct {
+	Format    string `json:"format"`
+	KeyID     string `json:"key_id"`
+	Epoch     uint32 `json:"epoch"`
+	N         string `json:"n"`
+	E         int    `json:"e"`
+	K         int    `json:"k"`
+	T         int    `json:"t"`
+	L         int    `json:"l"`
+	ShareBits int    `json:"share_bits"`
+}
+
+type calculatorJSON struct {
+	metaJSON
+	J      int      `json:"j"`
+	Shares []string `json:"shares"`
+}
+
+type entryJSON struct {
+	Rep grouping.Rep `json:"rep"`
+	C   string       `json:"c"`
+}
+
+type combinerJSON struct {
+	metaJSON
+	Number  int         `json:"number"`
+	Entries []entryJSON `json:"entries"`
+}
+
+func (m *Meta) toJSON(format string) metaJSON {
+	return metaJSON{Format: format, KeyID: m.KeyID, Epoch: m.Epoch, N: m.PublicKey.N.Text(16), E: m.PublicKey.E,
+		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits}
+}
+
+func (mj *metaJSON) meta(format string) (Meta, error) {
+	if mj.Format != format {
+		return Meta{}, fmt.Errorf("%w: format %q, want %q", ErrMalformed, mj.Format, format)
+	}
+	n, err := parseHex(mj.N, MaxKeyBits)
+	if err != nil {
+		return Meta{}, fmt.Errorf("%w: modulus: %v", ErrMalformed, err)
+	}
+	m := Meta{KeyID: mj.KeyID, Epoch: mj.Epoch, PublicKey: &rsa.PublicKey{N: n, E: mj.E},
+		K: mj.K, T: mj.T, L: mj.L, ShareBits: mj.ShareBits}
+	return m, m.validate()
+}
+
+// parseHex parses a signed hexadecimal integer of at most maxBits bits.
+func parseHex(s string, maxBits int) (*big.Int, error) {
+	if len(s) == 0 || len(s) > maxBits/4+2 {
+		return nil, errors.New("bad length")
+	}
+	x, ok := new(big.Int).SetString(s, 16)
+	if !ok {
+		return nil, errors.New("not hexadecimal")
+	}
+	return x, nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	if len(b) > maxKeyFileSize {
+		return fmt.Errorf("%w: %d bytes", ErrMalformed, len(b))
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+// Marshal encodes the key material as JSON. The result holds secrets.
+func (ck *CalculatorKey) Marshal() ([]byte, error) {
+	if err := ck.Validate(); err != nil {
+		return nil, err
+	}
+	out := calculatorJSON{metaJSON: ck.toJSON(calculatorFormat), J: ck.J}
+	for _, s := range ck.Shares {
+		out.Shares = append(out.Shares, s.Text(16))
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+// ParseCalculatorKey decodes and checks what [CalculatorKey.Marshal] wrote.
+func ParseCalculatorKey(b []byte) (*CalculatorKey, error) {
+	var in calculatorJSON
+	if err := decodeStrict(b, &in); err != nil {
+		return nil, err
+	}
+	m, err := in.meta(calculatorFormat)
+	if err != nil {
+		return nil, err
+	}
+	ck := &CalculatorKey{Meta: m, J: in.J}
+	if len(in.Shares) > MaxShares {
+		return nil, fmt.Errorf("%w: %d shares", ErrMalformed, len(in.Shares))
+	}
+	for i, s := range in.Shares {
+		x, err := parseHex(s, m.ShareBits)
+		if err != nil {
+			return nil, fmt.Errorf("%w: share %d: %v", ErrMalformed, i+1, err)
+		}
+		ck.Shares = append(ck.Shares, x)
+	}
+	if err := ck.Validate(); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// Marshal encodes the key material as JSON. The result holds secrets.
+func (ck *CombinerKey) Marshal() ([]byte, error) {
+	if err := ck.Validate(); err != nil {
+		return nil, err
+	}
+	out := combinerJSON{metaJSON: ck.toJSON(combinerFormat), Number: ck.Number}
+	for _, e := range ck.Entries {
+		out.Entries = append(out.Entries, entryJSON{Rep: e.Rep, C: e.C.Text(16)})
+	}
+	return json.MarshalIndent(out, "", "  ")
+}
+
+// ParseCombinerKey decodes and checks what [CombinerKey.Marshal] wrote.
+func ParseCombinerKey(b []byte) (*CombinerKey, error) {
+	var in combinerJSON
+	if err := decodeStrict(b, &in); err != nil {
+		return nil, err
+	}
+	m, err := in.meta(combinerFormat)
+	if err != nil {
+		return nil, err
+	}
+	ck := &CombinerKey{Meta: m, Number: in.Number}
+	for _, e := range in.Entries {
+		c, err := parseHex(e.C, m.ShareBits+MaxKeyBits)
+		if err != nil {
+			return nil, fmt.Errorf("%w: second sub-key of %v: %v", ErrMalformed, e.Rep, err)
+		}
+		ck.Entries = append(ck.Entries, SecondKey{Rep: e.Rep, C: c})
+	}
+	if err := ck.Validate(); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
