@@ -1,0 +1,48 @@
+// Package grouping decides which equation combination representations each
+// secret share combiner stores: the dealer's grouping of [0069]-[0089], with
+// the exact combiner-security check of NOTES section 2.
+//
+// Calculator j holds shares d_j1..d_jl; a representation a names t shares on
+// t distinct calculators and the dealer gives its combiner
+// c_a = d - sum_{(j,i) in a} d_ji. A combiner with t-1 corrupted calculators
+// recovers d iff the unit vector on d lies in the row space of its
+// equations restricted to the unknown shares; Check, Leaks, Secure and
+// CoalitionLeaks decide this exactly (elimination over GF(2^61-1), justified
+// by a Hadamard bound, with a math/big.Rat fallback), per combiner and per
+// pair of combiners.
+//
+// Search returns plans covering all C(k,t) calculator sets, each by r
+// distinct combiners (Options.Redundancy), optionally safe against any two
+// combiners together (Options.Pairs). FirstFit is the patent's procedure
+// ([0076]-[0083]); Best (the default) runs seeded orderings with a best-fit
+// choice of share numbers (the one that raises the fewest coalition ranks)
+// and then dissolves the smallest combiners into the others. Everything is
+// deterministic for a seed; the package is pure (no goroutines, clock only
+// for statistics, no global state).
+//
+// Lower bounds: maxPerCombiner computes exactly, by exhaustive search with
+// symmetry breaking, the largest number M(u,t,l) of calculator sets one
+// combiner can serve securely for small u (e.g. M(5,3,2)=8 of 10,
+// M(6,4,2)=12 of 15, M(6,5,2)=4 of 6, M(7,6,2)=4 of 7); by averaging, one
+// combiner of (k,t,l) serves at most C(k,t)*M(u,t,l)/C(u,t) sets, so at least
+// ceil(r*C(u,t)/M(u,t,l)) combiners are needed.
+//
+// Combiners needed, measured with
+// GROUPING_TABLE=1 go test -run TestTable -v ./grouping/ (seed 1, l=2):
+//
+//	(k,t,l)   r  patent first-fit  Search (best)  proven lower bound
+//	(5,3,2)   1         2                2                2
+//	(5,3,2)   2         3                3                3
+//	(6,3,2)   1         3                2                2
+//	(6,3,2)   2         5                4                3
+//	(7,3,2)   1         3                3                2
+//	(7,3,2)   2         6                5                3
+//	(7,4,2)   1         5                3                2
+//	(7,4,2)   2         8                6                3
+//	(10,5,2)  1        22               15                2
+//	(10,5,2)  2        44               28                3
+//
+// Adding a calculator (Plan.AddCalculator) only adds representations and
+// removing one (Plan.RemoveCalculator) only removes them, so the c_a held by
+// running combiners stay valid.
+package grouping

@@ -1,0 +1,634 @@
+package emsa
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var hashes = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512}
+
+var sentinels = []error{
+	ErrHashUnsupported, ErrDigestLength, ErrModulusSize, ErrMessageTooLong,
+	ErrSaltLength, ErrNilRand, ErrEncodedLength, ErrInconsistent,
+}
+
+// Keys are generated once per test binary (rsa.GenerateKey in Go 1.26 always
+// uses a secure source). 2049 bits exercises (modBits-1)%8 == 0.
+var keys = sync.OnceValues(func() (map[int]*rsa.PrivateKey, error) {
+	m := map[int]*rsa.PrivateKey{}
+	for _, bits := range []int{2048, 2049, 3072} {
+		k, err := rsa.GenerateKey(rand.Reader, bits)
+		if err != nil {
+			return nil, err
+		}
+		if k.N.BitLen() != bits {
+			return nil, fmt.Errorf("generated %d-bit key for %d", k.N.BitLen(), bits)
+		}
+		m[bits] = k
+	}
+	return m, nil
+})
+
+func testKey(t testing.TB, bits int) *rsa.PrivateKey {
+	t.Helper()
+	m, err := keys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m[bits]
+}
+
+// rawSign computes em^d mod N as a k-byte string (textbook RSA, test only).
+func rawSign(t testing.TB, priv *rsa.PrivateKey, em []byte) []byte {
+	t.Helper()
+	k := priv.Size()
+	if len(em) != k {
+		t.Fatalf("rawSign: len(em)=%d, want %d", len(em), k)
+	}
+	m := new(big.Int).SetBytes(em)
+	if m.Cmp(priv.N) >= 0 {
+		t.Fatal("rawSign: message representative out of range")
+	}
+	return new(big.Int).Exp(m, priv.D, priv.N).FillBytes(make([]byte, k))
+}
+
+// rawOpen computes sig^e mod N as a k-byte string.
+func rawOpen(pub *rsa.PublicKey, sig []byte) []byte {
+	s := new(big.Int).SetBytes(sig)
+	return new(big.Int).Exp(s, big.NewInt(int64(pub.E)), pub.N).FillBytes(make([]byte, pub.Size()))
+}
+
+func digestOf(h crypto.Hash, msg string) []byte {
+	hh := h.New()
+	io.WriteString(hh, msg)
+	return hh.Sum(nil)
+}
+
+// patternReader yields a fixed, repeating byte pattern (deterministic salt).
+type patternReader struct{ b byte }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.b
+		r.b = r.b*31 + 7
+	}
+	return len(p), nil
+}
+
+func TestPKCS1v15MatchesCryptoRSA(t *testing.T) {
+	for _, bits := range []int{2048, 2049, 3072} {
+		priv := testKey(t, bits)
+		for _, h := range hashes {
+			t.Run(fmt.Sprintf("%d/%v", bits, h), func(t *testing.T) {
+				d := digestOf(h, "threshold pkcs1v15")
+				em, err := PKCS1v15(h, d, priv.Size())
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := rsa.SignPKCS1v15(nil, priv, h, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := rawSign(t, priv, em); !bytes.Equal(got, want) {
+					t.Fatalf("raw signature of our encoding differs from rsa.SignPKCS1v15")
+				}
+				if got := rawOpen(&priv.PublicKey, want); !bytes.Equal(got, em) {
+					t.Fatalf("opened rsa.SignPKCS1v15 signature differs from our encoding")
+				}
+			})
+		}
+	}
+}
+
+func TestPKCS1v15KnownAnswer(t *testing.T) {
+	// SHA-256("abc"), FIPS 180-2 Appendix B.1.
+	d := sha256.Sum256([]byte("abc"))
+	if got := hex.EncodeToString(d[:]); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("SHA-256(abc) = %s", got)
+	}
+	// RFC 8017 9.2: 00 01 PS 00 T, T = DigestInfo (19-byte SHA-256 prefix from
+	// Note 1 + 32-byte digest), PS = 256 - 51 - 3 = 202 bytes of 0xff.
+	want := "0001" + strings.Repeat("ff", 202) + "00" +
+		"3031300d060960864801650304020105000420" +
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+	em, err := PKCS1v15(crypto.SHA256, d[:], 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hex.EncodeToString(em); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestDigestInfoDER checks the hard-coded prefixes against encoding/asn1.
+func TestDigestInfoDER(t *testing.T) {
+	oids := map[crypto.Hash]asn1.ObjectIdentifier{
+		crypto.SHA256: {2, 16, 840, 1, 101, 3, 4, 2, 1},
+		crypto.SHA384: {2, 16, 840, 1, 101, 3, 4, 2, 2},
+		crypto.SHA512: {2, 16, 840, 1, 101, 3, 4, 2, 3},
+	}
+	type digestInfo struct {
+		Alg    pkix.AlgorithmIdentifier
+		Digest []byte
+	}
+	for _, h := range hashes {
+		d := digestOf(h, "x")
+		der, err := asn1.Marshal(digestInfo{pkix.AlgorithmIdentifier{Algorithm: oids[h], Parameters: asn1.NullRawValue}, d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := len(der) + 11
+		em, err := PKCS1v15(h, d, k)
+		if err != nil {
+			t.Fatalf("%v: minimal k=%d: %v", h, k, err)
+		}
+		if !bytes.Equal(em[k-len(der):], der) {
+			t.Fatalf("%v: DigestInfo mismatch", h)
+		}
+		if !bytes.Equal(em[:k-len(der)], []byte{0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}) {
+			t.Fatalf("%v: bad header %x", h, em[:k-len(der)])
+		}
+		if _, err := PKCS1v15(h, d, k-1); !errors.Is(err, ErrMessageTooLong) {
+			t.Fatalf("%v: k=%d: got %v, want ErrMessageTooLong", h, k-1, err)
+		}
+	}
+}
+
+var saltModes = []int{SaltLengthEqualsHash, 20, SaltLengthAuto}
+
+func TestPSSEncodeVerifiesWithCryptoRSA(t *testing.T) {
+	for _, bits := range []int{2048, 2049, 3072} {
+		priv := testKey(t, bits)
+		modBits := priv.N.BitLen()
+		for _, h := range hashes {
+			for _, sl := range saltModes {
+				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
+					d := digestOf(h, "threshold pss")
+					em, err := PSSEncode(rand.Reader, h, d, sl, modBits)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := (modBits - 1 + 7) / 8; len(em) != want {
+						t.Fatalf("len(em)=%d, want %d", len(em), want)
+					}
+					full, err := ToModulusSize(em, priv.Size())
+					if err != nil {
+						t.Fatal(err)
+					}
+					sig := rawSign(t, priv, full)
+					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}); err != nil {
+						t.Fatalf("rsa.VerifyPSS(salt %d): %v", sl, err)
+					}
+					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil); err != nil {
+						t.Fatalf("rsa.VerifyPSS(auto): %v", err)
+					}
+					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
+						t.Fatalf("PSSVerify: %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestPSSMatchesCryptoRSADeterministic feeds the same salt bytes to
+// rsa.SignPSS and PSSEncode and compares the encoded messages byte for byte.
+func TestPSSMatchesCryptoRSADeterministic(t *testing.T) {
+	for _, bits := range []int{2048, 2049} {
+		priv := testKey(t, bits)
+		modBits := priv.N.BitLen()
+		for _, h := range hashes {
+			for _, sl := range saltModes {
+				d := digestOf(h, "deterministic")
+				sig, err := rsa.SignPSS(&patternReader{b: 3}, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := PSSEncode(&patternReader{b: 3}, h, d, sl, modBits)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%d/%v/salt%d: PSSEncode differs from rsa.SignPSS encoding", bits, h, sl)
+				}
+			}
+		}
+	}
+}
+
+func TestPSSVerifyCryptoRSASignatures(t *testing.T) {
+	for _, bits := range []int{2048, 2049, 3072} {
+		priv := testKey(t, bits)
+		modBits := priv.N.BitLen()
+		for _, h := range hashes {
+			for _, sl := range saltModes {
+				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
+					d := digestOf(h, "verify me")
+					sig, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
+					if err != nil {
+						t.Fatal(err)
+					}
+					em, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
+					if err != nil {
+						t.Fatal(err)
+					}
+					orig := bytes.Clone(em)
+					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
+						t.Fatalf("PSSVerify(salt %d): %v", sl, err)
+					}
+					if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
+						t.Fatalf("PSSVerify(auto): %v", err)
+					}
+					if !bytes.Equal(em, orig) {
+						t.Fatal("PSSVerify modified em")
+					}
+					// Wrong explicit salt length.
+					if err := PSSVerify(em, h, d, 19, modBits); !errors.Is(err, ErrInconsistent) {
+						t.Fatalf("salt 19: got %v, want ErrInconsistent", err)
+					}
+					// Wrong digest.
+					d2 := bytes.Clone(d)
+					d2[0] ^= 1
+					if err := PSSVerify(em, h, d2, sl, modBits); !errors.Is(err, ErrInconsistent) {
+						t.Fatalf("wrong digest: got %v, want ErrInconsistent", err)
+					}
+					// Bit flips anywhere in EM (sampled, plus first and last bit).
+					positions := []int{0, 7, len(em)*8 - 1, len(em)*8 - 8}
+					for p := 3; p < len(em)*8; p += 41 {
+						positions = append(positions, p)
+					}
+					for _, p := range positions {
+						bad := bytes.Clone(em)
+						bad[p/8] ^= 0x80 >> (p % 8)
+						for _, mode := range []int{sl, SaltLengthAuto} {
+							if err := PSSVerify(bad, h, d, mode, modBits); !errors.Is(err, ErrInconsistent) {
+								t.Fatalf("bit %d flipped (mode %d): got %v, want ErrInconsistent", p, mode, err)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestPSSEmLen(t *testing.T) {
+	for _, c := range []struct{ modBits, emLen int }{
+		{2, 1}, {9, 1}, {10, 2}, {2048, 256}, {2049, 256}, {2050, 257},
+		{2056, 257}, {2057, 257}, {2058, 258}, {MaxModulusBits, MaxModulusBits / 8},
+	} {
+		_, emLen, err := pssLengths(c.modBits)
+		if err != nil || emLen != c.emLen {
+			t.Errorf("modBits %d: emLen %d, %v; want %d", c.modBits, emLen, err, c.emLen)
+		}
+	}
+
+	// Synthetic round trips over every residue of modBits mod 8, including
+	// (modBits-1)%8 == 0, checking the cleared top bits.
+	d := digestOf(crypto.SHA256, "emlen")
+	for modBits := 1024; modBits <= 1041; modBits++ {
+		emBits := modBits - 1
+		emLen := (emBits + 7) / 8
+		em, err := PSSEncode(&patternReader{b: byte(modBits)}, crypto.SHA256, d, 32, modBits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(em) != emLen {
+			t.Fatalf("modBits %d: len %d want %d", modBits, len(em), emLen)
+		}
+		if top := 8*emLen - emBits; top > 0 && em[0]>>(8-top) != 0 {
+			t.Fatalf("modBits %d: top %d bits not clear: %08b", modBits, top, em[0])
+		}
+		if err := PSSVerify(em, crypto.SHA256, d, 32, modBits); err != nil {
+			t.Fatalf("modBits %d: %v", modBits, err)
+		}
+		// Setting a bit that must be zero is inconsistent.
+		if top := 8*emLen - emBits; top > 0 {
+			bad := bytes.Clone(em)
+			bad[0] |= 0x80
+			if err := PSSVerify(bad, crypto.SHA256, d, 32, modBits); !errors.Is(err, ErrInconsistent) {
+				t.Fatalf("modBits %d: top bit set: %v", modBits, err)
+			}
+		}
+		// A k-byte (padded) EM is rejected when emLen = k-1.
+		k := (modBits + 7) / 8
+		full, err := ToModulusSize(em, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if emLen < k {
+			if full[0] != 0 || !bytes.Equal(full[1:], em) {
+				t.Fatal("ToModulusSize did not left-pad")
+			}
+			if err := PSSVerify(full, crypto.SHA256, d, 32, modBits); !errors.Is(err, ErrEncodedLength) {
+				t.Fatalf("modBits %d: k-byte em: %v", modBits, err)
+			}
+			bad := bytes.Clone(full)
+			bad[0] = 1
+			if _, err := FromModulusSize(bad, modBits); !errors.Is(err, ErrInconsistent) {
+				t.Fatalf("FromModulusSize nonzero excess byte: %v", err)
+			}
+		}
+		back, err := FromModulusSize(full, modBits)
+		if err != nil || !bytes.Equal(back, em) {
+			t.Fatalf("FromModulusSize round trip: %v", err)
+		}
+		// Short big-endian input (leading zeros dropped) is padded.
+		back, err = FromModulusSize(bytes.TrimLeft(full, "\x00"), modBits)
+		if err != nil || !bytes.Equal(back, em) {
+			t.Fatalf("FromModulusSize short input: %v", err)
+		}
+	}
+
+	// The real 2049-bit key: emLen = 256 = k-1.
+	priv := testKey(t, 2049)
+	if priv.Size() != 257 {
+		t.Fatalf("k = %d", priv.Size())
+	}
+	em, err := PSSEncode(rand.Reader, crypto.SHA256, d, SaltLengthEqualsHash, 2049)
+	if err != nil || len(em) != 256 {
+		t.Fatalf("2049-bit encode: len %d, %v", len(em), err)
+	}
+}
+
+func TestPSSBoundaries(t *testing.T) {
+	h := crypto.SHA256
+	d := digestOf(h, "b")
+	// emLen = 54 = hLen + 20 + 2 exactly: modBits = 8*54 + 1.
+	modBits := 8*54 + 1
+	em, err := PSSEncode(&patternReader{}, h, d, 20, modBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PSSVerify(em, h, d, 20, modBits); err != nil {
+		t.Fatal(err)
+	}
+	if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PSSEncode(&patternReader{}, h, d, 21, modBits); !errors.Is(err, ErrMessageTooLong) {
+		t.Fatalf("salt 21: %v", err)
+	}
+	if err := PSSVerify(em, h, d, 21, modBits); !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("verify salt 21: %v", err)
+	}
+	// Auto picks the maximum salt (20 here) and, for emLen = hLen+2, an
+	// empty salt that needs no randomness.
+	em2, err := PSSEncode(&patternReader{}, h, d, SaltLengthAuto, modBits)
+	if err != nil || !bytes.Equal(em, em2) {
+		t.Fatalf("auto salt: %v", err)
+	}
+	small := 8*34 + 1
+	em3, err := PSSEncode(nil, h, d, SaltLengthAuto, small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PSSVerify(em3, h, d, SaltLengthAuto, small); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PSSEncode(nil, h, d, SaltLengthAuto, small-8); !errors.Is(err, ErrMessageTooLong) {
+		t.Fatalf("auto too small: %v", err)
+	}
+	// emLen = hLen+1: no room even for the separator.
+	tiny := make([]byte, 33)
+	tiny[32] = 0xbc
+	if err := PSSVerify(tiny, h, d, SaltLengthAuto, small-8); !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("verify emLen=hLen+1: %v", err)
+	}
+	// Randomness failures.
+	if _, err := PSSEncode(nil, h, d, 20, 2048); !errors.Is(err, ErrNilRand) {
+		t.Fatalf("nil rand: %v", err)
+	}
+	if _, err := PSSEncode(bytes.NewReader(make([]byte, 19)), h, d, 20, 2048); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("short rand: %v", err)
+	}
+	boom := errors.New("boom")
+	if _, err := PSSEncode(io.MultiReader(errReader{boom}), h, d, 20, 2048); !errors.Is(err, boom) {
+		t.Fatalf("failing rand: %v", err)
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+func TestErrors(t *testing.T) {
+	d256 := digestOf(crypto.SHA256, "e")
+	type tc struct {
+		name string
+		err  error
+		want error
+	}
+	var cases []tc
+	add := func(name string, want error, err error) { cases = append(cases, tc{name, err, want}) }
+	pk := func(h crypto.Hash, d []byte, k int) error { _, err := PKCS1v15(h, d, k); return err }
+	enc := func(h crypto.Hash, d []byte, sl, mb int) error {
+		_, err := PSSEncode(&patternReader{}, h, d, sl, mb)
+		return err
+	}
+	ver := func(em []byte, h crypto.Hash, d []byte, sl, mb int) error { return PSSVerify(em, h, d, sl, mb) }
+	em2048, _ := PSSEncode(&patternReader{}, crypto.SHA256, d256, 32, 2048)
+
+	for _, h := range []crypto.Hash{crypto.SHA1, 0, 999, crypto.MD5, crypto.SHA224, crypto.SHA512_256, crypto.SHA3_256} {
+		add(fmt.Sprintf("pkcs1 hash %d", h), ErrHashUnsupported, pk(h, d256, 256))
+		add(fmt.Sprintf("enc hash %d", h), ErrHashUnsupported, enc(h, d256, 32, 2048))
+		add(fmt.Sprintf("ver hash %d", h), ErrHashUnsupported, ver(em2048, h, d256, 32, 2048))
+	}
+	for _, d := range [][]byte{nil, {}, d256[:31], append(bytes.Clone(d256), 0), make([]byte, 48)} {
+		add(fmt.Sprintf("pkcs1 digest %d", len(d)), ErrDigestLength, pk(crypto.SHA256, d, 256))
+		add(fmt.Sprintf("enc digest %d", len(d)), ErrDigestLength, enc(crypto.SHA256, d, 32, 2048))
+		add(fmt.Sprintf("ver digest %d", len(d)), ErrDigestLength, ver(em2048, crypto.SHA256, d, 32, 2048))
+	}
+	for _, k := range []int{math.MinInt, -1, 0, MaxModulusBits/8 + 1, math.MaxInt} {
+		add(fmt.Sprintf("pkcs1 k %d", k), ErrModulusSize, pk(crypto.SHA256, d256, k))
+		_, err := ToModulusSize([]byte{1}, k)
+		add(fmt.Sprintf("pad k %d", k), ErrModulusSize, err)
+	}
+	for _, mb := range []int{math.MinInt, -1, 0, 1, MaxModulusBits + 1, math.MaxInt} {
+		add(fmt.Sprintf("enc modBits %d", mb), ErrModulusSize, enc(crypto.SHA256, d256, 32, mb))
+		add(fmt.Sprintf("ver modBits %d", mb), ErrModulusSize, ver(em2048, crypto.SHA256, d256, 32, mb))
+		_, err := FromModulusSize(em2048, mb)
+		add(fmt.Sprintf("unpad modBits %d", mb), ErrModulusSize, err)
+	}
+	for _, k := range []int{1, 11, 61} { // SHA-256 needs k >= 19+32+11 = 62
+		add(fmt.Sprintf("pkcs1 short k %d", k), ErrMessageTooLong, pk(crypto.SHA256, d256, k))
+	}
+	add("pkcs1 sha512 short", ErrMessageTooLong, pk(crypto.SHA512, digestOf(crypto.SHA512, ""), 93))
+	for _, sl := range []int{-2, -100, math.MinInt} {
+		add(fmt.Sprintf("enc salt %d", sl), ErrSaltLength, enc(crypto.SHA256, d256, sl, 2048))
+		add(fmt.Sprintf("ver salt %d", sl), ErrSaltLength, ver(em2048, crypto.SHA256, d256, sl, 2048))
+	}
+	for _, sl := range []int{223, 1 << 20, math.MaxInt} {
+		add(fmt.Sprintf("enc big salt %d", sl), ErrMessageTooLong, enc(crypto.SHA256, d256, sl, 2048))
+		add(fmt.Sprintf("ver big salt %d", sl), ErrInconsistent, ver(em2048, crypto.SHA256, d256, sl, 2048))
+	}
+	add("enc tiny modulus", ErrMessageTooLong, enc(crypto.SHA256, d256, SaltLengthEqualsHash, 512))
+	for _, em := range [][]byte{nil, {}, em2048[1:], append([]byte{0}, em2048...)} {
+		add(fmt.Sprintf("ver em len %d", len(em)), ErrEncodedLength, ver(em, crypto.SHA256, d256, 32, 2048))
+	}
+	_, err := ToModulusSize(make([]byte, 257), 256)
+	add("pad too long", ErrEncodedLength, err)
+	_, err = FromModulusSize(make([]byte, 257), 2048)
+	add("unpad too long", ErrEncodedLength, err)
+
+	for _, c := range cases {
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.err, c.want)
+		}
+	}
+	// The sentinels are pairwise distinct.
+	for i, a := range sentinels {
+		for j, b := range sentinels {
+			if i != j && errors.Is(a, b) {
+				t.Errorf("sentinel %v matches %v", a, b)
+			}
+		}
+	}
+	// Sanity: the shared inputs above are valid.
+	if err := ver(em2048, crypto.SHA256, d256, 32, 2048); err != nil {
+		t.Fatalf("baseline: %v", err)
+	}
+	if err := pk(crypto.SHA256, d256, 62); err != nil {
+		t.Fatalf("baseline k=62: %v", err)
+	}
+}
+
+func TestSupportedHash(t *testing.T) {
+	for h, want := range map[crypto.Hash]bool{
+		crypto.SHA256: true, crypto.SHA384: true, crypto.SHA512: true,
+		crypto.SHA1: false, crypto.SHA224: false, crypto.SHA512_256: false,
+		crypto.MD5: false, crypto.SHA3_256: false, 0: false, 999: false,
+	} {
+		if got := SupportedHash(h); got != want {
+			t.Errorf("SupportedHash(%d) = %v", h, got)
+		}
+	}
+}
+
+func TestNoInputMutation(t *testing.T) {
+	d := digestOf(crypto.SHA384, "m")
+	dc := bytes.Clone(d)
+	em, err := PKCS1v15(crypto.SHA384, d, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := PSSEncode(rand.Reader, crypto.SHA384, d, SaltLengthAuto, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := bytes.Clone(pem)
+	if err := PSSVerify(pem, crypto.SHA384, d, SaltLengthAuto, 2048); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := ToModulusSize(em, 256)
+	full[0] = 9
+	if !bytes.Equal(d, dc) || !bytes.Equal(pem, pc) || em[0] != 0 {
+		t.Fatal("input modified or output aliased")
+	}
+}
+
+func isSentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func FuzzPKCS1v15(f *testing.F) {
+	f.Add(uint(crypto.SHA256), make([]byte, 32), 256)
+	f.Add(uint(crypto.SHA384), make([]byte, 48), 384)
+	f.Add(uint(crypto.SHA512), make([]byte, 64), 94)
+	f.Add(uint(crypto.SHA512), make([]byte, 64), 93)
+	f.Add(uint(crypto.SHA1), make([]byte, 20), 128)
+	f.Add(uint(0), []byte(nil), 0)
+	f.Add(uint(999), []byte{1}, -1)
+	f.Add(uint(crypto.SHA256), make([]byte, 32), math.MaxInt)
+	f.Fuzz(func(t *testing.T, hid uint, digest []byte, k int) {
+		h := crypto.Hash(hid)
+		dc := bytes.Clone(digest)
+		em, err := PKCS1v15(h, digest, k)
+		if !bytes.Equal(digest, dc) {
+			t.Fatal("digest modified")
+		}
+		if err != nil {
+			if !isSentinel(err) || em != nil {
+				t.Fatalf("unexpected error %v / non-nil em", err)
+			}
+			return
+		}
+		if !SupportedHash(h) || len(digest) != h.Size() || len(em) != k {
+			t.Fatal("accepted invalid input")
+		}
+		tLen := len(hashPrefixes[h]) + len(digest)
+		ps := em[2 : k-tLen-1]
+		if em[0] != 0 || em[1] != 1 || em[k-tLen-1] != 0 || len(ps) < 8 ||
+			len(bytes.Trim(ps, "\xff")) != 0 || !bytes.Equal(em[k-len(digest):], digest) {
+			t.Fatalf("malformed encoding %x", em)
+		}
+	})
+}
+
+func FuzzPSSVerify(f *testing.F) {
+	d := digestOf(crypto.SHA256, "fuzz")
+	for _, mb := range []int{2048, 2049, 1025} {
+		em, err := PSSEncode(&patternReader{}, crypto.SHA256, d, 32, mb)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(em, uint(crypto.SHA256), d, 32, 0, uint8(mb+6-8*len(em)))
+		f.Add(em, uint(crypto.SHA256), d, SaltLengthAuto, mb, uint8(0))
+	}
+	f.Add([]byte(nil), uint(0), []byte(nil), 0, 0, uint8(0))
+	f.Add([]byte{0xbc}, uint(crypto.SHA512), make([]byte, 64), -1, 2, uint8(0))
+	f.Add(make([]byte, 34), uint(crypto.SHA256), make([]byte, 32), 0, 0, uint8(7))
+	f.Add([]byte{1, 2, 3}, uint(crypto.SHA1), make([]byte, 20), math.MaxInt, math.MinInt, uint8(3))
+	f.Fuzz(func(t *testing.T, em []byte, hid uint, digest []byte, saltLen, modBits int, adj uint8) {
+		if modBits == 0 {
+			// Derive a modBits for which len(em) is the right emLen.
+			modBits = 8*len(em) - 6 + int(adj%8)
+		}
+		h := crypto.Hash(hid)
+		ec, dc := bytes.Clone(em), bytes.Clone(digest)
+		err := PSSVerify(em, h, digest, saltLen, modBits)
+		if !bytes.Equal(em, ec) || !bytes.Equal(digest, dc) {
+			t.Fatal("input modified")
+		}
+		if err != nil && !isSentinel(err) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		// Round trip: whatever PSSEncode accepts, PSSVerify accepts.
+		enc, err := PSSEncode(&patternReader{b: adj}, h, digest, saltLen, modBits)
+		if err != nil {
+			if !isSentinel(err) {
+				t.Fatalf("unexpected encode error %v", err)
+			}
+			return
+		}
+		if err := PSSVerify(enc, h, digest, saltLen, modBits); err != nil {
+			t.Fatalf("round trip failed: %v", err)
+		}
+		if err := PSSVerify(enc, h, digest, SaltLengthAuto, modBits); err != nil {
+			t.Fatalf("round trip (auto) failed: %v", err)
+		}
+	})
+}
