@@ -56,6 +56,9 @@ type Options struct {
 	// Epoch numbers this dealing of the key, so that material of two dealings
 	// is never mixed.
 	Epoch uint32
+	// Distributors is the number of task distributors that get a signing key
+	// in the roster. Default 1.
+	Distributors int
 	// InsecureAllowSmallKeysForTests accepts keys below 2048 bits (down to
 	// 512). Use it only to keep tests fast.
 	InsecureAllowSmallKeysForTests bool
@@ -80,6 +83,10 @@ type Dealer struct {
 	keyID     string
 	epoch     uint32
 	shares    [][]*big.Int // shares[j-1][i-1] = d_ji
+
+	nodeSeed     []byte // derives every node's Ed25519 key
+	distributors int
+	combiners    int // highest combiner number dealt so far
 }
 
 // KeyIDFor returns the default key id of pub: the first 8 bytes of the
@@ -136,15 +143,27 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 	if err := checkKeyID(keyID); err != nil {
 		return nil, err
 	}
+	distributors := opts.Distributors
+	if distributors == 0 {
+		distributors = 1
+	}
+	if distributors < 1 || distributors > MaxDistributors {
+		return nil, fmt.Errorf("%w: %d distributors, want 1..%d", ErrParameters, distributors, MaxDistributors)
+	}
 	dl := &Dealer{
-		pub:       &rsa.PublicKey{N: new(big.Int).Set(key.N), E: key.E},
-		d:         new(big.Int).Set(key.D),
-		k:         k,
-		t:         t,
-		l:         l,
-		shareBits: shareBits,
-		keyID:     keyID,
-		epoch:     opts.Epoch,
+		distributors: distributors,
+		pub:          &rsa.PublicKey{N: new(big.Int).Set(key.N), E: key.E},
+		d:            new(big.Int).Set(key.D),
+		k:            k,
+		t:            t,
+		l:            l,
+		shareBits:    shareBits,
+		keyID:        keyID,
+		epoch:        opts.Epoch,
+	}
+	dl.nodeSeed = make([]byte, 32)
+	if _, err := io.ReadFull(random, dl.nodeSeed); err != nil {
+		return nil, fmt.Errorf("share: reading randomness: %w", err)
 	}
 	for j := 1; j <= k; j++ {
 		row, err := drawShares(random, l, shareBits)
@@ -228,7 +247,7 @@ func (dl *Dealer) Calculator(j int) (*CalculatorKey, error) {
 	for i, s := range dl.shares[j-1] {
 		shares[i] = new(big.Int).Set(s)
 	}
-	return &CalculatorKey{Meta: dl.meta(), J: j, Shares: shares}, nil
+	return &CalculatorKey{Meta: dl.meta(), J: j, Shares: shares, NodeKey: dl.nodeKey(Node{Role: RoleCalculator, Number: j})}, nil
 }
 
 func (dl *Dealer) meta() Meta {
@@ -238,6 +257,7 @@ func (dl *Dealer) meta() Meta {
 		PublicKey: &rsa.PublicKey{N: new(big.Int).Set(dl.pub.N), E: dl.pub.E},
 		K:         dl.k, T: dl.t, L: dl.l,
 		ShareBits: dl.shareBits,
+		Roster:    dl.Roster(),
 	}
 }
 
@@ -257,13 +277,14 @@ func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
 // Combiner returns the key material of combiner number n (1..m): the given
 // representations with their c_a ([0041] step E, [00103]).
 func (dl *Dealer) Combiner(n int, reps []grouping.Rep) (*CombinerKey, error) {
-	if n < 1 {
+	if n < 1 || n > maxCombiners {
 		return nil, fmt.Errorf("%w: combiner number %d", ErrParameters, n)
 	}
 	if len(reps) == 0 {
 		return nil, fmt.Errorf("%w: combiner %d has no representation", ErrParameters, n)
 	}
-	ck := &CombinerKey{Meta: dl.meta(), Number: n}
+	dl.combiners = max(dl.combiners, n)
+	ck := &CombinerKey{Meta: dl.meta(), Number: n, NodeKey: dl.nodeKey(Node{Role: RoleCombiner, Number: n})}
 	seen := make(map[string]bool)
 	for _, rep := range reps {
 		if seen[rep.String()] {
@@ -281,9 +302,10 @@ func (dl *Dealer) Combiner(n int, reps []grouping.Rep) (*CombinerKey, error) {
 
 // Dealing is everything the dealer hands out for one plan.
 type Dealing struct {
-	Plan        *grouping.Plan
-	Calculators []*CalculatorKey // Calculators[j-1] is calculator j
-	Combiners   []*CombinerKey   // Combiners[a] is combiner a+1
+	Plan         *grouping.Plan
+	Distributors []*DistributorKey // Distributors[n-1] is distributor n
+	Calculators  []*CalculatorKey  // Calculators[j-1] is calculator j
+	Combiners    []*CombinerKey    // Combiners[a] is combiner a+1
 }
 
 // Deal produces key material for every calculator and for every combiner of
@@ -292,7 +314,18 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 	if plan == nil || plan.K != dl.k || plan.T != dl.t || plan.L != dl.l {
 		return nil, fmt.Errorf("%w: plan does not match the dealer's k=%d t=%d l=%d", ErrParameters, dl.k, dl.t, dl.l)
 	}
+	if len(plan.Combiners) > maxCombiners {
+		return nil, fmt.Errorf("%w: %d combiners", ErrParameters, len(plan.Combiners))
+	}
+	dl.combiners = max(dl.combiners, len(plan.Combiners))
 	out := &Dealing{Plan: plan}
+	for n := 1; n <= dl.distributors; n++ {
+		dk, err := dl.Distributor(n)
+		if err != nil {
+			return nil, err
+		}
+		out.Distributors = append(out.Distributors, dk)
+	}
 	for j := 1; j <= dl.k; j++ {
 		ck, err := dl.Calculator(j)
 		if err != nil {

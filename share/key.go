@@ -20,6 +20,7 @@ type Meta struct {
 	PublicKey *rsa.PublicKey // the CA's public key; N always comes from here
 	K, T, L   int            // calculators, threshold, shares per calculator
 	ShareBits int            // length in bits of every d_ji
+	Roster    Roster         // every node's packet-signing public key
 }
 
 // ExponentBytes returns the fixed lengths in bytes to which every d_ji and
@@ -52,6 +53,19 @@ func (m *Meta) validate() error {
 	if m.ShareBits < n.BitLen()/2 || m.ShareBits > n.BitLen()+256 {
 		return fmt.Errorf("%w: share length %d bits for a %d-bit modulus", ErrMalformed, m.ShareBits, n.BitLen())
 	}
+	return m.Roster.validate()
+}
+
+// checkOwn verifies that nk is a node key of role and that the roster lists
+// its public key.
+func (m *Meta) checkOwn(nk *NodeKey, role Role) error {
+	if err := nk.validate(role); err != nil {
+		return err
+	}
+	pub, err := m.Roster.Lookup(nk.Node)
+	if err != nil || !pub.Equal(nk.Public()) {
+		return fmt.Errorf("%w: the roster does not list this node's key", ErrMalformed)
+	}
 	return nil
 }
 
@@ -59,8 +73,9 @@ func (m *Meta) validate() error {
 // number j and its shares d_j1 … d_jl ([0064]).
 type CalculatorKey struct {
 	Meta
-	J      int        // calculator number, 1..K
-	Shares []*big.Int // Shares[i-1] is d_ji; secret
+	J       int        // calculator number, 1..K
+	Shares  []*big.Int // Shares[i-1] is d_ji; secret
+	NodeKey *NodeKey   // signs this calculator's packets; secret
 }
 
 // Validate checks the key material without revealing anything about the shares.
@@ -70,6 +85,12 @@ func (ck *CalculatorKey) Validate() error {
 	}
 	if ck.J < 1 || ck.J > ck.K {
 		return fmt.Errorf("%w: calculator number %d of %d", ErrMalformed, ck.J, ck.K)
+	}
+	if ck.NodeKey == nil || ck.NodeKey.Number != ck.J {
+		return fmt.Errorf("%w: node key", ErrMalformed)
+	}
+	if err := ck.checkOwn(ck.NodeKey, RoleCalculator); err != nil {
+		return err
 	}
 	if len(ck.Shares) != ck.L {
 		return fmt.Errorf("%w: %d shares, want l=%d", ErrMalformed, len(ck.Shares), ck.L)
@@ -105,6 +126,7 @@ type CombinerKey struct {
 	Meta
 	Number  int // combiner number, 1..m
 	Entries []SecondKey
+	NodeKey *NodeKey // signs this combiner's packets; secret
 }
 
 // Reps returns the combiner's representations, with no secret.
@@ -123,6 +145,12 @@ func (ck *CombinerKey) Validate() error {
 	}
 	if ck.Number < 1 {
 		return fmt.Errorf("%w: combiner number %d", ErrMalformed, ck.Number)
+	}
+	if ck.NodeKey == nil || ck.NodeKey.Number != ck.Number {
+		return fmt.Errorf("%w: node key", ErrMalformed)
+	}
+	if err := ck.checkOwn(ck.NodeKey, RoleCombiner); err != nil {
+		return err
 	}
 	if len(ck.Entries) == 0 {
 		return fmt.Errorf("%w: no representation", ErrMalformed)
@@ -173,12 +201,14 @@ type metaJSON struct {
 	T         int    `json:"t"`
 	L         int    `json:"l"`
 	ShareBits int    `json:"share_bits"`
+	Roster    Roster `json:"roster"`
 }
 
 type calculatorJSON struct {
 	metaJSON
-	J      int      `json:"j"`
-	Shares []string `json:"shares"`
+	J       int         `json:"j"`
+	Shares  []string    `json:"shares"`
+	NodeKey nodeKeyJSON `json:"node_key"`
 }
 
 type entryJSON struct {
@@ -190,11 +220,12 @@ type combinerJSON struct {
 	metaJSON
 	Number  int         `json:"number"`
 	Entries []entryJSON `json:"entries"`
+	NodeKey nodeKeyJSON `json:"node_key"`
 }
 
 func (m *Meta) toJSON(format string) metaJSON {
 	return metaJSON{Format: format, KeyID: m.KeyID, Epoch: m.Epoch, N: m.PublicKey.N.Text(16), E: m.PublicKey.E,
-		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits}
+		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits, Roster: m.Roster}
 }
 
 func (mj *metaJSON) meta(format string) (Meta, error) {
@@ -206,7 +237,7 @@ func (mj *metaJSON) meta(format string) (Meta, error) {
 		return Meta{}, fmt.Errorf("%w: modulus: %v", ErrMalformed, err)
 	}
 	m := Meta{KeyID: mj.KeyID, Epoch: mj.Epoch, PublicKey: &rsa.PublicKey{N: n, E: mj.E},
-		K: mj.K, T: mj.T, L: mj.L, ShareBits: mj.ShareBits}
+		K: mj.K, T: mj.T, L: mj.L, ShareBits: mj.ShareBits, Roster: mj.Roster}
 	return m, m.validate()
 }
 
@@ -239,7 +270,7 @@ func (ck *CalculatorKey) Marshal() ([]byte, error) {
 	if err := ck.Validate(); err != nil {
 		return nil, err
 	}
-	out := calculatorJSON{metaJSON: ck.toJSON(calculatorFormat), J: ck.J}
+	out := calculatorJSON{metaJSON: ck.toJSON(calculatorFormat), J: ck.J, NodeKey: ck.NodeKey.seedJSON()}
 	for _, s := range ck.Shares {
 		out.Shares = append(out.Shares, s.Text(16))
 	}
@@ -256,7 +287,11 @@ func ParseCalculatorKey(b []byte) (*CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := &CalculatorKey{Meta: m, J: in.J}
+	nk, err := parseNodeKey(Node{Role: RoleCalculator, Number: in.J}, in.NodeKey)
+	if err != nil {
+		return nil, err
+	}
+	ck := &CalculatorKey{Meta: m, J: in.J, NodeKey: nk}
 	if len(in.Shares) > MaxShares {
 		return nil, fmt.Errorf("%w: %d shares", ErrMalformed, len(in.Shares))
 	}
@@ -278,7 +313,7 @@ func (ck *CombinerKey) Marshal() ([]byte, error) {
 	if err := ck.Validate(); err != nil {
 		return nil, err
 	}
-	out := combinerJSON{metaJSON: ck.toJSON(combinerFormat), Number: ck.Number}
+	out := combinerJSON{metaJSON: ck.toJSON(combinerFormat), Number: ck.Number, NodeKey: ck.NodeKey.seedJSON()}
 	for _, e := range ck.Entries {
 		out.Entries = append(out.Entries, entryJSON{Rep: e.Rep, C: e.C.Text(16)})
 	}
@@ -295,7 +330,11 @@ func ParseCombinerKey(b []byte) (*CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := &CombinerKey{Meta: m, Number: in.Number}
+	nk, err := parseNodeKey(Node{Role: RoleCombiner, Number: in.Number}, in.NodeKey)
+	if err != nil {
+		return nil, err
+	}
+	ck := &CombinerKey{Meta: m, Number: in.Number, NodeKey: nk}
 	for _, e := range in.Entries {
 		c, err := parseHex(e.C, m.ShareBits+MaxKeyBits)
 		if err != nil {

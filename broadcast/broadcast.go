@@ -1,0 +1,93 @@
+// Package broadcast runs the signing protocol of tolerant over broadcast
+// channels ([0091]-[0116]).
+//
+// # Channels
+//
+// The patent connects its machines with three broadcast channels:
+//
+//   - [B1]: task distributor → calculators, carrying tasks ([0061], [0108]) and
+//     the calculators' acknowledgements ([0109]);
+//   - [B2]: calculators → combiners, carrying partial results ([0092], [0111]);
+//   - [B3]: combiners → output device, carrying signatures ([0052], [0095]).
+//
+// A [Broadcaster] is a pub/sub bus offering these channels: every subscriber
+// of a channel gets every message published on it, with no promise of
+// ordering or delivery. [Memory] is the in-process implementation, with
+// optional faults (loss, duplication, reordering, delay, partitions, crashed
+// nodes); a network transport implements the same interface.
+//
+// # Nodes
+//
+// A [CalculatorNode] answers tasks with partials, a [CombinerNode] turns
+// partials into a verified signature, and a [Distributor] (task distributor
+// and output device) publishes tasks and returns verified signatures. The
+// distributor knows only the public key: it never names calculators or
+// combiners ([0036] point 5, [0054] point 1), and it retransmits a task until
+// a verified result arrives or its context ends. [StartLocal] runs a whole
+// cluster of a [share.Dealing] in one process.
+//
+// Packets are encoded by package internal/wire. They are not authenticated
+// yet: the transport is trusted.
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Channel names one of the patent's broadcast channels.
+type Channel uint8
+
+// The broadcast channels.
+const (
+	// B1 links the task distributor and the calculators: tasks and
+	// acknowledgements ([0061], [0108], [0109]).
+	B1 Channel = 1
+	// B2 links the calculators and the combiners: partial results ([0092]).
+	B2 Channel = 2
+	// B3 links the combiners and the output device: signatures ([0052], [0095]).
+	B3 Channel = 3
+)
+
+// Valid reports whether c is B1, B2 or B3.
+func (c Channel) Valid() bool { return c >= B1 && c <= B3 }
+
+func (c Channel) String() string {
+	if c.Valid() {
+		return fmt.Sprintf("B%d", uint8(c))
+	}
+	return fmt.Sprintf("Channel(%d)", uint8(c))
+}
+
+// Errors of a Broadcaster.
+var (
+	// ErrClosed: the broadcaster, subscription or node is closed.
+	ErrClosed = errors.New("broadcast: closed")
+	// ErrChannel: the channel is not B1, B2 or B3.
+	ErrChannel = errors.New("broadcast: unknown channel")
+)
+
+// Broadcaster is a set of broadcast channels. It is safe for concurrent use.
+//
+// Every subscriber of a channel receives every message published on that
+// channel after it subscribed, including its own. Delivery is best effort:
+// messages may be lost, duplicated, delayed or reordered, and the protocol
+// copes with all of these. Implementations must never block a publisher
+// indefinitely.
+type Broadcaster interface {
+	// Publish sends msg to every subscriber of ch. The caller must not
+	// modify msg afterwards. A nil error does not mean anyone received it.
+	Publish(ctx context.Context, ch Channel, msg []byte) error
+	// Subscribe starts receiving the messages of ch.
+	Subscribe(ch Channel) (Subscription, error)
+}
+
+// Subscription is one subscriber's view of a channel.
+type Subscription interface {
+	// C delivers the messages. It is closed when the subscription or its
+	// broadcaster is closed. Receivers must not modify the messages.
+	C() <-chan []byte
+	// Close stops the subscription and closes C. It is idempotent.
+	Close() error
+}

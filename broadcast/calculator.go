@@ -1,0 +1,363 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tolerantca/tolerant/internal/wire"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// CalculatorOptions tune a [CalculatorNode]. The zero value is usable.
+type CalculatorOptions struct {
+	// Workers bounds the exponentiations computed at once; default
+	// runtime.NumCPU() ([0119]).
+	Workers int
+	// MaxTasks bounds the tasks remembered for the uniqueness check and
+	// for answering retransmissions; default 8192. When it is exceeded the
+	// oldest task is forgotten, and every task of its distributor numbered
+	// at or below it is refused as stale from then on.
+	MaxTasks int
+	// MaxPending bounds the tasks accepted but not finished (waiting for
+	// approval or exponentiation); default 4096. Tasks beyond it are
+	// refused as busy and not remembered, so a retransmission may succeed.
+	MaxPending int
+	// Window is how long a task is remembered ([0107]); default 10 minutes.
+	Window time.Duration
+	// Now is the clock for Window; default time.Now.
+	Now func() time.Time
+	// Logger receives refusals and other events; default discards. No
+	// secret is ever logged.
+	Logger *slog.Logger
+	// TestingTamper, when set, replaces every partial before it is sent.
+	// It exists to test that combiners name lying calculators; never set it
+	// in production.
+	TestingTamper func(share.Partial) share.Partial
+}
+
+// CalculatorStats counts what a [CalculatorNode] did.
+type CalculatorStats struct {
+	Tasks      uint64 // new tasks accepted for computation
+	Duplicates uint64 // tasks seen again (retransmitted or replayed): answered from memory, never recomputed
+	Conflicts  uint64 // task numbers reused for another request, or older than the window
+	OtherKey   uint64 // tasks for another key id, ignored ([0124])
+	Refused    uint64 // tasks refused: wrong epoch, failed checks, declined by the approval hook
+	Busy       uint64 // tasks refused because MaxPending was reached
+	Malformed  uint64 // packets that did not decode
+	Partials   uint64 // partial results published
+}
+
+// CalculatorNode is a secret share calculator on the bus ([0092], [0109]-[0111]).
+// It receives tasks on B1, acknowledges them on B1, and publishes each
+// partial result on B2 as soon as it is computed.
+type CalculatorNode struct {
+	b      Broadcaster
+	calc   *share.Calculator
+	meta   share.Meta
+	opts   CalculatorOptions
+	sub    Subscription
+	log    *slog.Logger
+	now    func() time.Time
+	jobs   chan calcJob
+	closed sync.Once
+	ran    atomic.Bool
+
+	mu      sync.Mutex
+	tasks   map[taskKey]*calcTask
+	order   []*calcTask // by arrival, for expiry
+	head    int
+	floor   map[uint32]uint64 // per distributor: tasks at or below are stale
+	pending int
+
+	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nPartials atomic.Uint64
+}
+
+type calcTask struct {
+	key     taskKey
+	fp      [32]byte
+	hdr     wire.Header
+	seen    time.Time
+	refused wire.Reason // non-zero once refused
+	left    int         // shares not yet published
+	sent    [][]byte    // Partials packets published, re-sent on retransmission
+}
+
+type calcJob struct {
+	t *calcTask
+	p *share.Prepared
+	i int
+}
+
+// NewCalculatorNode subscribes calc to B1 of b. Call Run to serve. opts may be nil.
+func NewCalculatorNode(b Broadcaster, calc *share.Calculator, opts *CalculatorOptions) (*CalculatorNode, error) {
+	if b == nil || calc == nil {
+		return nil, errors.New("broadcast: nil broadcaster or calculator")
+	}
+	n := &CalculatorNode{b: b, calc: calc, meta: calc.Meta()}
+	if opts != nil {
+		n.opts = *opts
+	}
+	if n.opts.Workers <= 0 {
+		n.opts.Workers = runtime.NumCPU()
+	}
+	if n.opts.MaxTasks <= 0 {
+		n.opts.MaxTasks = 8192
+	}
+	if n.opts.MaxPending <= 0 {
+		n.opts.MaxPending = 4096
+	}
+	if n.opts.Window <= 0 {
+		n.opts.Window = 10 * time.Minute
+	}
+	n.now = orNow(n.opts.Now)
+	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", calc.Number(), "key", n.meta.KeyID)
+	n.tasks = make(map[taskKey]*calcTask)
+	n.floor = make(map[uint32]uint64)
+	n.jobs = make(chan calcJob)
+	sub, err := b.Subscribe(B1)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: calculator %d: %w", calc.Number(), err)
+	}
+	n.sub = sub
+	return n, nil
+}
+
+// Number returns the calculator number j.
+func (n *CalculatorNode) Number() int { return n.calc.Number() }
+
+// Stats returns the counters so far.
+func (n *CalculatorNode) Stats() CalculatorStats {
+	return CalculatorStats{
+		Tasks: n.nTasks.Load(), Duplicates: n.nDup.Load(), Conflicts: n.nConflict.Load(),
+		OtherKey: n.nOtherKey.Load(), Refused: n.nRefused.Load(), Busy: n.nBusy.Load(),
+		Malformed: n.nMalformed.Load(), Partials: n.nPartials.Load(),
+	}
+}
+
+// Close stops receiving; a running Run returns once its work has stopped.
+func (n *CalculatorNode) Close() error {
+	n.closed.Do(func() { n.sub.Close() })
+	return nil
+}
+
+// Run serves tasks until ctx ends or the node is closed, then waits for its
+// goroutines and returns ctx's error (nil after Close). It may be called once.
+func (n *CalculatorNode) Run(ctx context.Context) error {
+	if !n.ran.CompareAndSwap(false, true) {
+		return errors.New("broadcast: calculator node already ran")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		n.Close()
+		wg.Wait()
+	}()
+	for range n.opts.Workers {
+		wg.Go(func() { n.work(ctx) })
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case msg, ok := <-n.sub.C():
+			if !ok {
+				return nil
+			}
+			n.handle(ctx, &wg, msg)
+		}
+	}
+}
+
+// handle processes one B1 message. It never blocks on computation.
+func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
+	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
+		return // acknowledgements of other calculators
+	}
+	p, err := wire.Unmarshal(msg)
+	if err != nil {
+		n.nMalformed.Add(1)
+		return
+	}
+	task := p.(*wire.Task)
+	if task.KeyID != n.meta.KeyID {
+		n.nOtherKey.Add(1) // another enterprise's task ([0124]): not ours to answer
+		return
+	}
+	fp := wire.Fingerprint(msg)
+	key := taskKey{task.Distributor, task.Task}
+	if task.Epoch != n.meta.Epoch {
+		n.nRefused.Add(1)
+		n.ack(ctx, &task.Header, fp, wire.ReasonWrongEpoch)
+		return
+	}
+
+	n.mu.Lock()
+	n.expire()
+	// Uniqueness check ([0110]): the same task is never computed twice.
+	if t, ok := n.tasks[key]; ok {
+		if t.fp != fp {
+			n.mu.Unlock()
+			n.nConflict.Add(1)
+			n.log.Warn("task number reused for another request", "distributor", task.Distributor, "task", task.Task)
+			n.ack(ctx, &task.Header, fp, wire.ReasonConflict)
+			return
+		}
+		refused, sent := t.refused, append([][]byte(nil), t.sent...)
+		n.mu.Unlock()
+		n.nDup.Add(1)
+		n.ack(ctx, &task.Header, fp, refused)
+		for _, b := range sent { // lost partials are sent again, not recomputed
+			n.publish(ctx, B2, b)
+		}
+		return
+	}
+	if f, ok := n.floor[task.Distributor]; ok && task.Task <= f {
+		n.mu.Unlock()
+		n.nConflict.Add(1)
+		n.ack(ctx, &task.Header, fp, wire.ReasonStale)
+		return
+	}
+	if n.pending >= n.opts.MaxPending {
+		n.mu.Unlock()
+		n.nBusy.Add(1)
+		n.ack(ctx, &task.Header, fp, wire.ReasonBusy)
+		return
+	}
+	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now()}
+	n.tasks[key] = t
+	n.order = append(n.order, t)
+	n.pending++
+	n.mu.Unlock()
+
+	n.nTasks.Add(1)
+	n.ack(ctx, &task.Header, fp, wire.ReasonNone) // [0109]
+	req := task.Request
+	wg.Go(func() { n.prepare(ctx, t, &req) })
+}
+
+// expire forgets tasks older than the window, and the oldest ones so that
+// one more fits within MaxTasks, raising their distributor's floor. n.mu is held.
+func (n *CalculatorNode) expire() {
+	now := n.now()
+	for n.head < len(n.order) {
+		t := n.order[n.head]
+		if len(n.tasks) < n.opts.MaxTasks && now.Sub(t.seen) < n.opts.Window {
+			break
+		}
+		n.order[n.head] = nil
+		n.head++
+		delete(n.tasks, t.key)
+		if t.key.task > n.floor[t.key.dist] {
+			if len(n.floor) >= maxFloors {
+				for d := range n.floor { // forget one distributor
+					delete(n.floor, d)
+					break
+				}
+			}
+			n.floor[t.key.dist] = t.key.task
+		}
+	}
+	if n.head > 1024 && n.head > len(n.order)/2 {
+		n.order = append([]*calcTask(nil), n.order[n.head:]...)
+		n.head = 0
+	}
+}
+
+const maxFloors = 1024
+
+// prepare checks the request and asks for approval ([0110]), then hands the
+// shares to the workers.
+func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Request) {
+	p, err := n.calc.Prepare(ctx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		r := reasonOf(err)
+		n.nRefused.Add(1)
+		n.log.Info("task refused", "distributor", t.key.dist, "task", t.key.task, "reason", err)
+		n.mu.Lock()
+		t.refused = r
+		n.pending--
+		n.mu.Unlock()
+		n.ack(ctx, &t.hdr, t.fp, r)
+		return
+	}
+	n.mu.Lock()
+	t.left = p.Shares()
+	n.mu.Unlock()
+	for i := 1; i <= p.Shares(); i++ {
+		select {
+		case n.jobs <- calcJob{t: t, p: p, i: i}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// work computes partials, each published as soon as it is ready ([0092]).
+func (n *CalculatorNode) work(ctx context.Context) {
+	for {
+		var j calcJob
+		select {
+		case <-ctx.Done():
+			return
+		case j = <-n.jobs:
+		}
+		part, err := j.p.Partial(j.i)
+		if err != nil {
+			n.log.Error("partial failed", "distributor", j.t.key.dist, "task", j.t.key.task, "share", j.i, "err", err)
+		}
+		var b []byte
+		if err == nil {
+			if n.opts.TestingTamper != nil {
+				part = n.opts.TestingTamper(part)
+			}
+			b, err = wire.Marshal(&wire.Partials{
+				Header:     j.t.hdr,
+				TaskHash:   j.t.fp,
+				Calculator: part.J,
+				Shares:     []wire.Share{{Index: part.I, Value: part.Value}},
+			})
+		}
+		n.mu.Lock()
+		if b != nil {
+			j.t.sent = append(j.t.sent, b)
+		}
+		if j.t.left--; j.t.left == 0 {
+			n.pending--
+		}
+		n.mu.Unlock()
+		if b != nil {
+			n.nPartials.Add(1)
+			n.publish(ctx, B2, b) // [0111]
+		}
+	}
+}
+
+// ack publishes an acknowledgement on B1 ([0109]); reason None accepts.
+func (n *CalculatorNode) ack(ctx context.Context, h *wire.Header, fp [32]byte, reason wire.Reason) {
+	a := &wire.Ack{Header: *h, TaskHash: fp, Calculator: n.calc.Number(), K: n.meta.K, T: n.meta.T, Status: wire.Accepted}
+	if reason != wire.ReasonNone {
+		a.Status, a.Reason = wire.Refused, reason
+	}
+	b, err := wire.Marshal(a)
+	if err != nil {
+		n.log.Error("encoding an acknowledgement", "err", err)
+		return
+	}
+	n.publish(ctx, B1, b)
+}
+
+func (n *CalculatorNode) publish(ctx context.Context, ch Channel, b []byte) {
+	if err := n.b.Publish(ctx, ch, b); err != nil && ctx.Err() == nil {
+		n.log.Debug("publish failed", "channel", ch, "err", err)
+	}
+}

@@ -1,0 +1,482 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tolerantca/tolerant/combine"
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/wire"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// CombinerOptions tune a [CombinerNode]. The zero value is usable.
+type CombinerOptions struct {
+	// Workers bounds the combinations computed at once; default runtime.NumCPU().
+	Workers int
+	// MaxTasks bounds the tasks held at once, complete or not; default 8192.
+	// Beyond it the oldest is forgotten, so memory stays bounded for tasks
+	// that never complete.
+	MaxTasks int
+	// TaskTTL is how long a task is held, waiting for partials or answering
+	// retransmissions with its result; default 2 minutes.
+	TaskTTL time.Duration
+	// IllegalTTL is how long a refused task is kept as illegal ([0113]):
+	// its partials are ignored and it is never combined; default 10 minutes.
+	IllegalTTL time.Duration
+	// ResultChannel is where signatures go: B3 to a separate output device
+	// ([0095]), or B1 where the distributor is the output device ([0115]).
+	// Default B3.
+	ResultChannel Channel
+	// AuditLate keeps auditing a signed task: partials that arrive after
+	// the signature are checked (with the combiner's combine.Options.Audit,
+	// which should then be set) and, when that names more inconsistent
+	// calculators, an updated result with the same signature is sent.
+	// It costs exponentiations, so it is off by default.
+	AuditLate bool
+	// Now is the clock for the TTLs; default time.Now.
+	Now func() time.Time
+	// Logger receives refusals and other events; default discards.
+	Logger *slog.Logger
+}
+
+// CombinerStats counts what a [CombinerNode] did.
+type CombinerStats struct {
+	Tasks        uint64 // task packets received for this key (retransmissions included)
+	Partials     uint64 // partial results stored
+	Ignored      uint64 // partials ignored: unknown share, wrong size, duplicate, late, illegal task
+	Combines     uint64 // calls to combine.Combiner.Combine
+	Signed       uint64 // tasks that produced a verified signature
+	Illegal      uint64 // tasks refused and kept as illegal ([0113])
+	Resent       uint64 // results sent again for a retransmitted task
+	Evicted      uint64 // incomplete tasks forgotten (TTL or MaxTasks)
+	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
+	OtherKey     uint64 // packets for another key id or epoch
+	Malformed    uint64 // packets that did not decode
+}
+
+// CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).
+//
+// It takes each task's request from the task packet on B1 (the same bytes the
+// calculators received) and the partial results from B2. Every partial names
+// its task by distributor number, task number ([0112]) and the task packet's
+// fingerprint, so partials are only ever combined for the exact request they
+// were computed for. Combine re-checks the request itself and verifies the
+// signature before it is sent ([0095]).
+type CombinerNode struct {
+	b     Broadcaster
+	comb  *combine.Combiner
+	meta  share.Meta
+	size  int
+	opts  CombinerOptions
+	sub1  Subscription
+	sub2  Subscription
+	log   *slog.Logger
+	now   func() time.Time
+	sem   chan struct{}
+	close sync.Once
+	ran   atomic.Bool
+
+	mu     sync.Mutex
+	groups map[groupKey]*group
+	order  []*group
+	head   int
+
+	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nOtherKey, nMalformed atomic.Uint64
+}
+
+// groupKey names a task as the combiner groups it ([0112]).
+type groupKey struct {
+	taskKey
+	fp [32]byte
+}
+
+type groupState uint8
+
+const (
+	waiting groupState = iota
+	combining
+	done
+	illegal
+)
+
+type group struct {
+	key     groupKey
+	hdr     wire.Header
+	req     *share.Request // nil until the task packet arrives
+	expires time.Time
+	state   groupState
+	parts   []share.Partial
+	have    map[grouping.Term]bool
+	tried   int    // len(parts) at the last combination that failed
+	result  []byte // the Result packet, once done
+
+	// Late auditing, once done (CombinerOptions.AuditLate).
+	auditing     bool
+	audited      int   // len(parts) at the last audit
+	inconsistent []int // calculators named so far
+}
+
+// NewCombinerNode subscribes comb to B1 and B2 of b. Call Run to serve.
+// opts may be nil.
+func NewCombinerNode(b Broadcaster, comb *combine.Combiner, opts *CombinerOptions) (*CombinerNode, error) {
+	if b == nil || comb == nil {
+		return nil, errors.New("broadcast: nil broadcaster or combiner")
+	}
+	n := &CombinerNode{b: b, comb: comb, meta: comb.Meta()}
+	n.size = (n.meta.PublicKey.N.BitLen() + 7) / 8
+	if opts != nil {
+		n.opts = *opts
+	}
+	if n.opts.Workers <= 0 {
+		n.opts.Workers = runtime.NumCPU()
+	}
+	if n.opts.MaxTasks <= 0 {
+		n.opts.MaxTasks = 8192
+	}
+	if n.opts.TaskTTL <= 0 {
+		n.opts.TaskTTL = 2 * time.Minute
+	}
+	if n.opts.IllegalTTL <= 0 {
+		n.opts.IllegalTTL = 10 * time.Minute
+	}
+	if n.opts.ResultChannel == 0 {
+		n.opts.ResultChannel = B3
+	}
+	if !n.opts.ResultChannel.Valid() {
+		return nil, ErrChannel
+	}
+	n.now = orNow(n.opts.Now)
+	n.log = orDiscard(n.opts.Logger).With("node", "combiner", "number", comb.Number(), "key", n.meta.KeyID)
+	n.sem = make(chan struct{}, n.opts.Workers)
+	n.groups = make(map[groupKey]*group)
+	var err error
+	if n.sub1, err = b.Subscribe(B1); err != nil {
+		return nil, fmt.Errorf("broadcast: combiner %d: %w", comb.Number(), err)
+	}
+	if n.sub2, err = b.Subscribe(B2); err != nil {
+		n.sub1.Close()
+		return nil, fmt.Errorf("broadcast: combiner %d: %w", comb.Number(), err)
+	}
+	return n, nil
+}
+
+// Number returns the combiner number.
+func (n *CombinerNode) Number() int { return n.comb.Number() }
+
+// Stats returns the counters so far.
+func (n *CombinerNode) Stats() CombinerStats {
+	return CombinerStats{
+		Tasks: n.nTasks.Load(), Partials: n.nPartials.Load(), Ignored: n.nIgnored.Load(),
+		Combines: n.nCombines.Load(), Signed: n.nSigned.Load(), Illegal: n.nIllegal.Load(),
+		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(),
+		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(),
+	}
+}
+
+// Close stops receiving; a running Run returns once its work has stopped.
+func (n *CombinerNode) Close() error {
+	n.close.Do(func() {
+		n.sub1.Close()
+		n.sub2.Close()
+	})
+	return nil
+}
+
+// Run serves until ctx ends or the node is closed, then waits for its
+// goroutines and returns ctx's error (nil after Close). It may be called once.
+func (n *CombinerNode) Run(ctx context.Context) error {
+	if !n.ran.CompareAndSwap(false, true) {
+		return errors.New("broadcast: combiner node already ran")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		n.Close()
+		wg.Wait()
+	}()
+	c1, c2 := n.sub1.C(), n.sub2.C()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case msg, ok := <-c1:
+			if !ok {
+				return nil
+			}
+			n.handleTask(ctx, &wg, msg)
+		case msg, ok := <-c2:
+			if !ok {
+				return nil
+			}
+			n.handlePartials(ctx, &wg, msg)
+		}
+	}
+}
+
+// lookup returns the group of key, creating it. n.mu is held.
+func (n *CombinerNode) lookup(key groupKey, hdr *wire.Header) *group {
+	n.expire()
+	g, ok := n.groups[key]
+	if !ok {
+		g = &group{key: key, hdr: *hdr, expires: n.now().Add(n.opts.TaskTTL), have: make(map[grouping.Term]bool)}
+		n.groups[key] = g
+		n.order = append(n.order, g)
+	}
+	return g
+}
+
+// expire forgets groups past their TTL, and the oldest beyond MaxTasks.
+// n.mu is held.
+func (n *CombinerNode) expire() {
+	now := n.now()
+	for n.head < len(n.order) {
+		g := n.order[n.head]
+		if n.groups[g.key] != g { // already replaced
+			n.order[n.head] = nil
+			n.head++
+			continue
+		}
+		if len(n.groups) < n.opts.MaxTasks && now.Before(g.expires) {
+			break
+		}
+		if g.state == waiting || g.state == combining {
+			n.nEvicted.Add(1)
+		}
+		delete(n.groups, g.key)
+		n.order[n.head] = nil
+		n.head++
+	}
+	if n.head > 1024 && n.head > len(n.order)/2 {
+		n.order = append([]*group(nil), n.order[n.head:]...)
+		n.head = 0
+	}
+}
+
+func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
+	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
+		return // acknowledgements, or results when B1 is the result channel
+	}
+	p, err := wire.Unmarshal(msg)
+	if err != nil {
+		n.nMalformed.Add(1)
+		return
+	}
+	task := p.(*wire.Task)
+	if task.KeyID != n.meta.KeyID || task.Epoch != n.meta.Epoch {
+		n.nOtherKey.Add(1)
+		return
+	}
+	n.nTasks.Add(1)
+	key := groupKey{taskKey{task.Distributor, task.Task}, wire.Fingerprint(msg)}
+	n.mu.Lock()
+	g := n.lookup(key, &task.Header)
+	if g.req == nil {
+		req := task.Request
+		g.req = &req
+	}
+	var resend []byte
+	if g.state == done {
+		resend = g.result // a retransmission: the result may have been lost
+	}
+	n.maybeCombine(ctx, wg, g)
+	n.mu.Unlock()
+	if resend != nil {
+		n.nResent.Add(1)
+		n.publish(ctx, resend)
+	}
+}
+
+func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
+	p, err := wire.Unmarshal(msg)
+	if err != nil {
+		n.nMalformed.Add(1)
+		return
+	}
+	ps, ok := p.(*wire.Partials)
+	if !ok {
+		n.nMalformed.Add(1)
+		return
+	}
+	if ps.KeyID != n.meta.KeyID || ps.Epoch != n.meta.Epoch {
+		n.nOtherKey.Add(1)
+		return
+	}
+	j := ps.Calculator
+	if j < 1 || j > n.meta.K || len(ps.Shares) == 0 {
+		n.nIgnored.Add(uint64(max(1, len(ps.Shares))))
+		return
+	}
+	key := groupKey{taskKey{ps.Distributor, ps.Task}, ps.TaskHash}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	g := n.lookup(key, &ps.Header) // [0112]: same distributor, same task, same group
+	if g.state == illegal || (g.state == done && !n.opts.AuditLate) {
+		n.nIgnored.Add(uint64(len(ps.Shares)))
+		return
+	}
+	for _, s := range ps.Shares {
+		x := grouping.Term{J: j, I: s.Index}
+		// Unknown shares, wrong sizes and duplicates are not kept, so a
+		// group never holds more than k·l values.
+		if s.Index < 1 || s.Index > n.meta.L || len(s.Value) != n.size || g.have[x] {
+			n.nIgnored.Add(1)
+			continue
+		}
+		g.have[x] = true
+		g.parts = append(g.parts, share.Partial{J: j, I: s.Index, Value: s.Value})
+		n.nPartials.Add(1)
+	}
+	n.maybeCombine(ctx, wg, g)
+	n.maybeAudit(ctx, wg, g)
+}
+
+// maybeCombine starts a combination when the group has its request, new
+// partials since the last failure, and a stored representation they match
+// ([0093], [0113]). n.mu is held.
+func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *group) {
+	if g.state != waiting || g.req == nil || len(g.parts) <= g.tried {
+		return
+	}
+	if _, ok := n.comb.Match(g.parts); !ok {
+		return
+	}
+	g.state = combining
+	parts := slices.Clone(g.parts)
+	req := g.req
+	wg.Go(func() { n.combine(ctx, wg, g, req, parts) })
+}
+
+// combine runs on at most Workers goroutines at once.
+func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
+	select {
+	case n.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	n.nCombines.Add(1)
+	res, err := n.comb.Combine(ctx, req, parts)
+	<-n.sem
+	if ctx.Err() != nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case err == nil:
+		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent)
+		if merr != nil {
+			n.log.Error("encoding a result", "err", merr)
+			g.state = illegal
+			return
+		}
+		g.state, g.result = done, b
+		g.audited, g.inconsistent = len(parts), res.Inconsistent
+		if !n.opts.AuditLate {
+			g.parts, g.have = nil, nil
+		}
+		g.expires = n.now().Add(n.opts.TaskTTL)
+		n.nSigned.Add(1)
+		n.nInconsistent.Add(uint64(len(res.Inconsistent)))
+		if len(res.Inconsistent) > 0 {
+			n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", res.Inconsistent)
+		}
+		// Publishing never blocks for long ([Broadcaster]), so it is done
+		// under the lock, which orders it before any resend.
+		n.publish(ctx, b) // [0095], [0115]
+		n.maybeAudit(ctx, wg, g)
+	case errors.Is(err, combine.ErrNoValidSignature), errors.Is(err, combine.ErrNoMatch), errors.Is(err, combine.ErrNotEnough):
+		// Some partials are wrong, or not enough: wait for more ([0113]).
+		g.state, g.tried = waiting, len(parts)
+		n.maybeCombine(ctx, wg, g)
+	default:
+		// The request fails the combiner's own checks or its operator
+		// declined: the task is kept as illegal for a while ([0113]).
+		n.nIllegal.Add(1)
+		n.log.Warn("task refused", "distributor", g.key.dist, "task", g.key.task, "reason", err)
+		g.state, g.parts, g.have = illegal, nil, nil
+		g.expires = n.now().Add(n.opts.IllegalTTL)
+	}
+}
+
+// resultPacket encodes the result of g. n.mu is held.
+func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, parts []share.Partial, inconsistent []int) ([]byte, error) {
+	calcs := make(map[int]bool)
+	for _, p := range parts {
+		calcs[p.J] = true
+	}
+	return wire.Marshal(&wire.Result{
+		Header:       g.hdr,
+		TaskHash:     g.key.fp,
+		Combiner:     n.comb.Number(),
+		Signature:    sig,
+		Rep:          rep,
+		Calculators:  sortedKeys(calcs),
+		Inconsistent: inconsistent,
+	})
+}
+
+// maybeAudit re-examines a signed task when partials arrived after its
+// signature (CombinerOptions.AuditLate). n.mu is held.
+func (n *CombinerNode) maybeAudit(ctx context.Context, wg *sync.WaitGroup, g *group) {
+	if !n.opts.AuditLate || g.state != done || g.auditing || len(g.parts) <= g.audited {
+		return
+	}
+	g.auditing = true
+	parts := slices.Clone(g.parts)
+	req := g.req
+	wg.Go(func() { n.audit(ctx, wg, g, req, parts) })
+}
+
+func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
+	select {
+	case n.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	n.nCombines.Add(1)
+	res, err := n.comb.Combine(ctx, req, parts)
+	<-n.sem
+	if ctx.Err() != nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	g.auditing, g.audited = false, len(parts)
+	if err == nil && g.state == done {
+		merged := mergeSorted(g.inconsistent, res.Inconsistent)
+		if len(merged) > len(g.inconsistent) {
+			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged)
+			if merr == nil {
+				n.nInconsistent.Add(uint64(len(merged) - len(g.inconsistent)))
+				n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", merged)
+				g.inconsistent, g.result = merged, b
+				n.publish(ctx, b)
+			}
+		}
+	}
+	n.maybeAudit(ctx, wg, g)
+}
+
+func (n *CombinerNode) publish(ctx context.Context, b []byte) {
+	if err := n.b.Publish(ctx, n.opts.ResultChannel, b); err != nil && ctx.Err() == nil {
+		n.log.Debug("publish failed", "err", err)
+	}
+}
+
+func sortedKeys(set map[int]bool) []int {
+	out := make([]int, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,615 @@
+package broadcast
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/emsa"
+	"github.com/tolerantca/tolerant/internal/wire"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// Errors of [Distributor.Sign]. A failed signing returns a *[SignError]
+// that wraps one or more of them (test with errors.Is).
+var (
+	// ErrDeadline: the context ended before a verified signature arrived.
+	// The error also wraps the context's error and, when it can tell, one
+	// of ErrNotEnoughCalculators or ErrNoCombiner.
+	ErrDeadline = errors.New("broadcast: no verified signature before the deadline")
+	// ErrNotEnoughCalculators: fewer than t calculators acknowledged the task ([0109]).
+	ErrNotEnoughCalculators = errors.New("broadcast: fewer than t calculators acknowledged the task")
+	// ErrNoCombiner: at least t calculators acknowledged the task, but no
+	// combiner sent a signature that verifies.
+	ErrNoCombiner = errors.New("broadcast: no combiner produced a valid signature")
+	// ErrRefused: so many calculators refused the task that fewer than t
+	// can still compute it. The error also wraps the calculators' most
+	// common reason (share.ErrDeclined, share.ErrContentMismatch, ...).
+	ErrRefused = errors.New("broadcast: task refused by the calculators")
+)
+
+// SignError describes a signing that did not produce a signature.
+type SignError struct {
+	Task     uint64        // the task number
+	Acks     []int         // calculators that accepted the task
+	Refusals map[int]error // calculators that refused it, and why
+	// BadResults counts results that failed verification with the public
+	// key and were discarded ([0116]).
+	BadResults int
+	Elapsed    time.Duration
+	errs       []error
+}
+
+func (e *SignError) Error() string {
+	var b strings.Builder
+	msgs := make([]string, len(e.errs))
+	for n, err := range e.errs {
+		msgs[n] = err.Error()
+	}
+	fmt.Fprintf(&b, "task %d: %s (acknowledged by %v", e.Task, strings.Join(msgs, ": "), e.Acks)
+	if len(e.Refusals) > 0 {
+		js := make([]int, 0, len(e.Refusals))
+		for j := range e.Refusals {
+			js = append(js, j)
+		}
+		slices.Sort(js)
+		fmt.Fprintf(&b, ", refused by %v", js)
+	}
+	if e.BadResults > 0 {
+		fmt.Fprintf(&b, ", %d bad results", e.BadResults)
+	}
+	fmt.Fprintf(&b, ", after %v)", e.Elapsed.Round(time.Millisecond))
+	return b.String()
+}
+
+// Unwrap returns the sentinel errors and the cause.
+func (e *SignError) Unwrap() []error { return e.errs }
+
+// Outcome is a verified signature and how the cluster made it.
+type Outcome struct {
+	Signature []byte       // the signature, verified with the public key
+	Combiner  int          // the combiner that sent it
+	Rep       grouping.Rep // the representation it matched ([0093]); Rep.Calculators() are the calculators used
+	// Calculators lists the calculators whose partials the combiner had
+	// received when it combined, ascending.
+	Calculators []int
+	// Inconsistent lists the calculators the combiner proved wrong, ascending.
+	Inconsistent []int
+	Elapsed      time.Duration // from the call to the verified signature
+	Task         uint64        // the task number
+	Acks         []int         // calculators that acknowledged the task so far, ascending
+	// Transmissions counts how often the task was broadcast (1 + retransmissions).
+	Transmissions int
+	// BadResults counts results that failed verification and were discarded ([0116]).
+	BadResults int
+}
+
+// DistributorOptions tune a [Distributor]. The zero value is usable.
+type DistributorOptions struct {
+	// Number is the task distributor number ([0099]). Zero picks a random one.
+	Number uint32
+	// Epoch of the key material the tasks are for.
+	Epoch uint32
+	// T is the threshold, when known: the task is retransmitted quickly
+	// until T calculators acknowledged it ([0109]). When zero, it is
+	// learnt from the acknowledgements.
+	T int
+	// Retransmit is the first retransmission interval while fewer than t
+	// calculators acknowledged; it doubles up to MaxRetransmit. Default 100ms.
+	Retransmit time.Duration
+	// ResultTimeout is how long to wait for a result after t
+	// acknowledgements before retransmitting (so that lost partials and
+	// results are sent again); it doubles up to MaxRetransmit. Default 1s.
+	ResultTimeout time.Duration
+	// MaxRetransmit caps the retransmission interval; default 5s.
+	MaxRetransmit time.Duration
+	// ResultChannel is where the combiners send signatures: B3 (default)
+	// or B1 when the distributor is the output device ([0115]).
+	ResultChannel Channel
+	// Rand supplies PSS salts when a request has no encoding yet; default
+	// crypto/rand.Reader.
+	Rand io.Reader
+	// Logger receives warnings, e.g. a signature that does not verify
+	// ([0116]); default discards.
+	Logger *slog.Logger
+	// Linger, when positive, keeps a call open that long after the first
+	// verified signature, to merge the inconsistent calculators that other
+	// combiners name. A combiner can only name a liar when it holds a
+	// representation that isolates the liar's partial, so the first
+	// combiner to answer may not know. Default 0: return at once.
+	Linger time.Duration
+}
+
+// DistributorStats counts what a [Distributor] did.
+type DistributorStats struct {
+	Tasks          uint64 // signing calls that broadcast a task
+	Signed         uint64 // verified signatures returned
+	Failed         uint64 // signing calls that failed
+	Transmissions  uint64 // task broadcasts, retransmissions included
+	BadResults     uint64 // results that failed verification ([0116])
+	LateResults    uint64 // results for a finished or unknown task, or a duplicate
+	Acks, Refusals uint64 // acknowledgements received
+	Malformed      uint64 // packets that did not decode
+}
+
+// Distributor is the online task distributor and the output device
+// ([0047], [0051], [0106]-[0116]). It knows only the public key: it
+// broadcasts tasks without naming calculators or combiners ([0036] point 5,
+// [0054] point 1), and accepts a signature only after verifying it.
+// It is safe for concurrent use; many tasks may be in flight at once ([0096]).
+type Distributor struct {
+	b     Broadcaster
+	pub   *rsa.PublicKey
+	keyID string
+	opts  DistributorOptions
+	log   *slog.Logger
+	size  int
+	next  atomic.Uint64
+	sub1  Subscription
+	sub3  Subscription // nil when ResultChannel is B1
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	close sync.Once
+
+	mu    sync.Mutex
+	calls map[uint64]*call
+	blame map[int]uint64 // calculator → times named inconsistent in a verified result
+
+	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed atomic.Uint64
+}
+
+type call struct {
+	fp       [32]byte
+	em       []byte
+	acks     map[int]bool
+	refusals map[int]wire.Reason
+	k, t     int // from acknowledgements
+	bad      int
+	progress chan struct{} // signalled (non-blocking) on every acknowledgement
+	result   chan *wire.Result
+	refused  chan error
+	finished bool
+}
+
+// NewDistributor returns a distributor for the key pub called keyID, and
+// starts receiving on b. Close it when done. opts may be nil.
+func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *DistributorOptions) (*Distributor, error) {
+	if b == nil || pub == nil || pub.N == nil || pub.N.Sign() <= 0 || pub.E < 3 {
+		return nil, errors.New("broadcast: distributor needs a broadcaster and a public key")
+	}
+	if keyID == "" || len(keyID) > wire.MaxKeyID {
+		return nil, fmt.Errorf("broadcast: invalid key id %q", keyID)
+	}
+	d := &Distributor{b: b, pub: pub, keyID: keyID, calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{})}
+	if opts != nil {
+		d.opts = *opts
+	}
+	o := &d.opts
+	if o.Number == 0 {
+		var x [4]byte
+		if _, err := io.ReadFull(rand.Reader, x[:]); err != nil {
+			return nil, err
+		}
+		o.Number = binary.BigEndian.Uint32(x[:]) | 1
+	}
+	if o.Retransmit <= 0 {
+		o.Retransmit = 100 * time.Millisecond
+	}
+	if o.ResultTimeout <= 0 {
+		o.ResultTimeout = time.Second
+	}
+	if o.MaxRetransmit <= 0 {
+		o.MaxRetransmit = 5 * time.Second
+	}
+	if o.ResultChannel == 0 {
+		o.ResultChannel = B3
+	}
+	if o.ResultChannel != B1 && o.ResultChannel != B3 {
+		return nil, fmt.Errorf("%w: results on %v", ErrChannel, o.ResultChannel)
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	d.size = (pub.N.BitLen() + 7) / 8
+	d.log = orDiscard(o.Logger).With("node", "distributor", "number", o.Number, "key", keyID)
+	// Task numbers start from the clock, so that they stay unique across
+	// restarts of a distributor with the same number ([0107]); calculators
+	// refuse a task number they have seen with another request.
+	d.next.Store(uint64(time.Now().UnixNano()))
+	var err error
+	if d.sub1, err = b.Subscribe(B1); err != nil {
+		return nil, err
+	}
+	if o.ResultChannel == B3 {
+		if d.sub3, err = b.Subscribe(B3); err != nil {
+			d.sub1.Close()
+			return nil, err
+		}
+	}
+	d.wg.Go(d.receive)
+	return d, nil
+}
+
+// Number returns the distributor number.
+func (d *Distributor) Number() uint32 { return d.opts.Number }
+
+// PublicKey returns the key signatures are verified with.
+func (d *Distributor) PublicKey() *rsa.PublicKey { return d.pub }
+
+// KeyID returns the key id written into every task.
+func (d *Distributor) KeyID() string { return d.keyID }
+
+// Stats returns the counters so far.
+func (d *Distributor) Stats() DistributorStats {
+	return DistributorStats{
+		Tasks: d.nTasks.Load(), Signed: d.nSigned.Load(), Failed: d.nFailed.Load(),
+		Transmissions: d.nTx.Load(), BadResults: d.nBad.Load(), LateResults: d.nLate.Load(),
+		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(),
+	}
+}
+
+// Inconsistent returns, for every calculator named inconsistent in a
+// verified result so far, how many times it was named.
+func (d *Distributor) Inconsistent() map[int]uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[int]uint64, len(d.blame))
+	for j, n := range d.blame {
+		out[j] = n
+	}
+	return out
+}
+
+// Close stops receiving and waits for the receiver. Signing calls in flight
+// end with ErrClosed.
+func (d *Distributor) Close() error {
+	d.close.Do(func() {
+		close(d.stop)
+		d.sub1.Close()
+		if d.sub3 != nil {
+			d.sub3.Close()
+		}
+	})
+	d.wg.Wait()
+	return nil
+}
+
+// Sign returns a verified signature for req. See [Distributor.SignDetailed].
+func (d *Distributor) Sign(ctx context.Context, req *share.Request) ([]byte, error) {
+	out, err := d.SignDetailed(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return out.Signature, nil
+}
+
+// SignDetailed broadcasts req as a new task on B1 ([0106]-[0108]) and
+// retransmits it until a combiner's signature verifies with the public key
+// ([0116]) or ctx ends. A signature that does not verify takes the warning
+// path: it is logged, counted, and never returned.
+//
+// req.KeyID may be empty (the distributor's key id is used). A PSS request
+// without an encoding is encoded here with a fresh salt. The request is
+// checked as the calculators will check it, and refused with the share
+// errors before anything is sent. Failures after that are a *[SignError]
+// wrapping ErrDeadline, ErrRefused or ErrClosed.
+func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Outcome, error) {
+	start := time.Now()
+	if req == nil {
+		return nil, share.ErrUnsupported
+	}
+	r := *req
+	if r.KeyID == "" {
+		r.KeyID = d.keyID
+	}
+	if r.KeyID != d.keyID {
+		return nil, share.ErrWrongKey
+	}
+	if r.Scheme == share.PSS && len(r.Encoded) == 0 {
+		if !emsa.SupportedHash(r.Hash) {
+			return nil, share.ErrUnsupportedHash
+		}
+		em, err := emsa.PSSEncode(d.opts.Rand, r.Hash, r.Digest, r.SaltLength, d.pub.N.BitLen())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", share.ErrPSSEncoding, err)
+		}
+		r.Encoded = em
+	}
+	em, err := r.Encode(d.pub) // the value the signature must open to
+	if err != nil {
+		return nil, err
+	}
+	number := d.next.Add(1) // [0107]
+	pkt, err := wire.Marshal(&wire.Task{
+		Header:  wire.Header{Distributor: d.opts.Number, Task: number, KeyID: d.keyID, Epoch: d.opts.Epoch},
+		Request: r,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
+	}
+	c := &call{
+		fp: wire.Fingerprint(pkt), em: em, t: d.opts.T,
+		acks: make(map[int]bool), refusals: make(map[int]wire.Reason),
+		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
+	}
+	d.mu.Lock()
+	d.calls[number] = c
+	d.mu.Unlock()
+	d.nTasks.Add(1)
+	defer func() {
+		d.mu.Lock()
+		delete(d.calls, number)
+		c.finished = true
+		d.mu.Unlock()
+	}()
+
+	fail := func(errs ...error) (*Outcome, error) {
+		d.nFailed.Add(1)
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		e := &SignError{Task: number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(start), errs: errs}
+		if len(c.refusals) > 0 {
+			e.Refusals = make(map[int]error, len(c.refusals))
+			for j, r := range c.refusals {
+				e.Refusals[j] = errorOf(r)
+			}
+		}
+		return nil, e
+	}
+
+	transmissions := 0
+	var out *Outcome
+	var linger <-chan time.Time
+	finish := func() (*Outcome, error) {
+		d.nSigned.Add(1)
+		d.mu.Lock()
+		out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(start), sortedKeys(c.acks), transmissions, c.bad
+		d.mu.Unlock()
+		return out, nil
+	}
+
+	send := func() {
+		transmissions++
+		d.nTx.Add(1)
+		if err := d.b.Publish(ctx, B1, pkt); err != nil && ctx.Err() == nil {
+			d.log.Debug("publish failed", "task", number, "err", err)
+		}
+	}
+	send() // [0108]
+	interval := d.opts.Retransmit
+	acked := false
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case res := <-c.result:
+			if out != nil { // lingering: merge what another combiner knows
+				out.Inconsistent = mergeSorted(out.Inconsistent, res.Inconsistent)
+				continue
+			}
+			out = &Outcome{
+				Signature: res.Signature, Combiner: res.Combiner, Rep: res.Rep,
+				Calculators: res.Calculators, Inconsistent: res.Inconsistent, Task: number,
+			}
+			if d.opts.Linger <= 0 {
+				return finish()
+			}
+			timer.Stop()
+			linger = time.After(d.opts.Linger)
+		case <-linger:
+			return finish()
+		case err := <-c.refused:
+			return fail(ErrRefused, err)
+		case <-ctx.Done():
+			if out != nil {
+				return finish()
+			}
+			d.mu.Lock()
+			t, n := c.t, len(c.acks)
+			d.mu.Unlock()
+			if t == 0 || n < t {
+				return fail(ErrDeadline, ErrNotEnoughCalculators, ctx.Err())
+			}
+			return fail(ErrDeadline, ErrNoCombiner, ctx.Err())
+		case <-d.stop:
+			if out != nil {
+				return finish()
+			}
+			return fail(ErrClosed)
+		case <-c.progress:
+			d.mu.Lock()
+			now := c.t > 0 && len(c.acks) >= c.t
+			d.mu.Unlock()
+			if now && !acked && out == nil {
+				// t calculators have the task ([0109]): stop the quick
+				// retransmissions, wait for a result.
+				acked = true
+				interval = d.opts.ResultTimeout
+				timer.Reset(interval)
+			}
+		case <-timer.C:
+			if out != nil {
+				continue
+			}
+			send()
+			interval = min(2*interval, d.opts.MaxRetransmit)
+			timer.Reset(interval)
+		}
+	}
+}
+
+// receive dispatches acknowledgements and results to the signing calls.
+func (d *Distributor) receive() {
+	c1 := d.sub1.C()
+	var c3 <-chan []byte
+	if d.sub3 != nil {
+		c3 = d.sub3.C()
+	}
+	for c1 != nil || c3 != nil {
+		var msg []byte
+		var ok bool
+		select {
+		case msg, ok = <-c1:
+			if !ok {
+				c1 = nil
+				continue
+			}
+		case msg, ok = <-c3:
+			if !ok {
+				c3 = nil
+				continue
+			}
+		}
+		if typ, err := wire.PeekType(msg); err == nil && typ == wire.TypeTask {
+			continue // our own tasks, or another distributor's
+		}
+		p, err := wire.Unmarshal(msg)
+		if err != nil {
+			d.nMalformed.Add(1)
+			continue
+		}
+		switch p := p.(type) {
+		case *wire.Ack:
+			d.onAck(p)
+		case *wire.Result:
+			d.onResult(p)
+		}
+	}
+}
+
+// mine returns the call a packet belongs to, or nil. d.mu is held.
+func (d *Distributor) mine(h *wire.Header, fp [32]byte) *call {
+	if h.Distributor != d.opts.Number || h.KeyID != d.keyID || h.Epoch != d.opts.Epoch {
+		return nil
+	}
+	c := d.calls[h.Task]
+	if c == nil || c.fp != fp || c.finished {
+		return nil
+	}
+	return c
+}
+
+func (d *Distributor) onAck(a *wire.Ack) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.mine(&a.Header, a.TaskHash)
+	if c == nil || a.Calculator < 1 {
+		return
+	}
+	if a.Status == wire.Accepted {
+		d.nAcks.Add(1)
+		if _, refused := c.refusals[a.Calculator]; !refused {
+			c.acks[a.Calculator] = true
+		}
+	} else {
+		d.nRefusals.Add(1)
+		if a.Reason == wire.ReasonBusy {
+			return // it may accept a retransmission
+		}
+		delete(c.acks, a.Calculator)
+		c.refusals[a.Calculator] = a.Reason
+	}
+	// The calculators' own key material says k and t; the distributor
+	// itself knows neither ([0036] point 5).
+	if a.K > 0 && a.T > 0 && a.T <= a.K {
+		c.k = a.K
+		if c.t == 0 {
+			c.t = a.T
+		}
+	}
+	select {
+	case c.progress <- struct{}{}:
+	default:
+	}
+	if c.k > 0 && c.t > 0 && len(c.refusals) > c.k-c.t {
+		select {
+		case c.refused <- errorOf(commonReason(c.refusals)):
+		default:
+		}
+	}
+}
+
+// commonReason returns the most frequent refusal reason, the lowest on ties.
+func commonReason(m map[int]wire.Reason) wire.Reason {
+	count := make(map[wire.Reason]int)
+	for _, r := range m {
+		count[r]++
+	}
+	rs := make([]wire.Reason, 0, len(count))
+	for r := range count {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(a, b int) bool {
+		if count[rs[a]] != count[rs[b]] {
+			return count[rs[a]] > count[rs[b]]
+		}
+		return rs[a] < rs[b]
+	})
+	return rs[0]
+}
+
+func (d *Distributor) onResult(r *wire.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := d.mine(&r.Header, r.TaskHash)
+	if c == nil {
+		d.nLate.Add(1)
+		return
+	}
+	// [0116]: the output device checks the signature with the public key.
+	if !d.verify(r.Signature, c.em) {
+		c.bad++
+		d.nBad.Add(1)
+		d.log.Warn("signature does not verify: discarded", "task", r.Task, "combiner", r.Combiner)
+		return
+	}
+	for _, j := range r.Inconsistent {
+		d.blame[j]++
+	}
+	select {
+	case c.result <- r:
+	default:
+		d.nLate.Add(1)
+	}
+}
+
+// mergeSorted returns the union of two ascending lists, ascending.
+func mergeSorted(a, b []int) []int {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// verify checks S^e = M mod N, with M the encoding the distributor built.
+func (d *Distributor) verify(sig, em []byte) bool {
+	if len(sig) != d.size {
+		return false
+	}
+	s := new(big.Int).SetBytes(sig)
+	if s.Sign() == 0 || s.Cmp(d.pub.N) >= 0 {
+		return false
+	}
+	m := s.Exp(s, big.NewInt(int64(d.pub.E)), d.pub.N)
+	out := make([]byte, d.size)
+	m.FillBytes(out)
+	return bytes.Equal(out, em)
+}

@@ -1,0 +1,55 @@
+package broadcast_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// A whole (5,3,2) cluster in one process, with two calculators down.
+func ExampleStartLocal() {
+	key := testkeys.Must(testkeys.RSA2048)
+	plan, _, err := grouping.Search(5, 3, 2, nil)
+	if err != nil {
+		panic(err)
+	}
+	dealer, err := share.NewDealer(rand.NewChaCha8([32]byte{}), key, 5, 3, 2, nil) // crypto/rand.Reader in production
+	if err != nil {
+		panic(err)
+	}
+	dealing, err := dealer.Deal(plan)
+	if err != nil {
+		panic(err)
+	}
+
+	cluster, err := broadcast.StartLocal(context.Background(), dealing, &broadcast.LocalOptions{Down: []int{2, 4}})
+	if err != nil {
+		panic(err)
+	}
+	defer cluster.Close()
+
+	content := []byte("to be signed")
+	digest := sha256.Sum256(content)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := cluster.Distributor().SignDetailed(ctx, &share.Request{
+		Hash: crypto.SHA256, Digest: digest[:], Scheme: share.PKCS1v15, Content: content,
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("verifies:", rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], out.Signature) == nil)
+	fmt.Println("calculators used:", out.Rep.Calculators())
+	// Output:
+	// verifies: true
+	// calculators used: [1 3 5]
+}

@@ -1,0 +1,254 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tolerantca/tolerant/combine"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// LocalOptions tune [StartLocal]. The zero value runs every node honestly
+// on a perfect in-memory transport.
+type LocalOptions struct {
+	// Down lists calculators that are not started (crashed from the start).
+	Down []int
+	// Liars lists calculators that send wrong partials (a test hook, see
+	// CalculatorOptions.TestingTamper). Combiners then audit every partial,
+	// and the distributor lingers (DistributorOptions.Linger, 500ms unless
+	// set) so that the liars are named in the Outcome.
+	Liars []int
+	// CombinersDown lists combiners that are not started.
+	CombinersDown []int
+	// Approve is every calculator's approval hook ([0092], [0110]); nil approves.
+	Approve share.ApproveFunc
+	// CombinerApprove is every combiner's approval hook ([0093], [0113]); nil approves.
+	CombinerApprove share.ApproveFunc
+	// Audit makes combiners check every partial (combine.Options.Audit and
+	// CombinerOptions.AuditLate); it is on whenever Liars is not empty.
+	Audit bool
+	// Memory configures the transport, including its faults.
+	Memory *MemoryOptions
+	// Distributor, Calculator and Combiner are templates for the nodes'
+	// options (Number, T and Epoch of the distributor are filled in from
+	// the dealing when zero).
+	Distributor *DistributorOptions
+	Calculator  *CalculatorOptions
+	Combiner    *CombinerOptions
+	// Logger is given to every node that has none; default discards.
+	Logger *slog.Logger
+}
+
+// Endpoint names on a Local cluster's [Memory], for partitions and crashes.
+const DistributorEndpoint = "distributor"
+
+// CalculatorEndpoint names calculator j's endpoint on a Local cluster's [Memory].
+func CalculatorEndpoint(j int) string { return fmt.Sprintf("calculator-%d", j) }
+
+// CombinerEndpoint names combiner n's endpoint on a Local cluster's [Memory].
+func CombinerEndpoint(n int) string { return fmt.Sprintf("combiner-%d", n) }
+
+// Local is a whole cluster in one process: every calculator and combiner of
+// a dealing, and a distributor, on one [Memory] broadcaster.
+type Local struct {
+	mem   *Memory
+	dist  *Distributor
+	calcs map[int]*CalculatorNode
+	combs map[int]*CombinerNode
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	stops  map[string]context.CancelFunc
+	closed bool
+}
+
+// StartLocal starts every calculator and combiner of d (except those opts
+// takes down) on a new Memory broadcaster, each in its own goroutines, and a
+// distributor for d's key. The nodes stop when ctx ends or Close is called;
+// Close waits for all of them.
+func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Local, error) {
+	if d == nil || len(d.Calculators) == 0 || len(d.Combiners) == 0 {
+		return nil, errors.New("broadcast: StartLocal needs a dealing with calculators and combiners")
+	}
+	var o LocalOptions
+	if opts != nil {
+		o = *opts
+	}
+	meta := d.Calculators[0].Meta
+	ctx, cancel := context.WithCancel(ctx)
+	l := &Local{
+		mem: NewMemory(o.Memory), cancel: cancel,
+		calcs: make(map[int]*CalculatorNode), combs: make(map[int]*CombinerNode),
+		stops: make(map[string]context.CancelFunc),
+	}
+	fail := func(err error) (*Local, error) {
+		l.Close()
+		return nil, err
+	}
+
+	for _, key := range d.Calculators {
+		j := key.J
+		if slices.Contains(o.Down, j) {
+			continue
+		}
+		calc, err := share.NewCalculator(key, o.Approve)
+		if err != nil {
+			return fail(fmt.Errorf("broadcast: calculator %d: %w", j, err))
+		}
+		var co CalculatorOptions
+		if o.Calculator != nil {
+			co = *o.Calculator
+		}
+		if co.Logger == nil {
+			co.Logger = o.Logger
+		}
+		if slices.Contains(o.Liars, j) {
+			co.TestingTamper = liar(key.PublicKey.N)
+		}
+		n, err := NewCalculatorNode(l.mem.Endpoint(CalculatorEndpoint(j)), calc, &co)
+		if err != nil {
+			return fail(err)
+		}
+		l.calcs[j] = n
+		l.run(ctx, CalculatorEndpoint(j), n.Run)
+	}
+	audit := o.Audit || len(o.Liars) > 0
+	for _, key := range d.Combiners {
+		if slices.Contains(o.CombinersDown, key.Number) {
+			continue
+		}
+		comb, err := combine.New(key, &combine.Options{Audit: audit, Approve: o.CombinerApprove})
+		if err != nil {
+			return fail(fmt.Errorf("broadcast: combiner %d: %w", key.Number, err))
+		}
+		var co CombinerOptions
+		if o.Combiner != nil {
+			co = *o.Combiner
+		}
+		if co.Logger == nil {
+			co.Logger = o.Logger
+		}
+		co.AuditLate = co.AuditLate || audit
+		n, err := NewCombinerNode(l.mem.Endpoint(CombinerEndpoint(key.Number)), comb, &co)
+		if err != nil {
+			return fail(err)
+		}
+		l.combs[key.Number] = n
+		l.run(ctx, CombinerEndpoint(key.Number), n.Run)
+	}
+	var do DistributorOptions
+	if o.Distributor != nil {
+		do = *o.Distributor
+	}
+	if do.Number == 0 {
+		do.Number = 22 // the patent's example ([0099])
+	}
+	if do.T == 0 {
+		do.T = meta.T
+	}
+	if do.Epoch == 0 {
+		do.Epoch = meta.Epoch
+	}
+	if do.Logger == nil {
+		do.Logger = o.Logger
+	}
+	if do.Linger == 0 && len(o.Liars) > 0 {
+		do.Linger = defaultLiarLinger
+	}
+	if do.ResultChannel == 0 && o.Combiner != nil {
+		do.ResultChannel = o.Combiner.ResultChannel
+	}
+	dist, err := NewDistributor(l.mem.Endpoint(DistributorEndpoint), meta.PublicKey, meta.KeyID, &do)
+	if err != nil {
+		return fail(err)
+	}
+	l.dist = dist
+	return l, nil
+}
+
+const defaultLiarLinger = 500 * time.Millisecond
+
+// liar returns a tamper hook that doubles every partial mod N: a value of
+// the right form that is wrong.
+func liar(n *big.Int) func(share.Partial) share.Partial {
+	return func(p share.Partial) share.Partial {
+		v := new(big.Int).SetBytes(p.Value)
+		v.Lsh(v, 1).Mod(v, n)
+		if v.Sign() == 0 {
+			v.SetInt64(1)
+		}
+		p.Value = v.FillBytes(make([]byte, len(p.Value)))
+		return p
+	}
+}
+
+func (l *Local) run(ctx context.Context, name string, run func(context.Context) error) {
+	ctx, stop := context.WithCancel(ctx)
+	l.mu.Lock()
+	l.stops[name] = stop
+	l.mu.Unlock()
+	l.wg.Go(func() { run(ctx) })
+}
+
+// Distributor returns the cluster's distributor.
+func (l *Local) Distributor() *Distributor { return l.dist }
+
+// Memory returns the cluster's transport, to inject faults, partitions and
+// crashes (see CalculatorEndpoint and friends).
+func (l *Local) Memory() *Memory { return l.mem }
+
+// Calculator returns the running node of calculator j, or nil.
+func (l *Local) Calculator(j int) *CalculatorNode { return l.calcs[j] }
+
+// Combiner returns the running node of combiner n, or nil.
+func (l *Local) Combiner(n int) *CombinerNode { return l.combs[n] }
+
+// StopCalculator crashes calculator j now: its goroutines end and it
+// receives nothing more. It reports whether j was running.
+func (l *Local) StopCalculator(j int) bool { return l.stop(CalculatorEndpoint(j)) }
+
+// StopCombiner crashes combiner n now. It reports whether n was running.
+func (l *Local) StopCombiner(n int) bool { return l.stop(CombinerEndpoint(n)) }
+
+func (l *Local) stop(name string) bool {
+	l.mu.Lock()
+	stop, ok := l.stops[name]
+	delete(l.stops, name)
+	l.mu.Unlock()
+	if ok {
+		l.mem.SetDown(name, true)
+		stop()
+	}
+	return ok
+}
+
+// Close stops every node and the distributor, waits for their goroutines,
+// and closes the transport. It is idempotent.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+	if l.dist != nil {
+		l.dist.Close()
+	}
+	for _, n := range l.calcs {
+		n.Close()
+	}
+	for _, n := range l.combs {
+		n.Close()
+	}
+	return l.mem.Close()
+}

@@ -1,0 +1,160 @@
+package broadcast
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tolerantca/tolerant/combine"
+	"github.com/tolerantca/tolerant/internal/wire"
+	"github.com/tolerantca/tolerant/share"
+)
+
+type fakeClock struct{ ns atomic.Int64 }
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+func runNode(t *testing.T, run func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { run(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// TestCombinerMemoryBounded: tasks that never complete are forgotten by
+// count and by age ([0113], issue 4 item 5).
+func TestCombinerMemoryBounded(t *testing.T) {
+	d := dealing(t, 3, 2, 1, 1)
+	mem := NewMemory(nil)
+	defer mem.Close()
+	comb, err := combine.New(d.Combiners[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{}
+	n, err := NewCombinerNode(mem, comb, &CombinerOptions{MaxTasks: 10, TaskTTL: time.Minute, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, n.Run)
+	meta := comb.Meta()
+	value := make([]byte, 256)
+	value[255] = 2
+	for i := range 100 {
+		b, _ := wire.Marshal(&wire.Partials{
+			Header:     wire.Header{Distributor: 1, Task: uint64(i), KeyID: meta.KeyID, Epoch: meta.Epoch},
+			Calculator: 1, Shares: []wire.Share{{Index: 1, Value: value}},
+		})
+		mem.Publish(context.Background(), B2, b)
+	}
+	waitFor(t, func() bool { return n.Stats().Partials == 100 })
+	n.mu.Lock()
+	held := len(n.groups)
+	n.mu.Unlock()
+	if held > 10 {
+		t.Errorf("%d tasks held, max 10", held)
+	}
+	if st := n.Stats(); st.Evicted != 90 {
+		t.Errorf("stats %+v", st)
+	}
+	clock.Advance(2 * time.Minute)
+	b, _ := wire.Marshal(&wire.Partials{Header: wire.Header{Distributor: 2, KeyID: meta.KeyID, Epoch: meta.Epoch}, Calculator: 2, Shares: []wire.Share{{Index: 1, Value: value}}})
+	mem.Publish(context.Background(), B2, b)
+	waitFor(t, func() bool { return n.Stats().Partials == 101 })
+	n.mu.Lock()
+	held = len(n.groups)
+	n.mu.Unlock()
+	if held != 1 {
+		t.Errorf("%d tasks held after expiry, want 1", held)
+	}
+}
+
+// TestCalculatorReplayWindow: a task forgotten by the calculator is refused
+// as stale, never recomputed ([0107], [0110]).
+func TestCalculatorReplayWindow(t *testing.T) {
+	d := dealing(t, 3, 2, 1, 1)
+	mem := NewMemory(nil)
+	defer mem.Close()
+	calc, err := share.NewCalculator(d.Calculators[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := NewCalculatorNode(mem, calc, &CalculatorOptions{MaxTasks: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runNode(t, n.Run)
+	acks, _ := mem.Subscribe(B1)
+	defer acks.Close()
+	meta := calc.Meta()
+	task := func(num uint64) []byte {
+		req := request("window")
+		req.KeyID = meta.KeyID
+		b, err := wire.Marshal(&wire.Task{Header: wire.Header{Distributor: 7, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch}, Request: *req})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for num := range uint64(4) {
+		mem.Publish(context.Background(), B1, task(num+1))
+	}
+	waitFor(t, func() bool { return n.Stats().Partials == 4 })
+	mem.Publish(context.Background(), B1, task(1)) // forgotten: stale
+	mem.Publish(context.Background(), B1, task(4)) // remembered: duplicate
+	waitFor(t, func() bool { s := n.Stats(); return s.Conflicts == 1 && s.Duplicates == 1 })
+	if s := n.Stats(); s.Tasks != 4 || s.Partials != 4 {
+		t.Errorf("stats %+v", s)
+	}
+	var stale bool
+	for !stale {
+		p, err := wire.Unmarshal(recv(t, acks))
+		if a, ok := p.(*wire.Ack); err == nil && ok && a.Task == 1 && a.Reason == wire.ReasonStale {
+			stale = true
+		}
+	}
+	// Another epoch is refused.
+	b, _ := wire.Marshal(&wire.Task{Header: wire.Header{Distributor: 7, Task: 99, KeyID: meta.KeyID, Epoch: meta.Epoch + 1}, Request: share.Request{KeyID: meta.KeyID}})
+	mem.Publish(context.Background(), B1, b)
+	waitFor(t, func() bool { return n.Stats().Refused == 1 })
+}
+
+func TestNodeConstructors(t *testing.T) {
+	d := dealing(t, 3, 2, 1, 1)
+	mem := NewMemory(nil)
+	defer mem.Close()
+	if _, err := NewCalculatorNode(nil, nil, nil); err == nil {
+		t.Error("nil calculator accepted")
+	}
+	if _, err := NewCombinerNode(mem, nil, nil); err == nil {
+		t.Error("nil combiner accepted")
+	}
+	comb, _ := combine.New(d.Combiners[0], nil)
+	if _, err := NewCombinerNode(mem, comb, &CombinerOptions{ResultChannel: 7}); err == nil {
+		t.Error("bad result channel accepted")
+	}
+	if _, err := NewDistributor(mem, nil, "k", nil); err == nil {
+		t.Error("nil key accepted")
+	}
+	if _, err := NewDistributor(mem, &testKey().PublicKey, "", nil); err == nil {
+		t.Error("empty key id accepted")
+	}
+	if _, err := NewDistributor(mem, &testKey().PublicKey, "k", &DistributorOptions{ResultChannel: B2}); err == nil {
+		t.Error("results on B2 accepted")
+	}
+	if _, err := StartLocal(context.Background(), nil, nil); err == nil {
+		t.Error("nil dealing accepted")
+	}
+	calc, _ := share.NewCalculator(d.Calculators[0], nil)
+	n, _ := NewCalculatorNode(mem, calc, nil)
+	n.Close()
+	if err := n.Run(context.Background()); err != nil {
+		t.Errorf("Run after Close: %v", err)
+	}
+	if err := n.Run(context.Background()); err == nil {
+		t.Error("second Run accepted")
+	}
+}

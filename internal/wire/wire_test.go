@@ -1,0 +1,256 @@
+package wire
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/share"
+)
+
+func samples() []Packet {
+	h := Header{Distributor: 22, Task: 1 << 40, KeyID: "0123abcd", Epoch: 3}
+	return []Packet{
+		&Task{Header: h, Request: share.Request{KeyID: h.KeyID, Hash: crypto.SHA256, Digest: bytes.Repeat([]byte{7}, 32), Scheme: share.PKCS1v15, Content: []byte("tbs")}},
+		&Task{Header: h, Request: share.Request{KeyID: h.KeyID, Hash: crypto.SHA384, Digest: bytes.Repeat([]byte{1}, 48), Scheme: share.PSS, Encoded: bytes.Repeat([]byte{9}, 256), SaltLength: -1}},
+		&Task{Header: h, Request: share.Request{KeyID: h.KeyID, Hash: crypto.SHA512, Content: []byte{}}},
+		&Ack{Header: h, TaskHash: [32]byte{1, 2}, Calculator: 3, K: 5, T: 3, Status: Accepted},
+		&Ack{Header: h, Calculator: 4, K: 5, T: 3, Status: Refused, Reason: ReasonDeclined},
+		&Partials{Header: h, TaskHash: [32]byte{5}, Calculator: 2, Shares: []Share{{Index: 1, Value: []byte{1, 2, 3}}, {Index: 2, Value: bytes.Repeat([]byte{0xff}, 512)}}},
+		&Partials{Header: h, Calculator: 2},
+		&Result{Header: h, TaskHash: [32]byte{8}, Combiner: 2, Signature: []byte{4, 5}, Rep: grouping.Rep{{J: 1, I: 1}, {J: 2, I: 2}, {J: 3, I: 1}}, Calculators: []int{1, 2, 3, 5}, Inconsistent: []int{5}},
+		&Result{Header: Header{}},
+	}
+}
+
+func TestRoundTripSamples(t *testing.T) {
+	for _, p := range samples() {
+		b, err := Marshal(p)
+		if err != nil {
+			t.Fatalf("%T: %v", p, err)
+		}
+		q, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("%T: %v", p, err)
+		}
+		if d := cmp.Diff(p, q); d != "" {
+			t.Errorf("%T round trip (-want +got):\n%s", p, d)
+		}
+		if typ, err := PeekType(b); err != nil || typ != p.Type() {
+			t.Errorf("PeekType = %v, %v; want %v", typ, err, p.Type())
+		}
+		// Every strict prefix is refused.
+		for n := 0; n < len(b); n++ {
+			if _, err := Unmarshal(b[:n]); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%T prefix %d: err = %v", p, n, err)
+			}
+		}
+		if _, err := Unmarshal(append(b, 0)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%T with a trailing byte: err = %v", p, err)
+		}
+	}
+}
+
+func optBytes(t *rapid.T, label string, max int) []byte {
+	b := rapid.SliceOfN(rapid.Byte(), 0, max).Draw(t, label)
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func optInts(t *rapid.T, label string) []int {
+	v := rapid.SliceOfN(rapid.IntRange(0, 65535), 0, 8).Draw(t, label)
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+func genHeader(t *rapid.T) Header {
+	return Header{
+		Distributor: rapid.Uint32().Draw(t, "dist"),
+		Task:        rapid.Uint64().Draw(t, "task"),
+		KeyID:       rapid.StringN(0, 64, 64).Draw(t, "keyid"),
+		Epoch:       rapid.Uint32().Draw(t, "epoch"),
+	}
+}
+
+func genPacket(t *rapid.T) Packet {
+	h := genHeader(t)
+	var fp [32]byte
+	copy(fp[:], rapid.SliceOfN(rapid.Byte(), 32, 32).Draw(t, "fp"))
+	switch rapid.IntRange(0, 3).Draw(t, "type") {
+	case 0:
+		r := share.Request{
+			KeyID:      h.KeyID,
+			Hash:       crypto.Hash(rapid.IntRange(0, 255).Draw(t, "hash")),
+			Digest:     optBytes(t, "digest", MaxDigest),
+			Scheme:     share.Scheme(rapid.Uint8().Draw(t, "scheme")),
+			Encoded:    optBytes(t, "encoded", 64),
+			SaltLength: int(rapid.Int32().Draw(t, "salt")),
+		}
+		if rapid.Bool().Draw(t, "hasContent") {
+			r.Content = rapid.SliceOfN(rapid.Byte(), 0, 100).Draw(t, "content")
+		}
+		return &Task{Header: h, Request: r}
+	case 1:
+		a := &Ack{Header: h, TaskHash: fp, Calculator: rapid.IntRange(0, 65535).Draw(t, "j"),
+			K: rapid.IntRange(0, 65535).Draw(t, "k"), T: rapid.IntRange(0, 65535).Draw(t, "t"), Status: Accepted}
+		if rapid.Bool().Draw(t, "refused") {
+			a.Status, a.Reason = Refused, Reason(rapid.IntRange(1, int(maxReason)).Draw(t, "reason"))
+		}
+		return a
+	case 2:
+		p := &Partials{Header: h, TaskHash: fp, Calculator: rapid.IntRange(0, 65535).Draw(t, "j")}
+		n := rapid.IntRange(0, 4).Draw(t, "n")
+		for range n {
+			p.Shares = append(p.Shares, Share{Index: rapid.IntRange(0, 65535).Draw(t, "i"), Value: optBytes(t, "value", 64)})
+		}
+		return p
+	default:
+		r := &Result{Header: h, TaskHash: fp, Combiner: rapid.IntRange(0, 65535).Draw(t, "c"),
+			Signature: optBytes(t, "sig", 64), Calculators: optInts(t, "calcs"), Inconsistent: optInts(t, "bad")}
+		n := rapid.IntRange(0, 5).Draw(t, "terms")
+		for range n {
+			r.Rep = append(r.Rep, grouping.Term{J: rapid.IntRange(0, 65535).Draw(t, "tj"), I: rapid.IntRange(0, 65535).Draw(t, "ti")})
+		}
+		return r
+	}
+}
+
+// TestRoundTripRapid: Unmarshal(Marshal(x)) == x for generated packets.
+func TestRoundTripRapid(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p := genPacket(t)
+		b, err := Marshal(p)
+		if err != nil {
+			t.Fatalf("Marshal: %v", err)
+		}
+		q, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("Unmarshal: %v", err)
+		}
+		if d := cmp.Diff(p, q); d != "" {
+			t.Fatalf("round trip (-want +got):\n%s", d)
+		}
+	})
+}
+
+func TestMarshalLimits(t *testing.T) {
+	h := Header{KeyID: "k"}
+	big := func(n int) []byte { return make([]byte, n) }
+	bad := []Packet{
+		nil,
+		&Task{Header: Header{KeyID: string(big(65))}, Request: share.Request{KeyID: string(big(65))}},
+		&Task{Header: h, Request: share.Request{KeyID: "other"}},
+		&Task{Header: h, Request: share.Request{KeyID: "k", Hash: 256}},
+		&Task{Header: h, Request: share.Request{KeyID: "k", Digest: big(65)}},
+		&Task{Header: h, Request: share.Request{KeyID: "k", Encoded: big(MaxValueSize + 1)}},
+		&Task{Header: h, Request: share.Request{KeyID: "k", SaltLength: 1 << 40}},
+		&Ack{Header: h, Status: 0},
+		&Ack{Header: h, Status: Accepted, Reason: ReasonDeclined},
+		&Ack{Header: h, Status: Refused, Reason: ReasonNone},
+		&Ack{Header: h, Status: Accepted, Calculator: -1},
+		&Partials{Header: h, Calculator: 70000},
+		&Partials{Header: h, Shares: make([]Share, MaxList+1)},
+		&Partials{Header: h, Shares: []Share{{Index: 1, Value: big(MaxValueSize + 1)}}},
+		&Result{Header: h, Signature: big(MaxValueSize + 1)},
+		&Result{Header: h, Inconsistent: []int{-3}},
+		&Result{Header: h, Rep: make(grouping.Rep, MaxList+1)},
+	}
+	for n, p := range bad {
+		if b, err := Marshal(p); err == nil {
+			t.Errorf("case %d (%T): Marshal accepted, %d bytes", n, p, len(b))
+		}
+	}
+}
+
+func TestUnmarshalLimits(t *testing.T) {
+	// A content length above share.MaxContentSize is refused before any allocation.
+	p := &Task{Header: Header{KeyID: "k"}, Request: share.Request{KeyID: "k", Content: []byte{}}}
+	b, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(b[len(b)-4:], share.MaxContentSize+1)
+	if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
+		t.Errorf("oversized content: err = %v", err)
+	}
+	// A huge declared count with a short buffer.
+	r, _ := Marshal(&Result{Header: Header{KeyID: "k"}})
+	binary.BigEndian.PutUint16(r[len(r)-4:], 200)
+	if _, err := Unmarshal(r); !errors.Is(err, ErrMalformed) {
+		t.Errorf("count beyond buffer: err = %v", err)
+	}
+	for _, b := range [][]byte{nil, {1}, {2, 1}, {1, 0}, {1, 9}, make([]byte, MaxPacketSize+1)} {
+		if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Unmarshal(%x...): err = %v", b[:min(len(b), 4)], err)
+		}
+	}
+	// Unknown flags and statuses.
+	tb, _ := Marshal(&Task{Header: Header{KeyID: "k"}, Request: share.Request{KeyID: "k"}})
+	tb[len(tb)-1] = 2
+	if _, err := Unmarshal(tb); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown flag: err = %v", err)
+	}
+	ab, _ := Marshal(&Ack{Header: Header{KeyID: "k"}, Status: Accepted})
+	ab[len(ab)-2] = 3
+	if _, err := Unmarshal(ab); !errors.Is(err, ErrMalformed) {
+		t.Errorf("unknown status: err = %v", err)
+	}
+}
+
+func TestFingerprintStable(t *testing.T) {
+	p := samples()[0]
+	a, _ := Marshal(p)
+	b, _ := Marshal(p)
+	if Fingerprint(a) != Fingerprint(b) {
+		t.Fatal("fingerprint differs for the same packet")
+	}
+}
+
+// FuzzUnmarshal: decoding never panics; what decodes re-encodes to the same
+// bytes (the encoding is canonical) and decodes to the same packet.
+func FuzzUnmarshal(f *testing.F) {
+	for _, p := range samples() {
+		b, err := Marshal(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{})
+	f.Add([]byte{1, 1})
+	f.Add([]byte{1, 3, 0, 0, 0, 0})
+	f.Add([]byte{2, 1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Unmarshal(b)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		b2, err := Marshal(p)
+		if err != nil {
+			t.Fatalf("Marshal of a decoded packet: %v", err)
+		}
+		if !bytes.Equal(b, b2) {
+			t.Fatalf("not canonical:\n in %x\nout %x", b, b2)
+		}
+		q, err := Unmarshal(b2)
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if d := cmp.Diff(p, q); d != "" {
+			t.Fatalf("re-decode differs:\n%s", d)
+		}
+	})
+}
