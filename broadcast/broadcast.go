@@ -26,8 +26,27 @@
 // a verified result arrives or its context ends. [StartLocal] runs a whole
 // cluster of a [share.Dealing] in one process.
 //
-// Packets are encoded by package internal/wire. They are not authenticated
-// yet: the transport is trusted.
+// # Packets
+//
+// Packets are encoded by package internal/wire: one versioned binary
+// encoding, decoded strictly and without panics. Every packet names its task
+// by distributor number and task number ([0096], [0107]), the key id
+// ([0124]) and the key material's epoch; later packets of a task also carry
+// the SHA-256 fingerprint of the task packet, so that partials and results
+// are bound to exactly one request.
+//
+// With an [Auth] (the default in [StartLocal] when the dealing has node
+// keys), every packet is signed with its sender's Ed25519 node key and a node
+// accepts only packets signed by the roster node they claim to come from.
+// Without it, the transport is trusted.
+//
+// # Faults
+//
+// The protocol tolerates the transport's faults: the distributor retransmits
+// a task (quickly until t calculators acknowledged it, [0109], then slowly
+// until a verified result arrives); a calculator answers a retransmission by
+// re-sending the partials it already computed, never computing a task twice
+// ([0110]); a combiner answers it by re-sending its result.
 package broadcast
 
 import (
@@ -53,6 +72,7 @@ const (
 // Valid reports whether c is B1, B2 or B3.
 func (c Channel) Valid() bool { return c >= B1 && c <= B3 }
 
+// String returns "B1", "B2" or "B3".
 func (c Channel) String() string {
 	if c.Valid() {
 		return fmt.Sprintf("B%d", uint8(c))

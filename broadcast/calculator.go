@@ -35,6 +35,9 @@ type CalculatorOptions struct {
 	// Logger receives refusals and other events; default discards. No
 	// secret is ever logged.
 	Logger *slog.Logger
+	// Auth, when set, signs every packet sent and accepts only tasks
+	// signed by a distributor of the roster (issue 4 item 2).
+	Auth *Auth
 	// TestingTamper, when set, replaces every partial before it is sent.
 	// It exists to test that combiners name lying calculators; never set it
 	// in production.
@@ -50,6 +53,7 @@ type CalculatorStats struct {
 	Refused    uint64 // tasks refused: wrong epoch, failed checks, declined by the approval hook
 	Busy       uint64 // tasks refused because MaxPending was reached
 	Malformed  uint64 // packets that did not decode
+	Rejected   uint64 // packets that failed authentication (Auth)
 	Partials   uint64 // partial results published
 }
 
@@ -75,7 +79,7 @@ type CalculatorNode struct {
 	floor   map[uint32]uint64 // per distributor: tasks at or below are stale
 	pending int
 
-	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nPartials atomic.Uint64
+	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
 }
 
 type calcTask struct {
@@ -85,6 +89,7 @@ type calcTask struct {
 	seen    time.Time
 	refused wire.Reason // non-zero once refused
 	left    int         // shares not yet published
+	done    bool        // every share published
 	sent    [][]byte    // Partials packets published, re-sent on retransmission
 }
 
@@ -115,6 +120,9 @@ func NewCalculatorNode(b Broadcaster, calc *share.Calculator, opts *CalculatorOp
 	if n.opts.Window <= 0 {
 		n.opts.Window = 10 * time.Minute
 	}
+	if err := n.opts.Auth.check(share.RoleCalculator, calc.Number()); err != nil {
+		return nil, err
+	}
 	n.now = orNow(n.opts.Now)
 	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", calc.Number(), "key", n.meta.KeyID)
 	n.tasks = make(map[taskKey]*calcTask)
@@ -136,7 +144,7 @@ func (n *CalculatorNode) Stats() CalculatorStats {
 	return CalculatorStats{
 		Tasks: n.nTasks.Load(), Duplicates: n.nDup.Load(), Conflicts: n.nConflict.Load(),
 		OtherKey: n.nOtherKey.Load(), Refused: n.nRefused.Load(), Busy: n.nBusy.Load(),
-		Malformed: n.nMalformed.Load(), Partials: n.nPartials.Load(),
+		Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(), Partials: n.nPartials.Load(),
 	}
 }
 
@@ -180,17 +188,20 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
 		return // acknowledgements of other calculators
 	}
-	p, err := wire.Unmarshal(msg)
+	p, body, err := n.opts.Auth.open(msg)
 	if err != nil {
-		n.nMalformed.Add(1)
+		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
 	}
-	task := p.(*wire.Task)
+	task, ok := p.(*wire.Task)
+	if !ok {
+		return
+	}
 	if task.KeyID != n.meta.KeyID {
 		n.nOtherKey.Add(1) // another enterprise's task ([0124]): not ours to answer
 		return
 	}
-	fp := wire.Fingerprint(msg)
+	fp := wire.Fingerprint(body)
 	key := taskKey{task.Distributor, task.Task}
 	if task.Epoch != n.meta.Epoch {
 		n.nRefused.Add(1)
@@ -209,10 +220,14 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 			n.ack(ctx, &task.Header, fp, wire.ReasonConflict)
 			return
 		}
-		refused, sent := t.refused, append([][]byte(nil), t.sent...)
+		refused, done, sent := t.refused, t.done, append([][]byte(nil), t.sent...)
 		n.mu.Unlock()
 		n.nDup.Add(1)
-		n.ack(ctx, &task.Header, fp, refused)
+		if done {
+			n.ackStatus(ctx, &task.Header, fp, wire.Computed)
+		} else {
+			n.ack(ctx, &task.Header, fp, refused)
+		}
 		for _, b := range sent { // lost partials are sent again, not recomputed
 			n.publish(ctx, B2, b)
 		}
@@ -320,7 +335,7 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			if n.opts.TestingTamper != nil {
 				part = n.opts.TestingTamper(part)
 			}
-			b, err = wire.Marshal(&wire.Partials{
+			b, _, err = n.opts.Auth.seal(&wire.Partials{
 				Header:     j.t.hdr,
 				TaskHash:   j.t.fp,
 				Calculator: part.J,
@@ -331,24 +346,40 @@ func (n *CalculatorNode) work(ctx context.Context) {
 		if b != nil {
 			j.t.sent = append(j.t.sent, b)
 		}
-		if j.t.left--; j.t.left == 0 {
+		j.t.left--
+		last := j.t.left == 0
+		if last {
 			n.pending--
+			j.t.done = true
 		}
 		n.mu.Unlock()
 		if b != nil {
 			n.nPartials.Add(1)
 			n.publish(ctx, B2, b) // [0111]
 		}
+		if last {
+			n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
+		}
 	}
 }
 
 // ack publishes an acknowledgement on B1 ([0109]); reason None accepts.
 func (n *CalculatorNode) ack(ctx context.Context, h *wire.Header, fp [32]byte, reason wire.Reason) {
-	a := &wire.Ack{Header: *h, TaskHash: fp, Calculator: n.calc.Number(), K: n.meta.K, T: n.meta.T, Status: wire.Accepted}
 	if reason != wire.ReasonNone {
-		a.Status, a.Reason = wire.Refused, reason
+		n.send(ctx, &wire.Ack{Header: *h, TaskHash: fp, Status: wire.Refused, Reason: reason})
+		return
 	}
-	b, err := wire.Marshal(a)
+	n.ackStatus(ctx, h, fp, wire.Accepted)
+}
+
+// ackStatus publishes an Accepted or Computed acknowledgement on B1.
+func (n *CalculatorNode) ackStatus(ctx context.Context, h *wire.Header, fp [32]byte, status wire.AckStatus) {
+	n.send(ctx, &wire.Ack{Header: *h, TaskHash: fp, Status: status})
+}
+
+func (n *CalculatorNode) send(ctx context.Context, a *wire.Ack) {
+	a.Calculator, a.K, a.T = n.calc.Number(), n.meta.K, n.meta.T
+	b, _, err := n.opts.Auth.seal(a)
 	if err != nil {
 		n.log.Error("encoding an acknowledgement", "err", err)
 		return

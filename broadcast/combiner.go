@@ -35,6 +35,9 @@ type CombinerOptions struct {
 	// ([0095]), or B1 where the distributor is the output device ([0115]).
 	// Default B3.
 	ResultChannel Channel
+	// Auth, when set, signs every result sent and accepts only packets
+	// signed by a node of the roster (issue 4 item 2).
+	Auth *Auth
 	// AuditLate keeps auditing a signed task: partials that arrive after
 	// the signature are checked (with the combiner's combine.Options.Audit,
 	// which should then be set) and, when that names more inconsistent
@@ -60,6 +63,7 @@ type CombinerStats struct {
 	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
 	OtherKey     uint64 // packets for another key id or epoch
 	Malformed    uint64 // packets that did not decode
+	Rejected     uint64 // packets that failed authentication (Auth)
 }
 
 // CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).
@@ -89,7 +93,7 @@ type CombinerNode struct {
 	order  []*group
 	head   int
 
-	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nOtherKey, nMalformed atomic.Uint64
+	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nOtherKey, nMalformed, nRejected atomic.Uint64
 }
 
 // groupKey names a task as the combiner groups it ([0112]).
@@ -153,6 +157,9 @@ func NewCombinerNode(b Broadcaster, comb *combine.Combiner, opts *CombinerOption
 	if !n.opts.ResultChannel.Valid() {
 		return nil, ErrChannel
 	}
+	if err := n.opts.Auth.check(share.RoleCombiner, comb.Number()); err != nil {
+		return nil, err
+	}
 	n.now = orNow(n.opts.Now)
 	n.log = orDiscard(n.opts.Logger).With("node", "combiner", "number", comb.Number(), "key", n.meta.KeyID)
 	n.sem = make(chan struct{}, n.opts.Workers)
@@ -177,7 +184,7 @@ func (n *CombinerNode) Stats() CombinerStats {
 		Tasks: n.nTasks.Load(), Partials: n.nPartials.Load(), Ignored: n.nIgnored.Load(),
 		Combines: n.nCombines.Load(), Signed: n.nSigned.Load(), Illegal: n.nIllegal.Load(),
 		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(),
-		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(),
+		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(),
 	}
 }
 
@@ -265,18 +272,21 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
 		return // acknowledgements, or results when B1 is the result channel
 	}
-	p, err := wire.Unmarshal(msg)
+	p, body, err := n.opts.Auth.open(msg)
 	if err != nil {
-		n.nMalformed.Add(1)
+		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
 	}
-	task := p.(*wire.Task)
+	task, ok := p.(*wire.Task)
+	if !ok {
+		return
+	}
 	if task.KeyID != n.meta.KeyID || task.Epoch != n.meta.Epoch {
 		n.nOtherKey.Add(1)
 		return
 	}
 	n.nTasks.Add(1)
-	key := groupKey{taskKey{task.Distributor, task.Task}, wire.Fingerprint(msg)}
+	key := groupKey{taskKey{task.Distributor, task.Task}, wire.Fingerprint(body)}
 	n.mu.Lock()
 	g := n.lookup(key, &task.Header)
 	if g.req == nil {
@@ -296,9 +306,9 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 }
 
 func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	p, err := wire.Unmarshal(msg)
+	p, _, err := n.opts.Auth.open(msg)
 	if err != nil {
-		n.nMalformed.Add(1)
+		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
 	}
 	ps, ok := p.(*wire.Partials)
@@ -413,7 +423,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 	for _, p := range parts {
 		calcs[p.J] = true
 	}
-	return wire.Marshal(&wire.Result{
+	b, _, err := n.opts.Auth.seal(&wire.Result{
 		Header:       g.hdr,
 		TaskHash:     g.key.fp,
 		Combiner:     n.comb.Number(),
@@ -422,6 +432,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 		Calculators:  sortedKeys(calcs),
 		Inconsistent: inconsistent,
 	})
+	return b, err
 }
 
 // maybeAudit re-examines a signed task when partials arrived after its

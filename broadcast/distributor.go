@@ -109,11 +109,13 @@ type DistributorOptions struct {
 	// learnt from the acknowledgements.
 	T int
 	// Retransmit is the first retransmission interval while fewer than t
-	// calculators acknowledged; it doubles up to MaxRetransmit. Default 100ms.
+	// calculators acknowledged; it doubles up to MaxRetransmit. Default 200ms.
 	Retransmit time.Duration
-	// ResultTimeout is how long to wait for a result after t
-	// acknowledgements before retransmitting (so that lost partials and
-	// results are sent again); it doubles up to MaxRetransmit. Default 1s.
+	// ResultTimeout is how long to wait for a result once t calculators
+	// said they sent all their partials, before retransmitting so that lost
+	// partials and results are sent again; it doubles up to MaxRetransmit.
+	// Default 1s. Between t acknowledgements and t "computed" ones (the
+	// calculators are busy), the task is retransmitted every MaxRetransmit.
 	ResultTimeout time.Duration
 	// MaxRetransmit caps the retransmission interval; default 5s.
 	MaxRetransmit time.Duration
@@ -126,6 +128,10 @@ type DistributorOptions struct {
 	// Logger receives warnings, e.g. a signature that does not verify
 	// ([0116]); default discards.
 	Logger *slog.Logger
+	// Auth, when set, signs every task and accepts only acknowledgements
+	// and results signed by nodes of the roster (issue 4 item 2). Number
+	// must then be the node key's number, or zero.
+	Auth *Auth
 	// Linger, when positive, keeps a call open that long after the first
 	// verified signature, to merge the inconsistent calculators that other
 	// combiners name. A combiner can only name a liar when it holds a
@@ -144,6 +150,7 @@ type DistributorStats struct {
 	LateResults    uint64 // results for a finished or unknown task, or a duplicate
 	Acks, Refusals uint64 // acknowledgements received
 	Malformed      uint64 // packets that did not decode
+	Rejected       uint64 // packets that failed authentication (Auth)
 }
 
 // Distributor is the online task distributor and the output device
@@ -169,13 +176,14 @@ type Distributor struct {
 	calls map[uint64]*call
 	blame map[int]uint64 // calculator → times named inconsistent in a verified result
 
-	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed atomic.Uint64
+	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected atomic.Uint64
 }
 
 type call struct {
 	fp       [32]byte
 	em       []byte
-	acks     map[int]bool
+	acks     map[int]bool // accepted or computed
+	computed map[int]bool
 	refusals map[int]wire.Reason
 	k, t     int // from acknowledgements
 	bad      int
@@ -199,6 +207,9 @@ func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *Distr
 		d.opts = *opts
 	}
 	o := &d.opts
+	if o.Auth != nil && o.Number == 0 && o.Auth.Key != nil {
+		o.Number = uint32(o.Auth.Key.Number)
+	}
 	if o.Number == 0 {
 		var x [4]byte
 		if _, err := io.ReadFull(rand.Reader, x[:]); err != nil {
@@ -207,7 +218,7 @@ func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *Distr
 		o.Number = binary.BigEndian.Uint32(x[:]) | 1
 	}
 	if o.Retransmit <= 0 {
-		o.Retransmit = 100 * time.Millisecond
+		o.Retransmit = 200 * time.Millisecond
 	}
 	if o.ResultTimeout <= 0 {
 		o.ResultTimeout = time.Second
@@ -223,6 +234,12 @@ func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *Distr
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if o.Number > share.MaxDistributors && o.Auth != nil {
+		return nil, fmt.Errorf("broadcast: distributor number %d with authentication", o.Number)
+	}
+	if err := o.Auth.check(share.RoleDistributor, int(o.Number)); err != nil {
+		return nil, err
 	}
 	d.size = (pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", o.Number, "key", keyID)
@@ -258,7 +275,7 @@ func (d *Distributor) Stats() DistributorStats {
 	return DistributorStats{
 		Tasks: d.nTasks.Load(), Signed: d.nSigned.Load(), Failed: d.nFailed.Load(),
 		Transmissions: d.nTx.Load(), BadResults: d.nBad.Load(), LateResults: d.nLate.Load(),
-		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(),
+		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(), Rejected: d.nRejected.Load(),
 	}
 }
 
@@ -334,7 +351,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		return nil, err
 	}
 	number := d.next.Add(1) // [0107]
-	pkt, err := wire.Marshal(&wire.Task{
+	pkt, body, err := d.opts.Auth.seal(&wire.Task{
 		Header:  wire.Header{Distributor: d.opts.Number, Task: number, KeyID: d.keyID, Epoch: d.opts.Epoch},
 		Request: r,
 	})
@@ -342,8 +359,8 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
 	c := &call{
-		fp: wire.Fingerprint(pkt), em: em, t: d.opts.T,
-		acks: make(map[int]bool), refusals: make(map[int]wire.Reason),
+		fp: wire.Fingerprint(body), em: em, t: d.opts.T,
+		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
 	d.mu.Lock()
@@ -390,8 +407,16 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		}
 	}
 	send() // [0108]
+	// Retransmission phases: quick until t calculators acknowledged
+	// ([0109]); slow while they compute; after t said they are done,
+	// ResultTimeout doubling, to recover lost partials and results.
+	const (
+		phaseAcks = iota
+		phaseComputing
+		phaseResult
+	)
+	phase := phaseAcks
 	interval := d.opts.Retransmit
-	acked := false
 	timer := time.NewTimer(interval)
 	defer timer.Stop()
 	for {
@@ -432,13 +457,20 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 			return fail(ErrClosed)
 		case <-c.progress:
 			d.mu.Lock()
-			now := c.t > 0 && len(c.acks) >= c.t
+			next := phaseAcks
+			switch {
+			case c.t > 0 && len(c.computed) >= c.t:
+				next = phaseResult
+			case c.t > 0 && len(c.acks) >= c.t:
+				next = phaseComputing
+			}
 			d.mu.Unlock()
-			if now && !acked && out == nil {
-				// t calculators have the task ([0109]): stop the quick
-				// retransmissions, wait for a result.
-				acked = true
+			if next > phase && out == nil {
+				phase = next
 				interval = d.opts.ResultTimeout
+				if phase == phaseComputing {
+					interval = d.opts.MaxRetransmit
+				}
 				timer.Reset(interval)
 			}
 		case <-timer.C:
@@ -477,9 +509,9 @@ func (d *Distributor) receive() {
 		if typ, err := wire.PeekType(msg); err == nil && typ == wire.TypeTask {
 			continue // our own tasks, or another distributor's
 		}
-		p, err := wire.Unmarshal(msg)
+		p, _, err := d.opts.Auth.open(msg)
 		if err != nil {
-			d.nMalformed.Add(1)
+			countRejected(err, &d.nRejected, &d.nMalformed)
 			continue
 		}
 		switch p := p.(type) {
@@ -510,10 +542,13 @@ func (d *Distributor) onAck(a *wire.Ack) {
 	if c == nil || a.Calculator < 1 {
 		return
 	}
-	if a.Status == wire.Accepted {
+	if a.Status == wire.Accepted || a.Status == wire.Computed {
 		d.nAcks.Add(1)
 		if _, refused := c.refusals[a.Calculator]; !refused {
 			c.acks[a.Calculator] = true
+			if a.Status == wire.Computed {
+				c.computed[a.Calculator] = true
+			}
 		}
 	} else {
 		d.nRefusals.Add(1)

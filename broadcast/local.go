@@ -43,6 +43,10 @@ type LocalOptions struct {
 	Combiner    *CombinerOptions
 	// Logger is given to every node that has none; default discards.
 	Logger *slog.Logger
+	// Unauthenticated turns packet authentication off. By default every
+	// node signs its packets with its node key and checks the others'
+	// against the roster, when the dealing has them.
+	Unauthenticated bool
 }
 
 // Endpoint names on a Local cluster's [Memory], for partitions and crashes.
@@ -82,6 +86,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		o = *opts
 	}
 	meta := d.Calculators[0].Meta
+	auth := !o.Unauthenticated && len(meta.Roster) > 0 && len(d.Distributors) > 0
 	ctx, cancel := context.WithCancel(ctx)
 	l := &Local{
 		mem: NewMemory(o.Memory), cancel: cancel,
@@ -112,6 +117,9 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if slices.Contains(o.Liars, j) {
 			co.TestingTamper = liar(key.PublicKey.N)
 		}
+		if auth && co.Auth == nil {
+			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
+		}
 		n, err := NewCalculatorNode(l.mem.Endpoint(CalculatorEndpoint(j)), calc, &co)
 		if err != nil {
 			return fail(err)
@@ -136,6 +144,9 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 			co.Logger = o.Logger
 		}
 		co.AuditLate = co.AuditLate || audit
+		if auth && co.Auth == nil {
+			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
+		}
 		n, err := NewCombinerNode(l.mem.Endpoint(CombinerEndpoint(key.Number)), comb, &co)
 		if err != nil {
 			return fail(err)
@@ -147,7 +158,11 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if o.Distributor != nil {
 		do = *o.Distributor
 	}
-	if do.Number == 0 {
+	if auth && do.Auth == nil {
+		dk := d.Distributors[0]
+		do.Auth = &Auth{Key: dk.NodeKey, Roster: dk.Roster}
+	}
+	if do.Number == 0 && do.Auth == nil {
 		do.Number = 22 // the patent's example ([0099])
 	}
 	if do.T == 0 {

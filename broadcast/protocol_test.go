@@ -189,8 +189,14 @@ func TestLiarNamedWhenNeeded(t *testing.T) {
 }
 
 func TestReplayNotComputedTwice(t *testing.T) {
+	for _, unauth := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unauthenticated=%v", unauth), func(t *testing.T) { testReplay(t, unauth) })
+	}
+}
+
+func testReplay(t *testing.T, unauthenticated bool) {
 	d := dealing(t, 3, 2, 1, 1)
-	l := start(t, d, nil)
+	l := start(t, d, &LocalOptions{Unauthenticated: unauthenticated})
 	mem := l.Memory()
 	sub, err := mem.Subscribe(B1)
 	if err != nil {
@@ -209,6 +215,16 @@ func TestReplayNotComputedTwice(t *testing.T) {
 			task = msg
 		}
 	}
+	// Every calculator finishes its own partial (t=2 others may have
+	// sufficed for the signature).
+	waitFor(t, func() bool {
+		for j := 1; j <= 3; j++ {
+			if l.Calculator(j).Stats().Partials != 1 {
+				return false
+			}
+		}
+		return true
+	})
 	before := map[int]CalculatorStats{}
 	for j := 1; j <= 3; j++ {
 		before[j] = l.Calculator(j).Stats()
@@ -218,8 +234,12 @@ func TestReplayNotComputedTwice(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A different request under the same task number is a conflict.
+	// A different request under the same task number: a conflict without
+	// authentication, rejected with it.
 	p, _ := wire.Unmarshal(task)
+	if s, ok := p.(*wire.Signed); ok {
+		p, _ = wire.Unmarshal(s.Body)
+	}
 	forged := p.(*wire.Task)
 	forged.Request.Content = []byte("something else")
 	forged.Request.Digest = bytes.Repeat([]byte{1}, 32)
@@ -228,7 +248,10 @@ func TestReplayNotComputedTwice(t *testing.T) {
 	waitFor(t, func() bool {
 		for j := 1; j <= 3; j++ {
 			s := l.Calculator(j).Stats()
-			if s.Duplicates < before[j].Duplicates+3 || s.Conflicts < 1 {
+			if s.Duplicates < before[j].Duplicates+3 {
+				return false
+			}
+			if unauthenticated && s.Conflicts < 1 || !unauthenticated && s.Rejected < 1 {
 				return false
 			}
 		}
@@ -354,7 +377,7 @@ func TestRequestCheckedBeforeSending(t *testing.T) {
 // TestBadResultDiscarded: a forged result never reaches the caller ([0116]).
 func TestBadResultDiscarded(t *testing.T) {
 	d := dealing(t, 5, 3, 2, 1)
-	l := start(t, d, &LocalOptions{CombinersDown: []int{1, 2}})
+	l := start(t, d, &LocalOptions{CombinersDown: []int{1, 2}, Unauthenticated: true})
 	mem := l.Memory()
 	sub, _ := mem.Subscribe(B1)
 	defer sub.Close()
@@ -368,6 +391,9 @@ func TestBadResultDiscarded(t *testing.T) {
 				p, err := wire.Unmarshal(msg)
 				if err != nil {
 					continue
+				}
+				if s, ok := p.(*wire.Signed); ok {
+					p, _ = wire.Unmarshal(s.Body)
 				}
 				if task, ok := p.(*wire.Task); ok {
 					bad, _ := wire.Marshal(&wire.Result{Header: task.Header, TaskHash: wire.Fingerprint(msg), Combiner: 9, Signature: make([]byte, 256)})

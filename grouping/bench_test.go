@@ -3,6 +3,7 @@ package grouping
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,28 @@ func benchSearch(b *testing.B, k, t, l int) {
 		combiners = len(p.Combiners)
 	}
 	b.ReportMetric(float64(combiners), "combiners")
+	if hwm := peakRSS(); hwm > 0 {
+		// The whole test process's peak resident memory: an upper bound on the
+		// search's (issue 3 target: under 1 GiB).
+		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
+	}
+}
+
+// peakRSS returns VmHWM from /proc/self/status in bytes, or 0 where there is none.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 func BenchmarkSearch_5_3_2(b *testing.B)  { benchSearch(b, 5, 3, 2) }

@@ -17,8 +17,9 @@
 // accepts, [Marshal] of the result returns b again. Nodes rely on that to
 // fingerprint a task by the SHA-256 of its bytes ([Fingerprint]).
 //
-// Authentication (issue 4) will wrap these bytes in a signed envelope under a
-// new version; the packet bodies here do not change for it.
+// Authentication wraps these bytes in a [Signed] packet: the sender's role
+// and number, the packet, and the sender's Ed25519 signature over
+// [SignedMessage]. The packets themselves do not change for it.
 package wire
 
 import (
@@ -65,8 +66,12 @@ const (
 	TypePartials Type = 3
 	// TypeResult carries a signature, combiner → output device on B3 ([0095], [0115]).
 	TypeResult Type = 4
+	// TypeSigned wraps one of the packets above with its sender's Ed25519
+	// signature (issue 4 item 2).
+	TypeSigned Type = 5
 )
 
+// String names the packet type.
 func (t Type) String() string {
 	switch t {
 	case TypeTask:
@@ -77,6 +82,8 @@ func (t Type) String() string {
 		return "partials"
 	case TypeResult:
 		return "result"
+	case TypeSigned:
+		return "signed"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
@@ -93,7 +100,7 @@ var (
 	ErrRange = errors.New("wire: integer out of range")
 )
 
-// Packet is one of *Task, *Ack, *Partials or *Result.
+// Packet is one of *Task, *Ack, *Partials, *Result or *Signed.
 type Packet interface {
 	// Type returns the packet type.
 	Type() Type
@@ -127,6 +134,10 @@ const (
 	Accepted AckStatus = 1
 	// Refused: the calculator will not compute the task; Reason says why.
 	Refused AckStatus = 2
+	// Computed: the calculator has sent all of its partials for the task.
+	// The distributor retransmits only to recover lost packets once t
+	// calculators said so.
+	Computed AckStatus = 3
 )
 
 // Reason is why a calculator refused a task.
@@ -134,7 +145,7 @@ type Reason uint8
 
 // Refusal reasons. They map to the errors of package share.
 const (
-	ReasonNone            Reason = 0
+	ReasonNone            Reason = 0  // accepted
 	ReasonOther           Reason = 1  // any other error
 	ReasonWrongKey        Reason = 2  // share.ErrWrongKey
 	ReasonWrongEpoch      Reason = 3  // key material of another epoch
@@ -222,7 +233,11 @@ func Marshal(p Packet) ([]byte, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	if len(e.buf) > MaxPacketSize {
+	limit := MaxPacketSize
+	if p.Type() == TypeSigned {
+		limit += signedOverhead
+	}
+	if len(e.buf) > limit {
 		return nil, fmt.Errorf("%w: packet of %d bytes", ErrTooLarge, len(e.buf))
 	}
 	return e.buf, nil
@@ -230,7 +245,7 @@ func Marshal(p Packet) ([]byte, error) {
 
 // Unmarshal decodes one packet. It never panics, whatever b holds.
 func Unmarshal(b []byte) (Packet, error) {
-	if len(b) > MaxPacketSize {
+	if len(b) > MaxPacketSize+signedOverhead {
 		return nil, fmt.Errorf("%w: %w: packet of %d bytes", ErrMalformed, ErrTooLarge, len(b))
 	}
 	if len(b) < 2 {
@@ -249,6 +264,8 @@ func Unmarshal(b []byte) (Packet, error) {
 		p = new(Partials)
 	case TypeResult:
 		p = new(Result)
+	case TypeSigned:
+		p = new(Signed)
 	default:
 		return nil, fmt.Errorf("%w: unknown type %d", ErrMalformed, b[1])
 	}
@@ -263,10 +280,19 @@ func Unmarshal(b []byte) (Packet, error) {
 	return p, nil
 }
 
-// PeekType returns the type of a packet without decoding it.
+// PeekType returns the type of a packet without decoding it; for a Signed
+// packet, the type of the packet it carries. It is a hint for skipping
+// packets cheaply, not a check.
 func PeekType(b []byte) (Type, error) {
 	if len(b) < 2 || b[0] != Version {
 		return 0, ErrMalformed
+	}
+	if Type(b[1]) == TypeSigned {
+		const inner = 2 + 1 + 2 + 4 // version, type, role, number, body length
+		if len(b) < inner+2 || b[inner] != Version {
+			return 0, ErrMalformed
+		}
+		return Type(b[inner+1]), nil
 	}
 	return Type(b[1]), nil
 }
@@ -520,12 +546,12 @@ func (a *Ack) encode(e *encoder) {
 	e.small("calculator", a.Calculator)
 	e.small("k", a.K)
 	e.small("t", a.T)
-	if a.Status != Accepted && a.Status != Refused {
+	if a.Status < Accepted || a.Status > Computed {
 		e.fail(ErrRange, "ack status %d", a.Status)
 		return
 	}
 	e.u8(uint8(a.Status))
-	if a.Reason > maxReason || (a.Status == Accepted) != (a.Reason == ReasonNone) {
+	if a.Reason > maxReason || (a.Status == Refused) == (a.Reason == ReasonNone) {
 		e.fail(ErrRange, "ack status %d with reason %d", a.Status, a.Reason)
 		return
 	}
@@ -543,9 +569,9 @@ func (a *Ack) decode(d *decoder) {
 	if d.err != nil {
 		return
 	}
-	if a.Status != Accepted && a.Status != Refused {
+	if a.Status < Accepted || a.Status > Computed {
 		d.fail("ack status %d", a.Status)
-	} else if a.Reason > maxReason || (a.Status == Accepted) != (a.Reason == ReasonNone) {
+	} else if a.Reason > maxReason || (a.Status == Refused) == (a.Reason == ReasonNone) {
 		d.fail("ack status %d with reason %d", a.Status, a.Reason)
 	}
 }

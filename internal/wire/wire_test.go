@@ -26,6 +26,7 @@ func samples() []Packet {
 		&Partials{Header: h, Calculator: 2},
 		&Result{Header: h, TaskHash: [32]byte{8}, Combiner: 2, Signature: []byte{4, 5}, Rep: grouping.Rep{{J: 1, I: 1}, {J: 2, I: 2}, {J: 3, I: 1}}, Calculators: []int{1, 2, 3, 5}, Inconsistent: []int{5}},
 		&Result{Header: Header{}},
+		&Signed{Role: 2, Number: 3, Body: []byte{Version, byte(TypeAck), 0xff}, Sig: bytes.Repeat([]byte{0xaa}, 64)},
 	}
 }
 
@@ -42,8 +43,12 @@ func TestRoundTripSamples(t *testing.T) {
 		if d := cmp.Diff(p, q); d != "" {
 			t.Errorf("%T round trip (-want +got):\n%s", p, d)
 		}
-		if typ, err := PeekType(b); err != nil || typ != p.Type() {
-			t.Errorf("PeekType = %v, %v; want %v", typ, err, p.Type())
+		wantType := p.Type()
+		if s, ok := p.(*Signed); ok {
+			wantType = Type(s.Body[1])
+		}
+		if typ, err := PeekType(b); err != nil || typ != wantType {
+			t.Errorf("PeekType = %v, %v; want %v", typ, err, wantType)
 		}
 		// Every strict prefix is refused.
 		for n := 0; n < len(b); n++ {
@@ -86,7 +91,11 @@ func genPacket(t *rapid.T) Packet {
 	h := genHeader(t)
 	var fp [32]byte
 	copy(fp[:], rapid.SliceOfN(rapid.Byte(), 32, 32).Draw(t, "fp"))
-	switch rapid.IntRange(0, 3).Draw(t, "type") {
+	switch rapid.IntRange(0, 4).Draw(t, "type") {
+	case 4:
+		body := append([]byte{Version, byte(rapid.IntRange(1, 4).Draw(t, "inner"))}, optBytes(t, "body", 40)...)
+		return &Signed{Role: rapid.Uint8().Draw(t, "role"), Number: rapid.IntRange(0, 65535).Draw(t, "n"), Body: body,
+			Sig: rapid.SliceOfN(rapid.Byte(), 64, 64).Draw(t, "sig")}
 	case 0:
 		r := share.Request{
 			KeyID:      h.KeyID,
@@ -103,8 +112,11 @@ func genPacket(t *rapid.T) Packet {
 	case 1:
 		a := &Ack{Header: h, TaskHash: fp, Calculator: rapid.IntRange(0, 65535).Draw(t, "j"),
 			K: rapid.IntRange(0, 65535).Draw(t, "k"), T: rapid.IntRange(0, 65535).Draw(t, "t"), Status: Accepted}
-		if rapid.Bool().Draw(t, "refused") {
+		switch rapid.IntRange(0, 2).Draw(t, "status") {
+		case 1:
 			a.Status, a.Reason = Refused, Reason(rapid.IntRange(1, int(maxReason)).Draw(t, "reason"))
+		case 2:
+			a.Status = Computed
 		}
 		return a
 	case 2:
@@ -158,12 +170,18 @@ func TestMarshalLimits(t *testing.T) {
 		&Ack{Header: h, Status: Accepted, Reason: ReasonDeclined},
 		&Ack{Header: h, Status: Refused, Reason: ReasonNone},
 		&Ack{Header: h, Status: Accepted, Calculator: -1},
+		&Ack{Header: h, Status: Computed, Reason: ReasonBusy},
+		&Ack{Header: h, Status: 4},
 		&Partials{Header: h, Calculator: 70000},
 		&Partials{Header: h, Shares: make([]Share, MaxList+1)},
 		&Partials{Header: h, Shares: []Share{{Index: 1, Value: big(MaxValueSize + 1)}}},
 		&Result{Header: h, Signature: big(MaxValueSize + 1)},
 		&Result{Header: h, Inconsistent: []int{-3}},
 		&Result{Header: h, Rep: make(grouping.Rep, MaxList+1)},
+		&Signed{Body: []byte{Version, byte(TypeTask)}, Sig: make([]byte, 63)},
+		&Signed{Body: []byte{Version, byte(TypeSigned)}, Sig: make([]byte, 64)},
+		&Signed{Body: []byte{Version}, Sig: make([]byte, 64)},
+		&Signed{Body: []byte{Version, byte(TypeTask)}, Sig: make([]byte, 64), Number: 1 << 16},
 	}
 	for n, p := range bad {
 		if b, err := Marshal(p); err == nil {
@@ -201,7 +219,7 @@ func TestUnmarshalLimits(t *testing.T) {
 		t.Errorf("unknown flag: err = %v", err)
 	}
 	ab, _ := Marshal(&Ack{Header: Header{KeyID: "k"}, Status: Accepted})
-	ab[len(ab)-2] = 3
+	ab[len(ab)-2] = 4
 	if _, err := Unmarshal(ab); !errors.Is(err, ErrMalformed) {
 		t.Errorf("unknown status: err = %v", err)
 	}
