@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,16 +10,18 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
@@ -28,47 +31,69 @@ import (
 	"github.com/tolerantca/tolerant/x509sign"
 )
 
-// intList is a flag holding a comma-separated list of numbers.
-type intList []int
-
-func (l *intList) String() string {
-	parts := make([]string, len(*l))
-	for n, v := range *l {
-		parts[n] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ",")
-}
-
-func (l *intList) Set(s string) error {
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
-		}
-		v, err := strconv.Atoi(f)
-		if err != nil {
-			return fmt.Errorf("%q is not a number", f)
-		}
-		*l = append(*l, v)
-	}
-	return nil
-}
-
 // hiddenFlags are for tests only and are left out of the usage.
 var hiddenFlags = map[string]bool{"test-key": true}
 
+// demoConfig is what the demo's flags ask for. The in-process demo and the
+// multi-process one (-nats) share it.
+type demoConfig struct {
+	k, t, l, bits int
+	testKey       bool
+	tasks         int           // leaf certificates issued concurrently
+	loss          float64       // probability that a delivery is lost
+	down          []int         // calculators crashed
+	combinersDown []int         // combiners crashed
+	liars         []int         // calculators sending wrong partials
+	timeout       time.Duration // per signing request
+	out           string
+	nats          string
+	json          bool
+}
+
+// demoSummary is the demo's last word; with -json it is the only thing on
+// stdout.
+type demoSummary struct {
+	Transport     string  `json:"transport"`
+	K             int     `json:"k"`
+	T             int     `json:"t"`
+	L             int     `json:"l"`
+	Tasks         int     `json:"tasks"`
+	Signed        int     `json:"signed"`
+	Failed        int     `json:"failed"`
+	Inconsistent  []int   `json:"inconsistent"`
+	P50ms         float64 `json:"p50_ms"`
+	P99ms         float64 `json:"p99_ms"`
+	Down          []int   `json:"down"`
+	CombinersDown []int   `json:"combiners_down"`
+	Liars         []int   `json:"liars"`
+	Loss          float64 `json:"loss"`
+	// ExpectFailures is true when the faults chosen leave no combiner with
+	// a representation on t honest running calculators: then, and only
+	// then, failed tasks are not an error.
+	ExpectFailures bool     `json:"expect_failures"`
+	Errors         []string `json:"errors,omitempty"`
+	ElapsedMs      float64  `json:"elapsed_ms"`
+}
+
 func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	k := fs.Int("k", 5, "number of calculators")
-	t := fs.Int("t", 3, "threshold: calculators needed for a signature")
-	l := fs.Int("l", 2, "shares per calculator")
-	bits := fs.Int("bits", 2048, "RSA key size: 2048, 3072 or 4096 (4096 takes seconds to generate)")
-	var down, liars intList
-	fs.Var(&down, "down", "calculators that do not answer, e.g. 2,5")
-	fs.Var(&liars, "liar", "calculators that return wrong partials, e.g. 4")
-	out := fs.String("out", "", "also write root.pem and leaf.pem to this directory (check with openssl verify -CAfile root.pem leaf.pem)")
-	testKey := fs.Bool("test-key", false, "use a fixed 2048-bit test key instead of generating one")
+	var cfg demoConfig
+	fs.IntVar(&cfg.k, "k", 5, "number of calculators")
+	fs.IntVar(&cfg.t, "t", 3, "threshold: calculators needed for a signature")
+	fs.IntVar(&cfg.l, "l", 2, "shares per calculator")
+	fs.IntVar(&cfg.bits, "bits", 2048, "RSA key size: 2048, 3072 or 4096 (4096 takes seconds to generate)")
+	fs.IntVar(&cfg.tasks, "tasks", 1, "leaf certificates to issue concurrently after the root")
+	fs.Float64Var(&cfg.loss, "loss", 0, "probability that the transport loses a delivery (0 to 0.9)")
+	ndown := fs.Int("down", 0, "number of calculators crashed (the highest numbers)")
+	ncomb := fs.Int("combiners-down", 0, "number of combiners crashed (the highest numbers)")
+	nliars := fs.Int("liars", 0, "number of calculators that send wrong partials (the lowest numbers)")
+	fs.DurationVar(&cfg.timeout, "timeout", 20*time.Second, "deadline of each signing request")
+	fs.StringVar(&cfg.out, "out", "", "also write root.pem and leaf.pem to this directory (check with openssl verify -CAfile root.pem leaf.pem)")
+	fs.StringVar(&cfg.nats, "nats", "", "run every node as its own process against the NATS server at this URL (auto: start an embedded one)")
+	fs.BoolVar(&cfg.json, "json", false, "print only a JSON summary on stdout (the story goes to stderr)")
+	fs.BoolVar(&cfg.testKey, "test-key", false, "use a fixed 2048-bit test key instead of generating one")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant demo [-k 5 -t 3 -l 2] [-bits 2048] [-down J,...] [-liar J,...] [-out DIR]")
+		fmt.Fprintln(fs.Output(), "Usage: tolerant demo [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N] [-combiners-down N] [-liars N] [-json] [-nats URL|auto] [-out DIR]")
 		fs.VisitAll(func(f *flag.Flag) {
 			if !hiddenFlags[f.Name] {
 				fmt.Fprintf(fs.Output(), "  -%s\n    \t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
@@ -78,97 +103,250 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
 		return err
 	}
-	for _, j := range append(slices.Clone(down), liars...) {
-		if j < 1 || j > *k {
-			return fmt.Errorf("demo: no calculator %d (k=%d)", j, *k)
+	if err := cfg.pick(*ndown, *ncomb, *nliars); err != nil {
+		return err
+	}
+	log := stdout
+	if cfg.json {
+		log = stderr
+	}
+	var sum *demoSummary
+	var err error
+	if cfg.nats != "" {
+		sum, err = runDemoNATS(context.Background(), &cfg, log)
+	} else {
+		sum, err = runDemoLocal(context.Background(), &cfg, log)
+	}
+	if err != nil {
+		return err
+	}
+	return cfg.finish(sum, stdout, log)
+}
+
+// pick checks the flags and chooses which nodes are crashed or lie.
+func (cfg *demoConfig) pick(down, combDown, liars int) error {
+	if cfg.bits != 2048 && cfg.bits != 3072 && cfg.bits != 4096 {
+		return fmt.Errorf("demo: -bits %d: want 2048, 3072 or 4096", cfg.bits)
+	}
+	if cfg.k < 2 || cfg.k > 16 || cfg.t < 1 || cfg.t >= cfg.k || cfg.l < 1 || cfg.l > 4 {
+		return fmt.Errorf("demo: want 1 <= t < k <= 16 and 1 <= l <= 4")
+	}
+	if cfg.tasks < 1 || cfg.tasks > 10000 {
+		return fmt.Errorf("demo: -tasks %d: want 1 to 10000", cfg.tasks)
+	}
+	if cfg.loss < 0 || cfg.loss > 0.9 {
+		return fmt.Errorf("demo: -loss %v: want 0 to 0.9", cfg.loss)
+	}
+	if down < 0 || liars < 0 || combDown < 0 || down+liars > cfg.k {
+		return fmt.Errorf("demo: -down %d and -liars %d: at most k=%d calculators together", down, liars, cfg.k)
+	}
+	cfg.down, cfg.liars = []int{}, []int{}
+	for j := cfg.k - down + 1; j <= cfg.k; j++ {
+		cfg.down = append(cfg.down, j)
+	}
+	for j := 1; j <= liars; j++ {
+		cfg.liars = append(cfg.liars, j)
+	}
+	cfg.combinersDown = make([]int, 0, combDown)
+	for n := 0; n < combDown; n++ {
+		cfg.combinersDown = append(cfg.combinersDown, -n) // resolved against the plan in expectFailures
+	}
+	return nil
+}
+
+// resolveCombiners turns the count of crashed combiners into the highest
+// combiner numbers of plan.
+func (cfg *demoConfig) resolveCombiners(plan *grouping.Plan) {
+	n := len(cfg.combinersDown)
+	cfg.combinersDown = cfg.combinersDown[:0]
+	for a := len(plan.Combiners) - n + 1; a <= len(plan.Combiners); a++ {
+		if a >= 1 {
+			cfg.combinersDown = append(cfg.combinersDown, a)
 		}
 	}
-	if *bits != 2048 && *bits != 3072 && *bits != 4096 {
-		return fmt.Errorf("demo: -bits %d: want 2048, 3072 or 4096", *bits)
-	}
-	total := time.Now()
-	fmt.Fprintf(stdout, "tolerant demo: k=%d calculators, threshold t=%d, l=%d shares each\n\n", *k, *t, *l)
+}
 
+// expectFailures reports whether no running combiner stores a
+// representation on t honest running calculators.
+func (cfg *demoConfig) expectFailures(plan *grouping.Plan) bool {
+	bad := make(map[int]bool)
+	for _, j := range append(slices.Clone(cfg.down), cfg.liars...) {
+		bad[j] = true
+	}
+	for a, reps := range plan.Combiners {
+		if slices.Contains(cfg.combinersDown, a+1) {
+			continue
+		}
+		for _, r := range reps {
+			if !slices.ContainsFunc(r.Calculators(), func(j int) bool { return bad[j] }) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// finish prints the summary and decides the exit status.
+func (cfg *demoConfig) finish(sum *demoSummary, stdout, log io.Writer) error {
+	if cfg.json {
+		enc := json.NewEncoder(stdout)
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(log, "summary  %d tasks: %d signed, %d failed; latency p50 %.1f ms, p99 %.1f ms; inconsistent calculators: %v\n",
+			sum.Tasks, sum.Signed, sum.Failed, sum.P50ms, sum.P99ms, sum.Inconsistent)
+		for _, e := range sum.Errors {
+			fmt.Fprintf(log, "         error: %s\n", e)
+		}
+	}
+	if sum.Failed > 0 && !sum.ExpectFailures {
+		return fmt.Errorf("demo: %d of %d tasks failed although the faults chosen should not fail any", sum.Failed, sum.Tasks)
+	}
+	if sum.Failed == 0 && sum.ExpectFailures {
+		fmt.Fprintf(log, "note     every task signed although the faults chosen could have failed them\n")
+	}
+	return nil
+}
+
+// runDemoLocal runs the whole demo in this process, over the in-memory transport.
+func runDemoLocal(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSummary, error) {
+	total := time.Now()
+	fmt.Fprintf(log, "tolerant demo: k=%d calculators, threshold t=%d, l=%d shares each\n\n", cfg.k, cfg.t, cfg.l)
+	dl, dealing, err := demoDeal(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolveCombiners(dealing.Plan)
+
+	// The cluster, in-process: distributor, calculators and combiners
+	// talking over in-memory broadcast channels.
+	start := time.Now()
+	local, err := broadcast.StartLocal(ctx, dealing, &broadcast.LocalOptions{
+		Down: cfg.down, Liars: cfg.liars, CombinersDown: cfg.combinersDown,
+		Memory: &broadcast.MemoryOptions{Faults: broadcast.Faults{Loss: cfg.loss}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo: starting the cluster: %w", err)
+	}
+	defer local.Close()
+	fmt.Fprintf(log, "cluster  started in %v (calculators down: %v, lying: %v; combiners down: %v; loss %.0f%%)\n",
+		since(start), cfg.down, cfg.liars, cfg.combinersDown, 100*cfg.loss)
+	rec := &recorder{dist: local.Distributor()}
+	sum, err := issueAll(ctx, cfg, dl.PublicKey(), dl.KeyID(), rec, log)
+	if err != nil {
+		return nil, err
+	}
+	sum.Transport = "memory"
+	sum.ExpectFailures = cfg.expectFailures(dealing.Plan)
+	for j := range local.Distributor().Inconsistent() {
+		if !slices.Contains(sum.Inconsistent, j) {
+			sum.Inconsistent = append(sum.Inconsistent, j)
+		}
+	}
+	slices.Sort(sum.Inconsistent)
+	if err := local.Close(); err != nil {
+		return nil, fmt.Errorf("demo: stopping the cluster: %w", err)
+	}
+	sum.ElapsedMs = ms(time.Since(total))
+	fmt.Fprintf(log, "\ndone in %v\n", since(total))
+	return sum, nil
+}
+
+// demoDeal makes or loads the key, plans the combiners and deals.
+func demoDeal(cfg *demoConfig, log io.Writer) (*share.Dealer, *share.Dealing, error) {
 	// 1. The CA key. In production it exists already and lives offline.
 	start := time.Now()
 	var key *rsa.PrivateKey
 	var err error
-	if *testKey {
+	how := "generated"
+	if cfg.testKey {
 		key, err = testkeys.Key(testkeys.RSA2048)
+		how = "loaded fixed test"
 	} else {
-		key, err = rsa.GenerateKey(rand.Reader, *bits)
+		key, err = rsa.GenerateKey(rand.Reader, cfg.bits)
 	}
 	if err != nil {
-		return fmt.Errorf("demo: key: %w", err)
+		return nil, nil, fmt.Errorf("demo: key: %w", err)
 	}
-	how := "generated"
-	if *testKey {
-		how = "loaded fixed test"
-	}
-	fmt.Fprintf(stdout, "key      %s %d-bit RSA key in %v (key id %s)\n", how, key.N.BitLen(), since(start), share.KeyIDFor(&key.PublicKey))
+	fmt.Fprintf(log, "key      %s %d-bit RSA key in %v (key id %s)\n", how, key.N.BitLen(), since(start), share.KeyIDFor(&key.PublicKey))
 
 	// 2. The combiner plan ([0076]-[0089]): which representations each
 	// combiner stores, checked for coverage and combiner security.
 	start = time.Now()
-	plan, _, err := grouping.Search(*k, *t, *l, nil)
+	plan, _, err := grouping.Search(cfg.k, cfg.t, cfg.l, nil)
 	if err != nil {
-		return fmt.Errorf("demo: plan: %w", err)
+		return nil, nil, fmt.Errorf("demo: plan: %w", err)
 	}
 	report, err := grouping.Check(plan)
 	if err != nil {
-		return fmt.Errorf("demo: checking the plan: %w", err)
+		return nil, nil, fmt.Errorf("demo: checking the plan: %w", err)
 	}
 	if err := report.Verdict(); err != nil {
-		return fmt.Errorf("demo: plan: %w", err)
+		return nil, nil, fmt.Errorf("demo: plan: %w", err)
 	}
-	fmt.Fprintf(stdout, "plan     %d combiners serve all %d calculator sets (found and checked in %v);\n"+
+	fmt.Fprintf(log, "plan     %d combiners serve all %d calculator sets (found and checked in %v);\n"+
 		"         no combiner together with %d calculators can recover the key\n",
-		len(plan.Combiners), report.Sets, since(start), *t-1)
+		len(plan.Combiners), report.Sets, since(start), cfg.t-1)
 	for a, reps := range plan.Combiners {
-		fmt.Fprintf(stdout, "         combiner %d: %s\n", a+1, joinReps(reps))
+		fmt.Fprintf(log, "         combiner %d: %s\n", a+1, joinReps(reps))
 	}
 
 	// 3. Deal ([0041] steps C-E): k·l first sub-secret-keys, one second
 	// sub-secret-key per stored representation.
 	start = time.Now()
-	dl, err := share.NewDealer(rand.Reader, key, *k, *t, *l, nil)
+	dl, err := share.NewDealer(rand.Reader, key, cfg.k, cfg.t, cfg.l, nil)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
 	dealing, err := dl.Deal(plan)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
 	reps := 0
 	for _, c := range dealing.Combiners {
 		reps += len(c.Entries)
 	}
-	fmt.Fprintf(stdout, "deal     %d calculators × %d shares of %d bits, %d second sub-keys over %d combiners, in %v\n",
-		*k, *l, dl.ShareBits(), reps, len(dealing.Combiners), since(start))
+	fmt.Fprintf(log, "deal     %d calculators × %d shares of %d bits, %d second sub-keys over %d combiners, in %v\n",
+		cfg.k, cfg.l, dl.ShareBits(), reps, len(dealing.Combiners), since(start))
+	return dl, dealing, nil
+}
 
-	// 4. The cluster, in-process: distributor, calculators and combiners
-	// talking over in-memory broadcast channels.
-	start = time.Now()
-	ctx := context.Background()
-	local, err := broadcast.StartLocal(ctx, dealing, &broadcast.LocalOptions{Down: down, Liars: liars})
+// issueAll issues a self-signed root, then cfg.tasks leaves concurrently,
+// through cluster, and verifies what was issued. x509 hands the TBS bytes to
+// SignMessage, so every node sees the certificate ([0092], [0110]).
+func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID string, rec *recorder, log io.Writer) (*demoSummary, error) {
+	signer, err := x509sign.New(pub, keyID, rec, &x509sign.Options{Timeout: cfg.timeout})
 	if err != nil {
-		return fmt.Errorf("demo: starting the cluster: %w", err)
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	defer local.Close()
-	status := "all calculators up"
-	if len(down) > 0 || len(liars) > 0 {
-		status = fmt.Sprintf("calculators down: %v, lying: %v", []int(down), []int(liars))
+	sum := &demoSummary{K: cfg.k, T: cfg.t, L: cfg.l, Tasks: 1 + cfg.tasks, Down: cfg.down,
+		CombinersDown: cfg.combinersDown, Liars: cfg.liars, Loss: cfg.loss, Inconsistent: []int{}}
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+	)
+	note := func(took time.Duration, o *broadcast.Outcome, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			sum.Failed++
+			if len(sum.Errors) < 5 {
+				sum.Errors = append(sum.Errors, err.Error())
+			}
+			return
+		}
+		sum.Signed++
+		latencies = append(latencies, took)
+		if o != nil {
+			for _, j := range o.Inconsistent {
+				if !slices.Contains(sum.Inconsistent, j) {
+					sum.Inconsistent = append(sum.Inconsistent, j)
+				}
+			}
+		}
 	}
-	fmt.Fprintf(stdout, "cluster  started in %v (%s)\n", since(start), status)
 
-	rec := &recorder{dist: local.Distributor()}
-	signer, err := x509sign.New(dl.PublicKey(), dl.KeyID(), rec, nil)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-
-	// 5. Issue a self-signed root and a leaf through the cluster. x509 hands
-	// the TBS bytes to SignMessage, so every node sees the certificate.
 	now := time.Now()
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
@@ -180,74 +358,117 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 		IsCA:                  true,
 		SignatureAlgorithm:    x509.SHA256WithRSA,
 	}
-	start = time.Now()
+	start := time.Now()
+	root := rootTmpl // the issuer of the leaves, even if the root fails
 	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, signer.Public(), signer)
-	if err != nil {
-		return fmt.Errorf("demo: issuing the root: %w", err)
+	if err == nil {
+		root, err = x509.ParseCertificate(rootDER)
 	}
-	root, err := x509.ParseCertificate(rootDER)
+	took := time.Since(start)
+	o := rec.last()
+	note(took, o, err)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		fmt.Fprintf(log, "root     FAILED after %v: %v\n", since(start), err)
+	} else {
+		describe(log, "root", root.Subject.CommonName, o, took)
 	}
-	describe(stdout, "root", root.Subject.CommonName, rec.last(), since(start))
 
 	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return nil, fmt.Errorf("demo: %w", err)
 	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber:       serial(),
-		Subject:            pkix.Name{CommonName: "www.example.com"},
-		DNSNames:           []string{"www.example.com"},
-		NotBefore:          now.Add(-time.Minute),
-		NotAfter:           now.Add(90 * 24 * time.Hour),
-		KeyUsage:           x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		SignatureAlgorithm: x509.SHA256WithRSA,
-	}
+	leaves := make([][]byte, cfg.tasks)
+	var wg sync.WaitGroup
 	start = time.Now()
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, signer)
-	if err != nil {
-		return fmt.Errorf("demo: issuing the leaf: %w", err)
+	for n := range cfg.tasks {
+		wg.Go(func() {
+			name := fmt.Sprintf("www%d.example.com", n+1)
+			if n == 0 {
+				name = "www.example.com"
+			}
+			tmpl := &x509.Certificate{
+				SerialNumber:       serial(),
+				Subject:            pkix.Name{CommonName: name},
+				DNSNames:           []string{name},
+				NotBefore:          now.Add(-time.Minute),
+				NotAfter:           now.Add(90 * 24 * time.Hour),
+				KeyUsage:           x509.KeyUsageDigitalSignature,
+				ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+				SignatureAlgorithm: x509.SHA256WithRSA,
+			}
+			t0 := time.Now()
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, root, &leafKey.PublicKey, signer)
+			took := time.Since(t0)
+			var o *broadcast.Outcome
+			if err == nil {
+				o = rec.find(der)
+				leaves[n] = der
+			}
+			note(took, o, err)
+			if n == 0 && err == nil && cfg.tasks == 1 {
+				describe(log, "leaf", name, o, took)
+			}
+		})
 	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	wg.Wait()
+	if cfg.tasks > 1 {
+		fmt.Fprintf(log, "leaves   %d issued concurrently in %v\n", cfg.tasks, since(start))
 	}
-	describe(stdout, "leaf", leaf.Subject.CommonName, rec.last(), since(start))
+	sum.P50ms, sum.P99ms = percentile(latencies, 0.50), percentile(latencies, 0.99)
+	slices.Sort(sum.Inconsistent)
 
-	// 6. Verify, as a relying party would.
-	pool := x509.NewCertPool()
-	pool.AddCert(root)
-	chains, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "www.example.com"})
-	if err != nil {
-		return fmt.Errorf("demo: the leaf does not verify: %w", err)
+	// Verify, as a relying party would.
+	if rootDER == nil {
+		return sum, nil
 	}
 	if err := root.CheckSignatureFrom(root); err != nil {
-		return fmt.Errorf("demo: the root's self-signature does not verify: %w", err)
+		return nil, fmt.Errorf("demo: the root's self-signature does not verify: %w", err)
 	}
-	fmt.Fprintf(stdout, "verify   x509.Verify: www.example.com → %q (%d certificates); root self-signature OK\n",
-		root.Subject.CommonName, len(chains[0]))
-	fmt.Fprintf(stdout, "         root SHA-256 fingerprint %X\n", sha256.Sum256(root.Raw))
-
-	if *out != "" {
-		if err := os.MkdirAll(*out, 0o755); err != nil {
-			return fmt.Errorf("demo: %w", err)
+	pool := x509.NewCertPool()
+	pool.AddCert(root)
+	verified := 0
+	for _, der := range leaves {
+		if der == nil {
+			continue
 		}
-		for name, der := range map[string][]byte{"root.pem": rootDER, "leaf.pem": leafDER} {
+		leaf, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: leaf.DNSNames[0]}); err != nil {
+			return nil, fmt.Errorf("demo: leaf %s does not verify: %w", leaf.Subject.CommonName, err)
+		}
+		verified++
+	}
+	fmt.Fprintf(log, "verify   x509.Verify: %d leaves → %q; root self-signature OK\n", verified, root.Subject.CommonName)
+	fmt.Fprintf(log, "         root SHA-256 fingerprint %X\n", sha256.Sum256(root.Raw))
+	if cfg.out != "" && leaves[0] != nil {
+		if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		for name, der := range map[string][]byte{"root.pem": rootDER, "leaf.pem": leaves[0]} {
 			b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-			if err := os.WriteFile(filepath.Join(*out, name), b, 0o644); err != nil {
-				return fmt.Errorf("demo: %w", err)
+			if err := os.WriteFile(filepath.Join(cfg.out, name), b, 0o644); err != nil {
+				return nil, fmt.Errorf("demo: %w", err)
 			}
 		}
-		fmt.Fprintf(stdout, "wrote    %s and %s\n", filepath.Join(*out, "root.pem"), filepath.Join(*out, "leaf.pem"))
+		fmt.Fprintf(log, "wrote    %s and %s\n", filepath.Join(cfg.out, "root.pem"), filepath.Join(cfg.out, "leaf.pem"))
 	}
-	if err := local.Close(); err != nil {
-		return fmt.Errorf("demo: stopping the cluster: %w", err)
-	}
-	fmt.Fprintf(stdout, "\ndone in %v\n", since(total))
-	return nil
+	return sum, nil
 }
+
+// percentile returns the q-quantile of ds in milliseconds (nearest rank).
+func percentile(ds []time.Duration, q float64) float64 {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return ms(s[max(i, 0)])
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
 
 // describe prints what the cluster did for one signature.
 func describe(w io.Writer, what, subject string, o *broadcast.Outcome, took time.Duration) {
@@ -287,4 +508,20 @@ func since(t time.Time) time.Duration {
 		return d.Round(10 * time.Millisecond)
 	}
 	return d.Round(100 * time.Microsecond)
+}
+
+// find returns the outcome whose signature is the one in certificate der.
+func (r *recorder) find(der []byte) *broadcast.Outcome {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, o := range r.outcomes {
+		if bytes.Equal(o.Signature, c.Signature) {
+			return o
+		}
+	}
+	return nil
 }

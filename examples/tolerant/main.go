@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-down J,...] [-liar J,...] [-out DIR]
+//	tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N] [-combiners-down N] [-liars N] [-json] [-out DIR]
 //	tolerant plan  -k K -t T -l L
 //	tolerant check PLAN.json
 //	tolerant deal  -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys
@@ -28,9 +28,12 @@ var errUsage = errors.New("usage error")
 const usage = `tolerant: a certificate authority key split over calculators and combiners.
 
 Usage:
-  tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-down J,...] [-liar J,...] [-out DIR]
+  tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N]
+                 [-combiners-down N] [-liars N] [-json] [-out DIR]
         generate a key, deal it, run the cluster in-process, issue and
-        verify a root and a leaf certificate, and tell what happened
+        verify a root and N leaf certificates (concurrently), with the
+        faults asked for, and tell what happened; -json prints only a
+        summary; exits non-zero when a task failed that should not have
   tolerant plan  -k K -t T -l L
         print the combiner plan as JSON (no secrets)
   tolerant check PLAN.json

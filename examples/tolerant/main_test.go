@@ -5,13 +5,16 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
@@ -51,7 +54,7 @@ func TestUsage(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	o, e, err := runCmd(t, "demo", "-test-key", "-down", "2", "-liar", "4", "-out", dir)
+	o, e, err := runCmd(t, "demo", "-test-key", "-down", "1", "-liars", "1", "-out", dir)
 	if err != nil {
 		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, o, e)
 	}
@@ -61,13 +64,14 @@ func TestDemo(t *testing.T) {
 		"calculators that acknowledged",
 		"matched representation",
 		"x509.Verify",
-		"calculators down: [2], lying: [4]",
+		"calculators down: [5], lying: [1]",
+		"summary  2 tasks: 2 signed, 0 failed",
 	} {
 		if !strings.Contains(o, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if strings.Contains(o, "partials at the combiner from: [1 2") {
+	if strings.Contains(o, "partials at the combiner from: [1 2 3 4 5]") {
 		t.Error("a calculator that is down answered")
 	}
 	if _, err := exec.LookPath("openssl"); err == nil {
@@ -76,8 +80,60 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("openssl verify: %v\n%s", err, out)
 		}
 	}
-	if _, _, err := runCmd(t, "demo", "-test-key", "-down", "9"); err == nil {
-		t.Fatal("demo accepted calculator 9 of 5")
+	if _, _, err := runCmd(t, "demo", "-test-key", "-down", "4", "-liars", "2"); err == nil {
+		t.Fatal("demo accepted 6 faulty calculators of 5")
+	}
+}
+
+// demoJSON runs the demo with -json and decodes its summary.
+func demoJSON(t *testing.T, args ...string) (demoSummary, error) {
+	t.Helper()
+	o, e, err := runCmd(t, append([]string{"demo", "-test-key", "-json"}, args...)...)
+	var sum demoSummary
+	if jerr := json.Unmarshal([]byte(o), &sum); jerr != nil {
+		t.Fatalf("demo -json printed no JSON (%v):\nstdout:\n%s\nstderr:\n%s", jerr, o, e)
+	}
+	return sum, err
+}
+
+// TestDemoFaults: the demo's fault flags (issue 4 item 9) and its JSON summary.
+func TestDemoFaults(t *testing.T) {
+	sum, err := demoJSON(t, "-tasks", "8", "-loss", "0.1", "-down", "2", "-combiners-down", "1")
+	if err != nil || sum.Tasks != 9 || sum.Signed != 9 || sum.Failed != 0 || sum.ExpectFailures {
+		t.Errorf("loss, 2 calculators and a combiner down: %+v, %v", sum, err)
+	}
+	if sum.P50ms <= 0 || sum.P99ms < sum.P50ms {
+		t.Errorf("latency percentiles %v, %v", sum.P50ms, sum.P99ms)
+	}
+	sum, err = demoJSON(t, "-tasks", "4", "-liars", "1")
+	if err != nil || sum.Signed != 5 || !slices.Equal(sum.Inconsistent, []int{1}) {
+		t.Errorf("one liar: %+v, %v", sum, err)
+	}
+	// Three calculators down: every task fails, as it must, and in time; the
+	// demo says so without failing itself.
+	start := time.Now()
+	sum, err = demoJSON(t, "-tasks", "2", "-down", "3", "-timeout", "1s")
+	if err != nil || sum.Failed != 3 || sum.Signed != 0 || !sum.ExpectFailures {
+		t.Errorf("three down: %+v, %v", sum, err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("three down took %v", time.Since(start))
+	}
+}
+
+// TestDemoFailsWhenItShouldNot: a failure the faults do not explain makes the
+// demo exit non-zero.
+func TestDemoFailsWhenItShouldNot(t *testing.T) {
+	cfg := &demoConfig{k: 5, t: 3, l: 2, bits: 2048, tasks: 1}
+	if err := cfg.pick(0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := cfg.finish(&demoSummary{Tasks: 2, Signed: 1, Failed: 1}, &out, &out); err == nil {
+		t.Error("an unexplained failure did not fail the demo")
+	}
+	if err := cfg.finish(&demoSummary{Tasks: 2, Failed: 2, ExpectFailures: true}, &out, &out); err != nil {
+		t.Errorf("an expected failure failed the demo: %v", err)
 	}
 }
 
