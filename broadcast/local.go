@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"slices"
@@ -47,6 +48,16 @@ type LocalOptions struct {
 	// node signs its packets with its node key and checks the others'
 	// against the roster, when the dealing has them.
 	Unauthenticated bool
+	// Transport, when set, gives every node its own broadcaster, named by
+	// its endpoint (DistributorEndpoint, CalculatorEndpoint(j),
+	// CombinerEndpoint(n)), instead of an endpoint of a new Memory: a network
+	// transport then runs the same cluster, each node on its own connection.
+	// Memory and its faults are unused. Broadcasters that are io.Closers are
+	// closed when their node stops.
+	Transport func(endpoint string) (Broadcaster, error)
+	// NoDistributor starts no distributor (it runs elsewhere):
+	// Local.Distributor returns nil.
+	NoDistributor bool
 }
 
 // Endpoint names on a Local cluster's [Memory], for partitions and crashes.
@@ -61,7 +72,9 @@ func CombinerEndpoint(n int) string { return fmt.Sprintf("combiner-%d", n) }
 // Local is a whole cluster in one process: every calculator and combiner of
 // a dealing, and a distributor, on one [Memory] broadcaster.
 type Local struct {
-	mem   *Memory
+	mem   *Memory // nil with LocalOptions.Transport
+	nets  map[string]Broadcaster
+	dial  func(string) (Broadcaster, error)
 	dist  *Distributor
 	calcs map[int]*CalculatorNode
 	combs map[int]*CombinerNode
@@ -89,9 +102,12 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	auth := !o.Unauthenticated && len(meta.Roster) > 0 && len(d.Distributors) > 0
 	ctx, cancel := context.WithCancel(ctx)
 	l := &Local{
-		mem: NewMemory(o.Memory), cancel: cancel,
+		cancel: cancel, dial: o.Transport, nets: make(map[string]Broadcaster),
 		calcs: make(map[int]*CalculatorNode), combs: make(map[int]*CombinerNode),
 		stops: make(map[string]context.CancelFunc),
+	}
+	if l.dial == nil {
+		l.mem = NewMemory(o.Memory)
 	}
 	fail := func(err error) (*Local, error) {
 		l.Close()
@@ -120,7 +136,11 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if auth && co.Auth == nil {
 			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
 		}
-		n, err := NewCalculatorNode(l.mem.Endpoint(CalculatorEndpoint(j)), calc, &co)
+		b, err := l.endpoint(CalculatorEndpoint(j))
+		if err != nil {
+			return fail(err)
+		}
+		n, err := NewCalculatorNode(b, calc, &co)
 		if err != nil {
 			return fail(err)
 		}
@@ -147,12 +167,19 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if auth && co.Auth == nil {
 			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
 		}
-		n, err := NewCombinerNode(l.mem.Endpoint(CombinerEndpoint(key.Number)), comb, &co)
+		b, err := l.endpoint(CombinerEndpoint(key.Number))
+		if err != nil {
+			return fail(err)
+		}
+		n, err := NewCombinerNode(b, comb, &co)
 		if err != nil {
 			return fail(err)
 		}
 		l.combs[key.Number] = n
 		l.run(ctx, CombinerEndpoint(key.Number), n.Run)
+	}
+	if o.NoDistributor {
+		return l, nil
 	}
 	var do DistributorOptions
 	if o.Distributor != nil {
@@ -180,7 +207,11 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if do.ResultChannel == 0 && o.Combiner != nil {
 		do.ResultChannel = o.Combiner.ResultChannel
 	}
-	dist, err := NewDistributor(l.mem.Endpoint(DistributorEndpoint), meta.PublicKey, meta.KeyID, &do)
+	b, err := l.endpoint(DistributorEndpoint)
+	if err != nil {
+		return fail(err)
+	}
+	dist, err := NewDistributor(b, meta.PublicKey, meta.KeyID, &do)
 	if err != nil {
 		return fail(err)
 	}
@@ -204,6 +235,44 @@ func liar(n *big.Int) func(share.Partial) share.Partial {
 	}
 }
 
+// endpoint returns the broadcaster of the node named name.
+func (l *Local) endpoint(name string) (Broadcaster, error) {
+	if l.mem != nil {
+		return l.mem.Endpoint(name), nil
+	}
+	b, err := l.dial(name)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: %s: %w", name, err)
+	}
+	l.mu.Lock()
+	l.nets[name] = b
+	l.mu.Unlock()
+	return b, nil
+}
+
+// Transport returns the broadcaster of the node named name (see
+// CalculatorEndpoint and friends), or nil.
+func (l *Local) Transport(name string) Broadcaster {
+	if l.mem != nil {
+		return l.mem.Endpoint(name)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.nets[name]
+}
+
+// closeTransport closes the broadcaster of name when it is an io.Closer.
+func (l *Local) closeTransport(name string) error {
+	l.mu.Lock()
+	b := l.nets[name]
+	delete(l.nets, name)
+	l.mu.Unlock()
+	if c, ok := b.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
 func (l *Local) run(ctx context.Context, name string, run func(context.Context) error) {
 	ctx, stop := context.WithCancel(ctx)
 	l.mu.Lock()
@@ -215,8 +284,9 @@ func (l *Local) run(ctx context.Context, name string, run func(context.Context) 
 // Distributor returns the cluster's distributor.
 func (l *Local) Distributor() *Distributor { return l.dist }
 
-// Memory returns the cluster's transport, to inject faults, partitions and
-// crashes (see CalculatorEndpoint and friends).
+// Memory returns the cluster's in-memory transport, to inject faults,
+// partitions and crashes (see CalculatorEndpoint and friends), or nil with
+// LocalOptions.Transport.
 func (l *Local) Memory() *Memory { return l.mem }
 
 // Calculator returns the running node of calculator j, or nil.
@@ -238,8 +308,13 @@ func (l *Local) stop(name string) bool {
 	delete(l.stops, name)
 	l.mu.Unlock()
 	if ok {
-		l.mem.SetDown(name, true)
+		if l.mem != nil {
+			l.mem.SetDown(name, true)
+		}
 		stop()
+		if l.mem == nil {
+			l.closeTransport(name)
+		}
 	}
 	return ok
 }
@@ -265,5 +340,20 @@ func (l *Local) Close() error {
 	for _, n := range l.combs {
 		n.Close()
 	}
-	return l.mem.Close()
+	if l.mem != nil {
+		return l.mem.Close()
+	}
+	l.mu.Lock()
+	names := make([]string, 0, len(l.nets))
+	for name := range l.nets {
+		names = append(names, name)
+	}
+	l.mu.Unlock()
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for n, name := range names {
+		wg.Go(func() { errs[n] = l.closeTransport(name) }) // drains in parallel
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"sync"
 
+	"filippo.io/age"
+
 	"github.com/tolerantca/tolerant/broadcast"
-	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
 )
 
 // recorder is the x509sign.Cluster of this program: it signs through the
@@ -53,106 +55,110 @@ func (r *recorder) last() *broadcast.Outcome {
 type clusterDir struct {
 	pub     *rsa.PublicKey
 	keyID   string
+	sealed  bool
 	dealing *share.Dealing
-	// Calculators and combiners whose files are absent: they are left out
-	// of the dealing (not started), so that a directory holding only some
-	// nodes' files still signs when enough of them are there.
+	// Calculators and combiners whose bundles (or, for a sealed directory,
+	// identity files) are absent: they are left out of the dealing (not
+	// started), so that a directory holding only some nodes' files still
+	// signs when enough of them are there.
 	missingCalcs, missingCombs []int
+	// noDistributor is set when distributor 1's bundle or identity is
+	// absent: the in-process cluster then runs without packet signatures.
+	noDistributor bool
 }
 
-// loadCluster reads and cross-checks DIR/plan.json, DIR/public.pem and every
-// node's key file.
-func loadCluster(dir string) (*clusterDir, error) {
-	b, err := os.ReadFile(filepath.Join(dir, planFile))
+// loadCluster reads the cluster directory dir through package seal, which
+// checks every bundle against the public files (public key, key id, epoch,
+// plan, roster) and against the node it should hold. Sealed bundles are
+// opened with the identity files in idDir, named as "tolerant keygen"
+// output is kept on one host for an in-process cluster:
+//
+//	idDir/calculator-J.key, idDir/combiner-A.key, idDir/distributor-N.key
+//
+// A node whose bundle or identity file is absent is left out; a bundle that
+// does not open (wrong identity, tampered) is an error.
+func loadCluster(dir, idDir string) (*clusterDir, error) {
+	c, err := seal.LoadPublic(dir)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := grouping.ParsePlan(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, planFile), err)
+	if c.Sealed() && idDir == "" {
+		return nil, fmt.Errorf("%s holds sealed bundles: pass -identities DIR, a directory of the nodes' identity files "+
+			"(calculator-J.key, combiner-A.key, distributor-N.key, made with tolerant keygen)", dir)
 	}
-	pub, err := readPublicKey(filepath.Join(dir, publicFile))
-	if err != nil {
-		return nil, err
-	}
-	cd := &clusterDir{pub: pub, dealing: &share.Dealing{Plan: plan}}
-	var meta *share.Meta
-	same := func(path string, m *share.Meta) error {
-		switch {
-		case !m.PublicKey.Equal(pub):
-			return fmt.Errorf("%s: key material for another public key than %s", path, publicFile)
-		case m.K != plan.K || m.T != plan.T || m.L != plan.L:
-			return fmt.Errorf("%s: k=%d t=%d l=%d, but the plan says k=%d t=%d l=%d", path, m.K, m.T, m.L, plan.K, plan.T, plan.L)
-		case meta == nil:
-			meta = m
-		case m.KeyID != meta.KeyID || m.Epoch != meta.Epoch:
-			return fmt.Errorf("%s: key %s epoch %d, other files have key %s epoch %d", path, m.KeyID, m.Epoch, meta.KeyID, meta.Epoch)
+	// identity returns node n's identity, or ok=false when its file is absent.
+	identity := func(n share.Node) (id age.Identity, ok bool, err error) {
+		if !c.Sealed() {
+			return nil, true, nil
 		}
-		return nil
-	}
-	for j := 1; j <= plan.K; j++ {
-		path := filepath.Join(dir, calculatorFile(j))
-		b, err := os.ReadFile(path)
+		x, err := seal.ReadIdentityFile(filepath.Join(idDir, seal.IdentityFile(n)))
 		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return x, true, nil
+	}
+	cd := &clusterDir{pub: c.PublicKey, keyID: c.Info.KeyID, sealed: c.Sealed(), dealing: &share.Dealing{Plan: c.Plan}}
+	for j := 1; j <= c.Plan.K; j++ {
+		id, ok, err := identity(share.Node{Role: share.RoleCalculator, Number: j})
+		if err != nil {
+			return nil, err
+		}
+		var ck *share.CalculatorKey
+		if ok {
+			ck, err = c.Calculator(j, id)
+		}
+		if !ok || errors.Is(err, fs.ErrNotExist) {
 			cd.missingCalcs = append(cd.missingCalcs, j)
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		ck, err := share.ParseCalculatorKey(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if ck.J != j {
-			return nil, fmt.Errorf("%s: holds calculator %d", path, ck.J)
-		}
-		if err := same(path, &ck.Meta); err != nil {
-			return nil, err
-		}
 		cd.dealing.Calculators = append(cd.dealing.Calculators, ck)
 	}
-	for a := 1; a <= len(plan.Combiners); a++ {
-		path := filepath.Join(dir, combinerFile(a))
-		b, err := os.ReadFile(path)
-		if errors.Is(err, fs.ErrNotExist) {
+	for a := 1; a <= len(c.Plan.Combiners); a++ {
+		id, ok, err := identity(share.Node{Role: share.RoleCombiner, Number: a})
+		if err != nil {
+			return nil, err
+		}
+		var ck *share.CombinerKey
+		if ok {
+			ck, err = c.Combiner(a, id)
+		}
+		if !ok || errors.Is(err, fs.ErrNotExist) {
 			cd.missingCombs = append(cd.missingCombs, a)
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		ck, err := share.ParseCombinerKey(b)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if ck.Number != a {
-			return nil, fmt.Errorf("%s: holds combiner %d", path, ck.Number)
-		}
-		if err := same(path, &ck.Meta); err != nil {
-			return nil, err
-		}
-		reps := ck.Reps()
-		if len(reps) != len(plan.Combiners[a-1]) {
-			return nil, fmt.Errorf("%s: %d representations, the plan gives combiner %d %d", path, len(reps), a, len(plan.Combiners[a-1]))
-		}
-		for n, r := range reps {
-			if !r.Equal(plan.Combiners[a-1][n]) {
-				return nil, fmt.Errorf("%s: representation %v, the plan says %v", path, r, plan.Combiners[a-1][n])
-			}
-		}
 		cd.dealing.Combiners = append(cd.dealing.Combiners, ck)
 	}
-	if meta == nil {
-		return nil, fmt.Errorf("%s: no calculator or combiner key file", dir)
+	id, ok, err := identity(share.Node{Role: share.RoleDistributor, Number: 1})
+	if err != nil {
+		return nil, err
 	}
-	if n := plan.K - len(cd.missingCalcs); n < plan.T {
-		return nil, fmt.Errorf("%s: key files for %d calculators, a signature needs t=%d", dir, n, plan.T)
+	var dk *share.DistributorKey
+	if ok {
+		dk, err = c.Distributor(1, id)
 	}
-	if len(cd.missingCombs) == len(plan.Combiners) {
-		return nil, fmt.Errorf("%s: no combiner key file", dir)
+	switch {
+	case !ok || errors.Is(err, fs.ErrNotExist):
+		cd.noDistributor = true
+	case err != nil:
+		return nil, err
+	default:
+		cd.dealing.Distributors = []*share.DistributorKey{dk}
 	}
-	cd.keyID = meta.KeyID
+	if n := c.Plan.K - len(cd.missingCalcs); n < c.Plan.T {
+		return nil, fmt.Errorf("%s: key material for %d calculators, a signature needs t=%d", dir, n, c.Plan.T)
+	}
+	if len(cd.dealing.Combiners) == 0 {
+		return nil, fmt.Errorf("%s: no combiner key material", dir)
+	}
 	return cd, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -12,9 +11,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
 )
 
 // parseFlags parses args into fs. It reports help=true after -h (the usage
@@ -35,18 +38,53 @@ func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (help bool, e
 	return false, nil
 }
 
-// File names inside a cluster directory written by deal and read by sign.
+// File names inside a cluster directory; package seal owns the layout.
 const (
-	publicFile = "public.pem"
-	planFile   = "plan.json"
+	publicFile = seal.PublicFile
+	planFile   = seal.PlanFile
 )
 
-func calculatorFile(j int) string { return fmt.Sprintf("calculator-%d.json", j) }
-func combinerFile(a int) string   { return fmt.Sprintf("combiner-%d.json", a) }
+// calculatorFile and combinerFile are the names of plaintext bundles
+// (-insecure-plaintext-keys); sealed ones end in .age.
+func calculatorFile(j int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCalculator, Number: j}, seal.PlaintextExt)
+}
+func combinerFile(a int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCombiner, Number: a}, seal.PlaintextExt)
+}
 
-// errPlaintext is returned by deal without -insecure-plaintext-keys.
-var errPlaintext = errors.New("deal: refusing to write key shares in plaintext: sealing each node's bundle " +
-	"(age) is not implemented yet; pass -insecure-plaintext-keys to write them unencrypted (tests and demos only)")
+// passphraseEnv holds the dealer's passphrase when -passphrase-file is not
+// given. The passphrase is never a flag value: flags show in ps.
+const passphraseEnv = "TOLERANT_DEALER_PASSPHRASE"
+
+// testScryptWorkFactor, when nonzero, lowers the scrypt work factor of
+// dealer.age; only tests set it (age's default takes ~10 s under -race).
+var testScryptWorkFactor int
+
+// errPlaintext is returned by deal without -recipients or -insecure-plaintext-keys.
+var errPlaintext = errors.New("deal: refusing to write key shares in plaintext: pass -recipients FILE " +
+	"(one \"ROLE NUMBER age1...\" line per node, the recipients printed by \"tolerant keygen\" on each node) " +
+	"to seal every node's bundle, or -insecure-plaintext-keys to write them unencrypted (tests and demos only)")
+
+const dealUsage = `Usage: tolerant deal -key KEY.pem -k K -t T -l L -out DIR -recipients FILE [-passphrase-file FILE]
+       tolerant deal -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys
+
+Splits an existing RSA key and writes DIR: cluster.json, public.pem, plan.json
+and roster.json (public), one bundle per node sealed with age to the node's
+recipient (calculator-J.age, combiner-A.age, distributor-N.age), and the
+dealer's state (d and every share, needed to add calculators later) in
+dealer.age, sealed to the dealer's passphrase. The passphrase is read from
+-passphrase-file or from the environment variable ` + passphraseEnv + `.
+
+Recipients file: one line per node, "#" comments:
+    calculator 1 age1...
+    combiner 1 age1...
+    distributor 1 age1...
+Run "tolerant keygen -out FILE" on each node host for its recipient; run
+"tolerant plan -k K -t T -l L" first to learn how many combiners the plan needs.
+
+Flags:
+`
 
 func runDeal(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("deal", flag.ContinueOnError)
@@ -54,13 +92,19 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	k := fs.Int("k", 5, "number of calculators")
 	t := fs.Int("t", 3, "threshold: calculators needed for a signature")
 	l := fs.Int("l", 2, "shares per calculator")
-	out := fs.String("out", "", "directory to write the key material to; must not hold key material already (required)")
-	redundancy := fs.Int("redundancy", 1, "combiners that must serve every calculator set")
+	out := fs.String("out", "", "directory to write the cluster to; must not hold one already (required)")
+	var redundancy int
+	fs.IntVar(&redundancy, "r", 1, "redundancy: combiners that must serve every calculator set")
+	fs.IntVar(&redundancy, "redundancy", 1, "same as -r")
+	distributors := fs.Int("distributors", 1, "number of task distributors given a signing key")
+	epoch := fs.Uint("epoch", 0, "epoch of this dealing of the key, written into every node's material")
 	keyID := fs.String("key-id", "", "key id written into every node's material (default: derived from the public key)")
 	half := fs.Bool("half-length-shares", false, "use the patent's |N|/2-bit shares (each c_a then reveals the top half of d; refused for e > 2^32)")
-	plaintext := fs.Bool("insecure-plaintext-keys", false, "write the key shares unencrypted (required until sealing exists)")
+	recipientsPath := fs.String("recipients", "", "file of the nodes' age recipients: lines \"calculator 1 age1...\"")
+	passFile := fs.String("passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")")
+	plaintext := fs.Bool("insecure-plaintext-keys", false, "write every node's key material and the dealer's state UNENCRYPTED (tests and demos only)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant deal -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys")
+		fmt.Fprint(fs.Output(), dealUsage)
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -71,17 +115,57 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	if !*plaintext {
+	switch {
+	case *plaintext && (*recipientsPath != "" || *passFile != ""):
+		fmt.Fprintln(stderr, "deal: -insecure-plaintext-keys writes no sealed file: drop -recipients and -passphrase-file")
+		return errUsage
+	case !*plaintext && *recipientsPath == "":
 		return errPlaintext
+	}
+	if *epoch > 1<<32-1 {
+		fmt.Fprintln(stderr, "deal: -epoch must fit in 32 bits")
+		return errUsage
+	}
+	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "deal: "+format+"\n", args...) }
+
+	// Everything that can be checked is checked before the long steps.
+	var rc *seal.Recipients
+	var passphrase string
+	if !*plaintext {
+		f, err := os.Open(*recipientsPath)
+		if err != nil {
+			return fmt.Errorf("deal: %w", err)
+		}
+		rc, err = seal.ParseRecipients(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("deal: %s: %w", *recipientsPath, err)
+		}
+		// The combiners are known once the plan is.
+		if err := rc.Check(*distributors, *k, len(rc.Combiners)); err != nil {
+			return fmt.Errorf("deal: %s: %w", *recipientsPath, err)
+		}
+		if passphrase, err = readPassphrase(*passFile, stderr); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{seal.InfoFile, publicFile, planFile, seal.RosterFile, seal.DealerFile(seal.SealedExt), seal.DealerFile(seal.PlaintextExt)} {
+		if _, err := os.Lstat(filepath.Join(*out, name)); err == nil {
+			return fmt.Errorf("deal: %s already exists; deal into a new or empty directory", filepath.Join(*out, name))
+		}
 	}
 	key, err := readPrivateKey(*keyPath)
 	if err != nil {
 		return err
 	}
-	plan, _, err := grouping.Search(*k, *t, *l, &grouping.Options{Redundancy: *redundancy})
+
+	progress("searching a combiner plan for k=%d t=%d l=%d r=%d", *k, *t, *l, redundancy)
+	start := time.Now()
+	plan, _, err := grouping.Search(*k, *t, *l, &grouping.Options{Redundancy: redundancy})
 	if err != nil {
 		return fmt.Errorf("deal: plan: %w", err)
 	}
+	progress("checking the plan (%d combiners) for combiner security", len(plan.Combiners))
 	report, err := grouping.Check(plan)
 	if err != nil {
 		return fmt.Errorf("deal: checking the plan: %w", err)
@@ -89,83 +173,109 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	if err := report.Verdict(); err != nil {
 		return fmt.Errorf("deal: the plan found is not usable: %w", err)
 	}
-	opts := &share.Options{KeyID: *keyID}
+	progress("plan: %d combiners, found and checked in %v", len(plan.Combiners), time.Since(start).Round(time.Millisecond))
+	if rc != nil {
+		if err := rc.Check(*distributors, *k, len(plan.Combiners)); err != nil {
+			return fmt.Errorf("deal: %s: %w (the plan needs %d combiners: run \"tolerant keygen\" on each combiner host "+
+				"and list it as \"combiner A age1...\")", *recipientsPath, err, len(plan.Combiners))
+		}
+	}
+	opts := &share.Options{KeyID: *keyID, Epoch: uint32(*epoch), Distributors: *distributors}
 	if *half {
 		opts.Length = share.HalfLength
 	}
+	progress("drawing %d×%d shares of the %d-bit key", *k, *l, key.N.BitLen())
 	dl, err := share.NewDealer(rand.Reader, key, *k, *t, *l, opts)
 	if err != nil {
 		return fmt.Errorf("deal: %w", err)
 	}
+	reps := 0
+	for _, c := range plan.Combiners {
+		reps += len(c)
+	}
+	progress("computing %d second sub-keys for %d combiners", reps, len(plan.Combiners))
 	dealing, err := dl.Deal(plan)
 	if err != nil {
 		return fmt.Errorf("deal: %w", err)
 	}
 
-	files := map[string][]byte{}
-	for _, ck := range dealing.Calculators {
-		if files[calculatorFile(ck.J)], err = ck.Marshal(); err != nil {
-			return fmt.Errorf("deal: %v: %w", ck, err)
-		}
+	if *plaintext {
+		progress("writing PLAINTEXT key material to %s", *out)
+		err = seal.WritePlaintextCluster(*out, dl, dealing)
+	} else {
+		err = seal.WriteClusterWithOptions(*out, dl, dealing, rc, passphrase, &seal.Options{
+			Progress:                         func(m string) { progress("%s", m) },
+			InsecureScryptWorkFactorForTests: testScryptWorkFactor,
+		})
 	}
-	for _, ck := range dealing.Combiners {
-		if files[combinerFile(ck.Number)], err = ck.Marshal(); err != nil {
-			return fmt.Errorf("deal: %v: %w", ck, err)
-		}
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(dl.PublicKey())
 	if err != nil {
-		return fmt.Errorf("deal: public key: %w", err)
-	}
-	planJSON, err := json.MarshalIndent(plan, "", "  ")
-	if err != nil {
-		return fmt.Errorf("deal: plan: %w", err)
-	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return fmt.Errorf("deal: %w", err)
 	}
-	// Never overwrite key material: check everything before writing anything.
-	names := []string{publicFile, planFile}
-	for name := range files {
-		names = append(names, name)
+	fmt.Fprintf(stdout, "dealt key %s (%d bits, %d-bit shares) over k=%d calculators, t=%d, l=%d, %d combiners, %d distributors\n",
+		dl.KeyID(), key.N.BitLen(), dl.ShareBits(), *k, *t, *l, len(plan.Combiners), len(dealing.Distributors))
+	if *plaintext {
+		fmt.Fprintf(stdout, "wrote %d calculator, %d combiner and %d distributor key files and %s (PLAINTEXT, mode 0600), "+
+			"%s, %s, %s and %s to %s\n", len(dealing.Calculators), len(dealing.Combiners), len(dealing.Distributors),
+			seal.DealerFile(seal.PlaintextExt), seal.InfoFile, publicFile, planFile, seal.RosterFile, *out)
+		return nil
 	}
-	for _, name := range names {
-		if _, err := os.Lstat(filepath.Join(*out, name)); err == nil {
-			return fmt.Errorf("deal: %s already exists; deal into an empty directory", filepath.Join(*out, name))
-		}
+	fmt.Fprintf(stdout, "wrote to %s:\n", *out)
+	fmt.Fprintf(stdout, "  %s, %s, %s, %s: public, for every node\n", seal.InfoFile, publicFile, planFile, seal.RosterFile)
+	for _, n := range nodesOf(dealing) {
+		fmt.Fprintf(stdout, "  %-18s sealed to %v: copy it to that node only\n", seal.BundleFile(n, seal.SealedExt), rc.Recipient(n))
 	}
-	for name, b := range files {
-		if err := writeNew(filepath.Join(*out, name), b, 0o600); err != nil {
-			return err
-		}
-	}
-	if err := writeNew(filepath.Join(*out, publicFile), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
-		return err
-	}
-	if err := writeNew(filepath.Join(*out, planFile), append(planJSON, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "dealt key %s (%d bits, %d-bit shares) over k=%d calculators, t=%d, l=%d, %d combiners\n",
-		dl.KeyID(), key.N.BitLen(), dl.ShareBits(), *k, *t, *l, len(plan.Combiners))
-	fmt.Fprintf(stdout, "wrote %d calculator and %d combiner key files (PLAINTEXT, mode 0600), %s and %s to %s\n",
-		len(dealing.Calculators), len(dealing.Combiners), publicFile, planFile, *out)
+	fmt.Fprintf(stdout, "  %-18s the dealer's state, sealed to the passphrase: keep it offline\n", seal.DealerFile(seal.SealedExt))
 	return nil
 }
 
-// writeNew creates path with mode and writes b; it fails if path exists.
-func writeNew(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
+// nodesOf lists the nodes of a dealing: distributors, calculators, combiners.
+func nodesOf(d *share.Dealing) []share.Node {
+	var out []share.Node
+	for n := range d.Distributors {
+		out = append(out, share.Node{Role: share.RoleDistributor, Number: n + 1})
 	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	for j := range d.Calculators {
+		out = append(out, share.Node{Role: share.RoleCalculator, Number: j + 1})
 	}
-	if err != nil {
-		os.Remove(path)
+	for a := range d.Combiners {
+		out = append(out, share.Node{Role: share.RoleCombiner, Number: a + 1})
 	}
-	return err
+	return out
+}
+
+// readPassphrase reads the dealer's passphrase from path (its first line)
+// or, when path is empty, from $TOLERANT_DEALER_PASSPHRASE, and checks it.
+func readPassphrase(path string, stderr io.Writer) (string, error) {
+	var pass string
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("deal: passphrase file: %w", err)
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil && runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+			fmt.Fprintf(stderr, "deal: warning: %s is readable by group or others (mode %v)\n", path, fi.Mode().Perm())
+		}
+		b, err := io.ReadAll(io.LimitReader(f, 4097))
+		defer clear(b)
+		if err != nil {
+			return "", fmt.Errorf("deal: passphrase file: %w", err)
+		}
+		if len(b) > 4096 {
+			return "", fmt.Errorf("deal: %s: longer than 4096 bytes", path)
+		}
+		pass, _, _ = strings.Cut(string(b), "\n")
+		pass = strings.TrimSuffix(pass, "\r")
+	} else {
+		pass = os.Getenv(passphraseEnv)
+		if pass == "" {
+			return "", fmt.Errorf("deal: the dealer's passphrase seals dealer.age: pass -passphrase-file FILE or set %s", passphraseEnv)
+		}
+	}
+	if err := seal.CheckPassphrase(pass); err != nil {
+		return "", fmt.Errorf("deal: dealer passphrase: %w", err)
+	}
+	return pass, nil
 }
 
 // readPrivateKey reads an RSA private key from a PKCS#1 ("RSA PRIVATE KEY")

@@ -26,13 +26,15 @@ var hashByName = map[string]crypto.Hash{
 func runSign(args []string, stdout, stderr io.Writer) (err error) {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
 	dir := fs.String("cluster", "", "cluster directory written by deal (required)")
+	idDir := fs.String("identities", "", "for a sealed cluster: directory of the nodes' identity files, calculator-J.key, combiner-A.key, distributor-N.key (tolerant keygen)")
 	in := fs.String("in", "", "file to sign (required)")
 	out := fs.String("out", "", "where to write the raw signature (required)")
 	hashName := fs.String("hash", "sha256", "hash: sha256, sha384 or sha512")
 	pss := fs.Bool("pss", false, "sign with RSASSA-PSS (salt length = hash length) instead of PKCS#1 v1.5")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant sign -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG")
+		fmt.Fprintln(fs.Output(), "Usage: tolerant sign -cluster DIR [-identities DIR] -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG")
+		fmt.Fprintln(fs.Output(), "\nRuns every node of the cluster directory in this process. A sealed directory needs -identities DIR\nholding calculator-J.key, combiner-A.key and distributor-N.key (made with tolerant keygen);\na node whose bundle or identity file is absent is left out.\n\nFlags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(fs.Output(), "\nVerify with: openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE\n(add -sigopt rsa_padding_mode:pss for -pss)")
 	}
@@ -53,7 +55,7 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	cd, err := loadCluster(*dir)
+	cd, err := loadCluster(*dir, *idDir)
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
@@ -70,6 +72,9 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 	}()
 	if len(cd.missingCalcs) > 0 || len(cd.missingCombs) > 0 {
 		fmt.Fprintf(stderr, "sign: no key files for calculators %v and combiners %v: running without them\n", cd.missingCalcs, cd.missingCombs)
+	}
+	if cd.noDistributor {
+		fmt.Fprintln(stderr, "sign: no key material for distributor 1: running the in-process cluster without packet signatures")
 	}
 	rec := &recorder{dist: local.Distributor()}
 	signer, err := x509sign.New(cd.pub, cd.keyID, rec, &x509sign.Options{Timeout: *timeout})

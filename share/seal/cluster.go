@@ -1,0 +1,645 @@
+package seal
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"filippo.io/age"
+
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// Names of the public files of a cluster directory.
+const (
+	InfoFile   = "cluster.json"
+	PublicFile = "public.pem"
+	PlanFile   = "plan.json"
+	RosterFile = "roster.json"
+)
+
+// Extensions of bundles: sealed or plaintext.
+const (
+	SealedExt    = ".age"
+	PlaintextExt = ".json"
+)
+
+// infoFormat is the format (and version) of cluster.json.
+const infoFormat = "tolerant cluster v1"
+
+// BundleFile is the name of node n's bundle in a cluster directory:
+// calculator-J, combiner-A or distributor-N, with ext ([SealedExt] or
+// [PlaintextExt]).
+func BundleFile(n share.Node, ext string) string {
+	return fmt.Sprintf("%s-%d%s", n.Role, n.Number, ext)
+}
+
+// DealerFile is the name of the dealer's state: dealer.age or dealer.json.
+func DealerFile(ext string) string { return "dealer" + ext }
+
+// Info is the public metadata of a cluster directory, written as
+// cluster.json. It holds no secret.
+type Info struct {
+	Format      string `json:"format"` // "tolerant cluster v1"
+	KeyID       string `json:"key_id"`
+	Epoch       uint32 `json:"epoch"`
+	ModulusBits int    `json:"modulus_bits"`
+	K           int    `json:"k"`
+	T           int    `json:"t"`
+	L           int    `json:"l"`
+	ShareBits   int    `json:"share_bits"`
+	// Sealed tells whether the bundles are sealed (.age) or plaintext (.json).
+	Sealed bool   `json:"sealed"`
+	Public string `json:"public"` // public.pem
+	Plan   string `json:"plan"`   // plan.json
+	Roster string `json:"roster"` // roster.json
+	Dealer string `json:"dealer"` // dealer.age or dealer.json
+	// Bundles lists every node's bundle: distributors, calculators, then
+	// combiners, each by number.
+	Bundles []Bundle `json:"bundles"`
+}
+
+// Bundle names one node's bundle in [Info].
+type Bundle struct {
+	Role   share.Role `json:"role"`
+	Number int        `json:"number"`
+	File   string     `json:"file"`
+	// Recipient is the age recipient the bundle is sealed to; empty for
+	// plaintext bundles.
+	Recipient string `json:"recipient,omitempty"`
+}
+
+// Node returns the bundle's node.
+func (b Bundle) Node() share.Node { return share.Node{Role: b.Role, Number: b.Number} }
+
+// Options tune [WriteClusterWithOptions].
+type Options struct {
+	// Progress, when set, is called before every step that may take time
+	// (marshaling, sealing each bundle, sealing the dealer's state, writing)
+	// with a one-line description that holds no secret.
+	Progress func(msg string)
+
+	// InsecureScryptWorkFactorForTests, when nonzero, seals the dealer's
+	// state with a scrypt work factor of 2^n (1..30) instead of age's
+	// default 2^18, which takes about a second (far more under the race
+	// detector). A low factor makes the passphrase cheap to guess: use it
+	// only to keep tests fast.
+	InsecureScryptWorkFactorForTests int
+}
+
+func (o *Options) progress(format string, args ...any) {
+	if o != nil && o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// WriteCluster writes the cluster directory of dealing d (dealt by dl) into
+// dir, creating dir if needed: the public files, every node's bundle sealed
+// to its recipient in rc, and the dealer's state sealed to passphrase (see
+// the package documentation for the layout). It checks everything first (a
+// recipient for every node and none for a node that does not exist, the
+// passphrase, no file of the layout already in dir) and writes nothing when
+// a check fails. It never overwrites a file.
+func WriteCluster(dir string, dl *share.Dealer, d *share.Dealing, rc *Recipients, passphrase string) error {
+	return WriteClusterWithOptions(dir, dl, d, rc, passphrase, nil)
+}
+
+// WriteClusterWithOptions is [WriteCluster] with options; opts may be nil.
+func WriteClusterWithOptions(dir string, dl *share.Dealer, d *share.Dealing, rc *Recipients, passphrase string, opts *Options) error {
+	if err := checkDealing(dl, d); err != nil {
+		return err
+	}
+	if err := rc.Check(len(d.Distributors), len(d.Calculators), len(d.Combiners)); err != nil {
+		return err
+	}
+	if err := CheckPassphrase(passphrase); err != nil {
+		return fmt.Errorf("seal: dealer passphrase: %w", err)
+	}
+	logN := 0
+	if opts != nil {
+		logN = opts.InsecureScryptWorkFactorForTests
+	}
+	return writeCluster(dir, dl, d, opts, true, func(n share.Node, b []byte) ([]byte, string, error) {
+		r := rc.Recipient(n)
+		opts.progress("sealing %v to %v", n, r)
+		out, err := Seal(b, r)
+		if err != nil {
+			return nil, "", fmt.Errorf("seal: %v: %w", n, err)
+		}
+		return out, fmt.Sprint(r), nil
+	}, func(b []byte) ([]byte, error) {
+		opts.progress("sealing the dealer's state to the passphrase (scrypt: about a second)")
+		return sealWithPassphrase(b, passphrase, logN)
+	})
+}
+
+// WritePlaintextCluster writes the layout of [WriteCluster] with every
+// bundle and the dealer's state in PLAINTEXT (calculator-J.json, ...,
+// dealer.json, mode 0600). Offer it only behind a flag whose name says so.
+func WritePlaintextCluster(dir string, dl *share.Dealer, d *share.Dealing) error {
+	if err := checkDealing(dl, d); err != nil {
+		return err
+	}
+	return writeCluster(dir, dl, d, nil, false,
+		func(_ share.Node, b []byte) ([]byte, string, error) { return bytes.Clone(b), "", nil },
+		func(b []byte) ([]byte, error) { return bytes.Clone(b), nil })
+}
+
+// checkDealing checks that d is a complete dealing of dl, numbered 1..n in
+// every role.
+func checkDealing(dl *share.Dealer, d *share.Dealing) error {
+	if dl == nil || d == nil || d.Plan == nil {
+		return errors.New("seal: no dealer, dealing or plan")
+	}
+	k, t, l := dl.Params()
+	if d.Plan.K != k || d.Plan.T != t || d.Plan.L != l {
+		return fmt.Errorf("seal: the plan (k=%d t=%d l=%d) is not the dealer's (k=%d t=%d l=%d)", d.Plan.K, d.Plan.T, d.Plan.L, k, t, l)
+	}
+	if len(d.Calculators) != k || len(d.Combiners) != len(d.Plan.Combiners) || len(d.Distributors) == 0 {
+		return fmt.Errorf("seal: incomplete dealing: %d distributors, %d of %d calculators, %d of %d combiners",
+			len(d.Distributors), len(d.Calculators), k, len(d.Combiners), len(d.Plan.Combiners))
+	}
+	for i, dk := range d.Distributors {
+		if dk == nil || dk.NodeKey == nil || dk.NodeKey.Number != i+1 || dk.KeyID != dl.KeyID() {
+			return fmt.Errorf("seal: distributor %d of the dealing is missing or misnumbered", i+1)
+		}
+	}
+	for i, ck := range d.Calculators {
+		if ck == nil || ck.J != i+1 || ck.KeyID != dl.KeyID() {
+			return fmt.Errorf("seal: calculator %d of the dealing is missing or misnumbered", i+1)
+		}
+	}
+	for i, ck := range d.Combiners {
+		if ck == nil || ck.Number != i+1 || ck.KeyID != dl.KeyID() {
+			return fmt.Errorf("seal: combiner %d of the dealing is missing or misnumbered", i+1)
+		}
+	}
+	return nil
+}
+
+type fileOut struct {
+	name string
+	data []byte
+	mode os.FileMode
+}
+
+func writeCluster(dir string, dl *share.Dealer, d *share.Dealing, opts *Options, sealed bool,
+	sealNode func(share.Node, []byte) ([]byte, string, error), sealDealer func([]byte) ([]byte, error)) (err error) {
+	ext := PlaintextExt
+	if sealed {
+		ext = SealedExt
+	}
+	k, t, l := dl.Params()
+	pub := dl.PublicKey()
+	info := Info{
+		Format: infoFormat, KeyID: dl.KeyID(), Epoch: d.Calculators[0].Epoch, ModulusBits: pub.N.BitLen(),
+		K: k, T: t, L: l, ShareBits: dl.ShareBits(), Sealed: sealed,
+		Public: PublicFile, Plan: PlanFile, Roster: RosterFile, Dealer: DealerFile(ext),
+	}
+	// Everything is marshaled and sealed in memory first, so that a failure
+	// leaves nothing behind; secrets are cleared on the way out.
+	var secret []fileOut
+	defer func() {
+		for _, f := range secret {
+			clear(f.data)
+		}
+	}()
+	opts.progress("marshaling the key material of %d distributors, %d calculators and %d combiners",
+		len(d.Distributors), len(d.Calculators), len(d.Combiners))
+	add := func(n share.Node, b []byte, merr error) error {
+		if merr != nil {
+			return fmt.Errorf("seal: %v: %w", n, merr)
+		}
+		defer clear(b)
+		out, recipient, err := sealNode(n, b)
+		if err != nil {
+			return err
+		}
+		name := BundleFile(n, ext)
+		secret = append(secret, fileOut{name: name, data: out, mode: 0o600})
+		info.Bundles = append(info.Bundles, Bundle{Role: n.Role, Number: n.Number, File: name, Recipient: recipient})
+		return nil
+	}
+	for _, dk := range d.Distributors {
+		b, err := dk.Marshal()
+		if err := add(share.Node{Role: share.RoleDistributor, Number: dk.NodeKey.Number}, b, err); err != nil {
+			return err
+		}
+	}
+	for _, ck := range d.Calculators {
+		b, err := ck.Marshal()
+		if err := add(share.Node{Role: share.RoleCalculator, Number: ck.J}, b, err); err != nil {
+			return err
+		}
+	}
+	for _, ck := range d.Combiners {
+		b, err := ck.Marshal()
+		if err := add(share.Node{Role: share.RoleCombiner, Number: ck.Number}, b, err); err != nil {
+			return err
+		}
+	}
+
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("seal: public key: %w", err)
+	}
+	planJSON, err := json.MarshalIndent(d.Plan, "", "  ")
+	if err != nil {
+		return fmt.Errorf("seal: plan: %w", err)
+	}
+	rosterJSON, err := json.MarshalIndent(dl.Roster(), "", "  ")
+	if err != nil {
+		return fmt.Errorf("seal: roster: %w", err)
+	}
+	infoJSON, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return fmt.Errorf("seal: cluster info: %w", err)
+	}
+	public := []fileOut{
+		{InfoFile, append(infoJSON, '\n'), 0o644},
+		{PublicFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644},
+		{PlanFile, append(planJSON, '\n'), 0o644},
+		{RosterFile, append(rosterJSON, '\n'), 0o644},
+	}
+	// Refuse an occupied directory before the slow scrypt step.
+	names := []string{info.Dealer}
+	for _, f := range append(public, secret...) {
+		names = append(names, f.name)
+	}
+	if err := checkAbsent(dir, names); err != nil {
+		return err
+	}
+
+	state, err := dl.MarshalState()
+	if err != nil {
+		return fmt.Errorf("seal: dealer state: %w", err)
+	}
+	sealedState, err := sealDealer(state)
+	clear(state)
+	if err != nil {
+		return fmt.Errorf("seal: dealer state: %w", err)
+	}
+	secret = append(secret, fileOut{name: info.Dealer, data: sealedState, mode: 0o600})
+
+	opts.progress("writing %d files to %s", len(public)+len(secret), dir)
+	return writeAll(dir, append(public, secret...))
+}
+
+// checkAbsent fails, wrapping fs.ErrExist, if dir holds any of names, or if
+// dir exists and is not a directory.
+func checkAbsent(dir string, names []string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("seal: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("seal: %s is not a directory", dir)
+	}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("seal: %s %w; write a cluster into a new or empty directory", p, fs.ErrExist)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("seal: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeAll creates dir if needed and every file with O_EXCL; on failure it
+// removes what it wrote (and dir, if it created it).
+func writeAll(dir string, files []fileOut) (err error) {
+	created := false
+	if _, serr := os.Stat(dir); errors.Is(serr, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("seal: %w", err)
+		}
+		created = true
+	}
+	var written []string
+	defer func() {
+		if err == nil {
+			return
+		}
+		for _, p := range written {
+			os.Remove(p)
+		}
+		if created {
+			os.Remove(dir)
+		}
+	}()
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := writeNew(p, f.data, f.mode); err != nil {
+			return err
+		}
+		written = append(written, p)
+	}
+	return nil
+}
+
+// writeNew creates path (O_EXCL) with mode, writes b and syncs it. It
+// removes the file if the write fails.
+func writeNew(path string, b []byte, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("seal: %s %w; refusing to overwrite it", path, fs.ErrExist)
+		}
+		return fmt.Errorf("seal: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+		return fmt.Errorf("seal: %w", err)
+	}
+	return nil
+}
+
+// Cluster is the public part of a cluster directory, read by [LoadPublic].
+// Its methods load bundles and check them against it.
+type Cluster struct {
+	Dir       string
+	Info      Info
+	PublicKey *rsa.PublicKey
+	Plan      *grouping.Plan
+	Roster    share.Roster
+}
+
+// maxPublicFileSize bounds the public files LoadPublic reads.
+const maxPublicFileSize = 16 << 20
+
+// LoadPublic reads the public files of the cluster directory dir
+// (cluster.json, public.pem, plan.json, roster.json) and checks that they
+// agree with each other and that cluster.json lists exactly the bundles of
+// the layout.
+func LoadPublic(dir string) (*Cluster, error) {
+	read := func(name string) ([]byte, error) {
+		p := filepath.Join(dir, name)
+		b, err := readFile(p, maxPublicFileSize)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		return b, nil
+	}
+	c := &Cluster{Dir: dir}
+	b, err := read(InfoFile)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c.Info); err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, InfoFile), err)
+	}
+	in := &c.Info
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("seal: %s: %s", filepath.Join(dir, InfoFile), fmt.Sprintf(format, args...))
+	}
+	if in.Format != infoFormat {
+		return nil, bad("format %q, want %q", in.Format, infoFormat)
+	}
+	ext := PlaintextExt
+	if in.Sealed {
+		ext = SealedExt
+	}
+	if in.Public != PublicFile || in.Plan != PlanFile || in.Roster != RosterFile || in.Dealer != DealerFile(ext) {
+		return nil, bad("unexpected file names")
+	}
+
+	if b, err = read(PublicFile); err != nil {
+		return nil, err
+	}
+	if c.PublicKey, err = parsePublicKey(b); err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, PublicFile), err)
+	}
+	if b, err = read(PlanFile); err != nil {
+		return nil, err
+	}
+	if c.Plan, err = grouping.ParsePlan(b); err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, PlanFile), err)
+	}
+	if b, err = read(RosterFile); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &c.Roster); err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, RosterFile), err)
+	}
+
+	if in.K != c.Plan.K || in.T != c.Plan.T || in.L != c.Plan.L {
+		return nil, bad("k=%d t=%d l=%d, but %s says k=%d t=%d l=%d", in.K, in.T, in.L, PlanFile, c.Plan.K, c.Plan.T, c.Plan.L)
+	}
+	if in.ModulusBits != c.PublicKey.N.BitLen() {
+		return nil, bad("%d-bit modulus, but %s holds %d bits", in.ModulusBits, PublicFile, c.PublicKey.N.BitLen())
+	}
+	// The bundles are exactly distributors 1..D, calculators 1..K and
+	// combiners 1..m, in that order, with the layout's names.
+	distributors := 0
+	for distributors < len(in.Bundles) && in.Bundles[distributors].Role == share.RoleDistributor {
+		distributors++
+	}
+	i := 0
+	want := func(role share.Role, count int) error {
+		for n := 1; n <= count; n++ {
+			node := share.Node{Role: role, Number: n}
+			if i >= len(in.Bundles) || in.Bundles[i].Node() != node || in.Bundles[i].File != BundleFile(node, ext) {
+				return bad("bundle %d is not %v (%s)", i+1, node, BundleFile(node, ext))
+			}
+			if in.Sealed != (in.Bundles[i].Recipient != "") {
+				return bad("recipient of %v does not fit sealed=%v", node, in.Sealed)
+			}
+			i++
+		}
+		return nil
+	}
+	if err := want(share.RoleDistributor, distributors); err != nil {
+		return nil, err
+	}
+	if err := want(share.RoleCalculator, c.Plan.K); err != nil {
+		return nil, err
+	}
+	if err := want(share.RoleCombiner, len(c.Plan.Combiners)); err != nil {
+		return nil, err
+	}
+	if i != len(in.Bundles) || distributors == 0 {
+		return nil, bad("bundles do not match the plan")
+	}
+	// The roster lists every node of the layout.
+	if len(c.Roster) != len(in.Bundles) {
+		return nil, fmt.Errorf("seal: %s: %d nodes, %s lists %d", filepath.Join(dir, RosterFile), len(c.Roster), InfoFile, len(in.Bundles))
+	}
+	for _, bd := range in.Bundles {
+		if k, err := c.Roster.Lookup(bd.Node()); err != nil || len(k) != 32 {
+			return nil, fmt.Errorf("seal: %s: no key for %v", filepath.Join(dir, RosterFile), bd.Node())
+		}
+	}
+	return c, nil
+}
+
+// Sealed tells whether the cluster's bundles are sealed.
+func (c *Cluster) Sealed() bool { return c.Info.Sealed }
+
+// Path returns the path of node n's bundle, which may not exist (a
+// directory prepared for one host holds that host's bundle only).
+func (c *Cluster) Path(n share.Node) string {
+	ext := PlaintextExt
+	if c.Info.Sealed {
+		ext = SealedExt
+	}
+	return filepath.Join(c.Dir, BundleFile(n, ext))
+}
+
+// Distributors returns the number of distributors of the cluster.
+func (c *Cluster) Distributors() int {
+	n := 0
+	for _, b := range c.Info.Bundles {
+		if b.Role == share.RoleDistributor {
+			n++
+		}
+	}
+	return n
+}
+
+// checkMeta checks a node's public part against the cluster's public files.
+func (c *Cluster) checkMeta(path string, m *share.Meta) error {
+	switch {
+	case !m.PublicKey.Equal(c.PublicKey):
+		return fmt.Errorf("%w: %s: key material for another public key than %s", ErrWrongNode, path, PublicFile)
+	case m.K != c.Plan.K || m.T != c.Plan.T || m.L != c.Plan.L:
+		return fmt.Errorf("%w: %s: k=%d t=%d l=%d, the plan says k=%d t=%d l=%d", ErrWrongNode, path, m.K, m.T, m.L, c.Plan.K, c.Plan.T, c.Plan.L)
+	case m.KeyID != c.Info.KeyID || m.Epoch != c.Info.Epoch || m.ShareBits != c.Info.ShareBits:
+		return fmt.Errorf("%w: %s: key %s epoch %d, the cluster is key %s epoch %d", ErrWrongNode, path, m.KeyID, m.Epoch, c.Info.KeyID, c.Info.Epoch)
+	case !sameRoster(m.Roster, c.Roster):
+		return fmt.Errorf("%w: %s: its roster differs from %s", ErrWrongNode, path, RosterFile)
+	}
+	return nil
+}
+
+func sameRoster(a, b share.Roster) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Node != b[i].Node || !bytes.Equal(a[i].Key, b[i].Key) {
+			return false
+		}
+	}
+	return true
+}
+
+// Calculator loads calculator j's bundle with id (nil for a plaintext
+// cluster) and checks that it is calculator j of this cluster: number,
+// public key, key id, epoch, (k, t, l) and roster. A missing bundle gives an
+// error wrapping fs.ErrNotExist.
+func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, error) {
+	n := share.Node{Role: share.RoleCalculator, Number: j}
+	path := c.Path(n)
+	ck, err := LoadCalculator(path, id)
+	if err != nil {
+		return nil, err
+	}
+	if ck.J != j {
+		return nil, fmt.Errorf("%w: %s holds calculator %d, not %d", ErrWrongNode, path, ck.J, j)
+	}
+	if err := c.checkMeta(path, &ck.Meta); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// Combiner loads combiner a's bundle with id (nil for a plaintext cluster)
+// and checks it like [Cluster.Calculator], and that its representations are
+// the plan's for combiner a.
+func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
+	n := share.Node{Role: share.RoleCombiner, Number: a}
+	path := c.Path(n)
+	if a < 1 || a > len(c.Plan.Combiners) {
+		return nil, fmt.Errorf("seal: combiner %d, the plan has %d", a, len(c.Plan.Combiners))
+	}
+	ck, err := LoadCombiner(path, id)
+	if err != nil {
+		return nil, err
+	}
+	if ck.Number != a {
+		return nil, fmt.Errorf("%w: %s holds combiner %d, not %d", ErrWrongNode, path, ck.Number, a)
+	}
+	if err := c.checkMeta(path, &ck.Meta); err != nil {
+		return nil, err
+	}
+	reps, want := ck.Reps(), c.Plan.Combiners[a-1]
+	if len(reps) != len(want) {
+		return nil, fmt.Errorf("%w: %s: %d representations, the plan gives combiner %d %d", ErrWrongNode, path, len(reps), a, len(want))
+	}
+	for i := range reps {
+		if !reps[i].Equal(want[i]) {
+			return nil, fmt.Errorf("%w: %s: representation %v, the plan says %v", ErrWrongNode, path, reps[i], want[i])
+		}
+	}
+	return ck, nil
+}
+
+// Distributor loads distributor n's bundle with id (nil for a plaintext
+// cluster) and checks it like [Cluster.Calculator].
+func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, error) {
+	n := share.Node{Role: share.RoleDistributor, Number: num}
+	path := c.Path(n)
+	dk, err := LoadDistributor(path, id)
+	if err != nil {
+		return nil, err
+	}
+	if dk.NodeKey.Number != num {
+		return nil, fmt.Errorf("%w: %s holds distributor %d, not %d", ErrWrongNode, path, dk.NodeKey.Number, num)
+	}
+	if err := c.checkMeta(path, &dk.Meta); err != nil {
+		return nil, err
+	}
+	return dk, nil
+}
+
+// Dealer loads the dealer's state with passphrase (ignored for a plaintext
+// cluster) and checks it against the public files.
+func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
+	path := filepath.Join(c.Dir, c.Info.Dealer)
+	dl, err := LoadDealer(path, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	k, t, l := dl.Params()
+	if !dl.PublicKey().Equal(c.PublicKey) || dl.KeyID() != c.Info.KeyID || k != c.Plan.K || t != c.Plan.T || l != c.Plan.L {
+		return nil, fmt.Errorf("%w: %s: the dealer's state is for another cluster", ErrWrongNode, path)
+	}
+	return dl, nil
+}
+
+// parsePublicKey parses an RSA public key from a PKIX ("PUBLIC KEY") PEM block.
+func parsePublicKey(b []byte) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, errors.New("no PUBLIC KEY PEM block")
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("a %T, not an RSA key", k)
+	}
+	return pub, nil
+}

@@ -1,0 +1,176 @@
+package seal
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/tolerantca/tolerant/share"
+)
+
+// readFile reads path, refusing files larger than limit.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		clear(b)
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		clear(b)
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+// readBundle returns the plaintext of the bundle at path: read as is for
+// .json, opened with id for .age. The caller clears it.
+func readBundle(path string, id age.Identity) ([]byte, error) {
+	switch filepath.Ext(path) {
+	case PlaintextExt:
+		b, err := readFile(path, maxPlaintextSize)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		return b, nil
+	case SealedExt:
+		if id == nil {
+			return nil, fmt.Errorf("seal: %s is sealed: an identity is needed to open it", path)
+		}
+		b, err := readFile(path, MaxSealedSize)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		pt, err := Open(b, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return pt, nil
+	}
+	return nil, fmt.Errorf("seal: %s: want a %s (sealed) or %s (plaintext) file", path, SealedExt, PlaintextExt)
+}
+
+// numberFromName returns N when path's base name is ROLE-N.age or
+// ROLE-N.json.
+func numberFromName(path string, role share.Role) (int, bool) {
+	base := filepath.Base(path)
+	base = strings.TrimSuffix(strings.TrimSuffix(base, SealedExt), PlaintextExt)
+	rest, ok := strings.CutPrefix(base, role.String()+"-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 1 || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+// checkName fails with ErrWrongNode when path has the canonical name of
+// another node of role than got.
+func checkName(path string, role share.Role, got int) error {
+	if n, ok := numberFromName(path, role); ok && n != got {
+		return fmt.Errorf("%w: %s holds %v %d", ErrWrongNode, path, role, got)
+	}
+	return nil
+}
+
+// LoadCalculator loads a calculator's bundle: parsed as is when path ends
+// in .json (id may then be nil), opened with id when it ends in .age. When
+// the file has the canonical name calculator-J.age (or .json), the key
+// inside must be calculator J, or the error wraps [ErrWrongNode]; for any
+// other name the caller must check ck.J itself. [Cluster.Calculator] also
+// checks the key against the cluster's public files.
+func LoadCalculator(path string, id age.Identity) (*share.CalculatorKey, error) {
+	b, err := readBundle(path, id)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	ck, err := share.ParseCalculatorKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	if err := checkName(path, share.RoleCalculator, ck.J); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// LoadCombiner loads a combiner's bundle like [LoadCalculator], binding it
+// to the number in a canonical name combiner-A.age.
+func LoadCombiner(path string, id age.Identity) (*share.CombinerKey, error) {
+	b, err := readBundle(path, id)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	ck, err := share.ParseCombinerKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	if err := checkName(path, share.RoleCombiner, ck.Number); err != nil {
+		return nil, err
+	}
+	return ck, nil
+}
+
+// LoadDistributor loads a distributor's bundle like [LoadCalculator],
+// binding it to the number in a canonical name distributor-N.age.
+func LoadDistributor(path string, id age.Identity) (*share.DistributorKey, error) {
+	b, err := readBundle(path, id)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	dk, err := share.ParseDistributorKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	if dk.NodeKey == nil {
+		return nil, fmt.Errorf("seal: %s: no node key", path)
+	}
+	if err := checkName(path, share.RoleDistributor, dk.NodeKey.Number); err != nil {
+		return nil, err
+	}
+	return dk, nil
+}
+
+// LoadDealer loads the dealer's state: parsed as is from dealer.json,
+// opened with passphrase from dealer.age. A wrong passphrase gives
+// [ErrWrongPassphrase].
+func LoadDealer(path, passphrase string) (*share.Dealer, error) {
+	var b []byte
+	switch filepath.Ext(path) {
+	case PlaintextExt:
+		var err error
+		if b, err = readFile(path, maxPlaintextSize); err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+	case SealedExt:
+		sealed, err := readFile(path, MaxSealedSize)
+		if err != nil {
+			return nil, fmt.Errorf("seal: %w", err)
+		}
+		if b, err = OpenWithPassphrase(sealed, passphrase); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	default:
+		return nil, fmt.Errorf("seal: %s: want a %s (sealed) or %s (plaintext) file", path, SealedExt, PlaintextExt)
+	}
+	defer clear(b)
+	dl, err := share.ParseDealerState(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	return dl, nil
+}
