@@ -365,17 +365,24 @@ func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *
 	wg.Go(func() { n.combine(ctx, wg, g, req, parts) })
 }
 
-// combine runs on at most Workers goroutines at once.
-func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
+// limitedCombine runs Combine on one of the Workers slots. ok is false when
+// ctx ended first.
+func (n *CombinerNode) limitedCombine(ctx context.Context, req *share.Request, parts []share.Partial) (res *combine.Result, ok bool, err error) {
 	select {
 	case n.sem <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return nil, false, nil
 	}
 	n.nCombines.Add(1)
-	res, err := n.comb.Combine(ctx, req, parts)
+	res, err = n.comb.Combine(ctx, req, parts)
 	<-n.sem
-	if ctx.Err() != nil {
+	return res, ctx.Err() == nil, err
+}
+
+// combine runs on at most Workers goroutines at once.
+func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
+	res, ok, err := n.limitedCombine(ctx, req, parts)
+	if !ok {
 		return
 	}
 	n.mu.Lock()
@@ -448,15 +455,8 @@ func (n *CombinerNode) maybeAudit(ctx context.Context, wg *sync.WaitGroup, g *gr
 }
 
 func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
-	select {
-	case n.sem <- struct{}{}:
-	case <-ctx.Done():
-		return
-	}
-	n.nCombines.Add(1)
-	res, err := n.comb.Combine(ctx, req, parts)
-	<-n.sem
-	if ctx.Err() != nil {
+	res, ok, err := n.limitedCombine(ctx, req, parts)
+	if !ok {
 		return
 	}
 	n.mu.Lock()
