@@ -2,12 +2,364 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
 )
 
-// runDemoNATS runs the demo with every node as its own process against a
-// NATS server (issue 5). Not written yet.
+// nodeExecutable is the program the demo starts its nodes with: this one.
+var nodeExecutable = os.Executable
+
+// runDemoNATS runs the demo with every calculator and combiner as its own
+// process, talking over NATS (issue 5): it deals, seals every node's
+// bundle to a fresh age identity, starts "tolerant node" for each of them
+// (and an embedded NATS server for -nats auto), issues the root and the
+// leaves as a task distributor over NATS, and stops every node with
+// SIGTERM. Calculators and combiners taken down by -down and
+// -combiners-down are killed (SIGKILL) once the root is signed.
 func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSummary, error) {
-	return nil, errors.New("demo: -nats is not available yet")
+	total := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	exe, err := nodeExecutable()
+	if err != nil {
+		return nil, fmt.Errorf("demo: finding this program to start the nodes: %w", err)
+	}
+	fmt.Fprintf(log, "tolerant demo over NATS: k=%d calculators, threshold t=%d, l=%d shares each, every node its own process\n\n", cfg.k, cfg.t, cfg.l)
+	dl, dealing, err := demoDeal(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	cfg.resolveCombiners(dealing.Plan)
+
+	// Every node's bundle sealed to its own fresh age identity, as keygen
+	// and deal would do on separate hosts.
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "tolerant-demo-")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	bundles, err := sealDemoBundles(dir, dealing)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(log, "seal     %d bundles sealed to fresh age identities in %v (%s)\n", len(bundles), since(start), dir)
+
+	// The NATS server.
+	url := cfg.nats
+	if url == "auto" {
+		srv, err := natsbus.StartServer(natsbus.ServerOptions{Host: "127.0.0.1", Port: -1})
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		defer srv.Close()
+		url = srv.URL()
+		fmt.Fprintf(log, "nats     embedded server on %s\n", url)
+	}
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	cluster := "demo-" + hex.EncodeToString(rnd[:]) // not shared with another demo on the same server
+
+	// The nodes, each its own process.
+	start = time.Now()
+	nodes := newDemoNodes(log)
+	defer nodes.stopAll(10 * time.Second)
+	for _, b := range bundles {
+		args := []string{"node", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity,
+			"-nats", url, "-nats-cluster", cluster, "-log-level", "info", "-drain-timeout", "5s"}
+		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
+			args = append(args, "-testing-lie")
+		}
+		if b.role == "combiner" && len(cfg.liars) > 0 {
+			args = append(args, "-audit")
+		}
+		if cfg.loss > 0 {
+			args = append(args, "-testing-loss", fmt.Sprint(cfg.loss))
+		}
+		if err := nodes.start(exe, b.name, args); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
+	err = nodes.waitReady(rctx)
+	rcancel()
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(log, "cluster  %d node processes ready in %v on NATS cluster %q (lying: %v; to be killed after the root: calculators %v, combiners %v; loss %.0f%%)\n",
+		len(bundles), since(start), cluster, cfg.liars, cfg.down, cfg.combinersDown, 100*cfg.loss)
+
+	// The task distributor, in this process.
+	dk := dealing.Distributors[0]
+	bus, err := natsbus.Dial(ctx, natsbus.Options{URL: url, Cluster: cluster, Name: natsbus.NodeName(dk.NodeKey.Node)})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer bus.Close()
+	var b broadcast.Broadcaster = bus
+	if cfg.loss > 0 {
+		b = &lossyBus{Broadcaster: bus, p: cfg.loss}
+	}
+	do := &broadcast.DistributorOptions{Epoch: dk.Epoch, T: dk.T, Auth: &broadcast.Auth{Key: dk.NodeKey, Roster: dk.Roster}}
+	if len(cfg.liars) > 0 {
+		do.Linger = 500 * time.Millisecond // so that every combiner can name the liars
+	}
+	dist, err := broadcast.NewDistributor(b, dl.PublicKey(), dl.KeyID(), do)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	defer dist.Close()
+
+	// -down and -combiners-down: real processes killed once the root is
+	// signed, while the leaves are in flight.
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		if len(cfg.down) == 0 && len(cfg.combinersDown) == 0 {
+			return
+		}
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for dist.Stats().Signed+dist.Stats().Failed == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+		for _, j := range cfg.down {
+			nodes.kill(log, natsbus.NodeName(share.Node{Role: share.RoleCalculator, Number: j}))
+		}
+		for _, a := range cfg.combinersDown {
+			nodes.kill(log, natsbus.NodeName(share.Node{Role: share.RoleCombiner, Number: a}))
+		}
+	}()
+
+	rec := &recorder{dist: dist}
+	sum, err := issueAll(ctx, cfg, dl.PublicKey(), dl.KeyID(), rec, log)
+	cancel() // the killer, if the root failed
+	<-killed
+	if err != nil {
+		return nil, err
+	}
+	sum.Transport = "nats"
+	sum.ExpectFailures = cfg.expectFailures(dealing.Plan)
+	for j := range dist.Inconsistent() {
+		if !slices.Contains(sum.Inconsistent, j) {
+			sum.Inconsistent = append(sum.Inconsistent, j)
+		}
+	}
+	slices.Sort(sum.Inconsistent)
+	dist.Close()
+	bus.Close()
+
+	start = time.Now()
+	stopped, errs := nodes.stopAll(10 * time.Second)
+	fmt.Fprintf(log, "stop     %d node processes stopped with SIGTERM and drained in %v\n", stopped, since(start))
+	for _, e := range errs {
+		sum.Errors = append(sum.Errors, e.Error())
+		fmt.Fprintf(log, "         %v\n", e)
+	}
+	sum.ElapsedMs = ms(time.Since(total))
+	fmt.Fprintf(log, "\ndone in %v\n", since(total))
+	if len(errs) > 0 {
+		return sum, fmt.Errorf("demo: %d node processes did not stop cleanly: %w", len(errs), errors.Join(errs...))
+	}
+	return sum, nil
+}
+
+// demoBundle is one node's sealed bundle and identity in the demo's
+// directory.
+type demoBundle struct {
+	name, role       string
+	number           int
+	bundle, identity string
+}
+
+// sealDemoBundles writes, for every calculator and combiner of d, a fresh
+// age identity and the node's bundle sealed to it, named as deal and
+// keygen name them.
+func sealDemoBundles(dir string, d *share.Dealing) ([]demoBundle, error) {
+	var out []demoBundle
+	add := func(n share.Node, marshal func() ([]byte, error)) error {
+		id, err := age.GenerateX25519Identity()
+		if err != nil {
+			return err
+		}
+		b := demoBundle{name: natsbus.NodeName(n), role: strings.ToLower(n.Role.String()), number: n.Number,
+			bundle: filepath.Join(dir, seal.BundleFile(n, seal.SealedExt)), identity: filepath.Join(dir, seal.IdentityFile(n))}
+		if err := seal.WriteIdentityFile(b.identity, id); err != nil {
+			return err
+		}
+		pt, err := marshal()
+		if err != nil {
+			return err
+		}
+		sealed, err := seal.Seal(pt, id.Recipient())
+		clear(pt)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(b.bundle, sealed, 0o600); err != nil {
+			return err
+		}
+		out = append(out, b)
+		return nil
+	}
+	for _, ck := range d.Calculators {
+		if err := add(share.Node{Role: share.RoleCalculator, Number: ck.J}, ck.Marshal); err != nil {
+			return nil, fmt.Errorf("demo: sealing calculator %d: %w", ck.J, err)
+		}
+	}
+	for _, ck := range d.Combiners {
+		if err := add(share.Node{Role: share.RoleCombiner, Number: ck.Number}, ck.Marshal); err != nil {
+			return nil, fmt.Errorf("demo: sealing combiner %d: %w", ck.Number, err)
+		}
+	}
+	return out, nil
+}
+
+// demoNodes are the node processes of a demo.
+type demoNodes struct {
+	log      io.Writer
+	logMu    sync.Mutex
+	warnings int // node warnings shown so far
+	mu       sync.Mutex
+	procs    []*proc
+}
+
+// maxDemoWarnings bounds the node warnings the demo's story shows.
+const maxDemoWarnings = 10
+
+// newDemoNodes returns an empty set of nodes that report to log.
+func newDemoNodes(log io.Writer) *demoNodes { return &demoNodes{log: log} }
+
+// start starts one node process. Its warnings and errors are shown in the
+// demo's story.
+func (ns *demoNodes) start(exe, name string, args []string) error {
+	p, err := startProc(exe, name, args, func(name, line string) {
+		rec, ok := logRecord(line)
+		if !ok {
+			return
+		}
+		if lvl, _ := rec["level"].(string); lvl == "WARN" || lvl == "ERROR" {
+			ns.logMu.Lock()
+			defer ns.logMu.Unlock()
+			ns.warnings++
+			switch {
+			case ns.warnings <= maxDemoWarnings:
+				fmt.Fprintf(ns.log, "         %s: %s %v\n", name, strings.ToLower(lvl), describeRecord(rec))
+			case ns.warnings == maxDemoWarnings+1:
+				fmt.Fprintf(ns.log, "         (further node warnings not shown)\n")
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	ns.mu.Lock()
+	ns.procs = append(ns.procs, p)
+	ns.mu.Unlock()
+	return nil
+}
+
+// describeRecord prints a log record's message and attributes, without
+// time, level and the node's fixed attributes.
+func describeRecord(rec map[string]any) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v", rec["msg"])
+	keys := make([]string, 0, len(rec))
+	for k := range rec {
+		switch k {
+		case "time", "level", "msg", "key", "epoch", "role", "node", "number", "j", "nats", "cluster":
+		default:
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s=%v", k, rec[k])
+	}
+	return b.String()
+}
+
+// waitReady waits until every node said "node ready".
+func (ns *demoNodes) waitReady(ctx context.Context) error {
+	ns.mu.Lock()
+	procs := slices.Clone(ns.procs)
+	ns.mu.Unlock()
+	for _, p := range procs {
+		if err := p.waitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kill kills the node called name with SIGKILL.
+func (ns *demoNodes) kill(log io.Writer, name string) {
+	ns.mu.Lock()
+	var p *proc
+	for _, q := range ns.procs {
+		if q.name == name {
+			p = q
+		}
+	}
+	ns.mu.Unlock()
+	if p == nil {
+		return
+	}
+	pid := p.cmd.Process.Pid
+	p.kill()
+	ns.logMu.Lock()
+	fmt.Fprintf(log, "kill     %s (pid %d) killed with SIGKILL\n", name, pid)
+	ns.logMu.Unlock()
+}
+
+// stopAll stops every running node with SIGTERM, in parallel, and returns
+// how many it stopped and the errors of those that did not exit 0. Killed
+// nodes are not counted. It is idempotent.
+func (ns *demoNodes) stopAll(timeout time.Duration) (int, []error) {
+	ns.mu.Lock()
+	procs := ns.procs
+	ns.procs = nil
+	ns.mu.Unlock()
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
+		stopped int
+	)
+	for _, p := range procs {
+		if p.exited() {
+			continue
+		}
+		wg.Go(func() {
+			err := p.stop(timeout)
+			mu.Lock()
+			defer mu.Unlock()
+			stopped++
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %v; its last output:\n%s", p.name, err, p.tail(5)))
+			}
+		})
+	}
+	wg.Wait()
+	return stopped, errs
 }

@@ -1,15 +1,20 @@
 // Command tolerant shows the tolerant library at work: it splits an RSA CA
 // key over two layers of nodes (calculators and combiners, the patent's
-// [0041]-[0042]), runs the whole cluster in one process, and signs
-// certificates and files with it.
+// [0041]-[0042]), runs the cluster in one process or as separate processes
+// on separate hosts over NATS, and signs certificates and files with it.
 //
 // Usage:
 //
-//	tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N] [-combiners-down N] [-liars N] [-json] [-out DIR]
-//	tolerant plan  -k K -t T -l L
-//	tolerant check PLAN.json
-//	tolerant deal  -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys
-//	tolerant sign  -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
+//	tolerant demo   [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N] [-combiners-down N] [-liars N] [-json] [-nats URL|auto] [-out DIR]
+//	tolerant plan   -k K -t T -l L
+//	tolerant check  PLAN.json
+//	tolerant keygen -out FILE
+//	tolerant deal   -key KEY.pem -k K -t T -l L -recipients FILE -passphrase-file FILE -out DIR
+//	tolerant sign   -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
+//	tolerant sign   -nats URL -cluster DIR -identity FILE -in FILE [-hash ...] [-pss] -out SIG
+//	tolerant issue  -nats URL -cluster DIR -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem
+//	tolerant node   -role calculator|combiner -bundle FILE -identity FILE -nats URL [-health ADDR]
+//	tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
 //
 // Run "tolerant help" or "tolerant CMD -h" for details.
 package main
@@ -29,21 +34,40 @@ const usage = `tolerant: a certificate authority key split over calculators and 
 
 Usage:
   tolerant demo  [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N]
-                 [-combiners-down N] [-liars N] [-json] [-out DIR]
-        generate a key, deal it, run the cluster in-process, issue and
-        verify a root and N leaf certificates (concurrently), with the
-        faults asked for, and tell what happened; -json prints only a
-        summary; exits non-zero when a task failed that should not have
+                 [-combiners-down N] [-liars N] [-json] [-nats URL|auto] [-out DIR]
+        generate a key, deal it, run the cluster (in-process, or with -nats
+        every node as its own process over NATS; auto starts an embedded
+        server), issue and verify a root and N leaf certificates
+        (concurrently), with the faults asked for, and tell what happened;
+        -json prints only a summary; exits non-zero when a task failed that
+        should not have
   tolerant plan  -k K -t T -l L
         print the combiner plan as JSON (no secrets)
   tolerant check PLAN.json
         check a plan: coverage and combiner security
-  tolerant deal  -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys
+  tolerant keygen -out FILE
+        make this host's node identity (age X25519); prints the recipient
+        to send to the dealer
+  tolerant deal  -key KEY.pem -k K -t T -l L -out DIR (-recipients FILE
+                 -passphrase-file FILE | -insecure-plaintext-keys)
         split an existing RSA key (PKCS#1 or PKCS#8 PEM) and write every
-        node's key material, the plan and the public key to DIR
+        node's bundle, sealed to its recipient, the public files and the
+        dealer's state, sealed to a passphrase, to DIR
   tolerant sign  -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
         sign FILE with an in-process cluster loaded from DIR; verify with
         openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE
+  tolerant sign  -nats URL -cluster DIR -identity FILE -in FILE [-hash ..] [-pss] -out SIG
+        the same as a task distributor of a cluster running on NATS
+  tolerant issue -nats URL -cluster DIR -identity FILE -cn NAME
+                 (-self-signed | -ca ROOT.pem) -out CERT.pem [-count N]
+        issue the cluster's self-signed root, or leaves for fresh ECDSA keys
+        (written next to CERT.pem), as a task distributor on NATS
+  tolerant node  -role calculator|combiner -bundle FILE -identity FILE -nats URL
+                 [-health ADDR] [-tls-ca FILE] [-creds FILE | -user U -password-file F]
+        run one calculator or combiner until SIGINT/SIGTERM; JSON logs on
+        stderr; GET ADDR/healthz answers 200 while connected and running
+  tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
+        run an embedded NATS server until SIGINT/SIGTERM
 
 Run "tolerant CMD -h" for the flags of a command.
 `
@@ -77,8 +101,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runCheck(rest, stdout)
 	case "deal":
 		return runDeal(rest, stdout, stderr)
+	case "keygen":
+		return runKeygen(rest, stdout, stderr)
 	case "sign":
-		return runSign(rest, stdout, stderr)
+		return runSignDispatch(rest, stdout, stderr)
+	case "issue":
+		return runIssue(rest, stdout, stderr)
+	case "node":
+		return runNode(rest, stdout, stderr)
+	case "broker":
+		return runBroker(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

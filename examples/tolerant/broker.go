@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// runBroker runs an embedded NATS server until SIGINT or SIGTERM, for a
+// self-contained setup (production may use an existing NATS cluster).
+func runBroker(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:4222", "address to listen on (port 0: a random free port); 0.0.0.0:4222 for nodes on other hosts")
+	tlsCert := fs.String("tls-cert", "", "PEM file of the server's TLS certificate (turns TLS on; clients then need -tls-ca)")
+	tlsKey := fs.String("tls-key", "", "PEM file of the server certificate's private key")
+	tlsClientCA := fs.String("tls-client-ca", "", "PEM file of the CA of client certificates: clients must present one signed by it")
+	users := fs.String("users", "", "file of per-node accounts, one per line: NAME PASSWORD, where NAME is a node (calculator-3, combiner-1, distributor-1) and PASSWORD is plain or a bcrypt hash; each node may use only its own subjects")
+	cluster := fs.String("nats-cluster", "", "with -users: restrict the accounts to this signing cluster's subjects (default: any cluster)")
+	logLevel := fs.String("log-level", "warn", "level of the server's JSON logs on stderr: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-users FILE [-nats-cluster NAME]]")
+		printFlags(fs, nil)
+		fmt.Fprintln(fs.Output(), "\nRuns an embedded NATS server until SIGINT or SIGTERM; prints the URL clients connect to.")
+	}
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	host, portStr, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fmt.Errorf("broker: -listen %q: %w", *listen, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return fmt.Errorf("broker: -listen %q: bad port", *listen)
+	}
+	if port == 0 {
+		port = -1 // natsbus: a random free port
+	}
+	so := natsbus.ServerOptions{Host: host, Port: port, Logger: log.With("role", "broker")}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return fmt.Errorf("broker: -tls-cert and -tls-key go together")
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			return fmt.Errorf("broker: TLS: %w", err)
+		}
+		so.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if *tlsClientCA != "" {
+			b, err := readLimited(*tlsClientCA, 1<<20)
+			if err != nil {
+				return fmt.Errorf("broker: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(b) {
+				return fmt.Errorf("broker: %s: no certificate", *tlsClientCA)
+			}
+			so.TLS.ClientCAs, so.TLS.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		}
+	} else if *tlsClientCA != "" {
+		return fmt.Errorf("broker: -tls-client-ca needs -tls-cert and -tls-key")
+	}
+	if *users != "" {
+		if so.Users, err = readUsers(*users, *cluster); err != nil {
+			return fmt.Errorf("broker: %w", err)
+		}
+	} else if *cluster != "" {
+		return fmt.Errorf("broker: -nats-cluster is used with -users only")
+	}
+
+	ctx, stop := signalContext()
+	defer stop()
+	srv, err := natsbus.StartServer(so)
+	if err != nil {
+		return fmt.Errorf("broker: %w", err)
+	}
+	fmt.Fprintf(stdout, "broker listening on %s\n", srv.URL())
+	if len(so.Users) > 0 {
+		fmt.Fprintf(stdout, "broker: %d node accounts from %s\n", len(so.Users), *users)
+	}
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+		return fmt.Errorf("broker: the NATS server stopped")
+	}
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("broker: shutting down: %w", err)
+	}
+	fmt.Fprintln(stdout, "broker stopped")
+	return nil
+}
+
+// readUsers reads the broker's accounts: "NAME PASSWORD" per line, NAME a
+// node name. Each account may publish and subscribe only to what its role
+// needs (natsbus.NodePermissions), on cluster or, when empty, on any
+// cluster. Errors never quote a password.
+func readUsers(path, cluster string) ([]natsbus.User, error) {
+	b, err := readLimited(path, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(b)
+	var out []natsbus.User
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return nil, fmt.Errorf("%s line %d: want NAME PASSWORD", path, n)
+		}
+		role, err := roleOfName(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		perms, err := permissions(cluster, role)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		out = append(out, natsbus.User{Name: f[0], Password: f[1], Publish: perms.Publish, Subscribe: perms.Subscribe})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no account", path)
+	}
+	return out, nil
+}
+
+// roleOfName returns the role of a node name such as "calculator-3".
+func roleOfName(name string) (share.Role, error) {
+	for _, r := range []share.Role{share.RoleDistributor, share.RoleCalculator, share.RoleCombiner} {
+		if rest, ok := strings.CutPrefix(name, strings.ToLower(r.String())+"-"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 1 {
+				return r, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%q is not a node name (distributor-N, calculator-J or combiner-A)", name)
+}
+
+// permissions are the subjects of a role on cluster, or on every cluster
+// ("tolerant.*.bN") when cluster is empty.
+func permissions(cluster string, role share.Role) (natsbus.Permissions, error) {
+	if cluster != "" {
+		return natsbus.NodePermissions(cluster, role)
+	}
+	p, err := natsbus.NodePermissions("x", role)
+	if err != nil {
+		return p, err
+	}
+	any := func(subjects []string) []string {
+		out := make([]string, len(subjects))
+		for n, s := range subjects {
+			out[n] = strings.Replace(s, natsbus.SubjectPrefix+".x.", natsbus.SubjectPrefix+".*.", 1)
+		}
+		return out
+	}
+	return natsbus.Permissions{Publish: any(p.Publish), Subscribe: any(p.Subscribe)}, nil
+}

@@ -1,0 +1,642 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
+)
+
+// TestMultiProcess is issue 5's multi-process test: it builds the program,
+// starts a broker, deals sealed bundles to 5 calculators and 2 combiners
+// (each with its own keygen identity), runs every node as its own process,
+// issues certificates through "issue" and checks them with openssl, kills
+// 2 calculators and 1 combiner (SIGKILL) during a run of 50 signing
+// requests without losing any, restarts a killed calculator and shows that
+// it takes part again, and checks health answers and clean SIGTERM exits.
+// It also runs "demo -nats auto" with faults.
+func TestMultiProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the program and runs a cluster of processes")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the program with")
+	}
+	// Children built with -race would sleep a second at exit by default.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "tolerant")
+	start := time.Now()
+	args := []string{"build", "-o", exe}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	if out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	t.Logf("built the program (race detector: %v) in %v", raceBuild, time.Since(start).Round(time.Millisecond))
+
+	t.Run("cluster", func(t *testing.T) { mpCluster(ctx, t, exe) })
+	t.Run("demo", func(t *testing.T) { mpDemo(ctx, t, exe) })
+}
+
+// mpProcs are the processes of a test; every one still running is killed
+// when the test ends, and their output is logged if it failed.
+type mpProcs struct {
+	t   *testing.T
+	exe string
+	mu  sync.Mutex
+	all []*proc
+}
+
+// newMPProcs returns the process set of test t, running exe.
+func newMPProcs(t *testing.T, exe string) *mpProcs {
+	ps := &mpProcs{t: t, exe: exe}
+	t.Cleanup(func() {
+		ps.mu.Lock()
+		defer ps.mu.Unlock()
+		for _, p := range ps.all {
+			p.kill()
+			if t.Failed() {
+				t.Logf("--- %s (%v), last output:\n%s", p.name, p.err, p.tail(12))
+			}
+		}
+	})
+	return ps
+}
+
+// start starts the program with args as a process called name.
+func (ps *mpProcs) start(name string, args ...string) *proc {
+	ps.t.Helper()
+	p, err := startProc(ps.exe, name, args, nil)
+	if err != nil {
+		ps.t.Fatal(err)
+	}
+	ps.mu.Lock()
+	ps.all = append(ps.all, p)
+	ps.mu.Unlock()
+	return p
+}
+
+// run runs the program to completion and returns its stdout.
+func (ps *mpProcs) run(ctx context.Context, args ...string) string {
+	ps.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var o, e bytes.Buffer
+	cmd := exec.CommandContext(ctx, ps.exe, args...)
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		ps.t.Fatalf("tolerant %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, o.String(), e.String())
+	}
+	return o.String()
+}
+
+// mpHealth is what a node's /healthz says.
+type mpHealth struct {
+	Code      int
+	Node      string            `json:"node"`
+	Running   bool              `json:"running"`
+	Connected bool              `json:"connected"`
+	Stats     map[string]uint64 `json:"stats"`
+}
+
+// getHealth asks a node's health endpoint.
+func getHealth(ctx context.Context, addr string) (mpHealth, error) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return mpHealth{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return mpHealth{}, err
+	}
+	defer resp.Body.Close()
+	h := mpHealth{Code: resp.StatusCode}
+	err = json.NewDecoder(resp.Body).Decode(&h)
+	return h, err
+}
+
+// mpNode is a calculator or combiner process and its health endpoint.
+type mpNode struct {
+	p      *proc
+	health string
+}
+
+// mpCluster is the cluster part of TestMultiProcess.
+func mpCluster(ctx context.Context, t *testing.T, exe string) {
+	dir := t.TempDir()
+	ps := newMPProcs(t, exe)
+	begin := time.Now()
+	step := func(what string, since time.Time) {
+		t.Logf("%-55s %v", what, time.Since(since).Round(time.Millisecond))
+	}
+
+	// The broker.
+	start := time.Now()
+	broker := ps.start("broker", "broker", "-listen", "127.0.0.1:0")
+	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimPrefix(line, "broker listening on ")
+
+	// keygen on every node host; the recipients go to the dealer.
+	type node struct {
+		share.Node
+		name, identity string
+	}
+	var nodes []node
+	for _, n := range []share.Node{
+		{Role: share.RoleDistributor, Number: 1},
+		{Role: share.RoleCalculator, Number: 1}, {Role: share.RoleCalculator, Number: 2}, {Role: share.RoleCalculator, Number: 3},
+		{Role: share.RoleCalculator, Number: 4}, {Role: share.RoleCalculator, Number: 5},
+		{Role: share.RoleCombiner, Number: 1}, {Role: share.RoleCombiner, Number: 2},
+	} {
+		nodes = append(nodes, node{Node: n, name: natsbus.NodeName(n), identity: filepath.Join(dir, natsbus.NodeName(n)+".key")})
+	}
+	var recipients strings.Builder
+	for _, n := range nodes {
+		r := strings.TrimSpace(ps.run(ctx, "keygen", "-out", n.identity))
+		fmt.Fprintf(&recipients, "%s %d %s\n", n.Role, n.Number, r)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	rpath := write("recipients.txt", []byte(recipients.String()))
+	pass := write("passphrase.txt", []byte("a dealer passphrase for the multi-process test\n"))
+	keyPath := write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+	cdir := filepath.Join(dir, "cluster")
+	// deal runs in this process with a low scrypt work factor for
+	// dealer.age (age's default takes ~20 s in a -race binary); the rest
+	// of it is the command as the operator runs it.
+	testScryptWorkFactor = 10
+	_, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "5", "-t", "3", "-l", "2", "-recipients", rpath, "-passphrase-file", pass, "-out", cdir)
+	testScryptWorkFactor = 0
+	if err != nil {
+		t.Fatalf("deal: %v\n%s", err, e)
+	}
+	c, err := seal.LoadPublic(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step("broker, 8 keygen, deal (sealed)", start)
+
+	// Every calculator and combiner as its own process.
+	start = time.Now()
+	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
+	startNode := func(n share.Node) *mpNode {
+		t.Helper()
+		p := ps.start(natsbus.NodeName(n), "node", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
+			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s")
+		if err := p.waitReady(ctx); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := p.healthAddr(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &mpNode{p: p, health: addr}
+	}
+	calc := func(j int) share.Node { return share.Node{Role: share.RoleCalculator, Number: j} }
+	comb := func(a int) share.Node { return share.Node{Role: share.RoleCombiner, Number: a} }
+	calcs := map[int]*mpNode{}
+	combs := map[int]*mpNode{}
+	for j := 1; j <= 5; j++ {
+		calcs[j] = startNode(calc(j))
+	}
+	for a := 1; a <= len(c.Plan.Combiners); a++ {
+		combs[a] = startNode(comb(a))
+	}
+	for _, n := range append(mapValues(calcs), mapValues(combs)...) {
+		h, err := getHealth(ctx, n.health)
+		if err != nil || h.Code != http.StatusOK || !h.Connected || !h.Running || h.Node != n.p.name {
+			t.Fatalf("%s /healthz: %+v, %v", n.p.name, h, err)
+		}
+	}
+	step(fmt.Sprintf("%d calculators and %d combiners ready and healthy", len(calcs), len(combs)), start)
+
+	// A root and a leaf through "issue", checked by openssl.
+	start = time.Now()
+	// The distributor's host holds the public files and its own bundle only.
+	distDir := filepath.Join(dir, "distributor-host")
+	if err := os.Mkdir(distDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{seal.InfoFile, seal.PublicFile, seal.PlanFile, seal.RosterFile, "distributor-1.age"} {
+		b, err := os.ReadFile(filepath.Join(cdir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(distDir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dist := []string{"-nats", url, "-cluster", distDir, "-identity", identity(share.Node{Role: share.RoleDistributor, Number: 1})}
+	root := filepath.Join(dir, "root.pem")
+	leaf := filepath.Join(dir, "leaf.pem")
+	ps.run(ctx, append([]string{"issue", "-cn", "tolerant multi-process root", "-self-signed", "-out", root}, dist...)...)
+	ps.run(ctx, append([]string{"issue", "-cn", "www.example.com", "-ca", root, "-out", leaf}, dist...)...)
+	mpVerify(t, root, root, 1)
+	mpVerify(t, root, leaf, 1)
+	if _, err := exec.LookPath("openssl"); err == nil {
+		out, err := exec.CommandContext(ctx, "openssl", "verify", "-CAfile", root, leaf).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "OK") {
+			t.Fatalf("openssl verify: %v\n%s", err, out)
+		}
+		t.Logf("openssl verify: %s", strings.TrimSpace(string(out)))
+	} else {
+		t.Log("openssl not installed: certificates checked with crypto/x509 only")
+	}
+	if k, err := os.ReadFile(filepath.Join(dir, "leaf-key.pem")); err != nil || !bytes.Contains(k, []byte("PRIVATE KEY")) {
+		t.Fatalf("leaf key: %v", err)
+	}
+	step("root and leaf issued, openssl verify OK", start)
+
+	// 50 signing requests; 2 calculators and 1 combiner are killed while
+	// they run. The survivors are chosen so that a representation of the
+	// surviving combiner covers the surviving calculators.
+	start = time.Now()
+	keepComb, keepCalcs := mpSurvivors(t, c.Plan, 3)
+	var deadCalcs []int
+	for j := 1; j <= 5; j++ {
+		if !slices.Contains(keepCalcs, j) {
+			deadCalcs = append(deadCalcs, j)
+		}
+	}
+	load := filepath.Join(dir, "load.pem")
+	run := ps.start("issue-50", append([]string{"issue", "-cn", "load.example.com", "-ca", root, "-out", load, "-count", "50", "-concurrency", "4"}, dist...)...)
+	if _, err := run.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "issued 10/50 ") }); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range deadCalcs {
+		calcs[j].p.kill()
+	}
+	for a := range combs {
+		if a != keepComb {
+			combs[a].p.kill()
+		}
+	}
+	t.Logf("after 10 of 50: killed calculators %v and every combiner but %d (SIGKILL)", deadCalcs, keepComb)
+	select {
+	case <-run.done:
+	case <-ctx.Done():
+		t.Fatal("the run of 50 did not finish")
+	}
+	if run.err != nil || !slices.ContainsFunc(run.Lines(), func(l string) bool { return strings.HasPrefix(l, "issued 50 of 50 leaves") }) {
+		t.Fatalf("run of 50: %v\n%s", run.err, run.tail(10))
+	}
+	mpVerify(t, root, load, 50)
+	step("50 leaves issued while 2 calculators and 1 combiner died", start)
+
+	// A killed calculator restarts and takes part again: the calculators
+	// still running are cut down so that the signature needs it.
+	start = time.Now()
+	back := deadCalcs[0]
+	alive := map[int]bool{keepComb: true}
+	need, a2, ok := mpRestartSet(c.Plan, alive, keepCalcs, back)
+	if !ok { // no representation of the surviving combiner: restart the others too
+		for a := range combs {
+			if a != keepComb {
+				combs[a] = startNode(comb(a))
+				alive[a] = true
+			}
+		}
+		if need, a2, ok = mpRestartSet(c.Plan, alive, keepCalcs, back); !ok {
+			t.Fatalf("no representation covers calculator %d with two of %v", back, keepCalcs)
+		}
+	}
+	calcs[back] = startNode(calc(back))
+	for _, j := range keepCalcs {
+		if !slices.Contains(need, j) {
+			calcs[j].p.kill()
+			t.Logf("killed calculator %d so that the restarted calculator %d is needed (combiner %d, calculators %v)", j, back, a2, need)
+		}
+	}
+	again := filepath.Join(dir, "again.pem")
+	ps.run(ctx, append([]string{"issue", "-cn", "again.example.com", "-ca", root, "-out", again}, dist...)...)
+	mpVerify(t, root, again, 1)
+	h, err := getHealth(ctx, calcs[back].health)
+	if err != nil || h.Code != http.StatusOK || h.Stats["tasks"] < 1 || h.Stats["partials"] < 2 {
+		t.Fatalf("restarted calculator %d: %+v, %v", back, h, err)
+	}
+	step(fmt.Sprintf("calculator %d restarted and needed: %d partials sent", back, h.Stats["partials"]), start)
+
+	// Health: 503 once NATS is gone; every node then stops on SIGTERM and
+	// exits 0.
+	start = time.Now()
+	if err := broker.stop(10 * time.Second); err != nil {
+		t.Fatalf("broker: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := getHealth(ctx, calcs[back].health)
+		if err == nil && h.Code == http.StatusServiceUnavailable && !h.Connected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 503 without NATS: %+v, %v", h, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var running []*proc
+	for _, n := range append(mapValues(calcs), mapValues(combs)...) {
+		if !n.p.exited() {
+			running = append(running, n.p)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, p := range running {
+		wg.Go(func() {
+			if err := p.stop(10 * time.Second); err != nil {
+				t.Errorf("%s on SIGTERM: %v\n%s", p.name, err, p.tail(5))
+			}
+		})
+	}
+	wg.Wait()
+	step(fmt.Sprintf("503 without NATS; %d nodes exited 0 on SIGTERM", len(running)), start)
+
+	// No secret in any log.
+	for _, p := range ps.all {
+		for _, l := range p.Lines() {
+			if strings.Contains(l, "AGE-SECRET-KEY") || strings.Contains(l, "passphrase for the multi-process") || strings.Contains(l, "\"seed\"") {
+				t.Fatalf("%s logged a secret: %s", p.name, l)
+			}
+		}
+	}
+	t.Logf("cluster test done in %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// mapValues returns the values of m, in no order.
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
+// mpSurvivors picks a combiner and t calculators one of its
+// representations covers, preferring combiner 1.
+func mpSurvivors(t *testing.T, plan *grouping.Plan, tt int) (int, []int) {
+	t.Helper()
+	for a, reps := range plan.Combiners {
+		for _, r := range reps {
+			if js := r.Calculators(); len(js) == tt {
+				return a + 1, js
+			}
+		}
+	}
+	t.Fatal("no combiner representation on t calculators")
+	return 0, nil
+}
+
+// mpRestartSet finds t calculators made of back and t-1 of keep that a
+// representation of an alive combiner covers.
+func mpRestartSet(plan *grouping.Plan, alive map[int]bool, keep []int, back int) ([]int, int, bool) {
+	for a, reps := range plan.Combiners {
+		if !alive[a+1] {
+			continue
+		}
+		for _, r := range reps {
+			js := r.Calculators()
+			if !slices.Contains(js, back) {
+				continue
+			}
+			if !slices.ContainsFunc(js, func(j int) bool { return j != back && !slices.Contains(keep, j) }) {
+				return js, a + 1, true
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+// mpVerify checks that path holds want certificates that verify against
+// the root in rootPath, and returns the first.
+func mpVerify(t *testing.T, rootPath, path string, want int) *x509.Certificate {
+	t.Helper()
+	rb, err := os.ReadFile(rootPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(rb)
+	if block == nil {
+		t.Fatalf("%s: no PEM", rootPath)
+	}
+	root, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(root)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *x509.Certificate
+	n := 0
+	for {
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := x509.VerifyOptions{Roots: pool}
+		if !c.IsCA {
+			opts.DNSName = c.DNSNames[0]
+		}
+		if _, err := c.Verify(opts); err != nil {
+			t.Fatalf("%s certificate %d (%s): %v", path, n+1, c.Subject.CommonName, err)
+		}
+		if first == nil {
+			first = c
+		}
+		n++
+	}
+	if n != want {
+		t.Fatalf("%s: %d certificates, want %d", path, n, want)
+	}
+	return first
+}
+
+// mpDemo runs "demo -nats auto" with a lying calculator and one killed
+// after the root, as separate processes.
+func mpDemo(ctx context.Context, t *testing.T, exe string) {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	start := time.Now()
+	var o, e bytes.Buffer
+	cmd := exec.CommandContext(ctx, exe, "demo", "-nats", "auto", "-test-key", "-json", "-tasks", "8", "-down", "1", "-liars", "1")
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo -nats auto: %v\nstdout:\n%s\nstderr:\n%s", err, o.String(), e.String())
+	}
+	var sum demoSummary
+	if err := json.Unmarshal(o.Bytes(), &sum); err != nil {
+		t.Fatalf("demo -json: %v\n%s", err, o.String())
+	}
+	if sum.Transport != "nats" || sum.Tasks != 9 || sum.Signed != 9 || sum.Failed != 0 ||
+		!slices.Equal(sum.Down, []int{5}) || !slices.Equal(sum.Liars, []int{1}) || !slices.Equal(sum.Inconsistent, []int{1}) {
+		t.Fatalf("demo summary: %+v\nstory:\n%s", sum, e.String())
+	}
+	for _, want := range []string{"7 node processes ready", "calculator-5 (pid", "killed with SIGKILL", "6 node processes stopped with SIGTERM"} {
+		if !strings.Contains(e.String(), want) {
+			t.Errorf("demo story lacks %q:\n%s", want, e.String())
+		}
+	}
+	t.Logf("demo -nats auto (9 certificates, a liar, a calculator killed) in %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestNATSCommandErrors checks the usage and the errors of node, issue,
+// sign -nats and broker that come before any connection, and the health
+// handler.
+func TestNATSCommandErrors(t *testing.T) {
+	for _, args := range [][]string{{"node"}, {"issue"}, {"broker"}, {"sign", "-nats", "nats://x"}} {
+		cmd := args[0]
+		_, e, err := runCmd(t, append(args, "-h")...)
+		if err != nil || !strings.Contains(e, "Usage: tolerant "+cmd) {
+			t.Fatalf("%s -h: %v\n%s", cmd, err, e)
+		}
+		if strings.Contains(e, "testing-") {
+			t.Fatalf("%s -h shows a hidden flag:\n%s", cmd, e)
+		}
+		if _, _, err := runCmd(t, append(args, "-no-such-flag")...); !errors.Is(err, errUsage) {
+			t.Fatalf("%s with a bad flag: %v", cmd, err)
+		}
+	}
+	if _, _, err := runCmd(t, "node", "-role", "dealer", "-bundle", "x.age", "-nats", "nats://127.0.0.1:1"); !errors.Is(err, errUsage) {
+		t.Fatalf("node -role dealer: %v", err)
+	}
+	if _, _, err := runCmd(t, "issue", "-nats", "nats://127.0.0.1:1", "-cluster", "d", "-cn", "x", "-out", "x.pem", "-self-signed", "-ca", "r.pem"); !errors.Is(err, errUsage) {
+		t.Fatalf("issue -self-signed -ca: %v", err)
+	}
+
+	// Bundles sealed to fresh identities, as the demo writes them.
+	dir := t.TempDir()
+	key := testkeys.Must(testkeys.RSA2048)
+	plan, _, err := grouping.Search(5, 3, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dealing, err := dl.Deal(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundles, err := sealDemoBundles(dir, dealing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := bundles[0], bundles[1]
+	node := func(bundle, identity string, extra ...string) error {
+		args := []string{"node", "-role", "calculator", "-bundle", bundle, "-nats", "nats://127.0.0.1:1"}
+		if identity != "" {
+			args = append(args, "-identity", identity)
+		}
+		_, _, err := runCmd(t, append(args, extra...)...)
+		return err
+	}
+	if err := node(c1.bundle, c2.identity); !errors.Is(err, seal.ErrWrongIdentity) {
+		t.Fatalf("another node's identity: %v", err)
+	}
+	if err := node(c1.bundle, ""); err == nil || !strings.Contains(err.Error(), "-identity") {
+		t.Fatalf("no identity: %v", err)
+	}
+	b, err := os.ReadFile(c1.bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := filepath.Join(dir, "tampered", "calculator-1.age")
+	os.MkdirAll(filepath.Dir(tampered), 0o700)
+	i := bytes.LastIndex(b, []byte("\n-----END")) - 10
+	b[i] ^= 'A' ^ 'B'
+	if b[i] == '\n' || b[i] == '=' {
+		b[i] = 'C'
+	}
+	if err := os.WriteFile(tampered, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := node(tampered, c1.identity); !errors.Is(err, seal.ErrTampered) {
+		t.Fatalf("tampered bundle: %v", err)
+	}
+	plain := filepath.Join(dir, "calculator-1.json")
+	pb, err := dealing.Calculators[0].Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(plain, pb, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := node(plain, ""); err == nil || !strings.Contains(err.Error(), "-insecure-plaintext-keys") {
+		t.Fatalf("plaintext bundle without the flag: %v", err)
+	}
+	// With the flag the bundle opens, and the node fails only to connect:
+	// a TLS option without the files.
+	if err := node(plain, "", "-insecure-plaintext-keys", "-tls-cert", "c.pem"); err == nil || !strings.Contains(err.Error(), "-tls-cert and -tls-key") {
+		t.Fatalf("plaintext bundle with the flag: %v", err)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"-nats", "u"}, true}, {[]string{"--nats=u"}, true}, {[]string{"-cluster", "d", "-nats", "u"}, true},
+		{[]string{"-cluster", "d"}, false}, {[]string{"--", "-nats"}, false}, {[]string{"-natsx"}, false},
+	} {
+		if got := hasFlag(c.args, "nats"); got != c.want {
+			t.Errorf("hasFlag(%q) = %v", c.args, got)
+		}
+	}
+
+	// The health handler: 503 before the node runs, 404 and 405 elsewhere.
+	h := &healthz{name: "calculator-1", keyID: "k"}
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodGet, "/healthz", http.StatusServiceUnavailable},
+		{http.MethodGet, "/", http.StatusNotFound},
+		{http.MethodPost, "/healthz", http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.code {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.code)
+		}
+	}
+}

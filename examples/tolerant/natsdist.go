@@ -1,0 +1,353 @@
+package main
+
+// Shared by the commands that talk to a cluster over NATS (issue 5): node,
+// sign -nats, issue and demo -nats. The connection flags, the loading of
+// bundles (sealed or, behind a flag, plaintext), the structured logs, and
+// the task distributor.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/internal/wire"
+	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
+)
+
+// natsFlags are the flags of a NATS connection, common to node, sign -nats
+// and issue.
+type natsFlags struct {
+	url          string
+	cluster      string
+	tlsCA        string
+	tlsCert      string
+	tlsKey       string
+	creds        string
+	user         string
+	passwordFile string
+}
+
+// register adds the flags to fs.
+func (f *natsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "nats", "", "URL of the NATS server, or a comma-separated list of a NATS cluster's servers (tls:// for TLS) (required)")
+	fs.StringVar(&f.cluster, "nats-cluster", "", "name of the signing cluster on NATS: its subjects are tolerant.NAME.b1..b3 (default: the key id)")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM file of the CA that signs the NATS server's certificate (turns TLS on)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM file of this node's client certificate, for servers that verify clients")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM file of the client certificate's private key")
+	fs.StringVar(&f.creds, "creds", "", "NATS credentials file (user JWT and nkey seed) of this node")
+	fs.StringVar(&f.user, "user", "", "NATS user name of this node (with -password-file)")
+	fs.StringVar(&f.passwordFile, "password-file", "", "file holding this node's NATS password (first line)")
+}
+
+// options returns the natsbus options of a connection called name, for the
+// signing cluster keyID unless -nats-cluster names another.
+func (f *natsFlags) options(name, keyID string, log *slog.Logger) (natsbus.Options, error) {
+	o := natsbus.Options{URL: f.url, Cluster: f.cluster, Name: name, CredsFile: f.creds, User: f.user, Logger: log}
+	if o.Cluster == "" {
+		o.Cluster = keyID
+	}
+	if err := natsbus.ValidateCluster(o.Cluster); err != nil {
+		return o, err
+	}
+	if f.tlsCA != "" {
+		o.RootCAs = []string{f.tlsCA}
+	}
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return o, errors.New("-tls-cert and -tls-key go together")
+	}
+	o.ClientCert, o.ClientKey = f.tlsCert, f.tlsKey
+	if f.creds != "" && (f.user != "" || f.passwordFile != "") {
+		return o, errors.New("-creds cannot be combined with -user and -password-file")
+	}
+	if (f.user == "") != (f.passwordFile == "") {
+		return o, errors.New("-user and -password-file go together")
+	}
+	if f.passwordFile != "" {
+		pw, err := readSecretLine(f.passwordFile)
+		if err != nil {
+			return o, fmt.Errorf("-password-file: %w", err)
+		}
+		o.Password = pw
+	}
+	return o, nil
+}
+
+// dial connects to NATS as name. With retry, it retries until ctx ends
+// when the server cannot be reached yet (a node started before the
+// broker), but not when the options or the credentials are wrong.
+func (f *natsFlags) dial(ctx context.Context, name, keyID string, retry bool, log *slog.Logger) (*natsbus.Bus, error) {
+	o, err := f.options(name, keyID, log)
+	if err != nil {
+		return nil, err
+	}
+	wait := 500 * time.Millisecond
+	for {
+		bus, err := natsbus.Dial(ctx, o)
+		if err == nil {
+			return bus, nil
+		}
+		if !retry || errors.Is(err, natsbus.ErrOptions) || errors.Is(err, natsbus.ErrAuth) || ctx.Err() != nil {
+			return nil, err
+		}
+		log.Warn("cannot reach NATS yet; retrying", "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// readSecretLine reads the first line of a small file holding a secret
+// (a password). The error never quotes the content.
+func readSecretLine(path string) (string, error) {
+	b, err := readLimited(path, 4096)
+	if err != nil {
+		return "", err
+	}
+	defer clear(b)
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	s := strings.TrimRight(string(line), "\r")
+	if s == "" {
+		return "", fmt.Errorf("%s: empty", path)
+	}
+	return s, nil
+}
+
+// newLogger returns the JSON logger of a command, on w, at level.
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(dedupHandler{Handler: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})}), nil
+}
+
+// dedupHandler drops an attribute added with With when one of the same key
+// is already there: the protocol nodes add their own "node" and "key" to
+// the logger they are given, which already names them.
+type dedupHandler struct {
+	slog.Handler
+	keys map[string]bool
+}
+
+// WithAttrs adds the attributes whose keys are new.
+func (h dedupHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	keys := maps.Clone(h.keys)
+	if keys == nil {
+		keys = make(map[string]bool)
+	}
+	var keep []slog.Attr
+	for _, a := range as {
+		if !keys[a.Key] {
+			keys[a.Key] = true
+			keep = append(keep, a)
+		}
+	}
+	return dedupHandler{Handler: h.Handler.WithAttrs(keep), keys: keys}
+}
+
+// WithGroup starts a group, in which every key is new.
+func (h dedupHandler) WithGroup(name string) slog.Handler {
+	return dedupHandler{Handler: h.Handler.WithGroup(name)}
+}
+
+// bundleFlags are the flags that open a node's key material.
+type bundleFlags struct {
+	bundle, identity string
+	plaintext        bool
+}
+
+// openIdentity returns the age identity that opens the bundle at path, or
+// nil for a plaintext bundle (.json), which is accepted only with
+// allowPlaintext.
+func openIdentity(path, identityPath string, allowPlaintext bool) (age.Identity, error) {
+	if filepath.Ext(path) == seal.PlaintextExt {
+		if !allowPlaintext {
+			return nil, fmt.Errorf("%s holds key material in PLAINTEXT: pass -insecure-plaintext-keys to use it anyway (tests and demos only)", path)
+		}
+		if identityPath != "" {
+			return nil, fmt.Errorf("%s is a plaintext bundle: -identity is not used", path)
+		}
+		return nil, nil
+	}
+	if identityPath == "" {
+		return nil, fmt.Errorf("%s is sealed: -identity FILE (written by tolerant keygen on this host) is required", path)
+	}
+	id, err := seal.ReadIdentityFile(identityPath)
+	if err != nil {
+		return nil, err
+	}
+	return id, nil
+}
+
+// loadCalculatorKey opens a calculator's bundle.
+func loadCalculatorKey(bf bundleFlags) (*share.CalculatorKey, error) {
+	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return seal.LoadCalculator(bf.bundle, id)
+}
+
+// loadCombinerKey opens a combiner's bundle.
+func loadCombinerKey(bf bundleFlags) (*share.CombinerKey, error) {
+	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return seal.LoadCombiner(bf.bundle, id)
+}
+
+// loadDistributorKey opens a distributor's bundle.
+func loadDistributorKey(bf bundleFlags) (*share.DistributorKey, error) {
+	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
+	if err != nil {
+		return nil, err
+	}
+	return seal.LoadDistributor(bf.bundle, id)
+}
+
+// remote is a task distributor on NATS: the distributor's bundle signs the
+// tasks, its roster authenticates the answers.
+type remote struct {
+	bus  *natsbus.Bus
+	dist *broadcast.Distributor
+	key  *share.DistributorKey
+	rec  *recorder
+}
+
+// distributorFlags are the flags of the commands that act as a task
+// distributor over NATS (sign -nats, issue).
+type distributorFlags struct {
+	nats     natsFlags
+	dir      string
+	bundle   bundleFlags
+	logLevel string
+}
+
+// register adds the flags to fs.
+func (df *distributorFlags) register(fs *flag.FlagSet) {
+	df.nats.register(fs)
+	fs.StringVar(&df.dir, "cluster", "", "cluster directory written by deal: its public files (cluster.json, public.pem, plan.json, roster.json) (required)")
+	fs.StringVar(&df.bundle.bundle, "distributor", "", "this distributor's bundle (default: DIR/distributor-1.age, or .json for a plaintext cluster)")
+	fs.StringVar(&df.bundle.identity, "identity", "", "age identity file that opens the distributor's bundle")
+	fs.BoolVar(&df.bundle.plaintext, "insecure-plaintext-keys", false, "accept a distributor bundle in PLAINTEXT (tests and demos only)")
+	fs.StringVar(&df.logLevel, "log-level", "warn", "level of the JSON logs on stderr: debug, info, warn or error")
+}
+
+// connect loads the cluster's public files and the distributor's bundle,
+// dials NATS and starts a distributor. The caller closes it.
+func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*remote, error) {
+	log, err := newLogger(stderr, df.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	c, err := seal.LoadPublic(df.dir)
+	if err != nil {
+		return nil, err
+	}
+	bf := df.bundle
+	if bf.bundle == "" {
+		bf.bundle = c.Path(share.Node{Role: share.RoleDistributor, Number: 1})
+		bf.plaintext = bf.plaintext || !c.Sealed()
+	}
+	dk, err := loadDistributorKey(bf)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case !dk.PublicKey.Equal(c.PublicKey):
+		return nil, fmt.Errorf("%s: a distributor of another public key than %s/%s", bf.bundle, df.dir, seal.PublicFile)
+	case dk.KeyID != c.Info.KeyID || dk.Epoch != c.Info.Epoch:
+		return nil, fmt.Errorf("%s: key %s epoch %d, but the cluster is key %s epoch %d", bf.bundle, dk.KeyID, dk.Epoch, c.Info.KeyID, c.Info.Epoch)
+	}
+	log = log.With("key", dk.KeyID, "role", "distributor", "number", dk.NodeKey.Number)
+	name := natsbus.NodeName(dk.NodeKey.Node)
+	bus, err := df.nats.dial(ctx, name, dk.KeyID, false, log)
+	if err != nil {
+		return nil, fmt.Errorf("NATS: %w", err)
+	}
+	dist, err := broadcast.NewDistributor(bus, dk.PublicKey, dk.KeyID, &broadcast.DistributorOptions{
+		Epoch: dk.Epoch, T: dk.T, Logger: log, // log names the node already
+		Auth: &broadcast.Auth{Key: dk.NodeKey, Roster: dk.Roster},
+	})
+	if err != nil {
+		bus.Close()
+		return nil, err
+	}
+	return &remote{bus: bus, dist: dist, key: dk, rec: &recorder{dist: dist}}, nil
+}
+
+// Close stops the distributor and drains the NATS connection.
+func (r *remote) Close() error {
+	r.dist.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return r.bus.Shutdown(ctx)
+}
+
+// logBus is a Broadcaster that logs what its node publishes: per task the
+// distributor and task numbers, and what was sent (which shares, which
+// calculators), never a value.
+type logBus struct {
+	broadcast.Broadcaster
+	log *slog.Logger
+}
+
+// Publish logs msg and publishes it.
+func (b *logBus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) error {
+	b.note(ch, msg)
+	return b.Broadcaster.Publish(ctx, ch, msg)
+}
+
+// note logs one packet this node publishes, by its header only.
+func (b *logBus) note(ch broadcast.Channel, msg []byte) {
+	if !b.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	p, err := wire.Unmarshal(msg)
+	if err != nil {
+		return
+	}
+	if s, ok := p.(*wire.Signed); ok {
+		if p, err = wire.Unmarshal(s.Body); err != nil {
+			return
+		}
+	}
+	switch p := p.(type) {
+	case *wire.Ack:
+		attrs := []any{"distributor", p.Distributor, "task", p.Task}
+		switch p.Status {
+		case wire.Accepted:
+			b.log.Debug("task accepted", attrs...)
+		case wire.Computed:
+			b.log.Info("task computed", attrs...)
+		default: // the calculator logs the reason itself
+			b.log.Debug("task refused", append(attrs, "reason", p.Reason)...)
+		}
+	case *wire.Partials:
+		idx := make([]int, len(p.Shares))
+		for n, s := range p.Shares {
+			idx[n] = s.Index
+		}
+		b.log.Info("partials sent", "distributor", p.Distributor, "task", p.Task, "shares", idx, "channel", ch.String())
+	case *wire.Result:
+		b.log.Info("signature sent", "distributor", p.Distributor, "task", p.Task, "rep", p.Rep.String(),
+			"calculators", p.Calculators, "inconsistent", p.Inconsistent, "channel", ch.String())
+	}
+}
