@@ -53,6 +53,10 @@ Usage:
         split an existing RSA key (PKCS#1 or PKCS#8 PEM) and write every
         node's bundle, sealed to its recipient, the public files and the
         dealer's state, sealed to a passphrase, to DIR
+  tolerant extend -cluster DIR -out NEWDIR (-recipients FILE
+                 [-passphrase-file FILE] | -insecure-plaintext-keys)
+        add calculator k+1 from the dealer's state alone ([0054] point 2):
+        existing representations and second sub-keys stay valid
   tolerant sign  -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
         sign FILE with an in-process cluster loaded from DIR; verify with
         openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE
@@ -103,6 +107,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runDeal(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
+	case "extend":
+		return runExtend(rest, stdout, stderr)
 	case "sign":
 		return runSignDispatch(rest, stdout, stderr)
 	case "issue":
