@@ -131,7 +131,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 			co.Logger = o.Logger
 		}
 		if slices.Contains(o.Liars, j) {
-			co.TestingTamper = liar(key.PublicKey.N)
+			co.TestingTamper = Liar(key.PublicKey.N)
 		}
 		if auth && co.Auth == nil {
 			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
@@ -221,9 +221,10 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 
 const defaultLiarLinger = 500 * time.Millisecond
 
-// liar returns a tamper hook that doubles every partial mod N: a value of
-// the right form that is wrong.
-func liar(n *big.Int) func(share.Partial) share.Partial {
+// Liar returns a CalculatorOptions.TestingTamper hook that doubles every
+// partial mod N: a value of the right form that is wrong. It is for tests
+// and demonstrations of the naming of inconsistent calculators.
+func Liar(n *big.Int) func(share.Partial) share.Partial {
 	return func(p share.Partial) share.Partial {
 		v := new(big.Int).SetBytes(p.Value)
 		v.Lsh(v, 1).Mod(v, n)

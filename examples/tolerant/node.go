@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -139,7 +138,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		meta, nk = key.Meta, key.NodeKey
 		opts := &broadcast.CalculatorOptions{Workers: cfg.workers, Auth: &broadcast.Auth{Key: key.NodeKey, Roster: key.Roster}}
 		if cfg.lie {
-			opts.TestingTamper = lie(key.PublicKey.N)
+			opts.TestingTamper = broadcast.Liar(key.PublicKey.N)
 		}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
@@ -351,20 +350,6 @@ func snake(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// lie returns a tamper hook that doubles every partial mod n: a value of
-// the right form that is wrong (a test hook, CalculatorOptions.TestingTamper).
-func lie(n *big.Int) func(share.Partial) share.Partial {
-	return func(p share.Partial) share.Partial {
-		v := new(big.Int).SetBytes(p.Value)
-		v.Lsh(v, 1).Mod(v, n)
-		if v.Sign() == 0 {
-			v.SetInt64(1)
-		}
-		p.Value = v.FillBytes(make([]byte, len(p.Value)))
-		return p
-	}
 }
 
 // lossyBus drops each message received with probability p (a test hook:
