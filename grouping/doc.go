@@ -42,6 +42,40 @@
 //	(10,5,2)  1        22               15                2
 //	(10,5,2)  2        44               28                3
 //
+// Pair mode (Options.Pairs, issue 3 item 4): any two combiners together
+// with t-1 calculators must not recover d, i.e. the union of every two
+// combiners' equations passes the exact check. The patent's greedy cannot
+// open a combiner once the others are nearly full (the new one's first
+// equation must be safe with each of them), so it used to fall back to one
+// combiner per calculator set. pairSearch (pairs.go) opens c combiners up
+// front, fills them evenly (least loaded first: a fuller combiner blocks
+// more pairs), reuses a set's representation already stored elsewhere
+// (the union then gains nothing), and when no combiner can take a set
+// forces it into one and ejects conflicting representations (found from
+// the refusing coalition) to be placed again; c is raised from the bound
+// until this succeeds and then lowered while it still does. For r >= 2,
+// r copies of an r=1 pair plan are pair-secure (a combiner and its copy
+// hold the same equations). Pair lower bound: the union of two combiners
+// is one secure set of equations, so it serves at most B of the C(k,t)
+// sets (B from M(u,t,l) above); summing |S_a u S_b| over the pairs gives
+// C(k,t)*(C(c,2)-C(c-r,2)) <= C(c,2)*B (pairLowerBound); it is reached
+// for (5,3,2) r=1 by some seeds (3 combiners). Measured with
+// GROUPING_TABLE=1 go test -run TestPairTable -v ./grouping/ (seed 1):
+//
+//	(k,t,l)   r  before (one per set)  pair search  proven lower bound  time
+//	(5,3,2)   1          10                 4                3           0.04 s
+//	(5,3,2)   2          20                 8                5           0.1 s
+//	(6,3,2)   1          20                 6                3           0.2 s
+//	(6,3,2)   2          40                12                5           0.4 s
+//	(7,3,2)   1          35                10                3           0.5 s
+//	(7,3,2)   2          70                20                5           1.8 s
+//	(7,4,2)   1          35                15                3           1.5 s
+//	(7,4,2)   2          70                30                5           4.3 s
+//	(5,3,3)   1           1                 1                1           0 s
+//	(5,3,3)   2           2                 2                2           0 s
+//	(6,3,3)   1          20                 4                1           0.15 s
+//	(6,3,3)   2          40                 8                2           0.5 s
+//
 // Adding a calculator (Plan.AddCalculator) only adds representations and
 // removing one (Plan.RemoveCalculator) only removes them, so the c_a held by
 // running combiners stay valid.

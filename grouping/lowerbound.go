@@ -137,7 +137,7 @@ func provenMaxPerCombiner(u, t, l int) (int, bool) {
 // floor(C(k,t) * M(u) / C(u,t)) of all sets. With redundancy r the C(k,t)
 // sets need r*C(k,t) placements: at least ceil(r*C(k,t) / M) combiners, and
 // at least r. In pair mode every combiner is in particular secure, so the
-// same bound holds.
+// same bound holds, and so does the stronger pairLowerBound.
 func lowerBound(k, t, l int, o Options) (lb, maxPer int) {
 	total := binom(k, t)
 	bound := total
@@ -153,5 +153,9 @@ func lowerBound(k, t, l int, o Options) (lb, maxPer int) {
 	}
 	bound = max(bound, 1)
 	lb = (o.Redundancy*total + bound - 1) / bound
-	return max(lb, o.Redundancy), maxPer
+	lb = max(lb, o.Redundancy)
+	if o.Pairs {
+		lb = max(lb, pairLowerBound(total, bound, o.Redundancy))
+	}
+	return lb, maxPer
 }

@@ -480,6 +480,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	if o.Method == Best && len(best.Combiners) > st.LowerBound {
 		best = bestSearch(k, t, l, o, st, best)
 	}
+	if o.Method == Best && o.Pairs && len(best.Combiners) > st.LowerBound {
+		best = pairSearch(k, t, l, o, st, best)
+	}
 	st.Duration = time.Since(start)
 	return best, st, nil
 }

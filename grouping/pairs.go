@@ -1,0 +1,345 @@
+package grouping
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// pairTry builds a pair-secure plan with exactly c combiners, all opened
+// up front, or reports failure.
+func pairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats) (*state, bool) {
+	s, err := newState(k, t, l, true, st)
+	if err != nil {
+		return nil, false
+	}
+	for range c {
+		s.open()
+	}
+	sets := subsets(k, t)
+	order := rng.Perm(len(sets))
+	eqs := make([][]Rep, len(sets))
+	for n, m := range sets {
+		eqs[n] = equivalents(m, l)
+		rng.Shuffle(len(eqs[n]), func(i, j int) { eqs[n][i], eqs[n][j] = eqs[n][j], eqs[n][i] })
+	}
+	for round := 0; round < r; round++ {
+		for _, n := range order {
+			if !s.placePair(sets[n], eqs[n]) {
+				return nil, false
+			}
+		}
+	}
+	return s, true
+}
+
+// pairScore reports whether combiner a can take e with every pair
+// containing a staying secure, and the total rank growth over the
+// combiner's and those pairs' coalition bases.
+func (s *state) pairScore(a int, e Rep) (bool, int) {
+	s.stats.Candidates++
+	c := s.combs[a]
+	ok, grow := s.fits(c.bases, &c.killers, freshMask(e, s.l, c.used), e, true)
+	if !ok {
+		return false, 0
+	}
+	for b := range s.combs {
+		if b == a {
+			continue
+		}
+		key := [2]int{min(a, b), max(a, b)}
+		ok, g := s.fits(s.pairB[key], nil, freshMask(e, s.l, c.used, s.combs[b].used), e, true)
+		if !ok {
+			return false, 0
+		}
+		grow += g
+	}
+	return true, grow
+}
+
+// placePair places one more representation of calculator set m: the
+// combiners that do not serve m yet are tried from the least loaded (a
+// fuller combiner blocks more pairs), each with the representations of m
+// already stored elsewhere first (the union of two combiners then gains
+// nothing from m) and then the equivalents in their (random) order; the
+// first that keeps the combiner and every pair containing it secure is
+// taken.
+func (s *state) placePair(m uint64, eqs []Rep) bool {
+	var prev []Rep
+	for _, c := range s.combs {
+		if !c.sets[m] {
+			continue
+		}
+		for _, r := range c.reps {
+			if r.mask() == m && !slices.ContainsFunc(prev, r.Equal) {
+				prev = append(prev, r)
+			}
+		}
+	}
+	idx := make([]int, 0, len(s.combs))
+	for a, c := range s.combs {
+		if !c.sets[m] {
+			idx = append(idx, a)
+		}
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return len(s.combs[a].reps) - len(s.combs[b].reps) })
+	for _, a := range idx {
+		for _, e := range prev {
+			if ok, _, _ := s.whyNot(a, e); ok {
+				s.commit(a, e)
+				return true
+			}
+		}
+		for _, e := range eqs {
+			if slices.ContainsFunc(prev, e.Equal) {
+				continue
+			}
+			if ok, _, _ := s.whyNot(a, e); ok {
+				s.commit(a, e)
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// whyNot reports whether combiner a can take e (combiner and every pair
+// containing a secure); if not, the partner b of the refusing pair (-1 for
+// the combiner itself) and the refusing coalition's index.
+func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
+	s.stats.Candidates++
+	c := s.combs[a]
+	if ok, _ := s.fits(c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
+		return false, -1, s.leakCoal(c.bases, e)
+	}
+	for b := range s.combs {
+		if b == a {
+			continue
+		}
+		bs := s.pairB[[2]int{min(a, b), max(a, b)}]
+		if ok, _ := s.fits(bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
+			return false, b, s.leakCoal(bs, e)
+		}
+	}
+	return true, 0, 0
+}
+
+func (s *state) leakCoal(bases []basis, e Rep) int {
+	for ci, c := range s.coal {
+		s.buf = restrict(e, c, s.l, s.buf)
+		if bases[ci].add(s.buf, false) == resLeak {
+			return ci
+		}
+	}
+	return 0
+}
+
+// remove deletes representation n of combiner a and rebuilds the bases
+// that held it.
+func (s *state) remove(a, n int) Rep {
+	old := s.combs[a]
+	r := old.reps[n]
+	reps := slices.Delete(slices.Clone(old.reps), n, n+1)
+	c := s.newComb()
+	c.killers = old.killers
+	s.combs[a] = c
+	for b := range s.combs {
+		if b != a {
+			s.pairB[[2]int{min(a, b), max(a, b)}] = cloneBases(s.combs[b].bases)
+		}
+	}
+	for _, x := range reps {
+		s.commit(a, x)
+	}
+	return r
+}
+
+// repairTry is pairTry with ejections: when no combiner can take a set, a
+// random combiner takes it after conflicting representations are ejected
+// (and queued again).
+func repairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
+	s, err := newState(k, t, l, true, st)
+	if err != nil {
+		return nil, false
+	}
+	for range c {
+		s.open()
+	}
+	sets := subsets(k, t)
+	order := rng.Perm(len(sets))
+	var queue []uint64
+	for round := 0; round < r; round++ {
+		for _, n := range order {
+			queue = append(queue, sets[n])
+		}
+	}
+	eqCache := map[uint64][]Rep{}
+	steps := 0
+	for len(queue) > 0 {
+		m := queue[0]
+		queue = queue[1:]
+		eqs := eqCache[m]
+		if eqs == nil {
+			eqs = equivalents(m, l)
+			eqCache[m] = eqs
+		}
+		rng.Shuffle(len(eqs), func(i, j int) { eqs[i], eqs[j] = eqs[j], eqs[i] })
+		if s.placePair(m, eqs) {
+			continue
+		}
+		steps++
+		if steps > budget {
+			return nil, false
+		}
+		// Force: least loaded combiner not serving m (random tie-break).
+		var free []int
+		for a, cs := range s.combs {
+			if !cs.sets[m] {
+				free = append(free, a)
+			}
+		}
+		if len(free) == 0 {
+			return nil, false
+		}
+		a := free[rng.IntN(len(free))]
+		e := eqs[0]
+		for {
+			ok, b, ci := s.whyNot(a, e)
+			if ok {
+				break
+			}
+			coal := s.coal[ci]
+			ecols := restrict(e, coal, l, nil)
+			type cand struct{ a, n int }
+			var cands []cand
+			for _, x := range []int{a, b} {
+				if x < 0 {
+					continue
+				}
+				for n, rp := range s.combs[x].reps {
+					rc := restrict(rp, coal, l, s.buf)
+					for _, y := range rc {
+						if slices.Contains(ecols, y) {
+							cands = append(cands, cand{x, n})
+							break
+						}
+					}
+				}
+			}
+			if len(cands) == 0 {
+				for _, x := range []int{a, b} {
+					if x < 0 {
+						continue
+					}
+					for n := range s.combs[x].reps {
+						cands = append(cands, cand{x, n})
+					}
+				}
+			}
+			p := cands[rng.IntN(len(cands))]
+			out := s.remove(p.a, p.n)
+			queue = append(queue, out.mask())
+		}
+		s.commit(a, e)
+	}
+	return s, true
+}
+
+// pairSearch looks for a pair-secure plan with fewer combiners than
+// incumbent (NOTES section 2: the union of any two combiners, with any t-1
+// calculators, must not recover d). The combiners are opened up front and
+// filled evenly (placePair); phase 1 raises the number of combiners from
+// the pair lower bound until a pass with a few ejections succeeds, phase 2
+// lowers it while the repairing search (repairTry) still succeeds. For
+// r >= 2 it starts from r copies of a pair-secure r=1 plan: a combiner and
+// its copy hold the same equations (their union is the combiner itself)
+// and a copy of B with A is the pair (A, B), so the copies stay pair-secure
+// and every calculator set gets r combiners ([0083] step 7). Everything is
+// driven by the seed and step budgets, never by the clock.
+func pairSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
+	best := incumbent
+	rng := rand.New(rand.NewPCG(o.Seed, 0x9a125))
+	r := o.Redundancy
+	if r > 1 {
+		lb1, _ := lowerBound(k, t, l, Options{Redundancy: 1, Pairs: true})
+		if p := pairDescend(k, t, l, 1, lb1, rng, st, len(best.Combiners), true); p != nil {
+			if cp := replicate(p, r); len(cp.Combiners) < len(best.Combiners) {
+				best = cp
+				if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), false); p != nil {
+					best = p
+				}
+				return best
+			}
+		}
+	}
+	if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), true); p != nil {
+		best = p
+	}
+	return best
+}
+
+// pairDescend returns a pair-secure plan with redundancy r and fewer than
+// ub combiners, or nil. With up, phase 1 first finds a feasible number of
+// combiners upward from lb (growing by about a quarter per failure);
+// phase 2 then tries one combiner less at a time, down to lb.
+func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool) *Plan {
+	n := binom(k, t)
+	var best *Plan
+	c := ub
+	if up {
+		for c = max(lb, r, 1); c < ub; c += max(1, c/4) {
+			st.Restarts++
+			if s, ok := repairTry(k, t, l, c, r, rng, st, n*r/4); ok {
+				best = s.plan()
+				break
+			}
+		}
+		if best == nil {
+			return nil
+		}
+		c = len(best.Combiners)
+	}
+	budget := max(2*n*r, 100)
+	for c--; c >= max(lb, 1); c-- {
+		st.Restarts++
+		s, ok := repairTry(k, t, l, c, r, rng, st, budget)
+		if !ok {
+			break
+		}
+		best = s.plan()
+	}
+	return best
+}
+
+// replicate returns r copies of the combiners of p, one after the other.
+func replicate(p *Plan, r int) *Plan {
+	q := &Plan{K: p.K, T: p.T, L: p.L}
+	for range r {
+		q.Combiners = append(q.Combiners, p.Clone().Combiners...)
+	}
+	return q
+}
+
+// pairLowerBound returns a proven lower bound on the number of combiners of
+// a pair-secure plan, given bound, an upper bound on the number of
+// calculator sets one secure set of equations can serve (lowerBound). The
+// union of two combiners is such a set, so with c >= 2 combiners serving
+// the sets S_1..S_c, |S_a u S_b| <= bound for every pair. A calculator set
+// served by at least r combiners is missed by at most C(c-r,2) of the
+// C(c,2) pairs, so summing over the pairs
+// total*(C(c,2)-C(c-r,2)) <= C(c,2)*bound; with c = 1 the one combiner
+// holds everything (total <= bound, r = 1). The smallest c meeting this is
+// the bound.
+func pairLowerBound(total, bound, r int) int {
+	for c := max(r, 1); ; c++ {
+		if c == 1 {
+			if total <= bound {
+				return 1
+			}
+			continue
+		}
+		pairs := binom(c, 2)
+		if total*(pairs-binom(c-r, 2)) <= pairs*bound {
+			return c
+		}
+	}
+}

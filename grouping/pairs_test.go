@@ -1,0 +1,107 @@
+package grouping
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestPairPlansSmall checks the pair-mode search with the independent
+// reference (every pair of combiners, every coalition of t-1, over
+// big.Rat), coverage with redundancy r, determinism, and that the plans are
+// smaller than one combiner per calculator set (the earlier fallback).
+func TestPairPlansSmall(t *testing.T) {
+	cases := [][4]int{{5, 3, 2, 1}, {5, 3, 2, 2}, {6, 3, 3, 1}, {7, 4, 2, 1}}
+	for _, c := range cases {
+		k, tt, l, r := c[0], c[1], c[2], c[3]
+		if testing.Short() && k == 7 {
+			continue
+		}
+		o := &Options{Redundancy: r, Pairs: true, Seed: 3}
+		p, st, err := Search(k, tt, l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPlan(t, p, r, true)
+		trivial := r * binom(k, tt)
+		if len(p.Combiners) >= trivial {
+			t.Errorf("%v r=%d: %d combiners, not below one per set (%d)", c[:3], r, len(p.Combiners), trivial)
+		}
+		if len(p.Combiners) < st.LowerBound {
+			t.Errorf("%v r=%d: %d combiners below the proven bound %d", c[:3], r, len(p.Combiners), st.LowerBound)
+		}
+		if k <= 6 {
+			q, _, _ := Search(k, tt, l, o)
+			if !plansEqual(p, q) {
+				t.Errorf("%v: same seed, different plan", c[:3])
+			}
+		}
+	}
+}
+
+func TestPairLowerBound(t *testing.T) {
+	for _, c := range [][4]int{
+		// total, bound, r, want
+		{10, 8, 1, 3}, // (5,3,2): two combiners hold 10 > 8 sets
+		{10, 8, 2, 5},
+		{10, 10, 1, 1}, // (5,3,3): one combiner holds everything
+		{10, 10, 2, 2},
+		{35, 28, 1, 3},
+	} {
+		if got := pairLowerBound(c[0], c[1], c[2]); got != c[3] {
+			t.Errorf("pairLowerBound(%d,%d,%d) = %d, want %d", c[0], c[1], c[2], got, c[3])
+		}
+	}
+	// Exhaustive cross-check of the (5,3,2) r=1 bound's premise: three
+	// combiners are possible (the bound is tight there) for some seed.
+	found := false
+	for seed := uint64(1); seed <= 8 && !found; seed++ {
+		p, _, err := Search(5, 3, 2, &Options{Pairs: true, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Combiners) == 3 {
+			checkPlan(t, p, 1, true)
+			found = true
+		}
+	}
+	if !found {
+		t.Log("no 3-combiner pair plan for (5,3,2) in seeds 1..8")
+	}
+}
+
+func BenchmarkSearchPairs_7_4_2(b *testing.B) {
+	b.ReportAllocs()
+	combiners := 0
+	for b.Loop() {
+		p, _, err := Search(7, 4, 2, &Options{Pairs: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		combiners = len(p.Combiners)
+	}
+	b.ReportMetric(float64(combiners), "combiners")
+}
+
+// TestPairTable prints the pair-mode table of the package documentation:
+//
+//	GROUPING_TABLE=1 go test -run TestPairTable -v ./grouping/
+func TestPairTable(t *testing.T) {
+	if os.Getenv("GROUPING_TABLE") == "" {
+		t.Skip("set GROUPING_TABLE=1")
+	}
+	for _, c := range [][3]int{{5, 3, 2}, {6, 3, 2}, {7, 3, 2}, {7, 4, 2}, {5, 3, 3}, {6, 3, 3}} {
+		for _, r := range []int{1, 2} {
+			o := &Options{Redundancy: r, Pairs: true}
+			p, st, err := Search(c[0], c[1], c[2], o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Check(p)
+			if err != nil || rep.Verdict() != nil || !rep.PairsSecure || rep.MinRedundancy < r {
+				t.Fatalf("%v r=%d: %v %v", c, r, err, rep.Verdict())
+			}
+			fmt.Printf("| (%d,%d,%d) | %d | %d | %d | %d | %v |\n", c[0], c[1], c[2], r, st.FirstFitCombiners, len(p.Combiners), st.LowerBound, st.Duration.Round(1e6))
+		}
+	}
+}
