@@ -126,7 +126,7 @@ func checkPlan(t *testing.T, p *Plan, r int, pairs bool) {
 			count[key][a] = true
 		}
 	}
-	want := binom(p.K, p.T)
+	want := binom(p.K-len(p.Retired), p.T) // sets without a retired calculator
 	if len(count) != want {
 		t.Fatalf("%d of %d sets covered", len(count), want)
 	}
@@ -301,6 +301,15 @@ func TestIncremental(t *testing.T) {
 						t.Fatalf("removed %v without %d", r, j)
 					}
 				}
+				// Nothing is renamed: what is kept is exactly what was there.
+				for _, r := range back.Combiners[a] {
+					if !slices.ContainsFunc(next.Combiners[a], r.Equal) {
+						t.Fatalf("remove %d: combiner %d has %v, which it did not have", j, a+1, r)
+					}
+				}
+			}
+			if back.K != next.K || !slices.Equal(back.Retired, []int{j}) {
+				t.Fatalf("remove %d: k=%d retired %v", j, back.K, back.Retired)
 			}
 			checkPlan(t, back, c[3], false)
 		}
@@ -434,4 +443,57 @@ func FuzzParsePlan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRetireThenAdd: a retired calculator keeps its number, stays out of
+// every representation, also after a calculator is added, and survives JSON.
+func TestRetireThenAdd(t *testing.T) {
+	p, _, err := Search(5, 3, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _, err := p.RemoveCalculator(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := q.RemoveCalculator(2); !errors.Is(err, ErrNoCalculator) {
+		t.Errorf("retiring calculator 2 twice: %v", err)
+	}
+	r, added, err := q.AddCalculator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.K != 6 || !slices.Equal(r.Retired, []int{2}) {
+		t.Fatalf("k=%d retired %v", r.K, r.Retired)
+	}
+	for _, reps := range added {
+		for _, x := range reps {
+			if slices.Contains(x.Calculators(), 2) {
+				t.Fatalf("added %v on a retired calculator", x)
+			}
+		}
+	}
+	checkPlan(t, r, 1, false)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParsePlan(b)
+	if err != nil || !slices.Equal(back.Retired, []int{2}) {
+		t.Fatalf("round trip: %v, retired %v", err, back.Retired)
+	}
+	// A representation on a retired calculator is refused.
+	bad := r.Clone()
+	bad.Combiners[0] = append(bad.Combiners[0], rep(11, 21, 31))
+	if err := bad.Validate(); !errors.Is(err, ErrInvalidRep) {
+		t.Errorf("representation on a retired calculator: %v", err)
+	}
+	for _, retired := range [][]int{{0}, {7}, {3, 3}, {4, 3}, {1, 2, 3}} {
+		bad := r.Clone()
+		bad.Retired = retired
+		bad.Combiners = nil
+		if err := bad.ValidateStructure(); err == nil {
+			t.Errorf("retired %v accepted", retired)
+		}
+	}
 }

@@ -30,7 +30,7 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	if opts == nil || opts.Redundancy == 0 {
 		red := p.redundancy()
 		least := -1
-		for _, m := range subsets(p.K, p.T) {
+		for _, m := range p.activeSets() {
 			if n := len(red[m]); least < 0 || n < least {
 				least = n
 			}
@@ -55,8 +55,9 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	old := len(s.combs)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadd))
 	var fresh []uint64
+	retired := p.retiredMask()
 	for _, m := range subsets(k, p.T) {
-		if m&(1<<(k-1)) != 0 {
+		if m&(1<<(k-1)) != 0 && m&retired == 0 {
 			fresh = append(fresh, m)
 		}
 	}
@@ -80,6 +81,7 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 		}
 	}
 	next = s.plan()
+	next.Retired = slices.Clone(p.Retired)
 	added = make([][]Rep, len(next.Combiners))
 	for a, reps := range next.Combiners {
 		start := 0
@@ -91,24 +93,27 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	return next, added, nil
 }
 
-// RemoveCalculator returns the plan without calculator j: every
+// RemoveCalculator retires calculator j ([0054] point 3): every
 // representation involving j is dropped (removed[a] lists those of combiner
-// a+1) and nothing else changes, except that calculators j+1..k are
-// renumbered j..k-1 (the shares and the c_a are the same). Combiners keep
-// their numbers, even when left empty. Dropping equations keeps every
-// combiner (and pair) as secure as before, and every calculator set without
-// j keeps its combiners. k-1 must still exceed t ([0068]).
+// a+1) and nothing else changes: no calculator or representation is renamed,
+// so running combiners and calculators keep their key material. j joins
+// Plan.Retired. Combiners keep their numbers, even when left empty. Dropping
+// equations keeps every combiner (and pair) as secure as before, and every
+// calculator set without j keeps its combiners. More than t calculators
+// must stay in service ([0068]).
 func (p *Plan) RemoveCalculator(j int) (next *Plan, removed [][]Rep, err error) {
 	if err := p.ValidateStructure(); err != nil {
 		return nil, nil, err
 	}
-	if j < 1 || j > p.K {
-		return nil, nil, fmt.Errorf("%w: %d (k=%d)", ErrNoCalculator, j, p.K)
+	if j < 1 || j > p.K || slices.Contains(p.Retired, j) {
+		return nil, nil, fmt.Errorf("%w: %d (k=%d, retired %v)", ErrNoCalculator, j, p.K, p.Retired)
 	}
-	if err := checkParams(p.K-1, p.T, p.L); err != nil {
-		return nil, nil, err
+	if p.K-len(p.Retired)-1 <= p.T {
+		return nil, nil, fmt.Errorf("%w: removing calculator %d leaves %d in service, want more than t=%d ([0068])", ErrParams, j, p.K-len(p.Retired)-1, p.T)
 	}
-	next = &Plan{K: p.K - 1, T: p.T, L: p.L, Combiners: make([][]Rep, len(p.Combiners))}
+	next = &Plan{K: p.K, T: p.T, L: p.L, Combiners: make([][]Rep, len(p.Combiners)), Retired: slices.Clone(p.Retired)}
+	next.Retired = append(next.Retired, j)
+	slices.Sort(next.Retired)
 	removed = make([][]Rep, len(p.Combiners))
 	for a, reps := range p.Combiners {
 		next.Combiners[a] = []Rep{}
@@ -117,13 +122,7 @@ func (p *Plan) RemoveCalculator(j int) (next *Plan, removed [][]Rep, err error) 
 				removed[a] = append(removed[a], slices.Clone(r))
 				continue
 			}
-			nr := slices.Clone(r)
-			for n := range nr {
-				if nr[n].J > j {
-					nr[n].J--
-				}
-			}
-			next.Combiners[a] = append(next.Combiners[a], nr)
+			next.Combiners[a] = append(next.Combiners[a], slices.Clone(r))
 		}
 	}
 	return next, removed, nil

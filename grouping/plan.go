@@ -112,7 +112,7 @@ func (r Rep) mask() uint64 {
 
 // Clone returns a deep copy of p.
 func (p *Plan) Clone() *Plan {
-	q := &Plan{K: p.K, T: p.T, L: p.L, Combiners: make([][]Rep, len(p.Combiners))}
+	q := &Plan{K: p.K, T: p.T, L: p.L, Combiners: make([][]Rep, len(p.Combiners)), Retired: slices.Clone(p.Retired)}
 	for a, reps := range p.Combiners {
 		q.Combiners[a] = make([]Rep, len(reps))
 		for n, r := range reps {
@@ -134,6 +134,15 @@ func (p *Plan) ValidateStructure() error {
 	if len(p.Combiners) > MaxCombiners {
 		return fmt.Errorf("%w: %d combiners (max %d)", ErrLimits, len(p.Combiners), MaxCombiners)
 	}
+	for n, j := range p.Retired {
+		if j < 1 || j > p.K || (n > 0 && p.Retired[n-1] >= j) {
+			return fmt.Errorf("%w: retired calculators %v: want distinct numbers 1..k, ascending", ErrParams, p.Retired)
+		}
+	}
+	if p.K-len(p.Retired) <= p.T {
+		return fmt.Errorf("%w: %d calculators in service, want more than t=%d ([0068])", ErrParams, p.K-len(p.Retired), p.T)
+	}
+	retired := p.retiredMask()
 	total := 0
 	for a, reps := range p.Combiners {
 		total += len(reps)
@@ -144,13 +153,41 @@ func (p *Plan) ValidateStructure() error {
 			if err := r.Validate(p.K, p.T, p.L); err != nil {
 				return fmt.Errorf("combiner %d: %w", a+1, err)
 			}
+			if r.mask()&retired != 0 {
+				return fmt.Errorf("combiner %d: %w: %v uses a retired calculator", a+1, ErrInvalidRep, r)
+			}
 		}
 	}
 	return nil
 }
 
+// retiredMask is the set of retired calculators.
+func (p *Plan) retiredMask() uint64 {
+	var m uint64
+	for _, j := range p.Retired {
+		if j >= 1 && j <= 64 {
+			m |= 1 << (j - 1)
+		}
+	}
+	return m
+}
+
+// activeSets returns the calculator sets of size t without a retired
+// calculator: the sets a plan must cover.
+func (p *Plan) activeSets() []uint64 {
+	retired := p.retiredMask()
+	var out []uint64
+	for _, m := range subsets(p.K, p.T) {
+		if m&retired == 0 {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Validate checks the structure (ValidateStructure) and that every one of the
-// C(k,t) calculator sets is served by at least one combiner ([0089]). It does
+// C(k,t) calculator sets (without retired calculators) is served by at least
+// one combiner ([0089]). It does
 // not check security: Check does. Validate never panics on any Plan value.
 func (p *Plan) Validate() error {
 	if err := p.ValidateStructure(); err != nil {
@@ -168,7 +205,7 @@ func (p *Plan) checkCoverage(r int) error {
 		return fmt.Errorf("%w: C(%d,%d) sets exceed the %d representations a plan may hold", ErrIncomplete, p.K, p.T, MaxReps)
 	}
 	red := p.redundancy()
-	for _, m := range subsets(p.K, p.T) {
+	for _, m := range p.activeSets() {
 		if got := len(red[m]); got < r {
 			return fmt.Errorf("%w: calculators %v served by %d combiners, want %d", ErrIncomplete, members(m), got, r)
 		}

@@ -93,4 +93,9 @@ type Plan struct {
 	T         int     `json:"t"`
 	L         int     `json:"l"`
 	Combiners [][]Rep `json:"combiners"`
+	// Retired lists calculators taken out of service ([0054] point 3),
+	// ascending. They keep their numbers, so that no other calculator or
+	// representation is renamed; no representation may use them, and
+	// coverage is over the calculator sets without them.
+	Retired []int `json:"retired,omitempty"`
 }

@@ -186,7 +186,7 @@ func Check(p *Plan) (*Report, error) {
 		}
 	}
 	red := p.redundancy()
-	all := subsets(k, t)
+	all := p.activeSets()
 	rep.Sets = len(all)
 	rep.MinRedundancy = -1
 	for _, m := range all {
