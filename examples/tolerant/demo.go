@@ -440,7 +440,11 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 		}
 		verified++
 	}
-	fmt.Fprintf(log, "verify   x509.Verify: %d leaves → %q; root self-signature OK\n", verified, root.Subject.CommonName)
+	noun := "leaves"
+	if verified == 1 {
+		noun = "leaf"
+	}
+	fmt.Fprintf(log, "verify   x509.Verify: %d %s → %q; root self-signature OK\n", verified, noun, root.Subject.CommonName)
 	fmt.Fprintf(log, "         root SHA-256 fingerprint %X\n", sha256.Sum256(root.Raw))
 	if cfg.out != "" && leaves[0] != nil {
 		if err := os.MkdirAll(cfg.out, 0o755); err != nil {
