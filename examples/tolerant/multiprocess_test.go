@@ -205,7 +205,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	if err != nil {
 		t.Fatalf("deal: %v\n%s", err, e)
 	}
-	c, err := seal.LoadPublic(cdir)
+	c, err := seal.LoadPublic(cdir, testTrust)
 	if err != nil {
 		t.Fatal(err)
 	}
