@@ -78,7 +78,7 @@ type clusterDir struct {
 // A node whose bundle or identity file is absent is left out; a bundle that
 // does not open (wrong identity, tampered) is an error.
 func loadCluster(dir, idDir string) (*clusterDir, error) {
-	trust, err := dealerTrust("", identitiesPin(idDir))
+	trust, pin, err := dealerTrust("", identitiesPin(idDir))
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pinDealer(identitiesPin(idDir), c.DealerKey); err != nil {
+	if err := pinDealer(pin, c.DealerKey); err != nil {
 		return nil, err
 	}
 	if c.Sealed() && idDir == "" {

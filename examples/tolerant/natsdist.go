@@ -202,7 +202,7 @@ func loadCalculatorKey(bf bundleFlags) (*share.CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	trust, err := bf.trust()
+	trust, pin, err := bf.trust()
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func loadCalculatorKey(bf bundleFlags) (*share.CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return key, pinDealer(bf.pinPath(), key.DealerKey)
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // loadCombinerKey opens a combiner's bundle.
@@ -219,7 +219,7 @@ func loadCombinerKey(bf bundleFlags) (*share.CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	trust, err := bf.trust()
+	trust, pin, err := bf.trust()
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func loadCombinerKey(bf bundleFlags) (*share.CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return key, pinDealer(bf.pinPath(), key.DealerKey)
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // loadDistributorKey opens a distributor's bundle.
@@ -236,7 +236,7 @@ func loadDistributorKey(bf bundleFlags) (*share.DistributorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	trust, err := bf.trust()
+	trust, pin, err := bf.trust()
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func loadDistributorKey(bf bundleFlags) (*share.DistributorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return key, pinDealer(bf.pinPath(), key.DealerKey)
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // remote is a task distributor on NATS: the distributor's bundle signs the
@@ -283,7 +283,7 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	if err != nil {
 		return nil, err
 	}
-	trust, err := df.bundle.trust()
+	trust, pin, err := df.bundle.trust()
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +291,11 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	if err != nil {
 		return nil, err
 	}
+	if err := pinDealer(pin, c.DealerKey); err != nil {
+		return nil, err
+	}
 	bf := df.bundle
-	bf.dealerKey = seal.FormatDealerKey(c.DealerKey) // the bundle is the public files' dealer's
+	bf.dealerKey = seal.FormatDealerKey(c.DealerKey) // the bundle must be of the public files' dealer
 	if bf.bundle == "" {
 		bf.bundle = c.Path(share.Node{Role: share.RoleDistributor, Number: 1})
 		bf.plaintext = bf.plaintext || !c.Sealed()

@@ -22,49 +22,52 @@ const dealerKeyUsage = "the dealer's key, as tolerant deal prints it: refuse any
 	"(default: the key pinned in IDENTITY" + dealerPinExt + ", or, on first use, the key of the first bundle, which is then pinned there)"
 
 // dealerTrust is how a command checks the origin of what it loads: against
-// flagKey (-dealer-key) when given; else against the key pinned in pinPath;
+// flagKey (-dealer-key) when given, which is then the only key trusted and
+// no pin file is read or written; else against the key pinned in pinPath;
 // else, on first use, against whatever dealer signed it, which pinDealer
 // then records in pinPath. An empty pinPath (a plaintext bundle, which has
 // no identity file to pin next to) trusts on every use without -dealer-key,
 // like everything else about plaintext bundles.
-func dealerTrust(flagKey, pinPath string) (seal.Trust, error) {
+func dealerTrust(flagKey, pinPath string) (trust seal.Trust, pin string, err error) {
 	if flagKey != "" {
 		k, err := seal.ParseDealerKey(flagKey)
 		if err != nil {
-			return seal.Trust{}, fmt.Errorf("-dealer-key: %w", err)
+			return seal.Trust{}, "", fmt.Errorf("-dealer-key: %w", err)
 		}
-		return seal.Trust{DealerKey: k}, nil
+		return seal.Trust{DealerKey: k}, "", nil
 	}
 	if pinPath == "" {
-		return seal.Trust{InsecureTrustOnFirstUse: true}, nil
+		return seal.Trust{InsecureTrustOnFirstUse: true}, "", nil
 	}
-	return seal.TrustOnFirstUse(pinPath)
+	trust, err = seal.TrustOnFirstUse(pinPath)
+	return trust, pinPath, err
 }
 
 // pinDealer records the dealer key in pinPath, or checks it against the key
-// pinned there already.
+// pinned there already; an empty pinPath pins nothing.
 func pinDealer(pinPath string, key ed25519.PublicKey) error {
 	if pinPath == "" {
 		return nil
 	}
 	err := seal.Pin(pinPath, key)
-	if errors.Is(err, seal.ErrWrongDealer) {
+	switch {
+	case errors.Is(err, seal.ErrWrongDealer):
 		return fmt.Errorf("%w: remove %s to trust a new dealer", err, pinPath)
+	case err != nil:
+		return fmt.Errorf("pinning the dealer's key (or pass -dealer-key %s): %w", seal.FormatDealerKey(key), err)
 	}
-	return err
+	return nil
 }
 
-// pinPath is where the node that opens bf pins its dealer: next to its
-// identity file, or nowhere for a plaintext bundle.
-func (bf bundleFlags) pinPath() string {
-	if bf.identity == "" {
-		return ""
+// trust is the trust of the node that opens bf, and where it pins its
+// dealer: next to its identity file.
+func (bf bundleFlags) trust() (seal.Trust, string, error) {
+	pin := ""
+	if bf.identity != "" {
+		pin = bf.identity + dealerPinExt
 	}
-	return bf.identity + dealerPinExt
+	return dealerTrust(bf.dealerKey, pin)
 }
-
-// trust is the trust of the node that opens bf.
-func (bf bundleFlags) trust() (seal.Trust, error) { return dealerTrust(bf.dealerKey, bf.pinPath()) }
 
 // identitiesPin is where an in-process cluster pins its dealer: in its
 // directory of identity files, or nowhere for a plaintext cluster.

@@ -65,11 +65,11 @@ func TestRegressionNodeTrustsAnyDealer(t *testing.T) {
 	bf.dealerKey = dealerKey
 	_, err = loadCalculatorKey(bf)
 	require.NoError(t, err)
-	// -dealer-key does not override another pinned dealer.
-	bf = bundle(forger)
-	bf.dealerKey = forgerKey
-	_, err = loadCalculatorKey(bf)
-	require.ErrorIs(t, err, seal.ErrWrongDealer)
+	_, err = os.Stat(identity + dealerPinExt)
+	require.ErrorIs(t, err, os.ErrNotExist, "-dealer-key pins nothing")
+	// A pin that cannot be written names -dealer-key.
+	err = pinDealer(filepath.Join(t.TempDir(), "absent", "node.key"+dealerPinExt), ck.DealerKey)
+	require.ErrorContains(t, err, "-dealer-key "+dealerKey)
 
 	// The in-process cluster pins its dealer in the identities directory.
 	_, err = loadCluster(dir, idDir)

@@ -278,3 +278,26 @@ func TestPin(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tc.dl.DealerKey(), k)
 }
+
+// Bundles written before dealers signed are refused with a clear error,
+// sealed or plaintext, and so is a cluster directory without cluster.sig.
+func TestUnsignedRefused(t *testing.T) {
+	tc := newTestCluster(t)
+	dir := t.TempDir()
+	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCombiner, Number: 1}, PlaintextExt))
+	old, err := tc.d.Combiners[0].Marshal()
+	require.NoError(t, err)
+	put(t, path, old)
+	_, err = LoadCombiner(path, nil, tc.trust())
+	require.ErrorIs(t, err, ErrUnsigned)
+	require.Contains(t, err.Error(), "deal the cluster again")
+	require.NotContains(t, err.Error(), tc.d.Combiners[0].Entries[0].C.Text(16)[:16])
+	put(t, path, []byte(`{"format": "tolerant combiner key v1", "c": "not json`))
+	_, err = LoadCombiner(path, nil, tc.trust())
+	require.ErrorIs(t, err, share.ErrMalformed)
+
+	require.NoError(t, os.Remove(filepath.Join(dir, SignatureFile)))
+	_, err = LoadPublic(dir, tc.trust())
+	require.ErrorIs(t, err, ErrUnsigned)
+}
