@@ -357,3 +357,19 @@ func (c *Cluster) trust() Trust {
 	epoch := c.Info.Epoch
 	return Trust{DealerKey: c.DealerKey, Epoch: &epoch}
 }
+
+// SignedBundle returns the plaintext of node n's bundle as [WriteCluster]
+// seals it: material (what package share's Marshal wrote for node n, dealt
+// by dl) signed by dl. Seal it to the node with [Seal]. The result holds
+// the material's secrets: clear it after sealing.
+func SignedBundle(dl *share.Dealer, n share.Node, material []byte) ([]byte, error) {
+	var head struct {
+		KeyID string `json:"key_id"`
+		Epoch uint32 `json:"epoch"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(material))
+	if err := dec.Decode(&head); err != nil || head.KeyID != dl.KeyID() {
+		return nil, fmt.Errorf("seal: %v: not key material of key %s", n, dl.KeyID())
+	}
+	return signBundle(dl, n, head.KeyID, head.Epoch, material)
+}
