@@ -301,3 +301,47 @@ func TestUnsignedRefused(t *testing.T) {
 	_, err = LoadPublic(dir, tc.trust())
 	require.ErrorIs(t, err, ErrUnsigned)
 }
+
+// SignedBundle signs one node's material as WriteCluster does.
+func TestSignedBundle(t *testing.T) {
+	tc := newTestCluster(t)
+	n := share.Node{Role: share.RoleCombiner, Number: 1}
+	material := tc.marshal(t, n)
+	pt, err := SignedBundle(tc.dl, n, material)
+	require.NoError(t, err)
+	sealed, err := Seal(pt, tc.ids[n].Recipient())
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), BundleFile(n, SealedExt))
+	put(t, path, sealed)
+	ck, err := LoadCombiner(path, tc.ids[n], tc.trust())
+	require.NoError(t, err)
+	back, err := ck.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, material, back)
+	_, err = SignedBundle(tc.dl, n, []byte("not key material"))
+	require.Error(t, err)
+	_, err = SignedBundle(tc.dl, n, []byte(`{"key_id": "another key"}`))
+	require.Error(t, err)
+}
+
+// Whatever a bundle's plaintext holds, opening it never panics and never
+// accepts what the dealer did not sign.
+func FuzzOpenBundle(f *testing.F) {
+	tc := newTestCluster(f)
+	n := share.Node{Role: share.RoleCalculator, Number: 1}
+	good, err := SignedBundle(tc.dl, n, tc.marshal(f, n))
+	require.NoError(f, err)
+	f.Add(good)
+	f.Add(tc.marshal(f, n))
+	f.Add([]byte(`{"format":"tolerant signed bundle v1","role":"calculator","number":1}`))
+	f.Add([]byte(`{`))
+	trust := tc.trust()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sb, err := openBundle(b, share.RoleCalculator, trust)
+		if err != nil {
+			return
+		}
+		msg := bundleMessage(share.Node{Role: sb.Role, Number: sb.Number}, sb.KeyID, sb.Epoch, sb.Material)
+		require.True(t, share.VerifyDealer(tc.dl.DealerKey(), msg, sb.Signature))
+	})
+}
