@@ -258,6 +258,7 @@ func (dl *Dealer) meta() Meta {
 		K:         dl.k, T: dl.t, L: dl.l,
 		ShareBits: dl.shareBits,
 		Roster:    dl.Roster(),
+		DealerKey: dl.DealerKey(),
 	}
 }
 

@@ -2,6 +2,7 @@ package share
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,10 @@ type Meta struct {
 	K, T, L   int            // calculators, threshold, shares per calculator
 	ShareBits int            // length in bits of every d_ji
 	Roster    Roster         // every node's packet-signing public key
+	// DealerKey is the public key of the dealer that dealt the material
+	// ([Dealer.DealerKey]); package seal checks the bundle's signature
+	// against it. Empty only in material written before dealers signed.
+	DealerKey ed25519.PublicKey
 }
 
 // ExponentBytes returns the fixed lengths in bytes to which every d_ji and
@@ -52,6 +57,9 @@ func (m *Meta) validate() error {
 	}
 	if m.ShareBits < n.BitLen()/2 || m.ShareBits > n.BitLen()+256 {
 		return fmt.Errorf("%w: share length %d bits for a %d-bit modulus", ErrMalformed, m.ShareBits, n.BitLen())
+	}
+	if len(m.DealerKey) != 0 && len(m.DealerKey) != ed25519.PublicKeySize {
+		return fmt.Errorf("%w: dealer key of %d bytes", ErrMalformed, len(m.DealerKey))
 	}
 	return m.Roster.validate()
 }
@@ -202,6 +210,7 @@ type metaJSON struct {
 	L         int    `json:"l"`
 	ShareBits int    `json:"share_bits"`
 	Roster    Roster `json:"roster"`
+	DealerKey []byte `json:"dealer_key,omitempty"`
 }
 
 type calculatorJSON struct {
@@ -225,7 +234,7 @@ type combinerJSON struct {
 
 func (m *Meta) toJSON(format string) metaJSON {
 	return metaJSON{Format: format, KeyID: m.KeyID, Epoch: m.Epoch, N: m.PublicKey.N.Text(16), E: m.PublicKey.E,
-		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits, Roster: m.Roster}
+		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits, Roster: m.Roster, DealerKey: m.DealerKey}
 }
 
 func (mj *metaJSON) meta(format string) (Meta, error) {
@@ -237,7 +246,7 @@ func (mj *metaJSON) meta(format string) (Meta, error) {
 		return Meta{}, fmt.Errorf("%w: modulus: %v", ErrMalformed, err)
 	}
 	m := Meta{KeyID: mj.KeyID, Epoch: mj.Epoch, PublicKey: &rsa.PublicKey{N: n, E: mj.E},
-		K: mj.K, T: mj.T, L: mj.L, ShareBits: mj.ShareBits, Roster: mj.Roster}
+		K: mj.K, T: mj.T, L: mj.L, ShareBits: mj.ShareBits, Roster: mj.Roster, DealerKey: mj.DealerKey}
 	return m, m.validate()
 }
 

@@ -162,6 +162,52 @@ func (dl *Dealer) nodeKey(n Node) *NodeKey {
 	return &NodeKey{Node: n, Private: ed25519.NewKeyFromSeed(seed)}
 }
 
+// dealerKeyInfo labels the derivation of the dealer's signing key. It is
+// distinct from every node key's label, so the dealer key is independent of
+// all of them, and it names neither key id nor epoch, so that one dealer
+// keeps one key over every dealing of its state.
+const dealerKeyInfo = "tolerant dealer signing key v1"
+
+// dealerSigContext is the Ed25519ctx context (RFC 8032 section 5.1) of every
+// dealer signature: no packet signature of a node verifies as the dealer's.
+const dealerSigContext = "tolerant dealer v1"
+
+// dealerSigner derives the dealer's Ed25519 signing key from its node seed.
+func (dl *Dealer) dealerSigner() ed25519.PrivateKey {
+	seed, err := hkdf.Key(sha256.New, dl.nodeSeed, nil, dealerKeyInfo, ed25519.SeedSize)
+	if err != nil {
+		panic("share: hkdf: " + err.Error()) // cannot happen for 32 bytes
+	}
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+// DealerKey returns the public half of the dealer's signing key, with which
+// the dealer signs every bundle and public file it writes, and which every
+// node pins. It is derived from the dealer's state, so it stays the same
+// when the cluster is extended.
+func (dl *Dealer) DealerKey() ed25519.PublicKey {
+	return dl.dealerSigner().Public().(ed25519.PublicKey)
+}
+
+// SignAsDealer signs msg with the dealer's signing key (Ed25519ctx, RFC 8032
+// section 5.1). Callers start msg with a label of what is signed.
+func (dl *Dealer) SignAsDealer(msg []byte) []byte {
+	sig, err := dl.dealerSigner().Sign(nil, msg, &ed25519.Options{Context: dealerSigContext})
+	if err != nil {
+		panic("share: ed25519: " + err.Error()) // cannot happen: the context is short
+	}
+	return sig
+}
+
+// VerifyDealer reports whether sig is a signature of msg by
+// [Dealer.SignAsDealer] under the dealer key pub.
+func VerifyDealer(pub ed25519.PublicKey, msg, sig []byte) bool {
+	if len(pub) != ed25519.PublicKeySize {
+		return false
+	}
+	return ed25519.VerifyWithOptions(pub, msg, sig, &ed25519.Options{Context: dealerSigContext}) == nil
+}
+
 // Roster returns the public keys of every node of the dealing so far: the
 // distributors, k calculators and the combiners dealt.
 func (dl *Dealer) Roster() Roster {

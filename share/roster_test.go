@@ -1,10 +1,13 @@
 package share
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
@@ -77,4 +80,55 @@ func TestRoster(t *testing.T) {
 	if _, err := after.Lookup(Node{RoleCalculator, 4}); err != nil {
 		t.Error("the new calculator is not in the roster")
 	}
+}
+
+// The dealer's signing key is derived from its state, independent of every
+// node key, stable when the cluster grows, and carried by all key material.
+func TestDealerKey(t *testing.T) {
+	dl := newDealer(t, testkeys.RSA2048, 3, 2, 1, &Options{Distributors: 2})
+	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{rep(11, 21)}, {rep(11, 31), rep(21, 31)}}}
+	dealing, err := dl.Deal(plan)
+	require.NoError(t, err)
+	pub := dl.DealerKey()
+	require.Len(t, pub, ed25519.PublicKeySize)
+	for _, e := range dl.Roster() {
+		require.False(t, pub.Equal(e.Key), "the dealer key is %v's key", e.Node)
+	}
+	for _, m := range []Meta{dealing.Distributors[0].Meta, dealing.Calculators[2].Meta, dealing.Combiners[1].Meta} {
+		require.Equal(t, pub, m.DealerKey)
+	}
+	// Through the key material's JSON and the dealer's state.
+	b, err := dealing.Calculators[0].Marshal()
+	require.NoError(t, err)
+	ck, err := ParseCalculatorKey(b)
+	require.NoError(t, err)
+	require.Equal(t, pub, ck.DealerKey)
+	state, err := dl.MarshalState()
+	require.NoError(t, err)
+	require.NotContains(t, string(state), "dealer_key", "the state format does not change")
+	back, err := ParseDealerState(state)
+	require.NoError(t, err)
+	require.Equal(t, pub, back.DealerKey())
+	_, err = back.AddCalculator(seeded(3))
+	require.NoError(t, err)
+	require.Equal(t, pub, back.DealerKey(), "extending keeps the dealer key")
+
+	// Signatures verify only as the dealer's, under the dealer's context.
+	msg := []byte("tolerant bundle\x00...")
+	sig := dl.SignAsDealer(msg)
+	require.True(t, VerifyDealer(pub, msg, sig))
+	require.False(t, VerifyDealer(pub, []byte("other"), sig))
+	require.False(t, ed25519.Verify(pub, msg, sig), "a dealer signature is not a plain Ed25519 signature")
+	require.False(t, VerifyDealer(pub, msg, sig[:10]))
+	plain := ed25519.Sign(dl.dealerSigner(), msg)
+	require.False(t, VerifyDealer(pub, msg, plain), "a plain signature is not a dealer signature")
+	require.False(t, VerifyDealer(pub[:10], msg, sig))
+	other, err := NewDealer(seeded(2), testkeys.Must(testkeys.RSA2048), 3, 2, 1, nil)
+	require.NoError(t, err)
+	require.False(t, pub.Equal(other.DealerKey()), "two dealers of one key have two dealer keys")
+
+	// A dealer key of the wrong length is malformed key material.
+	bad := strings.Replace(string(b), `"dealer_key": "`, `"dealer_key": "AAAA`, 1)
+	_, err = ParseCalculatorKey([]byte(bad))
+	require.ErrorIs(t, err, ErrMalformed)
 }

@@ -26,7 +26,8 @@ func (dl *Dealer) MarshalState() ([]byte, error) {
 	m := dl.meta()
 	out := dealerJSON{metaJSON: m.toJSON(dealerFormat), D: dl.d.Text(16), NodeSeed: dl.nodeSeed,
 		Distributors: dl.distributors, Combiners: dl.combiners}
-	out.Roster = nil // derived from the node seed
+	out.Roster = nil    // derived from the node seed
+	out.DealerKey = nil // likewise
 	for _, row := range dl.shares {
 		var r []string
 		for _, s := range row {

@@ -78,8 +78,15 @@ type clusterDir struct {
 // A node whose bundle or identity file is absent is left out; a bundle that
 // does not open (wrong identity, tampered) is an error.
 func loadCluster(dir, idDir string) (*clusterDir, error) {
-	c, err := seal.LoadPublic(dir)
+	trust, pin, err := dealerTrust("", identitiesPin(idDir))
 	if err != nil {
+		return nil, err
+	}
+	c, err := seal.LoadPublic(dir, trust)
+	if err != nil {
+		return nil, err
+	}
+	if err := pinDealer(pin, c.DealerKey); err != nil {
 		return nil, err
 	}
 	if c.Sealed() && idDir == "" {

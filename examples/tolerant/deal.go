@@ -213,6 +213,8 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "dealt key %s (%d bits, %d-bit shares) over k=%d calculators, t=%d, l=%d, %d combiners, %d distributors\n",
 		dl.KeyID(), key.N.BitLen(), dl.ShareBits(), *k, *t, *l, len(plan.Combiners), len(dealing.Distributors))
+	fmt.Fprintf(stdout, "dealer key %s: every bundle and public file is signed by it; give it to each node as -dealer-key\n",
+		seal.FormatDealerKey(dl.DealerKey()))
 	if *plaintext {
 		fmt.Fprintf(stdout, "wrote %d calculator, %d combiner and %d distributor key files and %s (PLAINTEXT, mode 0600), "+
 			"%s, %s, %s and %s to %s\n", len(dealing.Calculators), len(dealing.Combiners), len(dealing.Distributors),

@@ -55,7 +55,7 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	bundles, err := sealDemoBundles(dir, dealing)
+	bundles, err := sealDemoBundles(dir, dl, dealing)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	nodes := newDemoNodes(log)
 	defer nodes.stopAll(10 * time.Second)
 	for _, b := range bundles {
-		args := []string{"node", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity,
+		args := []string{"node", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity, "-dealer-key", seal.FormatDealerKey(dl.DealerKey()),
 			"-nats", url, "-nats-cluster", cluster, "-log-level", "info", "-drain-timeout", "5s"}
 		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
 			args = append(args, "-testing-lie")
@@ -194,8 +194,8 @@ type demoBundle struct {
 
 // sealDemoBundles writes, for every calculator and combiner of d, a fresh
 // age identity and the node's bundle sealed to it, named as deal and
-// keygen name them.
-func sealDemoBundles(dir string, d *share.Dealing) ([]demoBundle, error) {
+// keygen name them, signed by dl.
+func sealDemoBundles(dir string, dl *share.Dealer, d *share.Dealing) ([]demoBundle, error) {
 	var out []demoBundle
 	add := func(n share.Node, marshal func() ([]byte, error)) error {
 		id, err := age.GenerateX25519Identity()
@@ -207,7 +207,12 @@ func sealDemoBundles(dir string, d *share.Dealing) ([]demoBundle, error) {
 		if err := seal.WriteIdentityFile(b.identity, id); err != nil {
 			return err
 		}
-		pt, err := marshal()
+		material, err := marshal()
+		if err != nil {
+			return err
+		}
+		pt, err := seal.SignedBundle(dl, n, material)
+		clear(material)
 		if err != nil {
 			return err
 		}

@@ -30,11 +30,11 @@ func TestExtend(t *testing.T) {
 	if !strings.Contains(o, "added calculator 5") {
 		t.Errorf("extend output: %s", o)
 	}
-	oc, err := seal.LoadPublic(old)
+	oc, err := seal.LoadPublic(old, testTrust)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := seal.LoadPublic(next)
+	nc, err := seal.LoadPublic(next, testTrust)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
-	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/seal"
 )
 
 // runCmd runs the program in-process and returns its output.
@@ -288,8 +288,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
-		b, _ := os.ReadFile(path)
-		ck, err := share.ParseCalculatorKey(b)
+		ck, err := seal.LoadCalculator(path, nil, testTrust)
 		if err != nil || ck.J != j {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -303,8 +302,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
-		b, _ := os.ReadFile(path)
-		if _, err := share.ParseCombinerKey(b); err != nil {
+		if _, err := seal.LoadCombiner(path, nil, testTrust); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}

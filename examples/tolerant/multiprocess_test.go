@@ -205,7 +205,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	if err != nil {
 		t.Fatalf("deal: %v\n%s", err, e)
 	}
-	c, err := seal.LoadPublic(cdir)
+	c, err := seal.LoadPublic(cdir, testTrust)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	if err := os.Mkdir(distDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{seal.InfoFile, seal.PublicFile, seal.PlanFile, seal.RosterFile, "distributor-1.age"} {
+	for _, name := range []string{seal.InfoFile, seal.PublicFile, seal.PlanFile, seal.RosterFile, seal.SignatureFile, "distributor-1.age"} {
 		b, err := os.ReadFile(filepath.Join(cdir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -558,7 +558,7 @@ func TestNATSCommandErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bundles, err := sealDemoBundles(dir, dealing)
+	bundles, err := sealDemoBundles(dir, dl, dealing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -595,7 +595,11 @@ func TestNATSCommandErrors(t *testing.T) {
 		t.Fatalf("tampered bundle: %v", err)
 	}
 	plain := filepath.Join(dir, "calculator-1.json")
-	pb, err := dealing.Calculators[0].Marshal()
+	material, err := dealing.Calculators[0].Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := seal.SignedBundle(dl, share.Node{Role: share.RoleCalculator, Number: 1}, material)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,6 +170,7 @@ func (h dedupHandler) WithGroup(name string) slog.Handler {
 type bundleFlags struct {
 	bundle, identity string
 	plaintext        bool
+	dealerKey        string // -dealer-key
 }
 
 // openIdentity returns the age identity that opens the bundle at path, or
@@ -201,7 +202,15 @@ func loadCalculatorKey(bf bundleFlags) (*share.CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seal.LoadCalculator(bf.bundle, id)
+	trust, pin, err := bf.trust()
+	if err != nil {
+		return nil, err
+	}
+	key, err := seal.LoadCalculator(bf.bundle, id, trust)
+	if err != nil {
+		return nil, err
+	}
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // loadCombinerKey opens a combiner's bundle.
@@ -210,7 +219,15 @@ func loadCombinerKey(bf bundleFlags) (*share.CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seal.LoadCombiner(bf.bundle, id)
+	trust, pin, err := bf.trust()
+	if err != nil {
+		return nil, err
+	}
+	key, err := seal.LoadCombiner(bf.bundle, id, trust)
+	if err != nil {
+		return nil, err
+	}
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // loadDistributorKey opens a distributor's bundle.
@@ -219,7 +236,15 @@ func loadDistributorKey(bf bundleFlags) (*share.DistributorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return seal.LoadDistributor(bf.bundle, id)
+	trust, pin, err := bf.trust()
+	if err != nil {
+		return nil, err
+	}
+	key, err := seal.LoadDistributor(bf.bundle, id, trust)
+	if err != nil {
+		return nil, err
+	}
+	return key, pinDealer(pin, key.DealerKey)
 }
 
 // remote is a task distributor on NATS: the distributor's bundle signs the
@@ -247,6 +272,7 @@ func (df *distributorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&df.bundle.bundle, "distributor", "", "this distributor's bundle (default: DIR/distributor-1.age, or .json for a plaintext cluster)")
 	fs.StringVar(&df.bundle.identity, "identity", "", "age identity file that opens the distributor's bundle")
 	fs.BoolVar(&df.bundle.plaintext, "insecure-plaintext-keys", false, "accept a distributor bundle in PLAINTEXT (tests and demos only)")
+	fs.StringVar(&df.bundle.dealerKey, "dealer-key", "", dealerKeyUsage)
 	fs.StringVar(&df.logLevel, "log-level", "warn", "level of the JSON logs on stderr: debug, info, warn or error")
 }
 
@@ -257,11 +283,19 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	if err != nil {
 		return nil, err
 	}
-	c, err := seal.LoadPublic(df.dir)
+	trust, pin, err := df.bundle.trust()
 	if err != nil {
 		return nil, err
 	}
+	c, err := seal.LoadPublic(df.dir, trust)
+	if err != nil {
+		return nil, err
+	}
+	if err := pinDealer(pin, c.DealerKey); err != nil {
+		return nil, err
+	}
 	bf := df.bundle
+	bf.dealerKey = seal.FormatDealerKey(c.DealerKey) // the bundle must be of the public files' dealer
 	if bf.bundle == "" {
 		bf.bundle = c.Path(share.Node{Role: share.RoleDistributor, Number: 1})
 		bf.plaintext = bf.plaintext || !c.Sealed()

@@ -53,6 +53,7 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.bundle.bundle, "bundle", "", "this node's bundle: calculator-J.age or combiner-A.age from deal (required)")
 	fs.StringVar(&cfg.bundle.identity, "identity", "", "this node's age identity file, written by tolerant keygen on this host (required for a sealed bundle)")
 	fs.BoolVar(&cfg.bundle.plaintext, "insecure-plaintext-keys", false, "accept a bundle in PLAINTEXT (.json, from deal -insecure-plaintext-keys; tests and demos only)")
+	fs.StringVar(&cfg.bundle.dealerKey, "dealer-key", "", dealerKeyUsage)
 	cfg.nats.register(fs)
 	fs.StringVar(&cfg.health, "health", "", "serve GET /healthz on this address, e.g. 127.0.0.1:8080 (200 while connected and running, 503 otherwise)")
 	fs.IntVar(&cfg.workers, "workers", 0, "exponentiations computed at once (default: the number of CPUs)")

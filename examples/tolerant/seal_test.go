@@ -133,7 +133,7 @@ func TestSealedDealSign(t *testing.T) {
 		t.Fatal("deal printed a secret")
 	}
 	// The layout: sealed bundles only.
-	c, err := seal.LoadPublic(dir)
+	c, err := seal.LoadPublic(dir, testTrust)
 	if err != nil || !c.Sealed() || !c.PublicKey.Equal(&key.PublicKey) {
 		t.Fatalf("cluster: %v", err)
 	}
@@ -325,7 +325,7 @@ func TestPlaintextLayout(t *testing.T) {
 	if o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "3", "-t", "2", "-l", "2", "-distributors", "2", "-out", dir, "-insecure-plaintext-keys"); err != nil {
 		t.Fatalf("deal: %v\n%s%s", err, o, e)
 	}
-	c, err := seal.LoadPublic(dir)
+	c, err := seal.LoadPublic(dir, testTrust)
 	if err != nil || c.Sealed() || c.Distributors() != 2 {
 		t.Fatalf("plaintext cluster: %v", err)
 	}

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
@@ -218,8 +219,13 @@ func writeCluster(dir string, dl *share.Dealer, d *share.Dealing, opts *Options,
 		if merr != nil {
 			return fmt.Errorf("seal: %v: %w", n, merr)
 		}
-		defer clear(b)
-		out, recipient, err := sealNode(n, b)
+		signed, err := signBundle(dl, n, info.KeyID, info.Epoch, b)
+		clear(b)
+		if err != nil {
+			return fmt.Errorf("seal: %v: %w", n, err)
+		}
+		defer clear(signed)
+		out, recipient, err := sealNode(n, signed)
 		if err != nil {
 			return err
 		}
@@ -269,6 +275,11 @@ func writeCluster(dir string, dl *share.Dealer, d *share.Dealing, opts *Options,
 		{PlanFile, append(planJSON, '\n'), 0o644},
 		{RosterFile, append(rosterJSON, '\n'), 0o644},
 	}
+	sigFile, err := signPublic(dl, info.KeyID, info.Epoch, public)
+	if err != nil {
+		return err
+	}
+	public = append(public, sigFile)
 	// Refuse an occupied directory before the slow scrypt step.
 	names := []string{info.Dealer}
 	for _, f := range append(public, secret...) {
@@ -380,6 +391,9 @@ type Cluster struct {
 	PublicKey *rsa.PublicKey
 	Plan      *grouping.Plan
 	Roster    share.Roster
+	// DealerKey is the key of the dealer that signed the public files;
+	// every bundle loaded through the cluster must be signed by it.
+	DealerKey ed25519.PublicKey
 }
 
 // maxPublicFileSize bounds the public files LoadPublic reads.
@@ -388,17 +402,27 @@ const maxPublicFileSize = 16 << 20
 // LoadPublic reads the public files of the cluster directory dir
 // (cluster.json, public.pem, plan.json, roster.json) and checks that they
 // agree with each other and that cluster.json lists exactly the bundles of
-// the layout.
-func LoadPublic(dir string) (*Cluster, error) {
+// the layout. Every public file must be the one the dealer trust names
+// signed in cluster.sig ([SignatureFile]), or the error wraps
+// [ErrWrongDealer], [ErrBadSignature], [ErrUnsigned], [ErrWrongEpoch] or
+// [ErrNoTrust].
+func LoadPublic(dir string, trust Trust) (*Cluster, error) {
+	m, err := loadManifest(dir, trust)
+	if err != nil {
+		return nil, err
+	}
 	read := func(name string) ([]byte, error) {
 		p := filepath.Join(dir, name)
 		b, err := readFile(p, maxPublicFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("seal: %w", err)
 		}
+		if err := m.check(name, b); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
 		return b, nil
 	}
-	c := &Cluster{Dir: dir}
+	c := &Cluster{Dir: dir, DealerKey: ed25519.PublicKey(m.DealerKey)}
 	b, err := read(InfoFile)
 	if err != nil {
 		return nil, err
@@ -414,6 +438,9 @@ func LoadPublic(dir string) (*Cluster, error) {
 	}
 	if in.Format != infoFormat {
 		return nil, bad("format %q, want %q", in.Format, infoFormat)
+	}
+	if in.KeyID != m.KeyID || in.Epoch != m.Epoch {
+		return nil, bad("key %s epoch %d, but %s signs key %s epoch %d", in.KeyID, in.Epoch, SignatureFile, m.KeyID, m.Epoch)
 	}
 	ext := PlaintextExt
 	if in.Sealed {
@@ -550,7 +577,7 @@ func sameRoster(a, b share.Roster) bool {
 func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, error) {
 	n := share.Node{Role: share.RoleCalculator, Number: j}
 	path := c.Path(n)
-	ck, err := LoadCalculator(path, id)
+	ck, err := LoadCalculator(path, id, c.trust())
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +599,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	if a < 1 || a > len(c.Plan.Combiners) {
 		return nil, fmt.Errorf("seal: combiner %d, the plan has %d", a, len(c.Plan.Combiners))
 	}
-	ck, err := LoadCombiner(path, id)
+	ck, err := LoadCombiner(path, id, c.trust())
 	if err != nil {
 		return nil, err
 	}
@@ -599,7 +626,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, error) {
 	n := share.Node{Role: share.RoleDistributor, Number: num}
 	path := c.Path(n)
-	dk, err := LoadDistributor(path, id)
+	dk, err := LoadDistributor(path, id, c.trust())
 	if err != nil {
 		return nil, err
 	}
@@ -619,6 +646,9 @@ func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
 	dl, err := LoadDealer(path, passphrase)
 	if err != nil {
 		return nil, err
+	}
+	if !dl.DealerKey().Equal(c.DealerKey) {
+		return nil, fmt.Errorf("%w: %s is not the state of the dealer that signed %s", ErrWrongDealer, path, SignatureFile)
 	}
 	k, t, l := dl.Params()
 	if !dl.PublicKey().Equal(c.PublicKey) || dl.KeyID() != c.Info.KeyID || k != c.Plan.K || t != c.Plan.T || l != c.Plan.L {

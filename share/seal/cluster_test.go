@@ -64,6 +64,9 @@ func newTestClusterSeed(t testing.TB, s byte) *testCluster {
 	return tc
 }
 
+// trust is the trust of a node that pinned tc's dealer.
+func (tc *testCluster) trust() Trust { return Trust{DealerKey: tc.dl.DealerKey()} }
+
 func (tc *testCluster) nodes() []share.Node {
 	var out []share.Node
 	for n := range tc.d.Distributors {
@@ -130,7 +133,7 @@ func TestWriteClusterRoundTrip(t *testing.T) {
 	progress := tc.write(t, dir)
 
 	// The layout, with its modes.
-	want := []string{InfoFile, PublicFile, PlanFile, RosterFile, "dealer.age"}
+	want := []string{InfoFile, PublicFile, PlanFile, RosterFile, SignatureFile, "dealer.age"}
 	for _, n := range tc.nodes() {
 		want = append(want, BundleFile(n, SealedExt))
 	}
@@ -140,7 +143,7 @@ func TestWriteClusterRoundTrip(t *testing.T) {
 		got = append(got, e.Name())
 		fi, _ := e.Info()
 		wantMode := os.FileMode(0o600)
-		if strings.HasSuffix(e.Name(), ".pem") || e.Name() == InfoFile || e.Name() == PlanFile || e.Name() == RosterFile {
+		if strings.HasSuffix(e.Name(), ".pem") || e.Name() == InfoFile || e.Name() == PlanFile || e.Name() == RosterFile || e.Name() == SignatureFile {
 			wantMode = 0o644
 		}
 		if fi.Mode().Perm() != wantMode {
@@ -176,7 +179,7 @@ func TestWriteClusterRoundTrip(t *testing.T) {
 		}
 	}
 
-	c, err := LoadPublic(dir)
+	c, err := LoadPublic(dir, tc.trust())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +230,7 @@ func TestIdentityCannotOpenOtherBundles(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := t.TempDir()
 	tc.write(t, dir)
-	c, err := LoadPublic(dir)
+	c, err := LoadPublic(dir, tc.trust())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +268,7 @@ func TestSwappedBundle(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := t.TempDir()
 	tc.write(t, dir)
-	c, _ := LoadPublic(dir)
+	c, _ := LoadPublic(dir, tc.trust())
 	calc := func(j int) string { return c.Path(share.Node{Role: share.RoleCalculator, Number: j}) }
 	id3 := tc.ids[share.Node{Role: share.RoleCalculator, Number: 3}]
 	if err := os.Rename(calc(3), calc(2)+".tmp"); err != nil {
@@ -276,20 +279,20 @@ func TestSwappedBundle(t *testing.T) {
 	if _, err := c.Calculator(2, id3); !errors.Is(err, ErrWrongNode) {
 		t.Fatalf("calculator 3's bundle as calculator-2.age: %v", err)
 	}
-	if _, err := LoadCalculator(calc(2), id3); !errors.Is(err, ErrWrongNode) {
+	if _, err := LoadCalculator(calc(2), id3, tc.trust()); !errors.Is(err, ErrWrongNode) {
 		t.Fatalf("LoadCalculator of a renamed bundle: %v", err)
 	}
 	// Under another name, the caller compares the number itself.
 	other := filepath.Join(t.TempDir(), "bundle.age")
 	b, _ := os.ReadFile(calc(2))
 	os.WriteFile(other, b, 0o600)
-	if ck, err := LoadCalculator(other, id3); err != nil || ck.J != 3 {
+	if ck, err := LoadCalculator(other, id3, tc.trust()); err != nil || ck.J != 3 {
 		t.Fatalf("LoadCalculator(bundle.age): %v", err)
 	}
 	// A combiner's bundle is not a calculator's, whatever its name.
 	comb := c.Path(share.Node{Role: share.RoleCombiner, Number: 1})
 	idc := tc.ids[share.Node{Role: share.RoleCombiner, Number: 1}]
-	if _, err := LoadCalculator(comb, idc); !errors.Is(err, share.ErrMalformed) {
+	if _, err := LoadCalculator(comb, idc, tc.trust()); !errors.Is(err, ErrWrongNode) {
 		t.Fatalf("combiner bundle loaded as a calculator: %v", err)
 	}
 	// A bundle of another cluster (another dealing of the same key) is refused.
@@ -298,7 +301,7 @@ func TestSwappedBundle(t *testing.T) {
 	tc2.rc = tc.rc
 	dir2 := t.TempDir()
 	tc2.write(t, dir2)
-	c2, _ := LoadPublic(dir2)
+	c2, _ := LoadPublic(dir2, tc2.trust())
 	id1 := tc.ids[share.Node{Role: share.RoleCalculator, Number: 1}]
 	if _, err := c.Calculator(1, id1); err != nil {
 		t.Fatal(err)
@@ -306,7 +309,7 @@ func TestSwappedBundle(t *testing.T) {
 	b, _ = os.ReadFile(c2.Path(share.Node{Role: share.RoleCalculator, Number: 1}))
 	os.Remove(calc(1))
 	os.WriteFile(calc(1), b, 0o600)
-	if _, err := c.Calculator(1, id1); !errors.Is(err, ErrWrongNode) {
+	if _, err := c.Calculator(1, id1); !errors.Is(err, ErrWrongDealer) {
 		t.Fatalf("bundle of another dealing: %v", err)
 	}
 }
@@ -316,7 +319,7 @@ func TestTamperedBundle(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := t.TempDir()
 	tc.write(t, dir)
-	c, _ := LoadPublic(dir)
+	c, _ := LoadPublic(dir, tc.trust())
 	n := share.Node{Role: share.RoleCombiner, Number: 1}
 	path := c.Path(n)
 	orig, _ := os.ReadFile(path)
@@ -484,7 +487,7 @@ func TestPlaintextCluster(t *testing.T) {
 	if err := WritePlaintextCluster(dir, tc.dl, tc.d); err != nil {
 		t.Fatal(err)
 	}
-	c, err := LoadPublic(dir)
+	c, err := LoadPublic(dir, tc.trust())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +512,7 @@ func TestPlaintextCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A plaintext file has no business in a sealed cluster, and vice versa.
-	if _, err := LoadCalculator(filepath.Join(dir, "calculator-1.txt"), nil); err == nil {
+	if _, err := LoadCalculator(filepath.Join(dir, "calculator-1.txt"), nil, tc.trust()); err == nil {
 		t.Fatal("unknown extension accepted")
 	}
 	if _, err := c.Calculator(9, nil); !errors.Is(err, fs.ErrNotExist) {
@@ -546,7 +549,18 @@ func TestLoadPublicErrors(t *testing.T) {
 			b = o
 		}
 		os.WriteFile(filepath.Join(dir, InfoFile), b, 0o644)
-		if _, err := LoadPublic(dir); err == nil {
+		// Signed by the dealer, so that only the edit is refused.
+		var files []fileOut
+		for _, n := range []string{InfoFile, PublicFile, PlanFile, RosterFile} {
+			b, _ := os.ReadFile(filepath.Join(dir, n))
+			files = append(files, fileOut{name: n, data: b})
+		}
+		sig, err := signPublic(tc.dl, in.KeyID, in.Epoch, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, SignatureFile), sig.data, 0o644)
+		if _, err := LoadPublic(dir, tc.trust()); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -571,7 +585,7 @@ func TestLoadPublicErrors(t *testing.T) {
 	edit("bad public key", same, map[string][]byte{PublicFile: []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")})
 	edit("bad plan", same, map[string][]byte{PlanFile: []byte(`{"k":4}`)})
 	edit("short roster", same, map[string][]byte{RosterFile: []byte(`[]`)})
-	if _, err := LoadPublic(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := LoadPublic(t.TempDir(), tc.trust()); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("empty directory: %v", err)
 	}
 }

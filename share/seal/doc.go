@@ -40,6 +40,7 @@
 //	public.pem            the CA's public key, PKIX PEM                     (0644)
 //	plan.json             the combiner plan (grouping.Plan), public         (0644)
 //	roster.json           every node's packet-signing public key            (0644)
+//	cluster.sig           the dealer's signature of the four files above    (0644)
 //	distributor-N.age     distributor N's key, sealed to its recipient      (0600)
 //	calculator-J.age      calculator J's shares, sealed to its recipient    (0600)
 //	combiner-A.age        combiner A's second sub-keys, sealed likewise     (0600)
@@ -61,6 +62,10 @@
 //	combiner   2 age1...
 //	distributor 1 age1...
 //
+// Every bundle's plaintext is a signed bundle: the node's key material
+// (package share's JSON) with the dealer's signature over its role, number,
+// key id, epoch and the material itself. See "Origin" below.
+//
 // Identities are age identity files ([WriteIdentityFile], [ReadIdentityFile]),
 // mode 0600. The in-process cluster of "tolerant sign" reads them from one
 // directory as calculator-J.key, combiner-A.key and distributor-N.key
@@ -78,4 +83,30 @@
 // against the file name when the name has the canonical form
 // (calculator-J.age and so on) and fail with [ErrWrongNode]; for any other
 // name the caller must compare the returned key's number itself.
+//
+// # Origin
+//
+// An age recipient is public, so anyone can seal a bundle to a node. The
+// dealer therefore signs what it writes, with an Ed25519 key derived from
+// its state ([share.Dealer.DealerKey]; the same for every dealing of that
+// state, independent of every node key): every bundle (Ed25519ctx, RFC 8032
+// section 5.1, over a label, the node, key id, epoch and the material), and
+// cluster.sig, a manifest of the SHA-256 of every public file, so that the
+// public files are checked as one set. The key material also names the
+// dealer key (share.Meta.DealerKey).
+//
+// Every loader takes a [Trust]: the dealer key to accept (a node pins it
+// from a flag or from its first bundle, [TrustOnFirstUse] and [Pin]), and
+// optionally the one epoch to accept. Its zero value accepts nothing
+// ([ErrNoTrust]); trust on first use is [Trust.InsecureTrustOnFirstUse].
+// A bundle or public file signed by another dealer fails with
+// [ErrWrongDealer], one whose signature does not verify (edited, forged,
+// mixed from two dealings) with [ErrBadSignature], one of another epoch
+// with [ErrWrongEpoch]. Bundles and directories written before dealers
+// signed fail with [ErrUnsigned]: deal the cluster again. They are not
+// readable through any insecure path, since an unsigned bundle is exactly
+// what a forger writes. [LoadPublic] returns the dealer key in
+// [Cluster.DealerKey], and [Cluster.Calculator] and the others accept only
+// bundles of that dealer and of the cluster's epoch; [Cluster.Dealer]
+// accepts only the state of that dealer.
 package seal

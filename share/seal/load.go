@@ -84,21 +84,46 @@ func checkName(path string, role share.Role, got int) error {
 	return nil
 }
 
-// LoadCalculator loads a calculator's bundle: parsed as is when path ends
-// in .json (id may then be nil), opened with id when it ends in .age. When
-// the file has the canonical name calculator-J.age (or .json), the key
-// inside must be calculator J, or the error wraps [ErrWrongNode]; for any
-// other name the caller must check ck.J itself. [Cluster.Calculator] also
-// checks the key against the cluster's public files.
-func LoadCalculator(path string, id age.Identity) (*share.CalculatorKey, error) {
+// readSigned reads the bundle at path like readBundle and checks its
+// dealer signature against trust: the bundle of a node of role. The caller
+// clears the returned material.
+func readSigned(path string, id age.Identity, role share.Role, trust Trust) (*signedBundle, error) {
+	if err := trust.ready(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	b, err := readBundle(path, id)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(b)
-	ck, err := share.ParseCalculatorKey(b)
+	sb, err := openBundle(b, role, trust)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sb, nil
+}
+
+// LoadCalculator loads a calculator's bundle: parsed as is when path ends
+// in .json (id may then be nil), opened with id when it ends in .age. The
+// bundle must be signed by the dealer trust names, or the error wraps
+// [ErrWrongDealer], [ErrBadSignature], [ErrUnsigned], [ErrWrongEpoch] or
+// [ErrNoTrust]. When the file has the canonical name calculator-J.age (or
+// .json), the key inside must be calculator J, or the error wraps
+// [ErrWrongNode]; for any other name the caller must check ck.J itself.
+// [Cluster.Calculator] also checks the key against the cluster's public
+// files.
+func LoadCalculator(path string, id age.Identity, trust Trust) (*share.CalculatorKey, error) {
+	sb, err := readSigned(path, id, share.RoleCalculator, trust)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(sb.Material)
+	ck, err := share.ParseCalculatorKey(sb.Material)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	if err := checkSigned(sb, ck.J, &ck.Meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkName(path, share.RoleCalculator, ck.J); err != nil {
 		return nil, err
@@ -108,15 +133,18 @@ func LoadCalculator(path string, id age.Identity) (*share.CalculatorKey, error) 
 
 // LoadCombiner loads a combiner's bundle like [LoadCalculator], binding it
 // to the number in a canonical name combiner-A.age.
-func LoadCombiner(path string, id age.Identity) (*share.CombinerKey, error) {
-	b, err := readBundle(path, id)
+func LoadCombiner(path string, id age.Identity, trust Trust) (*share.CombinerKey, error) {
+	sb, err := readSigned(path, id, share.RoleCombiner, trust)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(b)
-	ck, err := share.ParseCombinerKey(b)
+	defer clear(sb.Material)
+	ck, err := share.ParseCombinerKey(sb.Material)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %s: %w", path, err)
+	}
+	if err := checkSigned(sb, ck.Number, &ck.Meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkName(path, share.RoleCombiner, ck.Number); err != nil {
 		return nil, err
@@ -126,18 +154,21 @@ func LoadCombiner(path string, id age.Identity) (*share.CombinerKey, error) {
 
 // LoadDistributor loads a distributor's bundle like [LoadCalculator],
 // binding it to the number in a canonical name distributor-N.age.
-func LoadDistributor(path string, id age.Identity) (*share.DistributorKey, error) {
-	b, err := readBundle(path, id)
+func LoadDistributor(path string, id age.Identity, trust Trust) (*share.DistributorKey, error) {
+	sb, err := readSigned(path, id, share.RoleDistributor, trust)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(b)
-	dk, err := share.ParseDistributorKey(b)
+	defer clear(sb.Material)
+	dk, err := share.ParseDistributorKey(sb.Material)
 	if err != nil {
 		return nil, fmt.Errorf("seal: %s: %w", path, err)
 	}
 	if dk.NodeKey == nil {
 		return nil, fmt.Errorf("seal: %s: no node key", path)
+	}
+	if err := checkSigned(sb, dk.NodeKey.Number, &dk.Meta); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := checkName(path, share.RoleDistributor, dk.NodeKey.Number); err != nil {
 		return nil, err
