@@ -101,8 +101,8 @@ func Outputs(v any) map[string]string {
 	out["Sprint"] = fmt.Sprint(v)
 	out["Sprintln"] = fmt.Sprintln(v)
 	var text, js bytes.Buffer
-	slog.New(slog.NewTextHandler(&text, nil)).Info("m", slog.Any("k", v))
-	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", slog.Any("k", v))
+	slog.New(slog.NewTextHandler(&text, noTime)).Info("m", slog.Any("k", v))
+	slog.New(slog.NewJSONHandler(&js, noTime)).Info("m", slog.Any("k", v))
 	out["slog text"] = text.String()
 	out["slog JSON"] = js.String()
 	if b, err := json.Marshal(v); err == nil {
@@ -110,6 +110,14 @@ func Outputs(v any) map[string]string {
 	}
 	return out
 }
+
+// noTime leaves the time out of log lines, so that two can be compared.
+var noTime = &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}}
 
 // NoLeak fails t when any of [Outputs] of v holds one of forms.
 func NoLeak(t testing.TB, name string, v any, forms []string) {
