@@ -29,7 +29,7 @@ func TestRegressionRedactCombiner(t *testing.T) {
 		secrets = append(secrets, e.C)
 	}
 	for _, e := range c.entries {
-		secrets = append(secrets, e.exp)
+		secrets = append(secrets, e.exp.Value())
 	}
 	secrets = append(secrets, key.NodeKey.Private, key.NodeKey.Private.Seed())
 	forms := redacttest.Forms(t, secrets...)

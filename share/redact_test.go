@@ -44,7 +44,7 @@ func newRedactFixture(t *testing.T) *redactFixture {
 			secrets = append(secrets, s)
 		}
 	}
-	for _, e := range calc.exps {
+	for _, e := range calc.exps.Value() {
 		secrets = append(secrets, e)
 	}
 	for _, c := range dealing.Combiners {
@@ -127,6 +127,16 @@ func TestRedactContainers(t *testing.T) {
 		CombinerKey
 		Note string
 	}
+	// fmt prints unexported fields without calling their methods, and
+	// under a verb that does not fit a pointer it prints what the pointer
+	// points to: the types reached that way hide their secrets.
+	type private struct {
+		calc  *Calculator
+		value Calculator
+		prep  *Prepared
+		ck    *CalculatorKey
+		cb    *CombinerKey
+	}
 	containers := map[string]any{
 		"[]SecondKey":               d.Combiners[0].Entries,
 		"map[string]SecondKey":      map[string]SecondKey{"a": d.Combiners[0].Entries[0]},
@@ -143,6 +153,7 @@ func TestRedactContainers(t *testing.T) {
 		"map[string]Dealer":         map[string]Dealer{"x": *fx.dl},
 		"struct{ *CalculatorKey }":  struct{ *CalculatorKey }{d.Calculators[0]},
 		"[]Calculator value copies": []Calculator{*fx.calc},
+		"unexported fields":         private{calc: fx.calc, value: *fx.calc, prep: fx.prep, ck: d.Calculators[0], cb: d.Combiners[0]},
 	}
 	for name, v := range containers {
 		redacttest.NoLeak(t, name, v, fx.forms)

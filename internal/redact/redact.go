@@ -34,3 +34,22 @@ func LogValue(desc string) slog.Value { return slog.StringValue(desc) }
 // JSON string, so that a container of secrets encoded by encoding/json (as
 // slog's JSON handler does) holds none.
 func JSON(desc string) ([]byte, error) { return json.Marshal(desc) }
+
+// Hidden holds a value that fmt never prints, whatever the verb and however
+// deep it sits in unexported fields: the value lives in a closure, which fmt
+// prints as an address. (A pointer is not enough: under a verb that does not
+// fit a pointer, such as %s, fmt prints what an unexported pointer field
+// points to.) encoding/json skips it as an unexported field.
+type Hidden[T any] struct{ get func() T }
+
+// Hide returns a Hidden holding v.
+func Hide[T any](v T) Hidden[T] { return Hidden[T]{get: func() T { return v }} }
+
+// Value returns the value held, or the zero T for the zero Hidden.
+func (h Hidden[T]) Value() T {
+	if h.get == nil {
+		var zero T
+		return zero
+	}
+	return h.get()
+}

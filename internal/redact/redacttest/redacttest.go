@@ -52,7 +52,7 @@ const window = 16
 
 // Forms returns what to search for in printed output for each secret: a
 // *big.Int's absolute value in decimal, lower and upper hex, big-endian
-// bytes, base64 and fmt's byte list; a byte slice's (or a named byte slice
+// bytes, base64, fmt's byte list and its words as fmt prints them; a byte slice's (or a named byte slice
 // type's, such as ed25519.PrivateKey) raw bytes, hex, base64 and byte list;
 // a string itself. Secrets must be long enough to be found by chance never.
 func Forms(t testing.TB, secrets ...any) []string {
@@ -65,6 +65,8 @@ func Forms(t testing.TB, secrets ...any) []string {
 			require.GreaterOrEqual(t, a.BitLen(), 128, "test secret too short to search for")
 			out = append(out, a.Text(10)[:window], a.Text(16)[:window], strings.ToUpper(a.Text(16))[:window])
 			out = append(out, byteForms(a.Bytes())...)
+			words := fmt.Sprint(a.Bits()[:2]) // how fmt prints a big.Int's fields
+			out = append(out, words[1:len(words)-1])
 		case string:
 			require.GreaterOrEqual(t, len(s), window, "test secret too short to search for")
 			out = append(out, s)
