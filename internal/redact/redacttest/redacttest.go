@@ -93,12 +93,16 @@ func byteForms(b []byte) []string {
 }
 
 // Outputs prints v in every way a secret could reach a log: each of
-// [Verbs], fmt.Sprint, fmt.Sprintln, slog.Any with the text and JSON
+// [Verbs], alone and nested in a slice, fmt.Sprint, fmt.Sprintln, slog.Any with the text and JSON
 // handlers, and encoding/json. Keys name the way.
 func Outputs(v any) map[string]string {
 	out := map[string]string{}
 	for _, verb := range Verbs {
 		out[verb] = fmt.Sprintf(verb, v)
+		// Nested, a pointer without methods takes another path through
+		// fmt: under a verb that does not fit a pointer, fmt prints what
+		// it points to with every method turned off.
+		out[verb+" nested"] = fmt.Sprintf(verb, []any{v})
 	}
 	out["Sprint"] = fmt.Sprint(v)
 	out["Sprintln"] = fmt.Sprintln(v)
