@@ -10,7 +10,8 @@ import (
 )
 
 // Options, User, ServerOptions and ClusterOptions hold passwords and
-// tokens, and a Bus holds its Options and a connection that holds them too.
+// tokens, and a Bus (and a Subscription, through its Bus) holds its Options
+// and a connection that holds them too.
 // Each prints only a description of itself: the same under every fmt verb,
 // as a slog value and as JSON, with URLs redacted. The options and User have
 // value receivers, so that a value prints as safely as a pointer. A Bus
@@ -142,3 +143,25 @@ func (o ClusterOptions) LogValue() slog.Value { return rd.LogValue(o.String()) }
 
 // MarshalJSON encodes only [ClusterOptions.String].
 func (o ClusterOptions) MarshalJSON() ([]byte, error) { return rd.JSON(o.String()) }
+
+// String names the channel and the Bus of the subscription.
+func (s *Subscription) String() string {
+	if s == nil {
+		return "natsbus.Subscription{none}"
+	}
+	return fmt.Sprintf("natsbus.Subscription{%v of %v}", s.ch, s.bus)
+}
+
+// Format prints only [Subscription.String], whatever the verb.
+func (s *Subscription) Format(f fmt.State, verb rune) {
+	rd.Format(f, verb, "natsbus.Subscription", s.String())
+}
+
+// GoString prints only [Subscription.String].
+func (s *Subscription) GoString() string { return rd.GoString("natsbus.Subscription", s.String()) }
+
+// LogValue keeps the connection's credentials out of structured logs.
+func (s *Subscription) LogValue() slog.Value { return rd.LogValue(s.String()) }
+
+// MarshalJSON encodes only [Subscription.String].
+func (s *Subscription) MarshalJSON() ([]byte, error) { return rd.JSON(s.String()) }

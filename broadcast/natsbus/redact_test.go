@@ -37,6 +37,10 @@ func TestRegressionRedactCredentials(t *testing.T) {
 		ptr     any
 		want    string
 		byValue bool
+		// live is set for a value that nats.go's goroutines write: a
+		// copy of it is a data race in itself, so only the pointer is
+		// printed.
+		live bool
 	}{
 		{ptr: &opts, want: `natsbus.Options{url nats://REDACTED@127.0.0.1`, byValue: true},
 		{ptr: &user, want: `natsbus.User{"alice" with a password, 0 publish and 1 subscribe subjects}`, byValue: true},
@@ -44,14 +48,19 @@ func TestRegressionRedactCredentials(t *testing.T) {
 		{ptr: b, want: `natsbus.Bus{name "calculator-1", cluster "tolerant", url nats://REDACTED@127.0.0.1`},
 		{ptr: &ClusterOptions{Bus: opts, Down: []int{2}}, want: "natsbus.ClusterOptions{bus natsbus.Options{url nats://REDACTED@127.0.0.1", byValue: true},
 		{ptr: &Cluster{}},
-		{ptr: sub},
+		{ptr: sub, want: `natsbus.Subscription{B1 of natsbus.Bus{name "calculator-1"`, live: true},
 	}
 	var tested []string
 	for _, c := range cases {
-		val := reflect.ValueOf(c.ptr).Elem().Interface()
-		name := fmt.Sprintf("%T", val)
-		tested = append(tested, reflect.TypeOf(val).Name())
+		typ := reflect.TypeOf(c.ptr).Elem()
+		name := typ.String()
+		tested = append(tested, typ.Name())
 		redacttest.NoLeak(t, name+" by pointer", c.ptr, forms)
+		if c.live {
+			require.Contains(t, fmt.Sprint(c.ptr), c.want, name)
+			continue
+		}
+		val := reflect.ValueOf(c.ptr).Elem().Interface()
 		redacttest.NoLeak(t, name+" by value", val, forms)
 		redacttest.NoLeak(t, "[]"+name, []any{val, c.ptr}, forms)
 		if c.want != "" {
