@@ -20,6 +20,7 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/ctexp"
+	"github.com/tolerantca/tolerant/internal/redact"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -84,8 +85,8 @@ type Combiner struct {
 
 type entry struct {
 	rep grouping.Rep
-	exp []byte // |c_a|, fixed length
-	neg bool   // c_a < 0: use M^-1
+	exp redact.Hidden[[]byte] // |c_a|, fixed length
+	neg bool                  // c_a < 0: use M^-1
 }
 
 // New prepares key for combining. opts may be nil.
@@ -112,7 +113,7 @@ func New(key *share.CombinerKey, opts *Options) (*Combiner, error) {
 		}
 		// The sign of c_a is public in practice: with full-length shares it
 		// is negative for every representation, with half-length positive.
-		c.entries = append(c.entries, entry{rep: se.Rep, exp: exp, neg: se.C.Sign() < 0})
+		c.entries = append(c.entries, entry{rep: se.Rep, exp: redact.Hide(exp), neg: se.C.Sign() < 0})
 	}
 	return c, nil
 }

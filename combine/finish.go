@@ -133,7 +133,7 @@ func (f *finisher) try(e *entry) ([]byte, error) {
 		}
 		base = f.emInv
 	}
-	mc, err := f.c.mod.Exp(base, e.exp) // M^{c_a}, constant time in c_a
+	mc, err := f.c.mod.Exp(base, e.exp.Value()) // M^{c_a}, constant time in c_a
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/tolerantca/tolerant/internal/ctexp"
+	"github.com/tolerantca/tolerant/internal/redact"
 )
 
 // ApproveFunc is the operator's confirmation ([0092], [0110], [0113]): it is
@@ -26,7 +27,7 @@ type Partial struct {
 type Calculator struct {
 	key     *CalculatorKey
 	mod     *ctexp.Modulus
-	exps    [][]byte // exps[i-1] = d_ji as fixed-length bytes
+	exps    redact.Hidden[[][]byte] // exps[i-1] = d_ji as fixed-length bytes
 	approve ApproveFunc
 }
 
@@ -44,15 +45,15 @@ func NewCalculator(key *CalculatorKey, approve ApproveFunc) (*Calculator, error)
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	sb, _ := key.ExponentBytes()
-	c := &Calculator{key: key, mod: mod, approve: approve}
+	var exps [][]byte
 	for _, s := range key.Shares {
 		e, err := ctexp.FixedBytes(s, sb)
 		if err != nil {
 			return nil, fmt.Errorf("%w: share too long", ErrMalformed)
 		}
-		c.exps = append(c.exps, e)
+		exps = append(exps, e)
 	}
-	return c, nil
+	return &Calculator{key: key, mod: mod, exps: redact.Hide(exps), approve: approve}, nil
 }
 
 // Number returns the calculator's number j.
@@ -89,15 +90,16 @@ func (c *Calculator) Prepare(ctx context.Context, req *Request) (*Prepared, erro
 }
 
 // Shares returns l, the number of partials this calculator produces.
-func (p *Prepared) Shares() int { return len(p.c.exps) }
+func (p *Prepared) Shares() int { return len(p.c.exps.Value()) }
 
 // Partial computes M^{d_ji} for share i (1..l) in constant time ([0092]).
 // Each result may be sent as soon as it is ready.
 func (p *Prepared) Partial(i int) (Partial, error) {
-	if i < 1 || i > len(p.c.exps) {
+	exps := p.c.exps.Value()
+	if i < 1 || i > len(exps) {
 		return Partial{}, fmt.Errorf("share: no share %d", i)
 	}
-	v, err := p.c.mod.Exp(p.em, p.c.exps[i-1])
+	v, err := p.c.mod.Exp(p.em, exps[i-1])
 	if err != nil {
 		return Partial{}, err
 	}

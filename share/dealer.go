@@ -228,15 +228,6 @@ func (dl *Dealer) Params() (k, t, l int) { return dl.k, dl.t, dl.l }
 // ShareBits returns the length in bits of every d_ji.
 func (dl *Dealer) ShareBits() int { return dl.shareBits }
 
-// String describes the dealer without its secrets.
-func (dl *Dealer) String() string {
-	return fmt.Sprintf("share.Dealer{key %s, epoch %d, k=%d t=%d l=%d, %d-bit shares}", dl.keyID, dl.epoch, dl.k, dl.t, dl.l, dl.shareBits)
-}
-
-// Format prints only [Dealer.String], whatever the verb, so that no share
-// reaches a log through fmt.
-func (dl *Dealer) Format(f fmt.State, verb rune) { io.WriteString(f, dl.String()) }
-
 // Calculator returns the key material of calculator j (1..k): its l shares
 // d_j1 … d_jl ([0067], [00100]).
 func (dl *Dealer) Calculator(j int) (*CalculatorKey, error) {

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/big"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -111,17 +109,6 @@ func (ck *CalculatorKey) Validate() error {
 	return nil
 }
 
-// String describes the key without its shares.
-func (ck *CalculatorKey) String() string {
-	return fmt.Sprintf("calculator %d of key %s (epoch %d, k=%d t=%d l=%d)", ck.J, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L)
-}
-
-// Format prints only [CalculatorKey.String], whatever the verb.
-func (ck *CalculatorKey) Format(f fmt.State, _ rune) { io.WriteString(f, ck.String()) }
-
-// LogValue keeps the shares out of structured logs.
-func (ck *CalculatorKey) LogValue() slog.Value { return slog.StringValue(ck.String()) }
-
 // SecondKey is one entry of a combiner: a representation and its c_a.
 type SecondKey struct {
 	Rep grouping.Rep
@@ -179,17 +166,6 @@ func (ck *CombinerKey) Validate() error {
 	}
 	return nil
 }
-
-// String describes the key without its second sub-keys.
-func (ck *CombinerKey) String() string {
-	return fmt.Sprintf("combiner %d of key %s (epoch %d, k=%d t=%d l=%d, %d representations)", ck.Number, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L, len(ck.Entries))
-}
-
-// Format prints only [CombinerKey.String], whatever the verb.
-func (ck *CombinerKey) Format(f fmt.State, _ rune) { io.WriteString(f, ck.String()) }
-
-// LogValue keeps the second sub-keys out of structured logs.
-func (ck *CombinerKey) LogValue() slog.Value { return slog.StringValue(ck.String()) }
 
 // On-disk formats. Plain JSON with hexadecimal integers; sealing it is the
 // caller's business. The format string doubles as a version.

@@ -128,9 +128,6 @@ func (k *NodeKey) Sign(msg []byte) []byte { return ed25519.Sign(k.Private, msg) 
 // Public returns the node's public key.
 func (k *NodeKey) Public() ed25519.PublicKey { return k.Private.Public().(ed25519.PublicKey) }
 
-// Format prints only the node, never the key.
-func (k *NodeKey) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "node key of %v", k.Node) }
-
 func (k *NodeKey) validate(want Role) error {
 	if k == nil || k.Role != want || len(k.Private) != ed25519.PrivateKeySize {
 		return fmt.Errorf("%w: node key", ErrMalformed)
@@ -247,17 +244,6 @@ func (dk *DistributorKey) Validate() error {
 	}
 	return dk.NodeKey.validate(RoleDistributor)
 }
-
-// String describes the key material.
-func (dk *DistributorKey) String() string {
-	if dk.NodeKey == nil {
-		return "distributor key (no node key)"
-	}
-	return fmt.Sprintf("distributor %d of key %s (epoch %d)", dk.NodeKey.Number, dk.KeyID, dk.Epoch)
-}
-
-// Format prints only [DistributorKey.String].
-func (dk *DistributorKey) Format(f fmt.State, _ rune) { fmt.Fprint(f, dk.String()) }
 
 const distributorFormat = "tolerant distributor key v1"
 

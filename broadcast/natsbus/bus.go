@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	rd "github.com/tolerantca/tolerant/internal/redact"
 )
 
 // Errors of this package. Publish and Subscribe on a closed [Bus] return
@@ -163,8 +164,8 @@ type Options struct {
 // concurrent use. Every subscriber receives every message published on its
 // channel after it subscribed, including its own, at most once.
 type Bus struct {
-	nc       *nats.Conn
-	opts     Options
+	nc       rd.Hidden[*nats.Conn] // holds the credentials; see redact.go
+	opts     rd.Hidden[*Options]
 	subjects [4]string // by broadcast.Channel
 	log      *slog.Logger
 	url      string // redacted
@@ -191,7 +192,7 @@ func Dial(ctx context.Context, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bus{opts: o, done: make(chan struct{}), subs: make(map[*Subscription]struct{})}
+	b := &Bus{opts: rd.Hide(&o), done: make(chan struct{}), subs: make(map[*Subscription]struct{})}
 	for _, ch := range []broadcast.Channel{broadcast.B1, broadcast.B2, broadcast.B3} {
 		if b.subjects[ch], err = Subject(o.Cluster, ch); err != nil {
 			return nil, err
@@ -237,8 +238,8 @@ func Dial(ctx context.Context, opts Options) (*Bus, error) {
 	if r.err != nil {
 		return nil, b.dialError(r.err)
 	}
-	b.nc = r.nc
-	b.log.Info("nats connected", "url", redact(b.nc.ConnectedUrl()), "server", b.nc.ConnectedServerId())
+	b.nc = rd.Hide(r.nc)
+	b.log.Info("nats connected", "url", redact(b.conn().ConnectedUrl()), "server", b.conn().ConnectedServerId())
 	return b, nil
 }
 
@@ -297,7 +298,7 @@ func (o Options) normalize() (Options, error) {
 }
 
 func (b *Bus) natsOptions(timeout time.Duration) ([]nats.Option, error) {
-	o := &b.opts
+	o := b.options()
 	nopts := []nats.Option{
 		nats.Name(o.Name),
 		nats.Timeout(timeout),
@@ -356,8 +357,8 @@ func (b *Bus) dialError(err error) error {
 	for _, auth := range []error{nats.ErrAuthorization, nats.ErrAuthExpired, nats.ErrAuthRevoked, nats.ErrAccountAuthExpired, nats.ErrNkeysNotSupported} {
 		if errors.Is(err, auth) {
 			who := ""
-			if b.opts.User != "" {
-				who = fmt.Sprintf(" as user %q", b.opts.User)
+			if b.options().User != "" {
+				who = fmt.Sprintf(" as user %q", b.options().User)
 			}
 			return fmt.Errorf("natsbus: dialing %s%s: %w: %w", b.url, who, ErrAuth, err)
 		}
@@ -405,10 +406,10 @@ func (b *Bus) onClosed(nc *nats.Conn) {
 }
 
 // Cluster returns the cluster name.
-func (b *Bus) Cluster() string { return b.opts.Cluster }
+func (b *Bus) Cluster() string { return b.options().Cluster }
 
 // Name returns the connection name.
-func (b *Bus) Name() string { return b.opts.Name }
+func (b *Bus) Name() string { return b.options().Name }
 
 // Publish sends msg on ch to every subscriber of the cluster's channel,
 // including this Bus's own. It does not wait for the server: a nil error
@@ -431,7 +432,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 	if b.closing.Load() {
 		return broadcast.ErrClosed
 	}
-	err := b.nc.Publish(b.subjects[ch], msg)
+	err := b.conn().Publish(b.subjects[ch], msg)
 	if err == nil {
 		b.published.Add(1)
 		return nil
@@ -439,7 +440,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 	b.pubErrors.Add(1)
 	switch {
 	case errors.Is(err, nats.ErrReconnectBufExceeded):
-		return fmt.Errorf("%w (%v, %s)", ErrBufferFull, ch, b.nc.Status())
+		return fmt.Errorf("%w (%v, %s)", ErrBufferFull, ch, b.conn().Status())
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining):
 		return fmt.Errorf("%w: %v", broadcast.ErrClosed, err)
 	case errors.Is(err, nats.ErrMaxPayload):
@@ -451,7 +452,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 // Subscribe starts receiving the messages of ch. See [Bus.SubscribeContext];
 // Subscribe waits at most Options.DialTimeout for the server.
 func (b *Bus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), b.opts.DialTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), b.options().DialTimeout)
 	defer cancel()
 	s, err := b.SubscribeContext(ctx, ch)
 	if err != nil {
@@ -472,13 +473,13 @@ func (b *Bus) SubscribeContext(ctx context.Context, ch broadcast.Channel) (*Subs
 	if !ch.Valid() {
 		return nil, fmt.Errorf("%w: %v", broadcast.ErrChannel, ch)
 	}
-	s := &Subscription{bus: b, ch: ch, c: make(chan []byte, b.opts.QueueSize)}
+	s := &Subscription{bus: b, ch: ch, c: make(chan []byte, b.options().QueueSize)}
 	b.mu.Lock()
 	if b.subs == nil || b.closing.Load() {
 		b.mu.Unlock()
 		return nil, broadcast.ErrClosed
 	}
-	ns, err := b.nc.Subscribe(b.subjects[ch], s.deliver)
+	ns, err := b.conn().Subscribe(b.subjects[ch], s.deliver)
 	if err != nil {
 		b.mu.Unlock()
 		if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) {
@@ -490,13 +491,13 @@ func (b *Bus) SubscribeContext(ctx context.Context, ch broadcast.Channel) (*Subs
 	b.subs[s] = struct{}{}
 	b.mu.Unlock()
 
-	if b.nc.IsConnected() {
+	if b.conn().IsConnected() {
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, b.opts.DialTimeout)
+			ctx, cancel = context.WithTimeout(ctx, b.options().DialTimeout)
 			defer cancel()
 		}
-		if err := b.nc.FlushWithContext(ctx); err != nil && b.nc.IsConnected() {
+		if err := b.conn().FlushWithContext(ctx); err != nil && b.conn().IsConnected() {
 			s.Close()
 			return nil, fmt.Errorf("natsbus: subscribe to %v: %w", ch, err)
 		}
@@ -515,10 +516,10 @@ func (b *Bus) Flush(ctx context.Context) error {
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, b.opts.DialTimeout)
+		ctx, cancel = context.WithTimeout(ctx, b.options().DialTimeout)
 		defer cancel()
 	}
-	if err := b.nc.FlushWithContext(ctx); err != nil {
+	if err := b.conn().FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("natsbus: flush: %w", err)
 	}
 	return nil
@@ -528,16 +529,16 @@ func (b *Bus) Flush(ctx context.Context) error {
 // ErrNotConnected while it is being re-established, and broadcast.ErrClosed
 // once it is closed.
 func (b *Bus) Healthy() error {
-	if b.closing.Load() || b.nc.IsClosed() {
+	if b.closing.Load() || b.conn().IsClosed() {
 		return broadcast.ErrClosed
 	}
-	if b.nc.IsConnected() {
+	if b.conn().IsConnected() {
 		return nil
 	}
-	if err := b.nc.LastError(); err != nil {
-		return fmt.Errorf("%w (%s): %v", ErrNotConnected, b.nc.Status(), err)
+	if err := b.conn().LastError(); err != nil {
+		return fmt.Errorf("%w (%s): %v", ErrNotConnected, b.conn().Status(), err)
 	}
-	return fmt.Errorf("%w (%s)", ErrNotConnected, b.nc.Status())
+	return fmt.Errorf("%w (%s)", ErrNotConnected, b.conn().Status())
 }
 
 // Status is a snapshot of a [Bus], for health checks and metrics. It holds
@@ -569,16 +570,16 @@ type Status struct {
 // Status returns a snapshot of the connection and the counters.
 func (b *Bus) Status() Status {
 	st := Status{
-		Name: b.opts.Name, Cluster: b.opts.Cluster,
-		State: b.nc.Status().String(), Connected: b.nc.IsConnected(),
-		Reconnects: b.nc.Stats().Reconnects, Disconnects: b.disconnects.Load(),
+		Name: b.options().Name, Cluster: b.options().Cluster,
+		State: b.conn().Status().String(), Connected: b.conn().IsConnected(),
+		Reconnects: b.conn().Stats().Reconnects, Disconnects: b.disconnects.Load(),
 		Published: b.published.Load(), PublishErrors: b.pubErrors.Load(),
 		Delivered: b.delivered.Load(), Dropped: b.dropped.Load(),
 	}
 	if st.Connected {
-		st.URL, st.ServerID = redact(b.nc.ConnectedUrl()), b.nc.ConnectedServerId()
+		st.URL, st.ServerID = redact(b.conn().ConnectedUrl()), b.conn().ConnectedServerId()
 	}
-	if err := b.nc.LastError(); err != nil {
+	if err := b.conn().LastError(); err != nil {
 		st.LastError = err.Error()
 	}
 	b.mu.Lock()
@@ -606,10 +607,10 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 	}
 	b.drain.Do(func() {
 		b.closing.Store(true)
-		if err := b.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) &&
+		if err := b.conn().Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) &&
 			!errors.Is(err, nats.ErrConnectionReconnecting) { // nats.go closed it
 			b.log.Warn("nats drain failed; closing", "err", err)
-			b.nc.Close()
+			b.conn().Close()
 		}
 	})
 	var err error
@@ -617,7 +618,7 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 	case <-b.done:
 	case <-ctx.Done():
 		err = ctx.Err()
-		b.nc.Close()
+		b.conn().Close()
 		select { // the closed handler is already queued
 		case <-b.done:
 		case <-time.After(time.Second):

@@ -11,9 +11,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"slices"
@@ -150,7 +152,7 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.ca, "ca", "", "the cluster's CA certificate (PEM): issue a leaf signed by it")
 	fs.BoolVar(&cfg.selfSigned, "self-signed", false, "issue the self-signed root CA certificate of the cluster's key")
 	fs.StringVar(&cfg.out, "out", "", "where to write the certificate(s), PEM (required)")
-	fs.StringVar(&cfg.keyOut, "key-out", "", "leaf: where to write the leaf's new ECDSA P-256 private key(s), PKCS#8 PEM (default: OUT with -key.pem)")
+	fs.StringVar(&cfg.keyOut, "key-out", "", "leaf: a new file (mode 0600, never overwritten) for the leaf's new ECDSA P-256 private key(s), PKCS#8 PEM (default: OUT with -key.pem)")
 	dns := fs.String("dns", "", "leaf: comma-separated DNS names (default: the common name)")
 	fs.IntVar(&cfg.days, "days", 0, "validity in days (default: 3650 for a root, 90 for a leaf)")
 	fs.BoolVar(&cfg.pss, "pss", false, "sign with RSASSA-PSS (SHA-256) instead of PKCS#1 v1.5")
@@ -200,6 +202,12 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 		var err error
 		if ca, err = readCertificate(cfg.ca); err != nil {
 			return fmt.Errorf("issue: %w", err)
+		}
+	}
+
+	if !cfg.selfSigned {
+		if _, err := os.Lstat(cfg.keyOut); err == nil { // checked again when written
+			return fmt.Errorf("issue: %w: %s", errKeyFileExists, cfg.keyOut)
 		}
 	}
 
@@ -333,10 +341,11 @@ func issueLeaves(ctx context.Context, cfg *issueConfig, ca *x509.Certificate, si
 		lat = append(lat, l.ms)
 	}
 	if len(certs) > 0 {
-		if err := os.WriteFile(cfg.keyOut, keys, 0o600); err != nil {
+		err := writePrivateKeys(cfg.keyOut, keys)
+		clear(keys)
+		if err != nil {
 			return fmt.Errorf("issue: %w", err)
 		}
-		clear(keys)
 		if err := os.WriteFile(cfg.out, certs, 0o644); err != nil {
 			return fmt.Errorf("issue: %w", err)
 		}
@@ -353,6 +362,34 @@ func issueLeaves(ctx context.Context, cfg *issueConfig, ca *x509.Certificate, si
 		return fmt.Errorf("issue: %d of %d certificates failed; first: %w", len(errs), cfg.count, errs[0])
 	}
 	return nil
+}
+
+// errKeyFileExists: -key-out names a file that exists already. It is never
+// overwritten: it may hold the private key of a certificate in use.
+var errKeyFileExists = errors.New("refusing to overwrite an existing private key file (remove it or choose another -key-out)")
+
+// writePrivateKeys writes b, PEM private keys, to a new file at path that
+// only its owner may read (O_EXCL, mode 0600). It never overwrites a file
+// or follows a symbolic link there, and removes what it created on failure.
+func writePrivateKeys(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: %s", errKeyFileExists, path)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 // issueLeaf issues one leaf for a new ECDSA key and checks it against ca.
