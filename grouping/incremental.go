@@ -16,9 +16,12 @@ import (
 // Old representations stay secure: a coalition containing calculator k+1
 // knows nothing about them, so for them it is a smaller coalition. New
 // representations are placed (first-fit, or best-fit with Method Best) only
-// where the exact check allows, so the result is secure; with opts.Pairs it
-// is pair-secure as well, which needs p to be pair-secure. opts.Redundancy 0
-// means the least redundancy p has now (at least 1).
+// where the exact check allows, together with everything each combiner was
+// dealt before (opts.History), so the result is secure for each combiner's
+// whole history; with opts.Pairs it is pair-secure as well, which needs the
+// histories to be pair-secure. A combiner that has a history but no
+// representation in p keeps its number and may be given new ones.
+// opts.Redundancy 0 means the least redundancy p has now (at least 1).
 func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err error) {
 	if err := p.ValidateStructure(); err != nil {
 		return nil, nil, err
@@ -38,21 +41,10 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 		o.Redundancy = max(least, 1)
 	}
 	k := p.K + 1
-	st := &Stats{}
-	s, err := newState(k, p.T, p.L, o.Pairs, st)
+	s, err := p.historyState(k, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	for a, reps := range p.Combiners {
-		s.open()
-		for _, r := range reps {
-			if ok, _ := s.canAdd(a, r, false); !ok {
-				return nil, nil, fmt.Errorf("%w: combiner %d with %v", ErrInsecure, a+1, r)
-			}
-			s.commit(a, r)
-		}
-	}
-	old := len(s.combs)
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadd))
 	var fresh []uint64
 	retired := p.retiredMask()
@@ -85,12 +77,90 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	added = make([][]Rep, len(next.Combiners))
 	for a, reps := range next.Combiners {
 		start := 0
-		if a < old {
+		if a < len(p.Combiners) {
 			start = len(p.Combiners[a])
 		}
 		added[a] = slices.Clone(reps[start:])
 	}
 	return next, added, nil
+}
+
+// historyState returns the search state for k calculators holding, for
+// every combiner, its history (o.History) in its systems and p's
+// representations as its own. It fails with ErrInsecure when a combiner's
+// history and representations (or, in pair mode, a pair's) already leak.
+func (p *Plan) historyState(k int, o Options) (*state, error) {
+	if len(o.History) > MaxCombiners {
+		return nil, fmt.Errorf("%w: history of %d combiners", ErrLimits, len(o.History))
+	}
+	total := 0
+	for a, reps := range o.History {
+		total += len(reps)
+		if total > MaxReps {
+			return nil, fmt.Errorf("%w: more than %d representations in the history", ErrLimits, MaxReps)
+		}
+		for _, r := range reps {
+			if err := r.Validate(p.K, p.T, p.L); err != nil {
+				return nil, fmt.Errorf("history of combiner %d: %w", a+1, err)
+			}
+		}
+	}
+	s, err := newState(k, p.T, p.L, o.Pairs, &Stats{})
+	if err != nil {
+		return nil, err
+	}
+	for a := 0; a < max(len(p.Combiners), len(o.History)); a++ {
+		s.open()
+		var reps []Rep
+		if a < len(p.Combiners) {
+			reps = p.Combiners[a]
+		}
+		var hist []Rep
+		if a < len(o.History) {
+			hist = o.History[a]
+		}
+		for n, r := range append(slices.Clip(hist), reps...) {
+			if ok, _ := s.canAdd(a, r, false); !ok {
+				return nil, fmt.Errorf("%w: combiner %d with %v", ErrInsecure, a+1, r)
+			}
+			if n < len(hist) {
+				s.absorb(a, r)
+			} else {
+				s.commit(a, r)
+			}
+		}
+	}
+	return s, nil
+}
+
+// absorb adds r to combiner a's systems (and its pairs') like commit, but
+// not to its representations: a representation dealt before and dropped
+// from the plan still binds the combiner that keeps it.
+func (s *state) absorb(a int, r Rep) {
+	c := s.combs[a]
+	had := c.sets[r.mask()]
+	s.commit(a, r)
+	c.reps = c.reps[:len(c.reps)-1]
+	if !had {
+		delete(c.sets, r.mask())
+	}
+}
+
+// Equal reports whether p and q are the same plan: the same (k, t, l),
+// retired calculators and representations per combiner, in order.
+func (p *Plan) Equal(q *Plan) bool {
+	if p == nil || q == nil {
+		return p == q
+	}
+	if p.K != q.K || p.T != q.T || p.L != q.L || !slices.Equal(p.Retired, q.Retired) || len(p.Combiners) != len(q.Combiners) {
+		return false
+	}
+	for a := range p.Combiners {
+		if !slices.EqualFunc(p.Combiners[a], q.Combiners[a], Rep.Equal) {
+			return false
+		}
+	}
+	return true
 }
 
 // RemoveCalculator retires calculator j ([0054] point 3): every
