@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/tolerantca/tolerant/grouping"
+)
+
+const retireUsage = `Usage: tolerant retire -cluster DIR -calculator J -out NEWDIR -recipients FILE [-passphrase-file FILE]
+       tolerant retire -cluster DIR -calculator J -out NEWDIR -insecure-plaintext-keys
+
+Takes calculator J out of service ([0054] point 3) from the dealer's state
+alone: every representation that uses J is dropped from the plan, nothing
+is renumbered, and NEWDIR gets every node's bundle again (combiners hold
+only their remaining representations) and the dealer's state, which
+remembers what each combiner was dealt: a combiner that keeps its old
+bundle still knows the dropped equations, so every later extend places new
+representations against all of them. More than t calculators must stay in
+service. Calculator J's bundle is written too (the layout numbers
+calculators 1..k); do not deploy it. Combiners left without any
+representation at the end of the plan are dropped from the layout (their
+numbers stay taken); one left empty in the middle is refused. The
+recipients file lists every node of the changed cluster.
+
+`
+
+// runRetire implements "tolerant retire".
+func runRetire(args []string, stdout, stderr io.Writer) error {
+	cc := newClusterChange("retire", retireUsage, stderr)
+	j := cc.fs.Int("calculator", 0, "number of the calculator to retire (required)")
+	if help, err := cc.parse(args); help || err != nil {
+		return err
+	}
+	if *j < 1 {
+		fmt.Fprintln(stderr, "retire: -calculator J is required")
+		cc.fs.Usage()
+		return errUsage
+	}
+	_, dl, rc, passphrase, err := cc.open()
+	if err != nil {
+		return err
+	}
+	cc.progress("dropping the representations of calculator %d", *j)
+	next, removed, err := dl.Plan().RemoveCalculator(*j)
+	if err != nil {
+		return fmt.Errorf("retire: %w", err)
+	}
+	if next, err = dropEmptyTail(next); err != nil {
+		return fmt.Errorf("retire: calculator %d: %w", *j, err)
+	}
+	dealing, err := dl.Deal(next)
+	if err != nil {
+		return fmt.Errorf("retire: %w", err)
+	}
+	if err := cc.write(dl, dealing, rc, passphrase); err != nil {
+		return err
+	}
+	k, _, _ := dl.Params()
+	fmt.Fprintf(stdout, "retired calculator %d of key %s: %d of %d calculators in service, %d combiners\n",
+		*j, dl.KeyID(), k-len(next.Retired), k, len(next.Combiners))
+	for a, reps := range removed {
+		if len(reps) == 0 {
+			continue
+		}
+		state := "dropped"
+		if a >= len(next.Combiners) {
+			state = "left with nothing, out of the layout:"
+		}
+		fmt.Fprintf(stdout, "  combiner %d: %s %s\n", a+1, state, joinReps(reps))
+	}
+	fmt.Fprintf(stdout, "restart each node with its bundle from %s; stop calculator %d\n", *cc.out, *j)
+	return nil
+}
+
+// dropEmptyTail drops the combiners at the end of p that hold no
+// representation, and refuses one left empty before a non-empty one: every
+// combiner of a cluster's layout holds key material.
+func dropEmptyTail(p *grouping.Plan) (*grouping.Plan, error) {
+	n := len(p.Combiners)
+	for n > 0 && len(p.Combiners[n-1]) == 0 {
+		n--
+	}
+	for a := range n {
+		if len(p.Combiners[a]) == 0 {
+			return nil, fmt.Errorf("combiner %d would hold no representation, and combiners after it do", a+1)
+		}
+	}
+	p.Combiners = p.Combiners[:n]
+	return p, nil
+}
