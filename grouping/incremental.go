@@ -20,7 +20,9 @@ import (
 // dealt before (opts.History), so the result is secure for each combiner's
 // whole history; with opts.Pairs it is pair-secure as well, which needs the
 // histories to be pair-secure. A combiner that has a history but no
-// representation in p keeps its number and may be given new ones.
+// representation in p keeps its number and may be given new ones; if it
+// takes none it is left out at the end of next, or left empty before a
+// combiner that took some (which a dealer cannot deal).
 // opts.Redundancy 0 means the least redundancy p has now (at least 1).
 func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err error) {
 	if err := p.ValidateStructure(); err != nil {
@@ -74,6 +76,11 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	}
 	next = s.plan()
 	next.Retired = slices.Clone(p.Retired)
+	// Combiners known only from the history that took nothing are left out
+	// at the end.
+	for n := len(next.Combiners); n > len(p.Combiners) && len(next.Combiners[n-1]) == 0; n-- {
+		next.Combiners = next.Combiners[:n-1]
+	}
 	added = make([][]Rep, len(next.Combiners))
 	for a, reps := range next.Combiners {
 		start := 0
