@@ -204,3 +204,54 @@ func (p *Plan) RemoveCalculator(j int) (next *Plan, removed [][]Rep, err error) 
 	}
 	return next, removed, nil
 }
+
+// FillEmpty gives every combiner of p that holds no representation (as
+// RemoveCalculator may leave it) one representation it can hold securely
+// together with everything it was dealt before (opts.History) and, with
+// opts.Pairs, together with every other combiner's, so that it keeps key
+// material and its number. added[a] lists what combiner a+1 got; a
+// combiner that no representation fits is left empty. Calculator sets
+// served by the fewest combiners are tried first ([0083] step 7).
+func (p *Plan) FillEmpty(opts *Options) (next *Plan, added [][]Rep, err error) {
+	if err := p.ValidateStructure(); err != nil {
+		return nil, nil, err
+	}
+	o, err := opts.norm()
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := p.historyState(p.K, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	sets := p.activeSets()
+	red := p.redundancy()
+	slices.SortStableFunc(sets, func(a, b uint64) int { return len(red[a]) - len(red[b]) })
+	added = make([][]Rep, len(p.Combiners))
+	for a, reps := range p.Combiners {
+		if len(reps) > 0 {
+			continue
+		}
+		if s.fillOne(a, sets, p.L) {
+			added[a] = slices.Clone(s.combs[a].reps)
+		}
+	}
+	next = s.plan()
+	next.Combiners = next.Combiners[:len(p.Combiners)]
+	next.Retired = slices.Clone(p.Retired)
+	return next, added, nil
+}
+
+// fillOne commits to combiner a the first representation of sets that it
+// can take.
+func (s *state) fillOne(a int, sets []uint64, l int) bool {
+	for _, m := range sets {
+		for _, r := range equivalents(m, l) {
+			if ok, _ := s.canAdd(a, r, false); ok {
+				s.commit(a, r)
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -324,18 +324,22 @@ func propAdd(rt *rapid.T, dl *Dealer, h *held, r int, pairs bool) {
 	h.takeAll(d)
 }
 
-// propRetire retires a calculator as retire does.
+// propRetire retires a calculator as retire does; it must be dealt
+// whenever every combiner left empty gets a representation.
 func propRetire(rt *rapid.T, dl *Dealer, h *held) {
 	k, _, _ := dl.Params()
 	next, _, err := dl.Plan().RemoveCalculator(rapid.IntRange(1, k).Draw(rt, "retire"))
 	if err != nil {
 		return // retired already, or too few left
 	}
+	_, pairs := dl.Guarantees()
+	next, _, err = next.FillEmpty(&grouping.Options{Pairs: pairs, History: dl.History()})
+	require.NoError(rt, err)
 	for len(next.Combiners) > 0 && len(next.Combiners[len(next.Combiners)-1]) == 0 {
 		next.Combiners = next.Combiners[:len(next.Combiners)-1]
 	}
 	if slices.ContainsFunc(next.Combiners, func(reps []grouping.Rep) bool { return len(reps) == 0 }) {
-		return
+		return // nothing fits a combiner left empty: retire refuses
 	}
 	d, err := dl.Deal(next)
 	require.NoError(rt, err)

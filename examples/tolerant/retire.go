@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -18,9 +19,12 @@ remembers what each combiner was dealt: a combiner that keeps its old
 bundle still knows the dropped equations, so every later extend places new
 representations against all of them. More than t calculators must stay in
 service. Calculator J's bundle is written too (the layout numbers
-calculators 1..k); do not deploy it. Combiners left without any
-representation at the end of the plan are dropped from the layout (their
-numbers stay taken); one left empty in the middle is refused. The
+calculators 1..k); do not deploy it. A combiner left without any
+representation gets one it can hold safely with everything it was dealt
+(and, for a pair-safe plan, with every other combiner), so that every
+combiner keeps key material; when none fits, a combiner at the end of the
+plan leaves the layout (its number stays taken), and one before another
+combiner makes retire refuse (deal the key again with a new -epoch). The
 recipients file lists every node of the changed cluster.
 
 `
@@ -46,6 +50,11 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("retire: %w", err)
 	}
+	_, pairs := dl.Guarantees()
+	next, filled, err := next.FillEmpty(&grouping.Options{Pairs: pairs, History: dl.History()})
+	if err != nil {
+		return fmt.Errorf("retire: calculator %d: %w", *j, err)
+	}
 	if next, err = dropEmptyTail(next); err != nil {
 		return fmt.Errorf("retire: calculator %d: %w", *j, err)
 	}
@@ -63,19 +72,26 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 		if len(reps) == 0 {
 			continue
 		}
-		state := "dropped"
-		if a >= len(next.Combiners) {
-			state = "left with nothing, out of the layout:"
+		fmt.Fprintf(stdout, "  combiner %d: dropped %s", a+1, joinReps(reps))
+		switch {
+		case len(filled[a]) > 0:
+			fmt.Fprintf(stdout, "; left with nothing, it gets %s", joinReps(filled[a]))
+		case a >= len(next.Combiners):
+			fmt.Fprintf(stdout, "; left with nothing, it leaves the layout (stop it)")
 		}
-		fmt.Fprintf(stdout, "  combiner %d: %s %s\n", a+1, state, joinReps(reps))
+		fmt.Fprintln(stdout)
 	}
 	fmt.Fprintf(stdout, "restart each node with its bundle from %s; stop calculator %d\n", *cc.out, *j)
 	return nil
 }
 
+// errEmptyCombiner is returned by retire when a combiner other than the
+// last ones would be left without any representation: the layout numbers
+// combiners 1..m, and each holds key material.
+var errEmptyCombiner = errors.New("would hold no representation, and none fits it with what it was dealt")
+
 // dropEmptyTail drops the combiners at the end of p that hold no
-// representation, and refuses one left empty before a non-empty one: every
-// combiner of a cluster's layout holds key material.
+// representation, and refuses one left empty before a non-empty one.
 func dropEmptyTail(p *grouping.Plan) (*grouping.Plan, error) {
 	n := len(p.Combiners)
 	for n > 0 && len(p.Combiners[n-1]) == 0 {
@@ -83,7 +99,7 @@ func dropEmptyTail(p *grouping.Plan) (*grouping.Plan, error) {
 	}
 	for a := range n {
 		if len(p.Combiners[a]) == 0 {
-			return nil, fmt.Errorf("combiner %d would hold no representation, and combiners after it do", a+1)
+			return nil, fmt.Errorf("combiner %d %w", a+1, errEmptyCombiner)
 		}
 	}
 	p.Combiners = p.Combiners[:n]
