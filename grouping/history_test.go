@@ -127,3 +127,22 @@ func TestPlanEqual(t *testing.T) {
 	require.False(t, p.Equal(nil))
 	require.True(t, (*Plan)(nil).Equal(nil))
 }
+
+// TestFillEmpty: a combiner left empty by RemoveCalculator gets one
+// representation that is secure with its history; the others are unchanged.
+func TestFillEmpty(t *testing.T) {
+	p := &Plan{K: 4, T: 2, L: 1, Combiners: [][]Rep{{rep(11, 21), rep(31, 41)}, {rep(11, 31), rep(21, 41), rep(11, 41), rep(21, 31)}}}
+	q, _, err := p.RemoveCalculator(1)
+	require.NoError(t, err)
+	q.Combiners[0] = nil // as if combiner 1 had held only sets with calculator 1
+	next, added, err := q.FillEmpty(&Options{History: p.Combiners})
+	require.NoError(t, err)
+	require.Len(t, added[0], 1)
+	require.Empty(t, added[1])
+	require.Equal(t, q.Combiners[1], next.Combiners[1])
+	require.Empty(t, historyLeaks(t, p, next))
+	require.NotContains(t, added[0][0].Calculators(), 1)
+	// A history that leaks is refused.
+	_, _, err = q.FillEmpty(&Options{History: [][]Rep{{rep(11, 21), rep(11, 31), rep(21, 31)}}})
+	require.ErrorIs(t, err, ErrInsecure)
+}
