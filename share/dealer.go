@@ -292,7 +292,10 @@ func (dl *Dealer) meta() Meta {
 }
 
 // SecondKey returns c_a = d − Σ d_ji for the representation rep ([0069],
-// [00101]). It is computed over the integers and may be negative.
+// [00101]). It is computed over the integers and may be negative. It deals
+// nothing: it neither checks nor records rep in any combiner's history, so
+// hand second sub-keys to combiners only through [Dealer.Deal] and
+// [Dealer.Combiner], which do.
 func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
 	if err := rep.Validate(dl.k, dl.t, dl.l); err != nil {
 		return nil, err

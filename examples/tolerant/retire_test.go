@@ -218,3 +218,16 @@ func TestExtendRefusesStateWithoutHistory(t *testing.T) {
 		require.True(t, strings.Contains(err.Error(), "new -epoch"))
 	}
 }
+
+func TestRetireUsage(t *testing.T) {
+	for _, cmd := range []string{"retire", "extend"} {
+		_, e, err := runCmd(t, cmd, "-h")
+		require.NoError(t, err)
+		require.Contains(t, e, "Usage: tolerant "+cmd)
+		_, _, err = runCmd(t, cmd, "-cluster", "x")
+		require.ErrorIs(t, err, errUsage)
+	}
+	o, _, err := runCmd(t, "help")
+	require.NoError(t, err)
+	require.Contains(t, o, "tolerant retire")
+}
