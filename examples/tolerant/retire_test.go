@@ -231,3 +231,32 @@ func TestRetireUsage(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, o, "tolerant retire")
 }
+
+// TestSealedRetire: retire re-seals every bundle to the recipients and the
+// dealer's state to the passphrase.
+func TestSealedRetire(t *testing.T) {
+	fastScrypt(t)
+	_, recipients, passFile, _ := sealedSetup(t)
+	keyPath, _ := writeKey(t, false)
+	dir := filepath.Join(t.TempDir(), "cluster")
+	_, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
+		"-recipients", recipients, "-passphrase-file", passFile)
+	require.NoError(t, err, e)
+	out := filepath.Join(t.TempDir(), "retired")
+	o, e, err := runCmd(t, "retire", "-cluster", dir, "-calculator", "4", "-out", out,
+		"-recipients", recipients, "-passphrase-file", passFile)
+	require.NoError(t, err, e)
+	require.Contains(t, o, "retired calculator 4")
+	c, err := seal.LoadPublic(out)
+	require.NoError(t, err)
+	require.True(t, c.Sealed())
+	require.Equal(t, []int{4}, c.Plan.Retired)
+	pass, err := os.ReadFile(passFile)
+	require.NoError(t, err)
+	dl, err := c.Dealer(strings.TrimSpace(string(pass)))
+	require.NoError(t, err)
+	require.True(t, dl.Plan().Equal(c.Plan))
+	// A plaintext flag on a sealed cluster is refused.
+	_, _, err = runCmd(t, "retire", "-cluster", dir, "-calculator", "4", "-out", filepath.Join(t.TempDir(), "x"), "-insecure-plaintext-keys")
+	require.Error(t, err)
+}
