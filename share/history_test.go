@@ -335,9 +335,6 @@ func propRetire(rt *rapid.T, dl *Dealer, h *held) {
 	_, pairs := dl.Guarantees()
 	next, _, err = next.FillEmpty(&grouping.Options{Pairs: pairs, History: dl.History()})
 	require.NoError(rt, err)
-	for len(next.Combiners) > 0 && len(next.Combiners[len(next.Combiners)-1]) == 0 {
-		next.Combiners = next.Combiners[:len(next.Combiners)-1]
-	}
 	if slices.ContainsFunc(next.Combiners, func(reps []grouping.Rep) bool { return len(reps) == 0 }) {
 		return // nothing fits a combiner left empty: retire refuses
 	}

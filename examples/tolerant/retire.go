@@ -22,10 +22,9 @@ service. Calculator J's bundle is written too (the layout numbers
 calculators 1..k); do not deploy it. A combiner left without any
 representation gets one it can hold safely with everything it was dealt
 (and, for a pair-safe plan, with every other combiner), so that every
-combiner keeps key material; when none fits, a combiner at the end of the
-plan leaves the layout (its number stays taken), and one before another
-combiner makes retire refuse (deal the key again with a new -epoch). The
-recipients file lists every node of the changed cluster.
+combiner keeps key material; when none fits, retire refuses (deal the key
+again with a new -epoch). The recipients file lists every node of the
+changed cluster.
 
 `
 
@@ -55,8 +54,10 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("retire: calculator %d: %w", *j, err)
 	}
-	if next, err = dropEmptyTail(next); err != nil {
-		return fmt.Errorf("retire: calculator %d: %w", *j, err)
+	for a, reps := range next.Combiners {
+		if len(reps) == 0 {
+			return fmt.Errorf("retire: calculator %d: combiner %d %w", *j, a+1, errEmptyCombiner)
+		}
 	}
 	dealing, err := dl.Deal(next)
 	if err != nil {
@@ -73,11 +74,8 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(stdout, "  combiner %d: dropped %s", a+1, joinReps(reps))
-		switch {
-		case len(filled[a]) > 0:
+		if len(filled[a]) > 0 {
 			fmt.Fprintf(stdout, "; left with nothing, it gets %s", joinReps(filled[a]))
-		case a >= len(next.Combiners):
-			fmt.Fprintf(stdout, "; left with nothing, it leaves the layout (stop it)")
 		}
 		fmt.Fprintln(stdout)
 	}
@@ -85,23 +83,7 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// errEmptyCombiner is returned by retire when a combiner other than the
-// last ones would be left without any representation: the layout numbers
-// combiners 1..m, and each holds key material.
+// errEmptyCombiner is returned by retire when a combiner would be left
+// without any representation: every combiner of the layout (and of the
+// roster) holds key material.
 var errEmptyCombiner = errors.New("would hold no representation, and none fits it with what it was dealt")
-
-// dropEmptyTail drops the combiners at the end of p that hold no
-// representation, and refuses one left empty before a non-empty one.
-func dropEmptyTail(p *grouping.Plan) (*grouping.Plan, error) {
-	n := len(p.Combiners)
-	for n > 0 && len(p.Combiners[n-1]) == 0 {
-		n--
-	}
-	for a := range n {
-		if len(p.Combiners[a]) == 0 {
-			return nil, fmt.Errorf("combiner %d %w", a+1, errEmptyCombiner)
-		}
-	}
-	p.Combiners = p.Combiners[:n]
-	return p, nil
-}
