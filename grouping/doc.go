@@ -78,5 +78,7 @@
 //
 // Adding a calculator (Plan.AddCalculator) only adds representations and
 // removing one (Plan.RemoveCalculator) only removes them, so the c_a held by
-// running combiners stay valid.
+// running combiners stay valid. A combiner keeps what it was dealt, the
+// removed representations included: pass every combiner's history
+// (Options.History) so that added ones are secure together with it.
 package grouping

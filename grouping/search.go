@@ -55,6 +55,12 @@ type Options struct {
 	Restarts int
 	// NoLowerBound skips the lower-bound computation in Search.
 	NoLowerBound bool
+	// History lists, for AddCalculator and FillEmpty, every representation
+	// dealt to each combiner before (History[a] for combiner a+1), those no
+	// longer in the plan included: a combiner keeps what it was dealt, so
+	// new representations must be secure together with all of it. Search
+	// ignores it.
+	History [][]Rep
 }
 
 func (o *Options) norm() (Options, error) {

@@ -62,6 +62,19 @@ type Options struct {
 	// InsecureAllowSmallKeysForTests accepts keys below 2048 bits (down to
 	// 512). Use it only to keep tests fast.
 	InsecureAllowSmallKeysForTests bool
+	// Redundancy, when nonzero, is the least number of distinct combiners
+	// that must serve every calculator set of every plan dealt ([0083]
+	// step 7), so that any Redundancy-1 combiners may be lost. It is kept
+	// in the dealer's state and through every later dealing.
+	Redundancy int
+	// Pairs requires that no two combiners, with everything ever dealt to
+	// them in this epoch, recover d together with t-1 calculators. It is
+	// kept in the dealer's state and through every later dealing.
+	Pairs bool
+	// InsecureSkipSecurityCheckForTests deals combiners even when one of
+	// them, with t-1 calculators, recovers d. It is not kept in the
+	// dealer's state. Use it only for test fixtures.
+	InsecureSkipSecurityCheckForTests bool
 }
 
 // Errors returned by the dealer.
@@ -87,6 +100,17 @@ type Dealer struct {
 	nodeSeed     []byte // derives every node's Ed25519 key
 	distributors int
 	combiners    int // highest combiner number dealt so far
+
+	// plan is the plan of the last Deal (nil before it). history[a] lists
+	// every representation dealt to combiner a+1 in this epoch, in the
+	// order dealt; len(history) == combiners. noHistory marks a state that
+	// recorded neither: such a dealer deals no combiner.
+	plan       *grouping.Plan
+	history    [][]grouping.Rep
+	noHistory  bool
+	redundancy int
+	pairs      bool
+	skipCheck  bool
 }
 
 // KeyIDFor returns the default key id of pub: the first 8 bytes of the
@@ -150,6 +174,9 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 	if distributors < 1 || distributors > MaxDistributors {
 		return nil, fmt.Errorf("%w: %d distributors, want 1..%d", ErrParameters, distributors, MaxDistributors)
 	}
+	if opts.Redundancy < 0 || opts.Redundancy > grouping.MaxRedundancy {
+		return nil, fmt.Errorf("%w: redundancy %d, want 0..%d", ErrParameters, opts.Redundancy, grouping.MaxRedundancy)
+	}
 	dl := &Dealer{
 		distributors: distributors,
 		pub:          &rsa.PublicKey{N: new(big.Int).Set(key.N), E: key.E},
@@ -160,6 +187,9 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 		shareBits:    shareBits,
 		keyID:        keyID,
 		epoch:        opts.Epoch,
+		redundancy:   opts.Redundancy,
+		pairs:        opts.Pairs,
+		skipCheck:    opts.InsecureSkipSecurityCheckForTests,
 	}
 	dl.nodeSeed = make([]byte, 32)
 	if _, err := io.ReadFull(random, dl.nodeSeed); err != nil {
@@ -254,7 +284,10 @@ func (dl *Dealer) meta() Meta {
 }
 
 // SecondKey returns c_a = d − Σ d_ji for the representation rep ([0069],
-// [00101]). It is computed over the integers and may be negative.
+// [00101]). It is computed over the integers and may be negative. It deals
+// nothing: it neither checks nor records rep in any combiner's history, so
+// hand second sub-keys to combiners only through [Dealer.Deal] and
+// [Dealer.Combiner], which do.
 func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
 	if err := rep.Validate(dl.k, dl.t, dl.l); err != nil {
 		return nil, err
@@ -267,22 +300,54 @@ func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
 }
 
 // Combiner returns the key material of combiner number n (1..m): the given
-// representations with their c_a ([0041] step E, [00103]).
+// representations with their c_a ([0041] step E, [00103]). It refuses, with
+// an error wrapping [grouping.ErrInsecure] that names the combiner and the
+// coalition, representations that together with everything dealt to
+// combiner n before in this epoch let t-1 calculators recover d ([0073]),
+// and with [Options.Pairs] those that do so for combiner n and any other
+// combiner's history. On success they join combiner n's history; the
+// dealer's plan ([Dealer.Plan]) is left as it is.
 func (dl *Dealer) Combiner(n int, reps []grouping.Rep) (*CombinerKey, error) {
 	if n < 1 || n > maxCombiners {
 		return nil, fmt.Errorf("%w: combiner number %d", ErrParameters, n)
 	}
-	if len(reps) == 0 {
-		return nil, fmt.Errorf("%w: combiner %d has no representation", ErrParameters, n)
+	if err := dl.checkReps(n, reps); err != nil {
+		return nil, err
 	}
-	dl.combiners = max(dl.combiners, n)
-	ck := &CombinerKey{Meta: dl.meta(), Number: n, NodeKey: dl.nodeKey(Node{Role: RoleCombiner, Number: n})}
+	add := make([][]grouping.Rep, n)
+	add[n-1] = reps
+	merged, err := dl.checkHistory(add)
+	if err != nil {
+		return nil, err
+	}
+	dl.record(merged) // before the key material: its roster lists combiner n
+	return dl.combinerKey(n, reps)
+}
+
+// checkReps checks that reps is a non-empty list of distinct
+// representations that fit the dealer's (k, t, l).
+func (dl *Dealer) checkReps(n int, reps []grouping.Rep) error {
+	if len(reps) == 0 {
+		return fmt.Errorf("%w: combiner %d has no representation", ErrParameters, n)
+	}
 	seen := make(map[string]bool)
 	for _, rep := range reps {
 		if seen[rep.String()] {
-			return nil, fmt.Errorf("%w: combiner %d lists %v twice", grouping.ErrInvalidRep, n, rep)
+			return fmt.Errorf("%w: combiner %d lists %v twice", grouping.ErrInvalidRep, n, rep)
 		}
 		seen[rep.String()] = true
+		if err := rep.Validate(dl.k, dl.t, dl.l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// combinerKey computes combiner n's key material for reps, which passed
+// checkReps, without any security check.
+func (dl *Dealer) combinerKey(n int, reps []grouping.Rep) (*CombinerKey, error) {
+	ck := &CombinerKey{Meta: dl.meta(), Number: n, NodeKey: dl.nodeKey(Node{Role: RoleCombiner, Number: n})}
+	for _, rep := range reps {
 		c, err := dl.SecondKey(rep)
 		if err != nil {
 			return nil, err
@@ -301,7 +366,16 @@ type Dealing struct {
 }
 
 // Deal produces key material for every calculator and for every combiner of
-// plan ([0041] steps C-E). The plan must match the dealer's (k, t, l).
+// plan ([0041] steps C-E). The plan must match the dealer's (k, t, l). Deal
+// refuses a plan under which some combiner, with everything dealt to it
+// before in this epoch, and t-1 calculators recover d (an error wrapping
+// [grouping.ErrInsecure] names the combiner and the coalition), under
+// which two combiners do so when the dealer keeps pairs safe
+// ([Options.Pairs]), or which serves some calculator set by fewer than
+// [Options.Redundancy] combiners ([grouping.ErrIncomplete]). On success
+// plan becomes the dealer's plan and its representations join the
+// combiners' histories. Combiners in the history beyond the plan keep
+// their numbers and are dealt nothing.
 func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 	if plan == nil || plan.K != dl.k || plan.T != dl.t || plan.L != dl.l {
 		return nil, fmt.Errorf("%w: plan does not match the dealer's k=%d t=%d l=%d", ErrParameters, dl.k, dl.t, dl.l)
@@ -309,7 +383,25 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 	if len(plan.Combiners) > maxCombiners {
 		return nil, fmt.Errorf("%w: %d combiners", ErrParameters, len(plan.Combiners))
 	}
-	dl.combiners = max(dl.combiners, len(plan.Combiners))
+	if err := plan.ValidateStructure(); err != nil {
+		return nil, err
+	}
+	for a, reps := range plan.Combiners {
+		if err := dl.checkReps(a+1, reps); err != nil {
+			return nil, err
+		}
+	}
+	merged, err := dl.checkHistory(plan.Combiners)
+	if err != nil {
+		return nil, err
+	}
+	if err := dl.checkRedundancy(plan); err != nil {
+		return nil, err
+	}
+	// Record first: every node's material carries the roster, which lists
+	// every combiner number dealt.
+	dl.record(merged)
+	dl.plan = plan.Clone()
 	out := &Dealing{Plan: plan}
 	for n := 1; n <= dl.distributors; n++ {
 		dk, err := dl.Distributor(n)
@@ -326,7 +418,7 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 		out.Calculators = append(out.Calculators, ck)
 	}
 	for a, reps := range plan.Combiners {
-		ck, err := dl.Combiner(a+1, reps)
+		ck, err := dl.combinerKey(a+1, reps)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,21 @@
 // Which representations each combiner stores is decided by package grouping;
 // [Dealer.Deal] turns a grouping.Plan into key material for every node.
 //
+// # What combiners hold
+//
+// A combiner keeps every representation it was ever dealt with the same
+// shares (one epoch), including those a later plan drops, and those
+// equations stay true. So the dealer records, per combiner, its whole
+// history, and [Dealer.Deal] and [Dealer.Combiner] refuse (wrapping
+// grouping.ErrInsecure, naming the combiner and the coalition) anything that
+// would let a combiner, with its whole history, and t-1 calculators, retired
+// ones included, recover d ([0073], decided exactly by grouping.Check); with
+// [Options.Pairs] the same for any two combiners. The history, the last
+// plan and these guarantees are kept in the dealer's state
+// ([Dealer.MarshalState]), so that adding ([0054] point 2) or retiring
+// ([0054] point 3) a calculator later starts from them, never from a public
+// copy of the plan.
+//
 // # Share length
 //
 // The patent draws d_ji of |N|/2 bits ([0063], [0067]). Then c_a is positive

@@ -5,12 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+
+	"github.com/tolerantca/tolerant/grouping"
 )
 
 // The dealer's own state: d, every d_ji and the node seed. It is what the
 // offline secret key distributor keeps ([0046], [0062]) to add calculators
 // later ([0054] point 2). It is the most secret file of a cluster: seal it.
-const dealerFormat = "tolerant dealer state v1"
+// Version 2 adds the plan, every combiner's history and the guarantees
+// (redundancy, pairs); a version 1 state is still read, but deals no
+// combiner ([ErrNoHistory]): nothing says what its combiners hold.
+const (
+	dealerFormat   = "tolerant dealer state v2"
+	dealerFormatV1 = "tolerant dealer state v1"
+)
 
 type dealerJSON struct {
 	metaJSON
@@ -19,13 +27,25 @@ type dealerJSON struct {
 	NodeSeed     []byte     `json:"node_seed"`
 	Distributors int        `json:"distributors"`
 	Combiners    int        `json:"combiners"`
+
+	Plan       *grouping.Plan   `json:"plan,omitempty"`
+	History    [][]grouping.Rep `json:"history,omitempty"`
+	Redundancy int              `json:"redundancy,omitempty"`
+	Pairs      bool             `json:"pairs,omitempty"`
 }
 
-// MarshalState encodes everything the dealer holds, secrets included.
+// MarshalState encodes everything the dealer holds, secrets included, and
+// its plan, every combiner's history and its guarantees. A dealer read from
+// a version 1 state is written as version 1 again.
 func (dl *Dealer) MarshalState() ([]byte, error) {
 	m := dl.meta()
-	out := dealerJSON{metaJSON: m.toJSON(dealerFormat), D: dl.d.Text(16), NodeSeed: dl.nodeSeed,
-		Distributors: dl.distributors, Combiners: dl.combiners}
+	format := dealerFormat
+	if dl.noHistory {
+		format = dealerFormatV1
+	}
+	out := dealerJSON{metaJSON: m.toJSON(format), D: dl.d.Text(16), NodeSeed: dl.nodeSeed,
+		Distributors: dl.distributors, Combiners: dl.combiners,
+		Plan: dl.plan, History: dl.history, Redundancy: dl.redundancy, Pairs: dl.pairs}
 	out.Roster = nil    // derived from the node seed
 	out.DealerKey = nil // likewise
 	for _, row := range dl.shares {
@@ -45,7 +65,12 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 	if err := decodeStrict(b, &in); err != nil {
 		return nil, err
 	}
-	m, err := in.meta(dealerFormat)
+	v1 := in.Format == dealerFormatV1
+	format := dealerFormat
+	if v1 {
+		format = dealerFormatV1
+	}
+	m, err := in.meta(format)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +92,7 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 		pub: &rsa.PublicKey{N: m.PublicKey.N, E: m.PublicKey.E}, d: d,
 		k: m.K, t: m.T, l: m.L, shareBits: m.ShareBits, keyID: m.KeyID, epoch: m.Epoch,
 		nodeSeed: in.NodeSeed, distributors: in.Distributors, combiners: in.Combiners,
+		noHistory: v1,
 	}
 	for j, row := range in.Shares {
 		if len(row) != m.L {
@@ -82,5 +108,53 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 		}
 		dl.shares = append(dl.shares, r)
 	}
+	if err := dl.parseHistory(&in, v1); err != nil {
+		return nil, err
+	}
 	return dl, nil
+}
+
+// parseHistory checks and takes the plan, the histories and the guarantees
+// of a state: a version 1 state has none; in version 2 there is one
+// history per combiner number dealt, every representation fits (k, t, l),
+// and the plan's representations are in their combiners' histories.
+func (dl *Dealer) parseHistory(in *dealerJSON, v1 bool) error {
+	if v1 {
+		if in.Plan != nil || in.History != nil || in.Redundancy != 0 || in.Pairs {
+			return fmt.Errorf("%w: a version 1 dealer state has no history", ErrMalformed)
+		}
+		return nil
+	}
+	if len(in.History) != in.Combiners || in.Redundancy < 0 || in.Redundancy > grouping.MaxRedundancy {
+		return fmt.Errorf("%w: dealer history", ErrMalformed)
+	}
+	seen := make([]map[string]bool, len(in.History))
+	total := 0
+	for a, reps := range in.History {
+		total += len(reps)
+		if total > grouping.MaxReps {
+			return fmt.Errorf("%w: dealer history too long", ErrMalformed)
+		}
+		seen[a] = map[string]bool{}
+		for _, r := range reps {
+			if r.Validate(dl.k, dl.t, dl.l) != nil || seen[a][r.String()] {
+				return fmt.Errorf("%w: history of combiner %d", ErrMalformed, a+1)
+			}
+			seen[a][r.String()] = true
+		}
+	}
+	if p := in.Plan; p != nil {
+		if p.K != dl.k || p.T != dl.t || p.L != dl.l || p.ValidateStructure() != nil || len(p.Combiners) > len(in.History) {
+			return fmt.Errorf("%w: dealer plan", ErrMalformed)
+		}
+		for a, reps := range p.Combiners {
+			for _, r := range reps {
+				if !seen[a][r.String()] {
+					return fmt.Errorf("%w: the plan gives combiner %d %v, which its history lacks", ErrMalformed, a+1, r)
+				}
+			}
+		}
+	}
+	dl.plan, dl.history, dl.redundancy, dl.pairs = in.Plan, in.History, in.Redundancy, in.Pairs
+	return nil
 }

@@ -66,8 +66,8 @@ var errPlaintext = errors.New("deal: refusing to write key shares in plaintext: 
 	"(one \"ROLE NUMBER age1...\" line per node, the recipients printed by \"tolerant keygen\" on each node) " +
 	"to seal every node's bundle, or -insecure-plaintext-keys to write them unencrypted (tests and demos only)")
 
-const dealUsage = `Usage: tolerant deal -key KEY.pem -k K -t T -l L -out DIR -recipients FILE [-passphrase-file FILE]
-       tolerant deal -key KEY.pem -k K -t T -l L -out DIR -insecure-plaintext-keys
+const dealUsage = `Usage: tolerant deal -key KEY.pem (-k K -t T -l L [-r R] [-pairs] | -plan FILE) -out DIR -recipients FILE [-passphrase-file FILE]
+       tolerant deal -key KEY.pem (-k K -t T -l L [-r R] [-pairs] | -plan FILE) -out DIR -insecure-plaintext-keys
 
 Splits an existing RSA key and writes DIR: cluster.json, public.pem, plan.json
 and roster.json (public), one bundle per node sealed with age to the node's
@@ -82,6 +82,13 @@ Recipients file: one line per node, "#" comments:
     distributor 1 age1...
 Run "tolerant keygen -out FILE" on each node host for its recipient; run
 "tolerant plan -k K -t T -l L" first to learn how many combiners the plan needs.
+
+Without -plan, deal searches a plan with redundancy -r (and, with -pairs,
+one where no two combiners with t-1 calculators recover d). With -plan FILE
+it deals that plan (the JSON of "tolerant plan"; its (k, t, l) are the
+plan's) if it passes the exact check, and -pairs / -r are requirements it
+must meet. Either way the dealer's state keeps the redundancy and pair
+safety, and extend and retire keep them.
 
 Flags:
 `
@@ -103,12 +110,24 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	recipientsPath := fs.String("recipients", "", "file of the nodes' age recipients: lines \"calculator 1 age1...\"")
 	passFile := fs.String("passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")")
 	plaintext := fs.Bool("insecure-plaintext-keys", false, "write every node's key material and the dealer's state UNENCRYPTED (tests and demos only)")
+	planPath := fs.String("plan", "", "deal this plan (JSON of \"tolerant plan\") instead of searching one")
+	pairs := fs.Bool("pairs", false, "keep any two combiners together with t-1 calculators from recovering d, now and through extend and retire")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), dealUsage)
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var given *grouping.Plan
+	if *planPath != "" {
+		p, err := readPlan(*planPath, *k, *t, *l, set)
+		if err != nil {
+			return err
+		}
+		given, *k, *t, *l = p, p.K, p.T, p.L
 	}
 	if *keyPath == "" || *out == "" {
 		fmt.Fprintln(stderr, "deal: -key and -out are required")
@@ -159,28 +178,17 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	progress("searching a combiner plan for k=%d t=%d l=%d r=%d", *k, *t, *l, redundancy)
-	start := time.Now()
-	plan, _, err := grouping.Search(*k, *t, *l, &grouping.Options{Redundancy: redundancy})
+	plan, redundancy, err := dealPlan(given, *k, *t, *l, redundancy, set["r"] || set["redundancy"], *pairs, progress)
 	if err != nil {
-		return fmt.Errorf("deal: plan: %w", err)
+		return err
 	}
-	progress("checking the plan (%d combiners) for combiner security", len(plan.Combiners))
-	report, err := grouping.Check(plan)
-	if err != nil {
-		return fmt.Errorf("deal: checking the plan: %w", err)
-	}
-	if err := report.Verdict(); err != nil {
-		return fmt.Errorf("deal: the plan found is not usable: %w", err)
-	}
-	progress("plan: %d combiners, found and checked in %v", len(plan.Combiners), time.Since(start).Round(time.Millisecond))
 	if rc != nil {
 		if err := rc.Check(*distributors, *k, len(plan.Combiners)); err != nil {
 			return fmt.Errorf("deal: %s: %w (the plan needs %d combiners: run \"tolerant keygen\" on each combiner host "+
 				"and list it as \"combiner A age1...\")", *recipientsPath, err, len(plan.Combiners))
 		}
 	}
-	opts := &share.Options{KeyID: *keyID, Epoch: uint32(*epoch), Distributors: *distributors}
+	opts := &share.Options{KeyID: *keyID, Epoch: uint32(*epoch), Distributors: *distributors, Redundancy: redundancy, Pairs: *pairs}
 	if *half {
 		opts.Length = share.HalfLength
 	}
@@ -228,6 +236,66 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "  %-18s the dealer's state, sealed to the passphrase: keep it offline\n", seal.DealerFile(seal.SealedExt))
 	return nil
+}
+
+// readPlan reads the plan of deal -plan FILE. Flags -k, -t, -l given as
+// well must agree with it.
+func readPlan(path string, k, t, l int, set map[string]bool) (*grouping.Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("deal: %w", err)
+	}
+	p, err := grouping.ParsePlan(b)
+	if err != nil {
+		return nil, fmt.Errorf("deal: %s: %w", path, err)
+	}
+	if len(p.Retired) > 0 {
+		return nil, fmt.Errorf("deal: %s retires calculators %v: deal a plan without retired calculators", path, p.Retired)
+	}
+	for name, v := range map[string][2]int{"k": {k, p.K}, "t": {t, p.T}, "l": {l, p.L}} {
+		if set[name] && v[0] != v[1] {
+			return nil, fmt.Errorf("deal: -%s %d, but %s has %s=%d", name, v[0], path, name, v[1])
+		}
+	}
+	return p, nil
+}
+
+// dealPlan returns the plan to deal and the redundancy the dealer keeps:
+// given (checked: secure, pair-secure with pairs, redundancy r when
+// explicit, else the plan's own) or one searched with r and pairs.
+func dealPlan(given *grouping.Plan, k, t, l, r int, explicitR, pairs bool, progress func(string, ...any)) (*grouping.Plan, int, error) {
+	start := time.Now()
+	plan := given
+	if plan == nil {
+		progress("searching a combiner plan for k=%d t=%d l=%d r=%d pairs=%v", k, t, l, r, pairs)
+		var err error
+		if plan, _, err = grouping.Search(k, t, l, &grouping.Options{Redundancy: r, Pairs: pairs}); err != nil {
+			return nil, 0, fmt.Errorf("deal: plan: %w", err)
+		}
+	}
+	progress("checking the plan (%d combiners) for combiner security", len(plan.Combiners))
+	report, err := grouping.Check(plan)
+	if err != nil {
+		return nil, 0, fmt.Errorf("deal: checking the plan: %w", err)
+	}
+	if err := report.Verdict(); err != nil {
+		return nil, 0, fmt.Errorf("deal: the plan is not usable: %w", err)
+	}
+	if pairs && !report.PairsSecure {
+		pr := report.Pairs[0]
+		return nil, 0, fmt.Errorf("deal: -pairs: %w: combiners %d and %d with calculators %v recover d", grouping.ErrInsecure, pr.A, pr.B, pr.Leaks[0])
+	}
+	if given != nil && !explicitR {
+		r = report.MinRedundancy
+	}
+	if report.MinRedundancy < r {
+		return nil, 0, fmt.Errorf("deal: -r %d: %w: some calculator set is served by only %d combiner(s)", r, grouping.ErrIncomplete, report.MinRedundancy)
+	}
+	progress("plan: %d combiners, redundancy %d, pairs safe: %v, checked in %v", len(plan.Combiners), report.MinRedundancy, report.PairsSecure, time.Since(start).Round(time.Millisecond))
+	if report.PairsSecure && !pairs && len(plan.Combiners) > 1 {
+		progress("note: the plan is pair-safe; pass -pairs to keep it so through extend and retire")
+	}
+	return plan, r, nil
 }
 
 // nodesOf lists the nodes of a dealing: distributors, calculators, combiners.

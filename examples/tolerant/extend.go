@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
@@ -23,76 +25,154 @@ every node's bundle again (they carry the roster, which now lists the new
 calculator), the new calculator's, and the dealer's state. The recipients
 file lists every node of the extended cluster, the new calculator included.
 
+The plan comes from the sealed dealer's state, never from plan.json: a
+plan.json that disagrees with it is refused. New representations are
+placed so that every combiner, with everything it was ever dealt in this
+epoch, stays secure against t-1 calculators, and the guarantees the plan
+was dealt with (redundancy, -pairs) are kept.
+
 `
 
-// runExtend implements "tolerant extend".
-func runExtend(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("extend", flag.ContinueOnError)
-	dir := fs.String("cluster", "", "cluster directory written by deal (required)")
-	out := fs.String("out", "", "directory to write the extended cluster to (required)")
-	recipientsPath := fs.String("recipients", "", "file of the nodes' age recipients, the new calculator's included")
-	passFile := fs.String("passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")")
-	plaintext := fs.Bool("insecure-plaintext-keys", false, "the cluster is plaintext, and so is the result (tests and demos only)")
+// clusterChange is what extend and retire share: the flags naming the old
+// and new cluster directories and how the new one is sealed, and the
+// opening and writing of clusters.
+type clusterChange struct {
+	name           string
+	fs             *flag.FlagSet
+	dir, out       *string
+	recipientsPath *string
+	passFile       *string
+	plaintext      *bool
+	stderr         io.Writer
+}
+
+func newClusterChange(name, usage string, stderr io.Writer) *clusterChange {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cc := &clusterChange{
+		name:           name,
+		fs:             fs,
+		dir:            fs.String("cluster", "", "cluster directory written by deal (required)"),
+		out:            fs.String("out", "", "directory to write the changed cluster to (required)"),
+		recipientsPath: fs.String("recipients", "", "file of the nodes' age recipients of the changed cluster"),
+		passFile:       fs.String("passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")"),
+		plaintext:      fs.Bool("insecure-plaintext-keys", false, "the cluster is plaintext, and so is the result (tests and demos only)"),
+		stderr:         stderr,
+	}
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), extendUsage)
+		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if help, err := parseFlags(fs, args, stderr); help || err != nil {
-		return err
+	return cc
+}
+
+// parse parses args; help is true after -h.
+func (cc *clusterChange) parse(args []string) (help bool, err error) {
+	if help, err := parseFlags(cc.fs, args, cc.stderr); help || err != nil {
+		return help, err
 	}
-	if *dir == "" || *out == "" || *plaintext == (*recipientsPath != "") {
-		fmt.Fprintln(stderr, "extend: -cluster, -out, and either -recipients or -insecure-plaintext-keys are required")
-		fs.Usage()
-		return errUsage
+	if *cc.dir == "" || *cc.out == "" || *cc.plaintext == (*cc.recipientsPath != "") {
+		fmt.Fprintf(cc.stderr, "%s: -cluster, -out, and either -recipients or -insecure-plaintext-keys are required\n", cc.name)
+		cc.fs.Usage()
+		return false, errUsage
 	}
-	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "extend: "+format+"\n", args...) }
-	if _, err := os.Lstat(filepath.Join(*out, seal.InfoFile)); err == nil {
-		return fmt.Errorf("extend: %s already holds a cluster", *out)
+	return false, nil
+}
+
+func (cc *clusterChange) progress(format string, args ...any) {
+	fmt.Fprintf(cc.stderr, cc.name+": "+format+"\n", args...)
+}
+
+// errNoPlan is returned for a dealer's state that records no plan or no
+// history of what each combiner holds.
+var errNoPlan = errors.New("the dealer's state records no plan or no history of what each combiner was dealt " +
+	"(it predates that record); it cannot be changed safely: deal the key again with a new -epoch")
+
+// open loads the public files of the old cluster and the dealer's state,
+// which must keep a plan and the combiners' histories and agree with
+// plan.json, and reads the recipients and the passphrase.
+func (cc *clusterChange) open() (c *seal.Cluster, dl *share.Dealer, rc *seal.Recipients, passphrase string, err error) {
+	if _, err := os.Lstat(filepath.Join(*cc.out, seal.InfoFile)); err == nil {
+		return nil, nil, nil, "", fmt.Errorf("%s: %s already holds a cluster", cc.name, *cc.out)
 	}
 	// The public files are checked against the dealer's own key once its
 	// state is open (Cluster.Dealer): nothing is trusted before that.
-	c, err := seal.LoadPublic(*dir, seal.Trust{InsecureTrustOnFirstUse: true})
-	if err != nil {
-		return fmt.Errorf("extend: %w", err)
+	if c, err = seal.LoadPublic(*cc.dir, seal.Trust{InsecureTrustOnFirstUse: true}); err != nil {
+		return nil, nil, nil, "", fmt.Errorf("%s: %w", cc.name, err)
 	}
-	if c.Info.Sealed == *plaintext {
-		return fmt.Errorf("extend: %s is sealed=%v: %s", *dir, c.Info.Sealed, "use -recipients for a sealed cluster, -insecure-plaintext-keys for a plaintext one")
+	if c.Info.Sealed == *cc.plaintext {
+		return nil, nil, nil, "", fmt.Errorf("%s: %s is sealed=%v: %s", cc.name, *cc.dir, c.Info.Sealed, "use -recipients for a sealed cluster, -insecure-plaintext-keys for a plaintext one")
 	}
-	var rc *seal.Recipients
-	var passphrase string
-	if !*plaintext {
-		f, err := os.Open(*recipientsPath)
+	if !*cc.plaintext {
+		f, err := os.Open(*cc.recipientsPath)
 		if err != nil {
-			return fmt.Errorf("extend: %w", err)
+			return nil, nil, nil, "", fmt.Errorf("%s: %w", cc.name, err)
 		}
 		rc, err = seal.ParseRecipients(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("extend: %s: %w", *recipientsPath, err)
+			return nil, nil, nil, "", fmt.Errorf("%s: %s: %w", cc.name, *cc.recipientsPath, err)
 		}
-		if passphrase, err = readPassphrase(*passFile, stderr); err != nil {
-			return err
+		if passphrase, err = readPassphrase(*cc.passFile, cc.stderr); err != nil {
+			return nil, nil, nil, "", err
 		}
 	}
-	progress("opening the dealer's state")
-	dl, err := c.Dealer(passphrase)
+	cc.progress("opening the dealer's state")
+	if dl, err = c.Dealer(passphrase); err != nil {
+		return nil, nil, nil, "", fmt.Errorf("%s: %w", cc.name, err)
+	}
+	if !dl.HasHistory() || dl.Plan() == nil {
+		return nil, nil, nil, "", fmt.Errorf("%s: %s: %w", cc.name, *cc.dir, errNoPlan)
+	}
+	return c, dl, rc, passphrase, nil
+}
+
+// write checks the changed plan (coverage and security; the dealer has
+// checked every combiner's history) and writes the new cluster.
+func (cc *clusterChange) write(dl *share.Dealer, dealing *share.Dealing, rc *seal.Recipients, passphrase string) error {
+	report, err := grouping.Check(dealing.Plan)
 	if err != nil {
-		return fmt.Errorf("extend: %w", err)
+		return fmt.Errorf("%s: checking the plan: %w", cc.name, err)
 	}
+	if err := report.Verdict(); err != nil {
+		return fmt.Errorf("%s: the changed plan is not usable: %w", cc.name, err)
+	}
+	k, _, _ := dl.Params()
+	if rc != nil {
+		if err := rc.Check(len(dealing.Distributors), k, len(dealing.Plan.Combiners)); err != nil {
+			return fmt.Errorf("%s: %s: %w", cc.name, *cc.recipientsPath, err)
+		}
+		err = seal.WriteClusterWithOptions(*cc.out, dl, dealing, rc, passphrase, &seal.Options{
+			Progress:                         func(m string) { cc.progress("%s", m) },
+			InsecureScryptWorkFactorForTests: testScryptWorkFactor,
+		})
+	} else {
+		err = seal.WritePlaintextCluster(*cc.out, dl, dealing)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", cc.name, err)
+	}
+	return nil
+}
+
+// runExtend implements "tolerant extend".
+func runExtend(args []string, stdout, stderr io.Writer) error {
+	cc := newClusterChange("extend", extendUsage, stderr)
+	if help, err := cc.parse(args); help || err != nil {
+		return err
+	}
+	_, dl, rc, passphrase, err := cc.open()
+	if err != nil {
+		return err
+	}
+	plan := dl.Plan()
 	k, _, l := dl.Params()
-	progress("placing the representations of calculator %d", k+1)
-	next, added, err := c.Plan.AddCalculator(nil)
+	redundancy, pairs := dl.Guarantees()
+	cc.progress("placing the representations of calculator %d", k+1)
+	next, added, err := plan.AddCalculator(&grouping.Options{Redundancy: redundancy, Pairs: pairs, History: dl.History()})
 	if err != nil {
 		return fmt.Errorf("extend: plan: %w", err)
 	}
-	report, err := grouping.Check(next)
-	if err != nil {
-		return fmt.Errorf("extend: checking the plan: %w", err)
-	}
-	if err := report.Verdict(); err != nil {
-		return fmt.Errorf("extend: the extended plan is not usable: %w", err)
-	}
-	progress("drawing %d shares for calculator %d", l, k+1)
+	cc.progress("drawing %d shares for calculator %d", l, k+1)
 	if _, err := dl.AddCalculator(rand.Reader); err != nil {
 		return fmt.Errorf("extend: %w", err)
 	}
@@ -100,19 +180,8 @@ func runExtend(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("extend: %w", err)
 	}
-	if rc != nil {
-		if err := rc.Check(len(dealing.Distributors), k+1, len(next.Combiners)); err != nil {
-			return fmt.Errorf("extend: %s: %w", *recipientsPath, err)
-		}
-		err = seal.WriteClusterWithOptions(*out, dl, dealing, rc, passphrase, &seal.Options{
-			Progress:                         func(m string) { progress("%s", m) },
-			InsecureScryptWorkFactorForTests: testScryptWorkFactor,
-		})
-	} else {
-		err = seal.WritePlaintextCluster(*out, dl, dealing)
-	}
-	if err != nil {
-		return fmt.Errorf("extend: %w", err)
+	if err := cc.write(dl, dealing, rc, passphrase); err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "added calculator %d to key %s: %d calculators, %d combiners\n", k+1, dl.KeyID(), k+1, len(next.Combiners))
 	for a, reps := range added {
@@ -120,11 +189,11 @@ func runExtend(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		state := "new representations"
-		if a >= len(c.Plan.Combiners) {
+		if a >= len(plan.Combiners) {
 			state = "a new combiner"
 		}
 		fmt.Fprintf(stdout, "  combiner %d: %s %s\n", a+1, state, joinReps(reps))
 	}
-	fmt.Fprintf(stdout, "every representation dealt before keeps its second sub-key; restart each node with its bundle from %s\n", *out)
+	fmt.Fprintf(stdout, "every representation dealt before keeps its second sub-key; restart each node with its bundle from %s\n", *cc.out)
 	return nil
 }

@@ -9,7 +9,9 @@
 //	tolerant plan   -k K -t T -l L
 //	tolerant check  PLAN.json
 //	tolerant keygen -out FILE
-//	tolerant deal   -key KEY.pem -k K -t T -l L -recipients FILE -passphrase-file FILE -out DIR
+//	tolerant deal   -key KEY.pem (-k K -t T -l L [-r R] [-pairs] | -plan FILE) -recipients FILE -passphrase-file FILE -out DIR
+//	tolerant extend -cluster DIR -out NEWDIR -recipients FILE -passphrase-file FILE
+//	tolerant retire -cluster DIR -calculator J -out NEWDIR -recipients FILE -passphrase-file FILE
 //	tolerant sign   -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
 //	tolerant sign   -nats URL -cluster DIR -identity FILE -in FILE [-hash ...] [-pss] -out SIG
 //	tolerant issue  -nats URL -cluster DIR -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem
@@ -48,8 +50,9 @@ Usage:
   tolerant keygen -out FILE
         make this host's node identity (age X25519); prints the recipient
         to send to the dealer
-  tolerant deal  -key KEY.pem -k K -t T -l L -out DIR (-recipients FILE
-                 -passphrase-file FILE | -insecure-plaintext-keys)
+  tolerant deal  -key KEY.pem (-k K -t T -l L [-r R] [-pairs] | -plan FILE)
+                 -out DIR (-recipients FILE -passphrase-file FILE |
+                 -insecure-plaintext-keys)
         split an existing RSA key (PKCS#1 or PKCS#8 PEM) and write every
         node's bundle, sealed to its recipient, the public files and the
         dealer's state, sealed to a passphrase, to DIR
@@ -57,6 +60,10 @@ Usage:
                  [-passphrase-file FILE] | -insecure-plaintext-keys)
         add calculator k+1 from the dealer's state alone ([0054] point 2):
         existing representations and second sub-keys stay valid
+  tolerant retire -cluster DIR -calculator J -out NEWDIR (-recipients FILE
+                 [-passphrase-file FILE] | -insecure-plaintext-keys)
+        take calculator J out of service ([0054] point 3): its
+        representations are dropped, nothing is renumbered
   tolerant sign  -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
         sign FILE with an in-process cluster loaded from DIR; verify with
         openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE
@@ -109,6 +116,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runKeygen(rest, stdout, stderr)
 	case "extend":
 		return runExtend(rest, stdout, stderr)
+	case "retire":
+		return runRetire(rest, stdout, stderr)
 	case "sign":
 		return runSignDispatch(rest, stdout, stderr)
 	case "issue":

@@ -164,6 +164,9 @@ func checkDealing(dl *share.Dealer, d *share.Dealing) error {
 	if d.Plan.K != k || d.Plan.T != t || d.Plan.L != l {
 		return fmt.Errorf("seal: the plan (k=%d t=%d l=%d) is not the dealer's (k=%d t=%d l=%d)", d.Plan.K, d.Plan.T, d.Plan.L, k, t, l)
 	}
+	if err := checkDealingPlan(dl, d); err != nil {
+		return err
+	}
 	if len(d.Calculators) != k || len(d.Combiners) != len(d.Plan.Combiners) || len(d.Distributors) == 0 {
 		return fmt.Errorf("seal: incomplete dealing: %d distributors, %d of %d calculators, %d of %d combiners",
 			len(d.Distributors), len(d.Calculators), k, len(d.Combiners), len(d.Plan.Combiners))
@@ -640,7 +643,8 @@ func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, 
 }
 
 // Dealer loads the dealer's state with passphrase (ignored for a plaintext
-// cluster) and checks it against the public files.
+// cluster) and checks it against the public files: a plan.json that
+// disagrees with the plan kept in the state gives [ErrPlanMismatch].
 func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
 	path := filepath.Join(c.Dir, c.Info.Dealer)
 	dl, err := LoadDealer(path, passphrase)
@@ -653,6 +657,9 @@ func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
 	k, t, l := dl.Params()
 	if !dl.PublicKey().Equal(c.PublicKey) || dl.KeyID() != c.Info.KeyID || k != c.Plan.K || t != c.Plan.T || l != c.Plan.L {
 		return nil, fmt.Errorf("%w: %s: the dealer's state is for another cluster", ErrWrongNode, path)
+	}
+	if err := c.checkDealerPlan(dl); err != nil {
+		return nil, err
 	}
 	return dl, nil
 }
