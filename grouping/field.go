@@ -103,8 +103,11 @@ type basis interface {
 }
 
 func newBasis(a Arithmetic, n int) basis {
-	if a == ArithRational {
+	switch a {
+	case ArithRational:
 		return &ratBasis{n: n}
+	case ArithInteger:
+		return newZBasis(n)
 	}
 	return newGFBasis(n)
 }

@@ -126,7 +126,7 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 func (s *state) leakCoal(bases []basis, e Rep) int {
 	for ci, c := range s.coal {
 		s.buf = restrict(e, c, s.l, s.buf)
-		if bases[ci].add(s.buf, false) == resLeak {
+		if bases[ci].add(s.buf, false) >= resLeak {
 			return ci
 		}
 	}

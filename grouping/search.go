@@ -108,9 +108,9 @@ func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
 		return nil, fmt.Errorf("%w: C(%d,%d) coalitions, C(%d,%d) sets", ErrLimits, k, t-1, k, t)
 	}
 	s := &state{k: k, t: t, l: l, n: k*l + 1, pairs: pairs, stats: stats, coal: subsets(k, t-1), buf: make([]int, 0, t)}
-	// A coalition of t-1 leaves (k-t+1)*l share columns and the d column
-	// non-zero; that bounds the size of every minor (see chooseArithmetic).
-	s.arith = chooseArithmetic(t, (k-t+1)*l+1, (k-t+1)*l+1)
+	// Every candidate is tested with the integer check (lattice.go), so
+	// the plans returned are secure over the integers.
+	s.arith = ArithInteger
 	stats.Arithmetic = s.arith
 	if pairs {
 		s.pairB = map[[2]int][]basis{}
@@ -177,7 +177,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 			}
 			s.buf = restrict(r, c, s.l, s.buf)
 			s.stats.Checks++
-			if bases[ci].add(s.buf, false) == resLeak {
+			if bases[ci].add(s.buf, false) >= resLeak {
 				return false, 0
 			}
 		}
@@ -191,7 +191,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 		s.buf = restrict(r, c, s.l, s.buf)
 		s.stats.Checks++
 		switch bases[ci].add(s.buf, false) {
-		case resLeak:
+		case resLeak, resOverflow:
 			if killers != nil {
 				ks := *killers
 				if i := slices.Index(ks, ci); i >= 0 {
