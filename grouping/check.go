@@ -134,6 +134,9 @@ func CoalitionLeaks(k, t, l int, reps []Rep, size int) ([][]int, Arithmetic, err
 	if binom(k, size) > MaxCoalitions || len(reps) > MaxReps {
 		return nil, "", fmt.Errorf("%w: C(%d,%d) coalitions", ErrLimits, k, size)
 	}
+	if err := checkWork(binom(k, size), len(reps), 1); err != nil {
+		return nil, "", err
+	}
 	for _, r := range reps {
 		if err := r.Validate(k, t, l); err != nil {
 			return nil, "", err

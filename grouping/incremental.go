@@ -23,6 +23,10 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	if err := p.ValidateStructure(); err != nil {
 		return nil, nil, err
 	}
+	// The limits of the grown plan, before anything is enumerated.
+	if err := CheckParams(p.K+1, p.T, p.L); err != nil {
+		return nil, nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, nil, err

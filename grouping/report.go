@@ -183,8 +183,12 @@ func Check(p *Plan) (*Report, error) {
 		return nil, err
 	}
 	k, t, l := p.K, p.T, p.L
-	if binom(k, t-1) > MaxCoalitions || binom(k, t) > MaxReps {
-		return nil, fmt.Errorf("%w: C(%d,%d) coalitions", ErrLimits, k, t-1)
+	total := 0
+	for _, reps := range p.Combiners {
+		total += len(reps)
+	}
+	if err := checkWork(binom(k, t-1), total, len(p.Combiners)); err != nil {
+		return nil, err
 	}
 	rep := &Report{K: k, T: t, L: l, Secure: true, PairsSecure: true, PairLargestSafeCoalition: t - 1}
 	rep.Stats.Arithmetic = ArithInteger

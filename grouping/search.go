@@ -104,9 +104,6 @@ func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
 	if err := checkParams(k, t, l); err != nil {
 		return nil, err
 	}
-	if binom(k, t-1) > MaxCoalitions || binom(k, t) > MaxReps {
-		return nil, fmt.Errorf("%w: C(%d,%d) coalitions, C(%d,%d) sets", ErrLimits, k, t-1, k, t)
-	}
 	s := &state{k: k, t: t, l: l, n: k*l + 1, pairs: pairs, stats: stats, coal: subsets(k, t-1), buf: make([]int, 0, t)}
 	// Every candidate is tested with the integer check (lattice.go), so
 	// the plans returned are secure over the integers.
