@@ -4,8 +4,8 @@ import (
 	"math/big"
 )
 
-// This file is an independent reference for the security condition of NOTES
-// section 2, sharing no code with the package: the signed coefficient matrix
+// This file is an independent reference for the rational security
+// condition, sharing no code with the package: the signed coefficient matrix
 // (d column +1, share columns -1) over big.Rat, rank by plain Gaussian
 // elimination, and e_d in the row space iff appending it keeps the rank.
 

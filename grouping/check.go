@@ -4,8 +4,8 @@ import (
 	"fmt"
 )
 
-// The combiner-security condition, exactly (NOTES section 2; the patent's
-// prose in [0073] approximates it). A combiner knows its equations
+// The combiner-security condition, exactly (the patent's prose in [0073]
+// approximates it). A combiner knows its equations
 // d - sum_{(j,i) in a} d_ji = c_a. A coalition C of calculators knows the
 // d_ji with j in C and moves them to the right side. The combiner and C
 // recover d iff the unit vector on d lies in the row space of the remaining

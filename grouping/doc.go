@@ -1,15 +1,22 @@
 // Package grouping decides which equation combination representations each
 // secret share combiner stores: the dealer's grouping of [0069]-[0089], with
-// the exact combiner-security check of NOTES section 2.
+// a combiner-security check that is exact over the integers.
 //
 // Calculator j holds shares d_j1..d_jl; a representation a names t shares on
 // t distinct calculators and the dealer gives its combiner
 // c_a = d - sum_{(j,i) in a} d_ji. A combiner with t-1 corrupted calculators
 // recovers d iff the unit vector on d lies in the row space of its
-// equations restricted to the unknown shares; Check, Leaks, Secure and
-// CoalitionLeaks decide this exactly (elimination over GF(2^61-1), justified
-// by a Hadamard bound, with a math/big.Rat fallback), per combiner and per
-// pair of combiners.
+// equations restricted to the unknown shares; and since everything is an
+// integer, it learns d mod g whenever the integer solutions of its
+// equations fix d modulo some g. Check, Leaks, Secure and CoalitionLeaks
+// decide both exactly, per combiner and per pair of combiners: the d
+// coordinates of the integer kernel lattice of the equations form gZ (an
+// int64 lattice basis kept per coalition, math/big on overflow; see
+// lattice.go), and a coalition is safe iff g is 1 or 2 (d is odd, so
+// d mod 2 is public). The rational rank test alone (elimination over
+// GF(2^61-1), justified by a Hadamard bound, with a math/big.Rat fallback)
+// misses the modular leaks; it remains only in the lower-bound computation,
+// where it is the weaker condition. Limits: CheckParams.
 //
 // Search returns plans covering all C(k,t) calculator sets, each by r
 // distinct combiners (Options.Redundancy), optionally safe against any two

@@ -47,6 +47,9 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	if err != nil {
 		return nil, nil, err
 	}
+	if !s.pairRoom(len(p.Combiners)) {
+		return nil, nil, fmt.Errorf("%w: %d combiners in pair mode", ErrLimits, len(p.Combiners))
+	}
 	for a, reps := range p.Combiners {
 		s.open()
 		for _, r := range reps {

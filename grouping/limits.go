@@ -29,6 +29,10 @@ const (
 	// MaxBasisWords bounds C(k,t-1)*(k*l+1)^2, the int64 words of one
 	// combiner's per-coalition lattice bases in the worst case (128 MiB).
 	MaxBasisWords = 1 << 24
+	// MaxPairWords bounds, in pair mode, C(c,2)*C(k,t-1)*(k*l+1)^2 for c
+	// combiners: the int64 words of the per-pair lattice bases in the worst
+	// case (1 GiB). A pair search does not open more combiners than that.
+	MaxPairWords = 1 << 27
 	// MaxCombiners is the largest number of combiners in a plan.
 	MaxCombiners = 1 << 12
 	// MaxReps is the largest total number of representations in a plan.
@@ -89,6 +93,12 @@ func satPow(b, e int) int {
 		v = satMul(v, b)
 	}
 	return v
+}
+
+// pairRoom reports whether a pair-mode state may hold c combiners
+// (MaxPairWords); outside pair mode it always may.
+func (s *state) pairRoom(c int) bool {
+	return !s.pairs || satMul(satMul(binom(c, 2), len(s.coal)), s.n*s.n) <= MaxPairWords
 }
 
 // checkWork refuses a check of reps representations in combiners

@@ -90,3 +90,18 @@ func TestCheckParamsLimits(t *testing.T) {
 	}
 	bounded(t, "Check", func() error { _, err := Check(p); return err })
 }
+
+// TestPairRoom: pair mode opens no more combiners than MaxPairWords allows
+// (the pair bases grow with the square of the combiner count).
+func TestPairRoom(t *testing.T) {
+	var st Stats
+	s, err := newState(10, 5, 2, true, &st)
+	require.NoError(t, err)
+	require.True(t, s.pairRoom(50))
+	require.False(t, s.pairRoom(60))
+	s, err = newState(10, 5, 2, false, &st)
+	require.NoError(t, err)
+	require.True(t, s.pairRoom(MaxCombiners))
+	_, ok := pairTry(10, 5, 2, 60, 1, nil, &st)
+	require.False(t, ok)
+}

@@ -45,8 +45,8 @@ type Options struct {
 	// seed give the same plan. 0 means 1.
 	Seed uint64
 	// Pairs asks for plans where any two combiners together with t-1
-	// calculators cannot recover d (the patent's plans are not: NOTES
-	// section 2).
+	// calculators learn neither d nor d mod g > 2 (the patent's plans are
+	// not pair-safe).
 	Pairs bool
 	// Method selects the search.
 	Method Method
@@ -326,6 +326,9 @@ func (s *state) placeFirstFit(m uint64, eqs []Rep) bool {
 // secure; in pair mode it must also be safe together with every existing
 // combiner, which can fail (the greedy is then blocked).
 func (s *state) openWith(eqs []Rep) bool {
+	if !s.pairRoom(len(s.combs) + 1) {
+		return false
+	}
 	a := s.open()
 	if !s.pairs {
 		s.commit(a, eqs[0])
@@ -373,6 +376,9 @@ func (s *state) placeBest(m uint64, eqs []Rep, maxTry int) bool {
 // FirstFit runs the patent's grouping ([0076]-[0083]) with the options'
 // redundancy, seed and pair mode (opts.Method is ignored).
 func FirstFit(k, t, l int, opts *Options) (*Plan, error) {
+	if err := CheckParams(k, t, l); err != nil {
+		return nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, err
@@ -391,6 +397,9 @@ func firstFitRetry(k, t, l int, o Options, st *Stats) (*Plan, error) {
 		if err != errBlocked {
 			return p, err
 		}
+	}
+	if satMul(binom(k, t), o.Redundancy) > MaxCombiners {
+		return nil, fmt.Errorf("%w: pair mode needs up to C(%d,%d)*%d combiners (max %d)", ErrLimits, k, t, o.Redundancy, MaxCombiners)
 	}
 	return trivialPlan(k, t, l, o.Redundancy), nil
 }
@@ -455,10 +464,15 @@ func firstFit(k, t, l int, o Options, st *Stats) (*Plan, error) {
 }
 
 // Search returns a plan for (k, t, l) that covers every calculator set with
-// the options' redundancy and is combiner-secure (and pair-secure with
-// opts.Pairs), with statistics. opts nil means the defaults of Options.
+// the options' redundancy and is combiner-secure over the integers (and
+// pair-secure with opts.Pairs), with statistics. Parameters outside
+// CheckParams are refused before anything is enumerated. opts nil means
+// the defaults of Options.
 func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	start := time.Now()
+	if err := CheckParams(k, t, l); err != nil {
+		return nil, nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, nil, err
