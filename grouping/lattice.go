@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"math/big"
+	"slices"
 )
 
 // The integer check. The shares d_ji and the c_a are integers, so a
@@ -136,9 +137,10 @@ func (b *zBasis) apply(cols []int) {
 	for _, c := range cols {
 		if !b.touched[c] {
 			b.touched[c] = true
-			e := make([]int64, b.n)
-			e[c] = 1
-			b.vecs = append(b.vecs, e...)
+			m := len(b.vecs)
+			b.vecs = slices.Grow(b.vecs, b.n)[:m+b.n]
+			clear(b.vecs[m:])
+			b.vecs[m+c] = 1
 		}
 	}
 	if !b.dots(cols) {
