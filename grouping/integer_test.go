@@ -30,6 +30,10 @@ func TestRegressionRationalCheckMissesModularLeak(t *testing.T) {
 	require.ErrorContains(t, rep.Verdict(), "d mod 3")
 	require.Equal(t, big.NewInt(3), refG(7, 2, p.Combiners[1], map[int]bool{4: true, 5: true}))
 
+	// Growing it keeps its representations, so it must be refused.
+	_, _, err = p.AddCalculator(nil)
+	require.ErrorIs(t, err, ErrInsecure)
+
 	q, _, err := Search(7, 3, 2, nil)
 	require.NoError(t, err)
 	rq, err := Check(q)

@@ -70,8 +70,6 @@ type Options struct {
 var (
 	ErrKeySize    = errors.New("share: unsupported RSA key size")
 	ErrParameters = errors.New("share: invalid (k, t, l)")
-	ErrKeyID      = errors.New("share: invalid key id")
-	ErrPublicKey  = errors.New("share: unacceptable RSA public key")
 	ErrExponent   = errors.New("share: half-length shares need a public exponent of at most 2^32")
 )
 
@@ -195,6 +193,13 @@ func drawShares(random io.Reader, l, bits int) ([]*big.Int, error) {
 	clear(buf)
 	return row, nil
 }
+
+var (
+	// ErrKeyID is returned by CheckKeyID.
+	ErrKeyID = errors.New("share: invalid key id")
+	// ErrPublicKey is returned by CheckPublicKey.
+	ErrPublicKey = errors.New("share: unacceptable RSA public key")
+)
 
 // checkParams validates (k, t, l) with [grouping.CheckParams], so that the
 // dealer and the grouping package accept the same parameters.
