@@ -177,3 +177,31 @@ func TestZBasisTryMatchesApply(t *testing.T) {
 		}
 	})
 }
+
+// TestRegressionRationalCheckMissesModularLeak10: in the default (10,5,2)
+// plan of the rational-only search (testdata/plan_10_5_2_main.json) some
+// coalitions learn d mod 3, 4, 5 or 7; each is confirmed by refG.
+func TestRegressionRationalCheckMissesModularLeak10(t *testing.T) {
+	b, err := os.ReadFile("testdata/plan_10_5_2_main.json")
+	require.NoError(t, err)
+	p, err := ParsePlan(b)
+	require.NoError(t, err)
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.False(t, rep.Secure)
+	seen := map[int64]bool{}
+	for _, c := range rep.Combiners {
+		require.Empty(t, c.Leaks, "no rational leak")
+		for _, m := range c.ModularLeaks {
+			seen[m.G] = true
+			coal := map[int]bool{}
+			for _, j := range m.Coalition {
+				coal[j] = true
+			}
+			require.Equal(t, big.NewInt(m.G), refG(10, 2, p.Combiners[c.Index-1], coal), "combiner %d %v", c.Index, m)
+		}
+	}
+	for _, g := range []int64{3, 4, 5, 7} {
+		require.True(t, seen[g], "d mod %d", g)
+	}
+}
