@@ -93,8 +93,8 @@ type Stats struct {
 	Seed uint64 `json:"seed"`
 	// Duration is the wall time spent.
 	Duration time.Duration `json:"duration_ns"`
-	// Checks counts single-coalition rank updates (one row reduced against
-	// one coalition's basis).
+	// Checks counts single-coalition row reductions (one row reduced
+	// against one coalition's lattice basis).
 	Checks int64 `json:"checks"`
 	// Candidates counts representations tried against a combiner.
 	Candidates int64 `json:"candidates"`
@@ -109,7 +109,7 @@ type Stats struct {
 	// MaxPerCombiner is the largest number of calculator sets one combiner
 	// can hold securely, when proven (0 if unknown).
 	MaxPerCombiner int `json:"max_per_combiner,omitempty"`
-	// Arithmetic is the arithmetic of the rank tests.
+	// Arithmetic is the arithmetic of the security checks (ArithInteger).
 	Arithmetic Arithmetic `json:"arithmetic"`
 }
 
@@ -322,7 +322,7 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 func writeStats(b *strings.Builder, what string, s *Stats) {
-	fmt.Fprintf(b, "%s: %v, %d rank updates, arithmetic %s", what, s.Duration.Round(time.Microsecond), s.Checks, s.Arithmetic)
+	fmt.Fprintf(b, "%s: %v, %d row reductions, arithmetic %s", what, s.Duration.Round(time.Microsecond), s.Checks, s.Arithmetic)
 	if s.Method != "" {
 		fmt.Fprintf(b, ", method %s, seed %d, %d candidates, %d ordering(s)", s.Method, s.Seed, s.Candidates, s.Restarts)
 	}
