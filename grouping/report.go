@@ -266,7 +266,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(&b, "Pairs: %d pair(s) of combiners learn d or d mod g > 2 with t-1 calculators; any two combiners are proven safe only with at most %d calculator(s)", len(r.Pairs), r.PairLargestSafeCoalition)
 		if r.PairLargestSafeCoalition < 0 {
-			fmt.Fprintf(&b, " (some pair alone recovers d)")
+			fmt.Fprintf(&b, " (some pair alone learns d or d mod g > 2)")
 		}
 		fmt.Fprintf(&b, "\n")
 	}
