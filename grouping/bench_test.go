@@ -43,6 +43,7 @@ func peakRSS() int64 {
 }
 
 func BenchmarkSearch_5_3_2(b *testing.B)  { benchSearch(b, 5, 3, 2) }
+func BenchmarkSearch_7_3_2(b *testing.B)  { benchSearch(b, 7, 3, 2) }
 func BenchmarkSearch_7_4_2(b *testing.B)  { benchSearch(b, 7, 4, 2) }
 func BenchmarkSearch_10_5_2(b *testing.B) { benchSearch(b, 10, 5, 2) }
 func BenchmarkSearch_12_6_2(b *testing.B) { benchSearch(b, 12, 6, 2) }

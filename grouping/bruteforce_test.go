@@ -4,8 +4,8 @@ import (
 	"math/big"
 )
 
-// This file is an independent reference for the security condition of NOTES
-// section 2, sharing no code with the package: the signed coefficient matrix
+// This file is an independent reference for the rational security
+// condition, sharing no code with the package: the signed coefficient matrix
 // (d column +1, share columns -1) over big.Rat, rank by plain Gaussian
 // elimination, and e_d in the row space iff appending it keeps the rank.
 
@@ -117,4 +117,110 @@ func refSecure(k, t, l int, reps []Rep) bool {
 		}
 	}
 	return true
+}
+
+// refG is an independent integer reference, sharing no code with
+// lattice.go: with V the 0/1 matrix of the equations (rows) on the shares
+// outside the coalition (columns), the equations fix exactly d mod g for
+// the least g > 0 with g*(1,...,1) in the integer column lattice of V
+// (g = 0 when there is none). It diagonalises V by unimodular row and
+// column operations, U V W = D, tracking u = U*(1,...,1); then
+// y*(1,...,1) is in the lattice iff y*u is in D*Z^n: u must vanish below
+// the rank, and g is the lcm of s_i/gcd(s_i, u_i).
+func refG(k, l int, reps []Rep, coalition map[int]bool) *big.Int {
+	var colsOf []map[int]bool
+	index := map[[2]int]int{}
+	for j := 1; j <= k; j++ {
+		for i := 1; i <= l && !coalition[j]; i++ {
+			index[[2]int{j, i}] = len(index)
+		}
+	}
+	for _, r := range reps {
+		m := map[int]bool{}
+		for _, x := range r {
+			if !coalition[x.J] {
+				m[index[[2]int{x.J, x.I}]] = true
+			}
+		}
+		colsOf = append(colsOf, m)
+	}
+	rows, cols := len(reps), len(index)
+	a := make([][]*big.Int, rows)
+	u := make([]*big.Int, rows)
+	for i := range a {
+		u[i] = big.NewInt(1)
+		a[i] = make([]*big.Int, cols)
+		for j := range a[i] {
+			a[i][j] = new(big.Int)
+			if colsOf[i][j] {
+				a[i][j].SetInt64(1)
+			}
+		}
+	}
+	rank := 0
+	for p := 0; p < min(rows, cols); p++ {
+		if !refPivot(a, u, p) {
+			break
+		}
+		rank++
+	}
+	for i := rank; i < rows; i++ {
+		if u[i].Sign() != 0 {
+			return new(big.Int)
+		}
+	}
+	g := big.NewInt(1)
+	for i := range rank {
+		s := new(big.Int).Abs(a[i][i])
+		f := new(big.Int).Quo(s, new(big.Int).GCD(nil, nil, s, new(big.Int).Abs(u[i])))
+		// lcm(g, f) = g*f/gcd(g, f)
+		gf := new(big.Int).GCD(nil, nil, g, f)
+		g.Mul(g, f).Quo(g, gf)
+	}
+	return g
+}
+
+// refPivot makes a[p][p] the only non-zero entry of row p and column p
+// (below and right of p), or reports that the rest is zero.
+func refPivot(a [][]*big.Int, u []*big.Int, p int) bool {
+	rows, cols := len(a), len(a[0])
+	for {
+		// Smallest non-zero entry of the lower right block to (p,p).
+		bi, bj := -1, -1
+		for i := p; i < rows; i++ {
+			for j := p; j < cols; j++ {
+				if a[i][j].Sign() != 0 && (bi < 0 || a[i][j].CmpAbs(a[bi][bj]) < 0) {
+					bi, bj = i, j
+				}
+			}
+		}
+		if bi < 0 {
+			return false
+		}
+		a[p], a[bi] = a[bi], a[p]
+		u[p], u[bi] = u[bi], u[p]
+		for i := range a {
+			a[i][p], a[i][bj] = a[i][bj], a[i][p]
+		}
+		clean := true
+		q := new(big.Int)
+		for i := p + 1; i < rows; i++ {
+			q.Quo(a[i][p], a[p][p])
+			for j := p; j < cols; j++ {
+				a[i][j].Sub(a[i][j], new(big.Int).Mul(q, a[p][j]))
+			}
+			u[i].Sub(u[i], new(big.Int).Mul(q, u[p]))
+			clean = clean && a[i][p].Sign() == 0
+		}
+		for j := p + 1; j < cols; j++ {
+			q.Quo(a[p][j], a[p][p])
+			for i := p; i < rows; i++ {
+				a[i][j].Sub(a[i][j], new(big.Int).Mul(q, a[i][p]))
+			}
+			clean = clean && a[p][j].Sign() == 0
+		}
+		if clean {
+			return true
+		}
+	}
 }

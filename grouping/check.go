@@ -2,19 +2,23 @@ package grouping
 
 import (
 	"fmt"
-	"math/bits"
 )
 
-// The combiner-security condition, exactly (NOTES section 2; the patent's
-// prose in [0073] approximates it). A combiner knows its equations
+// The combiner-security condition, exactly (the patent's prose in [0073]
+// approximates it). A combiner knows its equations
 // d - sum_{(j,i) in a} d_ji = c_a. A coalition C of calculators knows the
 // d_ji with j in C and moves them to the right side. The combiner and C
 // recover d iff the unit vector on d lies in the row space of the remaining
 // coefficient matrix [1 | V], V being the rows' indicator vectors on the
 // shares of calculators outside C: iff rank([1|V]) > rank(V), iff the origin
-// lies in the affine hull of V's rows. Enlarging C only removes columns, so a
-// leak for C is a leak for every superset: checking the coalitions of size
-// t-1 (the largest that may be corrupted, [0068]) decides security.
+// lies in the affine hull of V's rows. That rank test is exact over the
+// rationals only: the shares are integers, and the integer check of
+// lattice.go also finds the coalitions that learn d mod g (g > 2); it is
+// the one every verdict uses. Enlarging C to C' only removes columns: the
+// kernel lattice of C' is a sublattice of that of C, so its g' is a
+// multiple of g (or 0), and a leak for C (g = 0 or g > 2) is a leak for
+// every superset. Checking the coalitions of size t-1 (the largest that
+// may be corrupted, [0068]) decides security.
 
 // col is the share column of term x.
 func col(x Term, l int) int { return (x.J-1)*l + (x.I - 1) }
@@ -30,26 +34,67 @@ func restrict(r Rep, c uint64, l int, buf []int) []int {
 	return buf
 }
 
-// leakingCoalitions returns the coalitions (masks) among cs for which the
-// equations reps recover d. With first, it stops at the first one.
-func leakingCoalitions(arith Arithmetic, k, l int, reps []Rep, cs []uint64, first bool, checks *int64) []uint64 {
-	var out []uint64
+// coalLeak is one coalition that learns something about d: G = 0 when it
+// recovers d, G > 2 when it learns d mod G, -1 when it learns d mod some
+// g too large for an int64.
+type coalLeak struct {
+	mask uint64
+	g    int64
+}
+
+// integerLeaks returns the coalitions (masks) among cs that learn d or
+// d mod g for some g > 2 together with the equations reps (the integer
+// check of lattice.go). With first, it stops at the first one.
+func integerLeaks(k, l int, reps []Rep, cs []uint64, first bool, checks *int64) []coalLeak {
+	var out []coalLeak
 	buf := make([]int, 0, 64)
-	n := k*l + 1
 	for _, c := range cs {
-		b := newBasis(arith, n)
-		for _, r := range reps {
-			buf = restrict(r, c, l, buf)
-			if checks != nil {
-				*checks++
-			}
-			if b.add(buf, true) == resLeak {
-				out = append(out, c)
-				break
-			}
+		g := coalitionG(k, l, reps, c, buf, checks)
+		if g == 1 || g == 2 {
+			continue
 		}
-		if first && len(out) > 0 {
+		out = append(out, coalLeak{mask: c, g: g})
+		if first {
 			return out
+		}
+	}
+	return out
+}
+
+// coalitionG returns the g of lattice.go for coalition c and the equations
+// reps: they fix exactly d mod g (g = 0: d itself; -1: a g beyond int64).
+func coalitionG(k, l int, reps []Rep, c uint64, buf []int, checks *int64) int64 {
+	n := k*l + 1
+	b := newZBasis(n)
+	for _, r := range reps {
+		buf = restrict(r, c, l, buf)
+		if checks != nil {
+			*checks++
+		}
+		b.apply(buf)
+		if b.bad || b.g() == 0 {
+			break
+		}
+	}
+	if !b.bad {
+		return b.g()
+	}
+	rows := make([][]int, len(reps))
+	for i, r := range reps {
+		rows[i] = restrict(r, c, l, nil)
+	}
+	g := bigG(rows, n)
+	if !g.IsInt64() {
+		return -1
+	}
+	return g.Int64()
+}
+
+func leakMasks(ls []coalLeak, full bool) []uint64 {
+	var out []uint64
+	for _, x := range ls {
+		if (x.g == 0) == full {
+			out = append(out, x.mask)
 		}
 	}
 	return out
@@ -75,8 +120,9 @@ func paramsOf(reps []Rep) (k, l int) {
 
 // CoalitionLeaks returns, for the equations reps held together by one
 // adversary (one combiner, or the union of several), every coalition of
-// exactly size calculators out of 1..k that recovers d together with them,
-// in lexicographic order, and the arithmetic that decided it. The reps must
+// exactly size calculators out of 1..k that recovers d, or d mod g for some
+// g > 2, together with them (the integer check), in lexicographic order,
+// and the arithmetic that decided it (ArithInteger). The reps must
 // pass Rep.Validate(k, t, l); size must be in 0..k.
 func CoalitionLeaks(k, t, l int, reps []Rep, size int) ([][]int, Arithmetic, error) {
 	if err := checkParams(k, t, l); err != nil {
@@ -88,17 +134,23 @@ func CoalitionLeaks(k, t, l int, reps []Rep, size int) ([][]int, Arithmetic, err
 	if binom(k, size) > MaxCoalitions || len(reps) > MaxReps {
 		return nil, "", fmt.Errorf("%w: C(%d,%d) coalitions", ErrLimits, k, size)
 	}
+	if err := checkWork(binom(k, size), len(reps), 1); err != nil {
+		return nil, "", err
+	}
 	for _, r := range reps {
 		if err := r.Validate(k, t, l); err != nil {
 			return nil, "", err
 		}
 	}
-	arith := chooseArithmetic(t, len(reps), k*l+1)
-	return masksToLists(leakingCoalitions(arith, k, l, reps, subsets(k, size), false, nil)), arith, nil
+	var out []uint64
+	for _, x := range integerLeaks(k, l, reps, subsets(k, size), false, nil) {
+		out = append(out, x.mask)
+	}
+	return masksToLists(out), ArithInteger, nil
 }
 
 // Leaks returns the coalitions of t-1 calculators (out of 1..k) that recover
-// d together with a combiner holding reps; the share count l is taken from
+// d or d mod g > 2 (CoalitionLeaks) together with a combiner holding reps; the share count l is taken from
 // the reps. Input that CoalitionLeaks refuses (invalid representations,
 // limits) yields [][]int{{}}: the empty coalition, meaning "refused".
 func Leaks(k, t int, reps []Rep) [][]int {
@@ -111,7 +163,7 @@ func Leaks(k, t int, reps []Rep) [][]int {
 }
 
 // Secure reports whether a combiner holding reps is combiner-secure: no
-// coalition of t-1 calculators recovers d with it (NOTES section 2). The
+// coalition of t-1 calculators learns d or d mod g > 2 with it. The
 // number of calculators and of shares is taken from the reps; invalid input
 // is reported as not secure.
 func Secure(t int, reps []Rep) bool {
@@ -123,15 +175,13 @@ func Secure(t int, reps []Rep) bool {
 }
 
 // largestSafe returns the largest coalition size s <= t-1 such that no
-// coalition of size s recovers d with reps, or -1 if reps alone do.
-func largestSafe(arith Arithmetic, k, t, l int, reps []Rep, checks *int64) int {
+// coalition of size s learns d or d mod g > 2 with reps, or -1 if reps
+// alone do.
+func largestSafe(k, t, l int, reps []Rep, checks *int64) int {
 	for s := t - 1; s >= 0; s-- {
-		if len(leakingCoalitions(arith, k, l, reps, subsets(k, s), true, checks)) == 0 {
+		if len(integerLeaks(k, l, reps, subsets(k, s), true, checks)) == 0 {
 			return s
 		}
 	}
 	return -1
 }
-
-// popcount is bits.OnesCount64, named for brevity.
-func popcount(m uint64) int { return bits.OnesCount64(m) }

@@ -20,7 +20,7 @@ const prime = 1<<61 - 1
 
 // chooseArithmetic decides which arithmetic decides the leak test exactly.
 //
-// The leak test (NOTES section 2) is a statement about ranks: the coalition
+// The rational leak test is a statement about ranks: the coalition
 // learns d iff rank([1|V]) > rank(V), where V holds the equations' indicator
 // vectors on the unknown shares (signs do not change ranks: they are column
 // scalings). A rank over a field is the size of the largest non-zero minor.
@@ -103,8 +103,11 @@ type basis interface {
 }
 
 func newBasis(a Arithmetic, n int) basis {
-	if a == ArithRational {
+	switch a {
+	case ArithRational:
 		return &ratBasis{n: n}
+	case ArithInteger:
+		return newZBasis(n)
 	}
 	return newGFBasis(n)
 }

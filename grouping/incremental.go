@@ -28,6 +28,10 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	if err := p.ValidateStructure(); err != nil {
 		return nil, nil, err
 	}
+	// The limits of the grown plan, before anything is enumerated.
+	if err := CheckParams(p.K+1, p.T, p.L); err != nil {
+		return nil, nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, nil, err
@@ -46,6 +50,9 @@ func (p *Plan) AddCalculator(opts *Options) (next *Plan, added [][]Rep, err erro
 	s, err := p.historyState(k, o)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !s.pairRoom(max(len(p.Combiners), len(o.History))) {
+		return nil, nil, fmt.Errorf("%w: %d combiners in pair mode", ErrLimits, max(len(p.Combiners), len(o.History)))
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0xadd))
 	var fresh []uint64

@@ -18,6 +18,11 @@ func maxPerCombiner(k, t, l, budget int) (best int, exact bool) {
 	if err != nil {
 		return 0, false
 	}
+	// The bound is computed for the rational rank test, which accepts every
+	// set of equations the integer check accepts (and more): its maximum is
+	// at least the integer one, so the lower bounds derived from it hold for
+	// integer-secure plans as well.
+	s.arith = chooseArithmetic(t, (k-t+1)*l+1, (k-t+1)*l+1)
 	sets := subsets(k, t)
 	s.open()
 	first := equivalents(sets[0], l)[0]

@@ -9,7 +9,7 @@ import (
 // up front, or reports failure.
 func pairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats) (*state, bool) {
 	s, err := newState(k, t, l, true, st)
-	if err != nil {
+	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
 	for range c {
@@ -126,7 +126,7 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 func (s *state) leakCoal(bases []basis, e Rep) int {
 	for ci, c := range s.coal {
 		s.buf = restrict(e, c, s.l, s.buf)
-		if bases[ci].add(s.buf, false) == resLeak {
+		if bases[ci].add(s.buf, false) >= resLeak {
 			return ci
 		}
 	}
@@ -158,7 +158,7 @@ func (s *state) remove(a, n int) Rep {
 // (and queued again).
 func repairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
 	s, err := newState(k, t, l, true, st)
-	if err != nil {
+	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
 	for range c {
@@ -245,7 +245,7 @@ func repairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats, budget int) (*state
 }
 
 // pairSearch looks for a pair-secure plan with fewer combiners than
-// incumbent (NOTES section 2: the union of any two combiners, with any t-1
+// incumbent (the union of any two combiners, with any t-1
 // calculators, must not recover d). The combiners are opened up front and
 // filled evenly (placePair); phase 1 raises the number of combiners from
 // the pair lower bound until a pass with a few ejections succeeds, phase 2

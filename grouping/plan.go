@@ -8,29 +8,12 @@ import (
 	"slices"
 )
 
-// Limits on plans. They keep every computation on a plan read from JSON
-// bounded: a plan outside them is refused with ErrLimits.
-const (
-	// MaxCalculators is the largest k (calculator sets are 64-bit masks).
-	MaxCalculators = 64
-	// MaxShares is the largest l.
-	MaxShares = 64
-	// MaxCombiners is the largest number of combiners in a plan.
-	MaxCombiners = 1 << 12
-	// MaxReps is the largest total number of representations in a plan.
-	MaxReps = 1 << 20
-	// MaxCoalitions bounds C(k, t-1), the number of coalitions an exact
-	// check enumerates per combiner.
-	MaxCoalitions = 1 << 16
-)
-
 var (
 	// ErrParams is returned for (k, t, l) that do not describe a scheme:
 	// the patent needs 1 <= t < k ([0068]) and l >= 1 ([0067]).
 	ErrParams = errors.New("grouping: invalid parameters")
 	// ErrLimits is returned when a plan or a request exceeds the package
-	// limits (MaxCalculators, MaxShares, MaxCombiners, MaxReps,
-	// MaxCoalitions).
+	// limits (CheckParams and the Max constants).
 	ErrLimits = errors.New("grouping: outside the package limits")
 	// ErrIncomplete is returned when some calculator set is served by fewer
 	// combiners than required.
@@ -41,17 +24,6 @@ var (
 	// ErrNoCalculator is returned by RemoveCalculator for an unknown number.
 	ErrNoCalculator = errors.New("grouping: no such calculator")
 )
-
-// checkParams validates (k, t, l) against the patent and the limits.
-func checkParams(k, t, l int) error {
-	if k < 2 || t < 1 || t >= k || l < 1 {
-		return fmt.Errorf("%w: k=%d, t=%d, l=%d (need 1 <= t < k, l >= 1)", ErrParams, k, t, l)
-	}
-	if k > MaxCalculators || l > MaxShares {
-		return fmt.Errorf("%w: k=%d (max %d), l=%d (max %d)", ErrLimits, k, MaxCalculators, l, MaxShares)
-	}
-	return nil
-}
 
 // binom returns C(n, r), saturating at a large value instead of overflowing.
 func binom(n, r int) int {
@@ -128,7 +100,7 @@ func (p *Plan) ValidateStructure() error {
 	if p == nil {
 		return fmt.Errorf("%w: nil plan", ErrParams)
 	}
-	if err := checkParams(p.K, p.T, p.L); err != nil {
+	if err := CheckParams(p.K, p.T, p.L); err != nil {
 		return err
 	}
 	if len(p.Combiners) > MaxCombiners {

@@ -23,9 +23,39 @@ type CombinerReport struct {
 	// Leaks lists every coalition of t-1 calculators that recovers d with
 	// this combiner; empty for a secure combiner.
 	Leaks [][]int `json:"leaks"`
+	// ModularLeaks lists every coalition of t-1 calculators that, with
+	// this combiner, learns d mod g for some g > 2 without recovering d
+	// (the integer check); empty for a secure combiner.
+	ModularLeaks []ModularLeak `json:"modular_leaks,omitempty"`
 	// LargestSafeCoalition is the largest coalition size (<= t-1) proven
-	// safe with this combiner, -1 if the combiner alone recovers d.
+	// safe with this combiner (integer check), -1 if the combiner alone
+	// learns d or d mod g > 2.
 	LargestSafeCoalition int `json:"largest_safe_coalition"`
+}
+
+// ModularLeak is a coalition of calculators that learns d mod G.
+type ModularLeak struct {
+	Coalition []int `json:"coalition"`
+	// G > 2 is the modulus; -1 means a modulus beyond 2^63-1.
+	G int64 `json:"g"`
+}
+
+// String returns "d mod G with calculators [..]".
+func (m ModularLeak) String() string {
+	if m.G < 0 {
+		return fmt.Sprintf("d mod a g >= 2^63 with calculators %v", m.Coalition)
+	}
+	return fmt.Sprintf("d mod %d with calculators %v", m.G, m.Coalition)
+}
+
+func toModular(ls []coalLeak) []ModularLeak {
+	var out []ModularLeak
+	for _, x := range ls {
+		if x.g != 0 {
+			out = append(out, ModularLeak{Coalition: members(x.mask), G: x.g})
+		}
+	}
+	return out
 }
 
 // PairReport is the audit of two combiners pooling their equations.
@@ -37,8 +67,14 @@ type PairReport struct {
 	// d with both combiners; Leaks lists the first few of them.
 	LeakCount int     `json:"leak_count"`
 	Leaks     [][]int `json:"leaks,omitempty"`
+	// ModularLeakCount is the number of coalitions of t-1 calculators that
+	// learn d mod g for some g > 2 (without d) with both combiners;
+	// ModularLeaks lists the first few of them.
+	ModularLeakCount int           `json:"modular_leak_count,omitempty"`
+	ModularLeaks     []ModularLeak `json:"modular_leaks,omitempty"`
 	// LargestSafeCoalition is the largest coalition size proven safe with
-	// both combiners, -1 if the two alone recover d.
+	// both combiners (integer check), -1 if the two alone learn d or
+	// d mod g > 2.
 	LargestSafeCoalition int `json:"largest_safe_coalition"`
 }
 
@@ -57,8 +93,8 @@ type Stats struct {
 	Seed uint64 `json:"seed"`
 	// Duration is the wall time spent.
 	Duration time.Duration `json:"duration_ns"`
-	// Checks counts single-coalition rank updates (one row reduced against
-	// one coalition's basis).
+	// Checks counts single-coalition row reductions (one row reduced
+	// against one coalition's lattice basis).
 	Checks int64 `json:"checks"`
 	// Candidates counts representations tried against a combiner.
 	Candidates int64 `json:"candidates"`
@@ -73,7 +109,7 @@ type Stats struct {
 	// MaxPerCombiner is the largest number of calculator sets one combiner
 	// can hold securely, when proven (0 if unknown).
 	MaxPerCombiner int `json:"max_per_combiner,omitempty"`
-	// Arithmetic is the arithmetic of the rank tests.
+	// Arithmetic is the arithmetic of the security checks (ArithInteger).
 	Arithmetic Arithmetic `json:"arithmetic"`
 }
 
@@ -92,10 +128,12 @@ type Report struct {
 	MinRedundancy int `json:"min_redundancy"`
 	// Redundancy lists, for each calculator set, the combiners serving it.
 	Redundancy []SetRedundancy `json:"redundancy"`
-	// Secure says that no combiner with t-1 calculators recovers d.
+	// Secure says that no combiner with t-1 calculators learns d, or d mod
+	// g for any g > 2: the integer check, exact over the integers (the
+	// rank test over the rationals alone misses the modular leaks).
 	Secure bool `json:"secure"`
-	// Pairs has one entry per pair of combiners that leaks with t-1
-	// calculators; PairsSecure says there is none.
+	// Pairs has one entry per pair of combiners that leaks (d or d mod
+	// g > 2) with t-1 calculators; PairsSecure says there is none.
 	Pairs       []PairReport `json:"pairs,omitempty"`
 	PairsSecure bool         `json:"pairs_secure"`
 	// PairLargestSafeCoalition is the largest coalition size proven safe
@@ -118,10 +156,16 @@ func (r *Report) Verdict() error {
 		errs = append(errs, fmt.Errorf("%w: %d of %d calculator sets served", ErrIncomplete, r.Covered, r.Sets))
 	}
 	if !r.Secure {
+		n := len(errs)
 		for _, c := range r.Combiners {
 			if len(c.Leaks) > 0 {
 				errs = append(errs, fmt.Errorf("%w: combiner %d with calculators %v recovers d", ErrInsecure, c.Index, c.Leaks[0]))
+			} else if len(c.ModularLeaks) > 0 {
+				errs = append(errs, fmt.Errorf("%w: combiner %d learns %v", ErrInsecure, c.Index, c.ModularLeaks[0]))
 			}
+		}
+		if len(errs) == n {
+			errs = append(errs, fmt.Errorf("%w: report marked insecure", ErrInsecure))
 		}
 	}
 	return errors.Join(errs...)
@@ -139,27 +183,20 @@ func Check(p *Plan) (*Report, error) {
 		return nil, err
 	}
 	k, t, l := p.K, p.T, p.L
-	if binom(k, t-1) > MaxCoalitions || binom(k, t) > MaxReps {
-		return nil, fmt.Errorf("%w: C(%d,%d) coalitions", ErrLimits, k, t-1)
+	total := 0
+	for _, reps := range p.Combiners {
+		total += len(reps)
+	}
+	if err := checkWork(binom(k, t-1), total, len(p.Combiners)); err != nil {
+		return nil, err
 	}
 	rep := &Report{K: k, T: t, L: l, Secure: true, PairsSecure: true, PairLargestSafeCoalition: t - 1}
-	maxRows := 0
-	for a := range p.Combiners {
-		for b := a + 1; b < len(p.Combiners); b++ {
-			maxRows = max(maxRows, len(p.Combiners[a])+len(p.Combiners[b]))
-		}
-		maxRows = max(maxRows, len(p.Combiners[a]))
-	}
-	arith := chooseArithmetic(t, maxRows, k*l+1)
-	rep.Stats.Arithmetic = arith
+	rep.Stats.Arithmetic = ArithInteger
 	coal := subsets(k, t-1)
 	var checks int64
 	for a, reps := range p.Combiners {
-		leaks := leakingCoalitions(arith, k, l, reps, coal, false, &checks)
-		cr := CombinerReport{Index: a + 1, Reps: reps, Leaks: masksToLists(leaks), LargestSafeCoalition: t - 1}
-		if cr.Leaks == nil {
-			cr.Leaks = [][]int{}
-		}
+		leaks := integerLeaks(k, l, reps, coal, false, &checks)
+		cr := CombinerReport{Index: a + 1, Reps: reps, Leaks: masksToLists(leakMasks(leaks, true)), ModularLeaks: toModular(leaks), LargestSafeCoalition: t - 1}
 		sets := map[uint64]bool{}
 		for _, r := range reps {
 			sets[r.mask()] = true
@@ -167,19 +204,21 @@ func Check(p *Plan) (*Report, error) {
 		cr.Sets = len(sets)
 		if len(leaks) > 0 {
 			rep.Secure = false
-			cr.LargestSafeCoalition = largestSafe(arith, k, t, l, reps, &checks)
+			cr.LargestSafeCoalition = largestSafe(k, t, l, reps, &checks)
 		}
 		rep.Combiners = append(rep.Combiners, cr)
 	}
 	for a := range p.Combiners {
 		for b := a + 1; b < len(p.Combiners); b++ {
 			union := append(slices.Clip(p.Combiners[a]), p.Combiners[b]...)
-			leaks := leakingCoalitions(arith, k, l, union, coal, false, &checks)
+			leaks := integerLeaks(k, l, union, coal, false, &checks)
 			if len(leaks) == 0 {
 				continue
 			}
-			pr := PairReport{A: a + 1, B: b + 1, LeakCount: len(leaks), Leaks: masksToLists(leaks[:min(len(leaks), maxListedPairLeaks)])}
-			pr.LargestSafeCoalition = largestSafe(arith, k, t, l, union, &checks)
+			full, mod := leakMasks(leaks, true), toModular(leaks)
+			pr := PairReport{A: a + 1, B: b + 1, LeakCount: len(full), Leaks: masksToLists(full[:min(len(full), maxListedPairLeaks)]),
+				ModularLeakCount: len(mod), ModularLeaks: mod[:min(len(mod), maxListedPairLeaks)]}
+			pr.LargestSafeCoalition = largestSafe(k, t, l, union, &checks)
 			rep.PairsSecure = false
 			rep.PairLargestSafeCoalition = min(rep.PairLargestSafeCoalition, pr.LargestSafeCoalition)
 			rep.Pairs = append(rep.Pairs, pr)
@@ -215,18 +254,19 @@ func Check(p *Plan) (*Report, error) {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Combiner plan for k=%d calculators, threshold t=%d, l=%d shares each: %d combiners\n", r.K, r.T, r.L, len(r.Combiners))
-	verdict := "SECURE: no combiner together with t-1 calculators recovers d"
+	verdict := "SECURE: no combiner together with t-1 calculators learns d or d mod g for any g > 2"
 	if !r.Secure {
-		verdict = "INSECURE: a combiner together with t-1 calculators recovers d"
+		verdict = "INSECURE: a combiner together with t-1 calculators learns d or d mod g for some g > 2"
 	}
 	fmt.Fprintf(&b, "%s\n", verdict)
+	b.WriteString("Verdict: exact over the integers (integer lattice of the equations, not only their rational rank)\n")
 	fmt.Fprintf(&b, "Coverage: %d of %d calculator sets served; least redundancy %d combiner(s)\n", r.Covered, r.Sets, r.MinRedundancy)
 	if r.PairsSecure {
 		fmt.Fprintf(&b, "Pairs: any two combiners together with %d calculators are safe\n", r.T-1)
 	} else {
-		fmt.Fprintf(&b, "Pairs: %d pair(s) of combiners recover d with t-1 calculators; any two combiners are proven safe only with at most %d calculator(s)", len(r.Pairs), r.PairLargestSafeCoalition)
+		fmt.Fprintf(&b, "Pairs: %d pair(s) of combiners learn d or d mod g > 2 with t-1 calculators; any two combiners are proven safe only with at most %d calculator(s)", len(r.Pairs), r.PairLargestSafeCoalition)
 		if r.PairLargestSafeCoalition < 0 {
-			fmt.Fprintf(&b, " (some pair alone recovers d)")
+			fmt.Fprintf(&b, " (some pair alone learns d or d mod g > 2)")
 		}
 		fmt.Fprintf(&b, "\n")
 	}
@@ -240,11 +280,22 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 		for _, lk := range c.Leaks {
-			fmt.Fprintf(&b, "  LEAK with calculators %v\n", lk)
+			fmt.Fprintf(&b, "  LEAK of d with calculators %v\n", lk)
+		}
+		for _, lk := range c.ModularLeaks {
+			fmt.Fprintf(&b, "  LEAK of %v\n", lk)
 		}
 	}
 	for _, pr := range r.Pairs {
-		fmt.Fprintf(&b, "Pair %d+%d: %d leaking coalition(s) of t-1, e.g. %v; safe with up to %d calculator(s)\n", pr.A, pr.B, pr.LeakCount, pr.Leaks[0], pr.LargestSafeCoalition)
+		fmt.Fprintf(&b, "Pair %d+%d: %d coalition(s) of t-1 recover d", pr.A, pr.B, pr.LeakCount)
+		if len(pr.Leaks) > 0 {
+			fmt.Fprintf(&b, " (e.g. %v)", pr.Leaks[0])
+		}
+		fmt.Fprintf(&b, ", %d learn d mod g > 2", pr.ModularLeakCount)
+		if len(pr.ModularLeaks) > 0 {
+			fmt.Fprintf(&b, " (e.g. %v)", pr.ModularLeaks[0])
+		}
+		fmt.Fprintf(&b, "; safe with up to %d calculator(s)\n", pr.LargestSafeCoalition)
 	}
 	hist := map[int]int{}
 	for _, s := range r.Redundancy {
@@ -271,7 +322,7 @@ func (r *Report) WriteText(w io.Writer) error {
 }
 
 func writeStats(b *strings.Builder, what string, s *Stats) {
-	fmt.Fprintf(b, "%s: %v, %d rank updates, arithmetic %s", what, s.Duration.Round(time.Microsecond), s.Checks, s.Arithmetic)
+	fmt.Fprintf(b, "%s: %v, %d row reductions, arithmetic %s", what, s.Duration.Round(time.Microsecond), s.Checks, s.Arithmetic)
 	if s.Method != "" {
 		fmt.Fprintf(b, ", method %s, seed %d, %d candidates, %d ordering(s)", s.Method, s.Seed, s.Candidates, s.Restarts)
 	}

@@ -45,8 +45,8 @@ type Options struct {
 	// seed give the same plan. 0 means 1.
 	Seed uint64
 	// Pairs asks for plans where any two combiners together with t-1
-	// calculators cannot recover d (the patent's plans are not: NOTES
-	// section 2).
+	// calculators learn neither d nor d mod g > 2 (the patent's plans are
+	// not pair-safe).
 	Pairs bool
 	// Method selects the search.
 	Method Method
@@ -110,13 +110,10 @@ func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
 	if err := checkParams(k, t, l); err != nil {
 		return nil, err
 	}
-	if binom(k, t-1) > MaxCoalitions || binom(k, t) > MaxReps {
-		return nil, fmt.Errorf("%w: C(%d,%d) coalitions, C(%d,%d) sets", ErrLimits, k, t-1, k, t)
-	}
 	s := &state{k: k, t: t, l: l, n: k*l + 1, pairs: pairs, stats: stats, coal: subsets(k, t-1), buf: make([]int, 0, t)}
-	// A coalition of t-1 leaves (k-t+1)*l share columns and the d column
-	// non-zero; that bounds the size of every minor (see chooseArithmetic).
-	s.arith = chooseArithmetic(t, (k-t+1)*l+1, (k-t+1)*l+1)
+	// Every candidate is tested with the integer check (lattice.go), so
+	// the plans returned are secure over the integers.
+	s.arith = ArithInteger
 	stats.Arithmetic = s.arith
 	if pairs {
 		s.pairB = map[[2]int][]basis{}
@@ -183,7 +180,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 			}
 			s.buf = restrict(r, c, s.l, s.buf)
 			s.stats.Checks++
-			if bases[ci].add(s.buf, false) == resLeak {
+			if bases[ci].add(s.buf, false) >= resLeak {
 				return false, 0
 			}
 		}
@@ -197,7 +194,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 		s.buf = restrict(r, c, s.l, s.buf)
 		s.stats.Checks++
 		switch bases[ci].add(s.buf, false) {
-		case resLeak:
+		case resLeak, resOverflow:
 			if killers != nil {
 				ks := *killers
 				if i := slices.Index(ks, ci); i >= 0 {
@@ -335,6 +332,9 @@ func (s *state) placeFirstFit(m uint64, eqs []Rep) bool {
 // secure; in pair mode it must also be safe together with every existing
 // combiner, which can fail (the greedy is then blocked).
 func (s *state) openWith(eqs []Rep) bool {
+	if !s.pairRoom(len(s.combs) + 1) {
+		return false
+	}
 	a := s.open()
 	if !s.pairs {
 		s.commit(a, eqs[0])
@@ -382,6 +382,9 @@ func (s *state) placeBest(m uint64, eqs []Rep, maxTry int) bool {
 // FirstFit runs the patent's grouping ([0076]-[0083]) with the options'
 // redundancy, seed and pair mode (opts.Method is ignored).
 func FirstFit(k, t, l int, opts *Options) (*Plan, error) {
+	if err := CheckParams(k, t, l); err != nil {
+		return nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, err
@@ -400,6 +403,9 @@ func firstFitRetry(k, t, l int, o Options, st *Stats) (*Plan, error) {
 		if err != errBlocked {
 			return p, err
 		}
+	}
+	if satMul(binom(k, t), o.Redundancy) > MaxCombiners {
+		return nil, fmt.Errorf("%w: pair mode needs up to C(%d,%d)*%d combiners (max %d)", ErrLimits, k, t, o.Redundancy, MaxCombiners)
 	}
 	return trivialPlan(k, t, l, o.Redundancy), nil
 }
@@ -464,10 +470,15 @@ func firstFit(k, t, l int, o Options, st *Stats) (*Plan, error) {
 }
 
 // Search returns a plan for (k, t, l) that covers every calculator set with
-// the options' redundancy and is combiner-secure (and pair-secure with
-// opts.Pairs), with statistics. opts nil means the defaults of Options.
+// the options' redundancy and is combiner-secure over the integers (and
+// pair-secure with opts.Pairs), with statistics. Parameters outside
+// CheckParams are refused before anything is enumerated. opts nil means
+// the defaults of Options.
 func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	start := time.Now()
+	if err := CheckParams(k, t, l); err != nil {
+		return nil, nil, err
+	}
 	o, err := opts.norm()
 	if err != nil {
 		return nil, nil, err

@@ -37,10 +37,12 @@ func (s ShareLength) String() string {
 	return fmt.Sprintf("ShareLength(%d)", int(s))
 }
 
-// Limits on the dealer's parameters.
+// Limits on the dealer's parameters. k and l are those of the grouping
+// package, which also bounds the sizes (k, t, l) imply: see
+// [grouping.CheckParams].
 const (
-	MaxCalculators = 64 // k
-	MaxShares      = 16 // l
+	MaxCalculators = grouping.MaxCalculators // k
+	MaxShares      = grouping.MaxShares      // l
 	MinKeyBits     = 2048
 	MaxKeyBits     = 4096
 	minTestKeyBits = 512
@@ -164,7 +166,7 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 	if keyID == "" {
 		keyID = KeyIDFor(&key.PublicKey)
 	}
-	if err := checkKeyID(keyID); err != nil {
+	if err := CheckKeyID(keyID); err != nil {
 		return nil, err
 	}
 	distributors := opts.Distributors
@@ -222,26 +224,49 @@ func drawShares(random io.Reader, l, bits int) ([]*big.Int, error) {
 	return row, nil
 }
 
+var (
+	// ErrKeyID is returned by CheckKeyID.
+	ErrKeyID = errors.New("share: invalid key id")
+	// ErrPublicKey is returned by CheckPublicKey.
+	ErrPublicKey = errors.New("share: unacceptable RSA public key")
+)
+
+// checkParams validates (k, t, l) with [grouping.CheckParams], so that the
+// dealer and the grouping package accept the same parameters.
 func checkParams(k, t, l int) error {
-	switch {
-	case k < 2 || k > MaxCalculators:
-		return fmt.Errorf("%w: k=%d, want 2..%d", ErrParameters, k, MaxCalculators)
-	case t < 1 || t >= k:
-		return fmt.Errorf("%w: t=%d, want 1 <= t < k=%d ([0068])", ErrParameters, t, k)
-	case l < 1 || l > MaxShares:
-		return fmt.Errorf("%w: l=%d, want 1..%d", ErrParameters, l, MaxShares)
+	if err := grouping.CheckParams(k, t, l); err != nil {
+		return fmt.Errorf("%w: %w", ErrParameters, err)
 	}
 	return nil
 }
 
-func checkKeyID(id string) error {
+// CheckKeyID reports whether id is a valid key id ([0124]): 1 to 64 bytes
+// of printable ASCII without spaces. Errors wrap ErrKeyID.
+func CheckKeyID(id string) error {
 	if len(id) == 0 || len(id) > 64 {
-		return errors.New("share: key id must be 1 to 64 bytes")
+		return fmt.Errorf("%w: must be 1 to 64 bytes", ErrKeyID)
 	}
 	for _, r := range id {
 		if r < 0x21 || r > 0x7e {
-			return errors.New("share: key id must be printable ASCII without spaces")
+			return fmt.Errorf("%w: must be printable ASCII without spaces", ErrKeyID)
 		}
+	}
+	return nil
+}
+
+// CheckPublicKey reports whether pub is a CA public key this package
+// accepts: an odd modulus of 512 (tests only) to MaxKeyBits bits and an odd
+// public exponent of at least 3. Errors wrap ErrPublicKey.
+func CheckPublicKey(pub *rsa.PublicKey) error {
+	if pub == nil || pub.N == nil {
+		return fmt.Errorf("%w: missing", ErrPublicKey)
+	}
+	n := pub.N
+	if n.Sign() <= 0 || n.Bit(0) == 0 || n.BitLen() < minTestKeyBits || n.BitLen() > MaxKeyBits {
+		return fmt.Errorf("%w: modulus of %d bits", ErrPublicKey, n.BitLen())
+	}
+	if e := pub.E; e < 3 || e&1 == 0 {
+		return fmt.Errorf("%w: public exponent %d", ErrPublicKey, e)
 	}
 	return nil
 }
@@ -432,8 +457,8 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 // stay valid; representations that use the new calculator are then dealt with
 // [Dealer.Combiner].
 func (dl *Dealer) AddCalculator(random io.Reader) (*CalculatorKey, error) {
-	if dl.k+1 > MaxCalculators {
-		return nil, fmt.Errorf("%w: at most %d calculators", ErrParameters, MaxCalculators)
+	if err := checkParams(dl.k+1, dl.t, dl.l); err != nil {
+		return nil, err
 	}
 	row, err := drawShares(random, dl.l, dl.shareBits)
 	if err != nil {

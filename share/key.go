@@ -37,20 +37,14 @@ func (m *Meta) ExponentBytes() (share, second int) {
 var ErrMalformed = errors.New("share: malformed key material")
 
 func (m *Meta) validate() error {
-	if m.PublicKey == nil || m.PublicKey.N == nil {
-		return fmt.Errorf("%w: no public key", ErrMalformed)
+	if err := CheckPublicKey(m.PublicKey); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	n := m.PublicKey.N
-	if n.Sign() <= 0 || n.Bit(0) == 0 || n.BitLen() < minTestKeyBits || n.BitLen() > MaxKeyBits {
-		return fmt.Errorf("%w: modulus of %d bits", ErrMalformed, n.BitLen())
-	}
-	if e := m.PublicKey.E; e < 3 || e&1 == 0 {
-		return fmt.Errorf("%w: public exponent %d", ErrMalformed, e)
-	}
 	if err := checkParams(m.K, m.T, m.L); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if err := checkKeyID(m.KeyID); err != nil {
+	if err := CheckKeyID(m.KeyID); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	if m.ShareBits < n.BitLen()/2 || m.ShareBits > n.BitLen()+256 {

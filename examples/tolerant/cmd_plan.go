@@ -22,9 +22,12 @@ type planOutput struct {
 //
 //	plan -k K -t T -l L [-r R] [-pairs] [-seed S] [-method best|first-fit] [-text]
 //
-// It searches a combiner plan, audits it with the exact check and prints the
-// plan as JSON (with the report under "report"), or with -text the report
-// for people.
+// It searches a combiner plan, audits it with the check that is exact over
+// the integers (a combiner with t-1 calculators must learn neither d nor
+// d mod g for any g > 2) and prints the plan as JSON (with the report under
+// "report"), or with -text the report for people, which lists every
+// modular leak. Parameters outside grouping.CheckParams are refused before
+// any search.
 func runPlan(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -54,6 +57,9 @@ func runPlan(args []string, stdout io.Writer) error {
 	if *r < 1 {
 		return fmt.Errorf("plan: -r must be at least 1")
 	}
+	if err := grouping.CheckParams(*k, *t, *l); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
 	p, stats, err := grouping.Search(*k, *t, *l, opts)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
@@ -75,9 +81,11 @@ func runPlan(args []string, stdout io.Writer) error {
 //	check -plan FILE [-text=false]
 //
 // It reads a plan (the JSON of the plan command; extra fields are ignored),
-// runs the exact check and prints the report (text by default, JSON with
-// -json). It returns an error when the plan cannot be read, is incomplete,
-// or a combiner with t-1 calculators recovers d.
+// runs the check that is exact over the integers and prints the report
+// (text by default, JSON with -json; both list the coalitions that learn d
+// and those that learn d mod g). It returns an error when the plan cannot
+// be read, is incomplete, or a combiner with t-1 calculators learns d or
+// d mod g for some g > 2.
 func runCheck(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
@@ -90,13 +98,7 @@ func runCheck(args []string, stdout io.Writer) error {
 	if *file == "" || fs.NArg() > 0 {
 		return errors.New("check: usage: check -plan FILE [-json] [-pairs]")
 	}
-	var b []byte
-	var err error
-	if *file == "-" {
-		b, err = io.ReadAll(io.LimitReader(os.Stdin, 256<<20))
-	} else {
-		b, err = os.ReadFile(*file)
-	}
+	b, err := readPlanFile(*file)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
@@ -119,7 +121,30 @@ func runCheck(args []string, stdout io.Writer) error {
 		return fmt.Errorf("check: %s: %w", *file, err)
 	}
 	if *pairs && !rep.PairsSecure {
-		return fmt.Errorf("check: %s: %w: two combiners with t-1 calculators recover d", *file, grouping.ErrInsecure)
+		return fmt.Errorf("check: %s: %w: two combiners with t-1 calculators learn d or d mod g > 2", *file, grouping.ErrInsecure)
 	}
 	return nil
+}
+
+// maxPlanFile bounds the plan file check reads.
+const maxPlanFile = 256 << 20
+
+// readPlanFile reads at most maxPlanFile bytes of name ("-": standard input).
+func readPlanFile(name string) ([]byte, error) {
+	f := os.Stdin
+	if name != "-" {
+		var err error
+		if f, err = os.Open(name); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPlanFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPlanFile {
+		return nil, fmt.Errorf("%w: plan file larger than %d bytes", grouping.ErrLimits, maxPlanFile)
+	}
+	return b, nil
 }

@@ -1,0 +1,207 @@
+package grouping
+
+import (
+	"errors"
+	"math/big"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+)
+
+// TestRegressionRationalCheckMissesModularLeak: the default (7,3,2) plan of
+// the rational-only check (testdata/plan_7_3_2_main.json, Search(7,3,2,nil)
+// before the integer check) lets combiner 2 with calculators {4,5} learn
+// d mod 3. Check must say so, and Search must not return such a plan.
+func TestRegressionRationalCheckMissesModularLeak(t *testing.T) {
+	b, err := os.ReadFile("testdata/plan_7_3_2_main.json")
+	require.NoError(t, err)
+	p, err := ParsePlan(b)
+	require.NoError(t, err)
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.False(t, rep.Secure)
+	require.Empty(t, rep.Combiners[1].Leaks, "no rational leak")
+	require.Contains(t, rep.Combiners[1].ModularLeaks, ModularLeak{Coalition: []int{4, 5}, G: 3})
+	require.ErrorIs(t, rep.Verdict(), ErrInsecure)
+	require.ErrorContains(t, rep.Verdict(), "combiner 2")
+	require.ErrorContains(t, rep.Verdict(), "d mod 3")
+	require.Equal(t, big.NewInt(3), refG(7, 2, p.Combiners[1], map[int]bool{4: true, 5: true}))
+
+	// Growing it keeps its representations, so it must be refused.
+	_, _, err = p.AddCalculator(nil)
+	require.ErrorIs(t, err, ErrInsecure)
+
+	q, _, err := Search(7, 3, 2, nil)
+	require.NoError(t, err)
+	rq, err := Check(q)
+	require.NoError(t, err)
+	require.NoError(t, rq.Verdict())
+	for a, reps := range q.Combiners {
+		require.True(t, refIntegerSecure(7, 3, 2, reps), "combiner %d", a+1)
+	}
+}
+
+// refIntegerSecure reports, with the independent reference refG, whether
+// no coalition of t-1 calculators learns d or d mod g > 2 with reps.
+func refIntegerSecure(k, t, l int, reps []Rep) bool {
+	for _, c := range refCoalitions(k, t-1) {
+		if g := refG(k, l, reps, c); g.Cmp(big.NewInt(2)) > 0 || g.Sign() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func maskOf(c map[int]bool) uint64 {
+	var m uint64
+	for j := range c {
+		m |= 1 << (j - 1)
+	}
+	return m
+}
+
+// drawReps draws n random representations of (k, t, l).
+func drawReps(rt *rapid.T, k, t, l, n int) []Rep {
+	var reps []Rep
+	for range n {
+		perm := rapid.Permutation(seq(1, k)).Draw(rt, "perm")[:t]
+		slices.Sort(perm)
+		r := make(Rep, t)
+		for i, j := range perm {
+			r[i] = Term{J: j, I: rapid.IntRange(1, l).Draw(rt, "i")}
+		}
+		reps = append(reps, r)
+	}
+	return reps
+}
+
+// TestIntegerCheckMatchesSmith compares the g of the integer check (int64
+// and math/big paths) with the independent diagonal-form reference refG on
+// random combiners and coalitions, and the rational verdict (g = 0) with
+// the rational reference refLeaks.
+func TestIntegerCheckMatchesSmith(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		k := rapid.IntRange(3, 8).Draw(rt, "k")
+		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
+		l := rapid.IntRange(1, 3).Draw(rt, "l")
+		reps := drawReps(rt, k, tt, l, rapid.IntRange(1, 24).Draw(rt, "n"))
+		for _, c := range refCoalitions(k, rapid.IntRange(0, tt-1).Draw(rt, "size")) {
+			want := refG(k, l, reps, c)
+			got := coalitionG(k, l, reps, maskOf(c), nil, nil)
+			if big.NewInt(got).Cmp(want) != 0 {
+				rt.Fatalf("coalition %v: g=%d, reference %v, reps %v", c, got, want, reps)
+			}
+			var rows [][]int
+			for _, r := range reps {
+				rows = append(rows, restrict(r, maskOf(c), l, nil))
+			}
+			if bg := bigG(rows, k*l+1); bg.Cmp(want) != 0 {
+				rt.Fatalf("coalition %v: bigG=%v, reference %v", c, bg, want)
+			}
+			if (want.Sign() == 0) != refLeaks(k, l, reps, c) {
+				rt.Fatalf("coalition %v: g=%v but rational reference leaks=%v", c, want, refLeaks(k, l, reps, c))
+			}
+		}
+	})
+}
+
+// TestSearchIntegerSecure: every plan the searches return (single, pair,
+// first-fit, AddCalculator) passes the independent integer reference.
+func TestSearchIntegerSecure(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		k := rapid.IntRange(4, 7).Draw(rt, "k")
+		tt := rapid.IntRange(2, min(k-1, 4)).Draw(rt, "t")
+		l := rapid.IntRange(1, 2).Draw(rt, "l")
+		o := &Options{Seed: rapid.Uint64Range(1, 1000).Draw(rt, "seed"), Pairs: rapid.Bool().Draw(rt, "pairs"),
+			Method: Method(rapid.IntRange(0, 1).Draw(rt, "method")), Restarts: 2}
+		p, _, err := Search(k, tt, l, o)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if rapid.Bool().Draw(rt, "add") {
+			// In pair mode the greedy may find no place (ErrInsecure).
+			if q, _, err := p.AddCalculator(o); err == nil {
+				p, k = q, k+1
+			} else if !o.Pairs || !errors.Is(err, ErrInsecure) {
+				rt.Fatal(err)
+			}
+		}
+		for a, reps := range p.Combiners {
+			if !refIntegerSecure(k, tt, l, reps) {
+				rt.Fatalf("combiner %d of %v insecure", a+1, p.Combiners)
+			}
+		}
+		if o.Pairs {
+			for a := range p.Combiners {
+				for b := a + 1; b < len(p.Combiners); b++ {
+					if !refIntegerSecure(k, tt, l, append(slices.Clone(p.Combiners[a]), p.Combiners[b]...)) {
+						rt.Fatalf("pair %d+%d insecure", a+1, b+1)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestZBasisTryMatchesApply: the trial classification (d coordinates only)
+// agrees with applying the row and reading g; like the search, refused
+// rows are not stored.
+func TestZBasisTryMatchesApply(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		k := rapid.IntRange(3, 7).Draw(rt, "k")
+		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
+		l := rapid.IntRange(1, 3).Draw(rt, "l")
+		reps := drawReps(rt, k, tt, l, rapid.IntRange(1, 20).Draw(rt, "n"))
+		b := newZBasis(k*l + 1)
+		for _, r := range reps {
+			cols := restrict(r, 0, l, nil)
+			res := b.try(cols)
+			rank := b.rank()
+			saved := b.clone().(*zBasis)
+			b.apply(cols)
+			g := b.g()
+			switch {
+			case res == resDependent && b.rank() != rank:
+				rt.Fatalf("dependent row changed the rank")
+			case res == resLeak && g != 0 && g <= 2:
+				rt.Fatalf("trial leak, g=%d", g)
+			case res == resIndependent && (g == 0 || g > 2):
+				rt.Fatalf("trial independent, g=%d", g)
+			}
+			if res == resLeak {
+				b = saved
+			}
+		}
+	})
+}
+
+// TestRegressionRationalCheckMissesModularLeak10: in the default (10,5,2)
+// plan of the rational-only search (testdata/plan_10_5_2_main.json) some
+// coalitions learn d mod 3, 4, 5 or 7; each is confirmed by refG.
+func TestRegressionRationalCheckMissesModularLeak10(t *testing.T) {
+	b, err := os.ReadFile("testdata/plan_10_5_2_main.json")
+	require.NoError(t, err)
+	p, err := ParsePlan(b)
+	require.NoError(t, err)
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.False(t, rep.Secure)
+	seen := map[int64]bool{}
+	for _, c := range rep.Combiners {
+		require.Empty(t, c.Leaks, "no rational leak")
+		for _, m := range c.ModularLeaks {
+			seen[m.G] = true
+			coal := map[int]bool{}
+			for _, j := range m.Coalition {
+				coal[j] = true
+			}
+			require.Equal(t, big.NewInt(m.G), refG(10, 2, p.Combiners[c.Index-1], coal), "combiner %d %v", c.Index, m)
+		}
+	}
+	for _, g := range []int64{3, 4, 5, 7} {
+		require.True(t, seen[g], "d mod %d", g)
+	}
+}
