@@ -53,6 +53,7 @@ type Modulus struct {
 // that a steady stream of operations does not allocate.
 type scratch struct {
 	t      []uint64 // n+2 words
+	p      []uint64 // 2n+1 words, for squaring
 	x, sel []uint64
 	acc    []uint64
 	table  []uint64 // entries·n words
@@ -76,6 +77,7 @@ func NewModulus(n *big.Int) (*Modulus, error) {
 	md.pool.New = func() any {
 		return &scratch{
 			t:     make([]uint64, words+2),
+			p:     make([]uint64, 2*words+1),
 			x:     make([]uint64, words),
 			sel:   make([]uint64, words),
 			acc:   make([]uint64, words),
@@ -111,6 +113,15 @@ func (m *Modulus) Size() int { return m.size }
 func (m *Modulus) mul(z, x, y []uint64, s *scratch) {
 	montMulKernel(s.t, x, y, m.m, m.k0)
 	reduce(z, s.t, m.m)
+}
+
+// sqr sets z = x·x·R^-1 mod N, fully reduced. z may alias x.
+func (m *Modulus) sqr(z, x []uint64, s *scratch) {
+	if !montSqrKernel(s.p, x, m.m, m.k0) {
+		m.mul(z, x, x, s)
+		return
+	}
+	reduce(z, s.p[len(m.m):], m.m)
 }
 
 // load parses big-endian b (at most Size bytes) into x and checks x < N.
@@ -177,7 +188,7 @@ func (m *Modulus) ExpTo(out, base, exp []byte) error {
 	for _, by := range exp {
 		for _, w := range [2]uint64{uint64(by >> 4), uint64(by & 0x0f)} {
 			for range windowBits {
-				m.mul(s.acc, s.acc, s.acc, s)
+				m.sqr(s.acc, s.acc, s)
 			}
 			selectEntry(s.sel, s.table, w, entries)
 			m.mul(s.acc, s.acc, s.sel, s)

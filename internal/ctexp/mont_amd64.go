@@ -13,6 +13,15 @@ func montMulAsm(t, x, y, m *uint64, n int, k0 uint64)
 //go:noescape
 func montMulADX(t, x, y, m *uint64, n int, k0 uint64)
 
+// sqrADX sets p[0..2n] = x*x; redcADX sets p[n..2n] = p*2^(-64n) mod m,
+// below 2m. p has 2n+1 words.
+//
+//go:noescape
+func sqrADX(p, x *uint64, n int)
+
+//go:noescape
+func redcADX(p, m *uint64, n int, k0 uint64)
+
 // kernel selects the multiply-accumulate routine. Tests change it to
 // exercise every kernel on the same machine.
 var kernel = defaultKernel()
@@ -39,6 +48,17 @@ func montMulKernel(t, x, y, m []uint64, k0 uint64) {
 	default:
 		montMulGeneric(t, x, y, m, k0)
 	}
+}
+
+// montSqrKernel sets p[n..2n] to x*x*2^(-64n) mod m, below 2m, and
+// reports true, when this machine has a squaring kernel; p has 2n+1 words.
+func montSqrKernel(p, x, m []uint64, k0 uint64) bool {
+	if kernel != kernelADX {
+		return false
+	}
+	sqrADX(&p[0], &x[0], len(m))
+	redcADX(&p[0], &m[0], len(m), k0)
+	return true
 }
 
 // kernels lists the kernels this machine can run, for tests.
