@@ -78,11 +78,12 @@ func TestExpMatchesMathBig(t *testing.T) {
 	withKernel(t, func(t *testing.T) {
 		r := mrand.New(mrand.NewSource(12))
 		for words := 1; words <= 66; words++ {
-			for _, bits := range []int{64*words - 63, 64 * words} {
-				if bits < 2 {
-					continue
-				}
-				n := randOdd(t, r, bits)
+			// Random moduli of the least and the most bits for this limb
+			// count, and 2^(64·words) - 1, whose words are all ones (the
+			// largest products and carries).
+			allOnes := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(64*words)), big.NewInt(1))
+			for _, n := range []*big.Int{randOdd(t, r, max(2, 64*words-63)), randOdd(t, r, 64*words), allOnes} {
+				bits := n.BitLen()
 				m, err := NewModulus(n)
 				require.NoError(t, err)
 				l := 8

@@ -1,4 +1,8 @@
-// Copyright tolerant authors. Montgomery multiplication kernel for amd64.
+//go:build amd64 && !purego
+
+// Montgomery multiplication kernels for amd64: one routine for every
+// modulus size, looping over words; nothing branches on or indexes by a
+// value, only by the number of words n.
 
 #include "textflag.h"
 
