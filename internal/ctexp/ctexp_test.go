@@ -174,6 +174,9 @@ func FuzzExp(f *testing.F) {
 
 // TestExpNoAllocs: ExpTo and Check do not allocate in steady state.
 func TestExpNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
 	key := testkeys.Must(testkeys.RSA2048)
 	m, err := NewModulus(key.N)
 	require.NoError(t, err)
@@ -258,5 +261,36 @@ func TestRejects(t *testing.T) {
 	for _, n := range []*big.Int{nil, big.NewInt(0), big.NewInt(10), big.NewInt(-7), big.NewInt(1)} {
 		_, err := NewModulus(n)
 		require.ErrorIs(t, err, ErrModulus, "NewModulus(%v)", n)
+	}
+}
+
+// TestExpConcurrent: one Modulus shared by goroutines (each takes its own
+// scratch from the pool).
+func TestExpConcurrent(t *testing.T) {
+	key := testkeys.Must(testkeys.RSA1024)
+	m, err := NewModulus(key.N)
+	require.NoError(t, err)
+	exp, err := FixedBytes(key.D, 144)
+	require.NoError(t, err)
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			base := big.NewInt(int64(g + 2))
+			want := new(big.Int).Exp(base, key.D, key.N)
+			for range 10 {
+				got, err := m.Exp(base.Bytes(), exp)
+				if err == nil && want.Cmp(new(big.Int).SetBytes(got)) != 0 {
+					err = fmt.Errorf("goroutine %d: wrong result", g)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
 	}
 }
