@@ -1,16 +1,20 @@
 // Package ctexp holds the modular arithmetic shared by calculators and
 // combiners: constant-time exponentiation with secret exponents.
 //
-// Exponentiation is Montgomery multiplication (FIOS, word by word) with a
-// fixed 4-bit window: every window costs four squarings and one
-// multiplication by a table entry that is read by scanning the whole table
-// under a mask, and every product ends with a masked, not branched,
-// subtraction. No branch and no memory address depends on the exponent or
-// the base, so the running time depends only on the modulus and on the
-// exponent's length in bytes. Callers therefore encode every secret exponent
-// of a key to one fixed length with [FixedBytes] before calling
-// [Modulus.Exp]. On amd64 the multiply-accumulate loop is assembly for
-// every modulus size; elsewhere it is pure Go.
+// Exponentiation is Montgomery multiplication with a fixed 4-bit window:
+// every window costs four squarings and one multiplication by a table entry
+// that is read by scanning the whole table under a mask, and every product
+// ends with a masked, not branched, subtraction. No branch and no memory
+// address depends on the exponent or the base, so the running time depends
+// only on the modulus and on the exponent's length in bytes. Callers
+// therefore encode every secret exponent of a key to one fixed length with
+// [FixedBytes] before calling [Modulus.Exp].
+//
+// On amd64 the multiply-accumulate loops are assembly for every modulus
+// size; elsewhere (or with the purego build tag) they are pure Go. The
+// kernels are the FIOS and CIOS forms of Koç, Acar and Kaliski, "Analyzing
+// and Comparing Montgomery Multiplication Algorithms" (IEEE Micro, 1996),
+// with a separate squaring and reduction where MULX, ADCX and ADOX exist.
 package ctexp
 
 import (
@@ -196,7 +200,18 @@ func (m *Modulus) ExpTo(out, base, exp []byte) error {
 	}
 	m.mul(s.acc, s.acc, m.unit, s) // leave Montgomery form
 	putBytes(out, s.acc)
+	s.wipe()
 	return nil
+}
+
+// wipe clears what depends on a secret exponent (the running power and
+// the products' working memory), so that the pool keeps none of it; the
+// table holds powers of the public base only.
+func (s *scratch) wipe() {
+	clear(s.acc)
+	clear(s.sel)
+	clear(s.t)
+	clear(s.p)
 }
 
 // Inverse returns base^-1 mod N. base is public (an encoded message), so a

@@ -75,8 +75,8 @@ func selectEntry(z, table []uint64, idx uint64, entries int) {
 		d := uint64(e) ^ idx
 		mask := ((d | -d) >> 63) - 1
 		row := table[e*n : (e+1)*n]
-		for j := range n {
-			z[j] |= row[j] & mask
+		for j, w := range row {
+			z[j] |= w & mask
 		}
 	}
 }
