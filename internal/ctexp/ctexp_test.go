@@ -294,3 +294,18 @@ func TestExpConcurrent(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+// TestExpWipesScratch: no exponent-dependent value stays in the pool.
+func TestExpWipesScratch(t *testing.T) {
+	key := testkeys.Must(testkeys.RSA1024)
+	m, err := NewModulus(key.N)
+	require.NoError(t, err)
+	exp, err := FixedBytes(key.D, 144)
+	require.NoError(t, err)
+	_, err = m.Exp([]byte{5}, exp)
+	require.NoError(t, err)
+	s := m.pool.Get().(*scratch)
+	for _, w := range [][]uint64{s.acc, s.sel, s.t, s.p} {
+		require.Equal(t, make([]uint64, len(w)), w)
+	}
+}
