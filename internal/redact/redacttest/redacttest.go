@@ -49,7 +49,7 @@ var Known = []string{
 // Public lists, qualified by package name, the types that [SecretTypes]
 // would take for secret but that hold only public values, each reviewed.
 var Public = []string{
-	"ctexp.Modulus", // N, its size and bigmod's form of it
+	"ctexp.Modulus", // N, its size and its Montgomery constants
 }
 
 // window is how much of each form of a secret is searched for: enough that

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ctexp
+
+const raceEnabled = false
