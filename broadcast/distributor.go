@@ -156,14 +156,14 @@ type Distributor struct {
 	t      int
 	auth   *auth
 	opts   DistributorOptions
-	log   *slog.Logger
-	size  int
-	next  atomic.Uint64
-	sub1  Subscription
-	sub3  Subscription // nil when ResultChannel is B1
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	close sync.Once
+	log    *slog.Logger
+	size   int
+	next   atomic.Uint64
+	sub1   Subscription
+	sub3   Subscription // nil when ResultChannel is B1
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	close  sync.Once
 
 	mu    sync.Mutex
 	calls map[uint64]*call
