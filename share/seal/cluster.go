@@ -550,7 +550,7 @@ func sameRoster(a, b share.Roster) bool {
 func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, error) {
 	n := share.Node{Role: share.RoleCalculator, Number: j}
 	path := c.Path(n)
-	ck, err := LoadCalculator(path, id)
+	ck, err := loadCalculator(path, id, !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -572,7 +572,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	if a < 1 || a > len(c.Plan.Combiners) {
 		return nil, fmt.Errorf("seal: combiner %d, the plan has %d", a, len(c.Plan.Combiners))
 	}
-	ck, err := LoadCombiner(path, id)
+	ck, err := loadCombiner(path, id, !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -599,7 +599,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, error) {
 	n := share.Node{Role: share.RoleDistributor, Number: num}
 	path := c.Path(n)
-	dk, err := LoadDistributor(path, id)
+	dk, err := loadDistributor(path, id, !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -616,7 +616,7 @@ func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, 
 // cluster) and checks it against the public files.
 func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
 	path := filepath.Join(c.Dir, c.Info.Dealer)
-	dl, err := LoadDealer(path, passphrase)
+	dl, err := loadDealer(path, passphrase, !c.Sealed())
 	if err != nil {
 		return nil, err
 	}

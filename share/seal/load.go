@@ -32,11 +32,15 @@ func readFile(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// readBundle returns the plaintext of the bundle at path: read as is for
-// .json, opened with id for .age. The caller clears it.
-func readBundle(path string, id age.Identity) ([]byte, error) {
+// readBundle returns the plaintext of the bundle at path: opened with id
+// for .age, read as is for .json when plaintext is allowed. The caller
+// clears it.
+func readBundle(path string, id age.Identity, plaintext bool) ([]byte, error) {
 	switch filepath.Ext(path) {
 	case PlaintextExt:
+		if !plaintext {
+			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintext... functions load it", ErrPlaintext, path)
+		}
 		b, err := readFile(path, maxPlaintextSize)
 		if err != nil {
 			return nil, fmt.Errorf("seal: %w", err)
@@ -84,14 +88,19 @@ func checkName(path string, role share.Role, got int) error {
 	return nil
 }
 
-// LoadCalculator loads a calculator's bundle: parsed as is when path ends
-// in .json (id may then be nil), opened with id when it ends in .age. When
-// the file has the canonical name calculator-J.age (or .json), the key
+// LoadCalculator loads a calculator's bundle sealed to id (path ends in
+// .age); a plaintext one (.json) is refused with [ErrPlaintext]: see
+// [InsecureLoadPlaintextCalculator]. When the file has the canonical name
+// calculator-J.age (or .json), the key
 // inside must be calculator J, or the error wraps [ErrWrongNode]; for any
 // other name the caller must check ck.J itself. [Cluster.Calculator] also
 // checks the key against the cluster's public files.
 func LoadCalculator(path string, id age.Identity) (*share.CalculatorKey, error) {
-	b, err := readBundle(path, id)
+	return loadCalculator(path, id, false)
+}
+
+func loadCalculator(path string, id age.Identity, plaintext bool) (*share.CalculatorKey, error) {
+	b, err := readBundle(path, id, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +118,11 @@ func LoadCalculator(path string, id age.Identity) (*share.CalculatorKey, error) 
 // LoadCombiner loads a combiner's bundle like [LoadCalculator], binding it
 // to the number in a canonical name combiner-A.age.
 func LoadCombiner(path string, id age.Identity) (*share.CombinerKey, error) {
-	b, err := readBundle(path, id)
+	return loadCombiner(path, id, false)
+}
+
+func loadCombiner(path string, id age.Identity, plaintext bool) (*share.CombinerKey, error) {
+	b, err := readBundle(path, id, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +140,11 @@ func LoadCombiner(path string, id age.Identity) (*share.CombinerKey, error) {
 // LoadDistributor loads a distributor's bundle like [LoadCalculator],
 // binding it to the number in a canonical name distributor-N.age.
 func LoadDistributor(path string, id age.Identity) (*share.DistributorKey, error) {
-	b, err := readBundle(path, id)
+	return loadDistributor(path, id, false)
+}
+
+func loadDistributor(path string, id age.Identity, plaintext bool) (*share.DistributorKey, error) {
+	b, err := readBundle(path, id, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +162,21 @@ func LoadDistributor(path string, id age.Identity) (*share.DistributorKey, error
 	return dk, nil
 }
 
-// LoadDealer loads the dealer's state: parsed as is from dealer.json,
-// opened with passphrase from dealer.age. A wrong passphrase gives
+// LoadDealer loads the dealer's state sealed to passphrase (dealer.age); a
+// plaintext one (dealer.json) is refused with [ErrPlaintext]: see
+// [InsecureLoadPlaintextDealer]. A wrong passphrase gives
 // [ErrWrongPassphrase].
 func LoadDealer(path, passphrase string) (*share.Dealer, error) {
+	return loadDealer(path, passphrase, false)
+}
+
+func loadDealer(path, passphrase string, plaintext bool) (*share.Dealer, error) {
 	var b []byte
 	switch filepath.Ext(path) {
 	case PlaintextExt:
+		if !plaintext {
+			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintextDealer loads it", ErrPlaintext, path)
+		}
 		var err error
 		if b, err = readFile(path, maxPlaintextSize); err != nil {
 			return nil, fmt.Errorf("seal: %w", err)
