@@ -92,7 +92,7 @@ func StartCluster(ctx context.Context, url string, d *share.Dealing, opts *Clust
 		Down: o.Down, CombinersDown: o.CombinersDown,
 		Approve: o.Approve, CombinerApprove: o.CombinerApprove, Audit: o.Audit,
 		Distributor: o.Distributor, Calculator: o.Calculator, Combiner: o.Combiner,
-		Logger: o.Logger,
+		Logger:    o.Logger,
 		Transport: dial, NoDistributor: o.NoDistributor,
 	})
 	if err != nil {
