@@ -9,6 +9,7 @@ package faults
 
 import (
 	"context"
+	"io"
 	"math/big"
 	"math/rand/v2"
 	"sync"
@@ -77,6 +78,18 @@ func (l *liar) lie(msg []byte) ([]byte, bool) {
 	return out, err == nil
 }
 
+// Close closes the underlying broadcaster when it is an io.Closer (as
+// broadcast.Local expects of a transport).
+func (l *liar) Close() error { return closeInner(l.Broadcaster) }
+
+// closeInner closes b when it is an io.Closer.
+func closeInner(b broadcast.Broadcaster) error {
+	if c, ok := b.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
 // Lossy returns b losing each message it receives with probability p.
 func Lossy(b broadcast.Broadcaster, p float64) broadcast.Broadcaster {
 	return &lossy{Broadcaster: b, p: p}
@@ -86,6 +99,9 @@ type lossy struct {
 	broadcast.Broadcaster
 	p float64
 }
+
+// Close closes the underlying broadcaster when it is an io.Closer.
+func (b *lossy) Close() error { return closeInner(b.Broadcaster) }
 
 // Subscribe subscribes to ch and drops a fraction p of what arrives.
 func (b *lossy) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
