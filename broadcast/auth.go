@@ -13,66 +13,61 @@ import (
 // come from. Such packets are dropped and counted.
 var ErrUnauthenticated = errors.New("broadcast: packet not authenticated")
 
-// Auth authenticates a node's packets (issue 4 item 2): every packet it
-// sends is signed with Key, and it accepts only packets signed by a node of
-// Roster whose role and number match the packet (a task from distributor n
-// must be signed by distributor n, partials of calculator j by calculator j,
-// a result of combiner n by combiner n).
+// ErrNodeKey: the key material has no node key, or its roster does not
+// list the node key. A node cannot be built without both: every packet it
+// sends is signed, and every packet it accepts is checked.
+var ErrNodeKey = errors.New("broadcast: key material without a valid node key and roster")
+
+// auth authenticates a node's packets: every packet it sends is signed with
+// key, and it accepts only packets signed by a node of roster whose role
+// and number match the packet (a task from distributor n must be signed by
+// distributor n, partials of calculator j by calculator j, a result of
+// combiner n by combiner n).
 //
 // The transport is then not trusted for integrity: a forged task, partial
 // or result is dropped. Replays of genuine packets are still possible and
 // are handled by the protocol: a task is never computed twice ([0110]),
 // duplicate partials are ignored, and a late result is only counted.
-type Auth struct {
-	Key    *share.NodeKey // this node's signing key; secret
-	Roster share.Roster   // the nodes whose packets are accepted
+type auth struct {
+	key    *share.NodeKey // this node's signing key; secret
+	roster share.Roster   // the nodes whose packets are accepted
 }
 
-// check validates a for a node of role and number.
-func (a *Auth) check(role share.Role, number int) error {
-	if a == nil {
-		return nil
+// newAuth checks that key is the node key of role and number and that
+// roster lists it.
+func newAuth(key *share.NodeKey, roster share.Roster, role share.Role, number int) (*auth, error) {
+	if key == nil || key.Role != role || key.Number != number {
+		return nil, fmt.Errorf("%w: the node key is not %v %d's", ErrNodeKey, role, number)
 	}
-	if a.Key == nil || a.Key.Role != role || a.Key.Number != number {
-		return fmt.Errorf("broadcast: the node key is not %v %d's", role, number)
+	pub, err := roster.Lookup(key.Node)
+	if err != nil || !pub.Equal(key.Public()) {
+		return nil, fmt.Errorf("%w: the roster does not list %v %d's key", ErrNodeKey, role, number)
 	}
-	pub, err := a.Roster.Lookup(a.Key.Node)
-	if err != nil || !pub.Equal(a.Key.Public()) {
-		return fmt.Errorf("broadcast: the roster does not list %v %d's key", role, number)
-	}
-	return nil
+	return &auth{key: key, roster: roster}, nil
 }
 
-// seal encodes p and, with authentication, signs it. It returns the bytes
-// to publish and the bytes of p itself.
-func (a *Auth) seal(p wire.Packet) (msg, body []byte, err error) {
+// seal encodes and signs p. It returns the bytes to publish and the bytes
+// of p itself.
+func (a *auth) seal(p wire.Packet) (msg, body []byte, err error) {
 	body, err = wire.Marshal(p)
-	if err != nil || a == nil {
-		return body, body, err
+	if err != nil {
+		return nil, nil, err
 	}
-	role := uint8(a.Key.Role)
-	sig := a.Key.Sign(wire.SignedMessage(role, a.Key.Number, body))
-	msg, err = wire.Marshal(&wire.Signed{Role: role, Number: a.Key.Number, Body: body, Sig: sig})
+	role := uint8(a.key.Role)
+	sig := a.key.Sign(wire.SignedMessage(role, a.key.Number, body))
+	msg, err = wire.Marshal(&wire.Signed{Role: role, Number: a.key.Number, Body: body, Sig: sig})
 	return msg, body, err
 }
 
-// open decodes msg and, with authentication, checks its signature and
-// sender. It returns the packet and its bytes without the signature (what
-// fingerprints are computed over). Errors wrap wire.ErrMalformed or
-// ErrUnauthenticated.
-func (a *Auth) open(msg []byte) (wire.Packet, []byte, error) {
+// open decodes msg and checks its signature and sender. It returns the
+// packet and its bytes without the signature (what fingerprints are
+// computed over). Errors wrap wire.ErrMalformed or ErrUnauthenticated.
+func (a *auth) open(msg []byte) (wire.Packet, []byte, error) {
 	p, err := wire.Unmarshal(msg)
 	if err != nil {
 		return nil, nil, err
 	}
 	s, signed := p.(*wire.Signed)
-	if a == nil {
-		if signed { // accepted unchecked: authentication is off
-			p, err = wire.Unmarshal(s.Body)
-			return p, s.Body, err
-		}
-		return p, msg, nil
-	}
 	if !signed {
 		return nil, nil, fmt.Errorf("%w: unsigned %v packet", ErrUnauthenticated, p.Type())
 	}
@@ -83,7 +78,7 @@ func (a *Auth) open(msg []byte) (wire.Packet, []byte, error) {
 	if !sentBy(p, node) {
 		return nil, nil, fmt.Errorf("%w: %v packet signed by %v", ErrUnauthenticated, p.Type(), node)
 	}
-	if err := a.Roster.Verify(node, wire.SignedMessage(s.Role, s.Number, s.Body), s.Sig); err != nil {
+	if err := a.roster.Verify(node, wire.SignedMessage(s.Role, s.Number, s.Body), s.Sig); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
 	return p, s.Body, nil

@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
@@ -114,28 +117,114 @@ func TestForgedResultRejected(t *testing.T) {
 	}
 }
 
-func TestAuthConfiguration(t *testing.T) {
+// TestRegressionNodeWithoutAuthCannotBeBuilt: a node is built from its key
+// material, which carries its node key and roster, so that packet
+// authentication cannot be left out; key material without a node key, or
+// whose roster does not list it, is refused. A node so built drops
+// unsigned packets.
+func TestRegressionNodeWithoutAuthCannotBeBuilt(t *testing.T) {
 	d := dealing(t, 3, 2, 1, 1)
 	mem := NewMemory(nil)
 	defer mem.Close()
-	calc, _ := share.NewCalculator(d.Calculators[0], nil)
-	wrong := &Auth{Key: d.Calculators[1].NodeKey, Roster: d.Calculators[0].Roster}
-	if _, err := NewCalculatorNode(mem, calc, &CalculatorOptions{Auth: wrong}); err == nil {
-		t.Error("calculator 1 accepted calculator 2's node key")
+	without := func(r share.Roster, n share.Node) share.Roster {
+		return slices.DeleteFunc(slices.Clone(r), func(e share.RosterEntry) bool { return e.Node == n })
 	}
-	if _, err := NewCalculatorNode(mem, calc, &CalculatorOptions{Auth: &Auth{Key: d.Calculators[0].NodeKey}}); err == nil {
-		t.Error("empty roster accepted")
+
+	ck := *d.Calculators[0]
+	ck.NodeKey = nil
+	_, err := NewCalculatorNode(mem, &ck, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "calculator without a node key")
+	ck = *d.Calculators[0]
+	ck.Roster = without(ck.Roster, ck.NodeKey.Node)
+	_, err = NewCalculatorNode(mem, &ck, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "calculator whose roster does not list it")
+	ck = *d.Calculators[0]
+	ck.NodeKey = d.Calculators[1].NodeKey
+	_, err = NewCalculatorNode(mem, &ck, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "calculator 1 with calculator 2's node key")
+
+	cb := *d.Combiners[0]
+	cb.NodeKey = nil
+	_, err = NewCombinerNode(mem, &cb, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "combiner without a node key")
+	cb = *d.Combiners[0]
+	cb.Roster = without(cb.Roster, cb.NodeKey.Node)
+	_, err = NewCombinerNode(mem, &cb, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "combiner whose roster does not list it")
+
+	dk := *d.Distributors[0]
+	dk.NodeKey = nil
+	_, err = NewDistributor(mem, &dk, nil)
+	require.Error(t, err, "distributor without a node key")
+	dk = *d.Distributors[0]
+	dk.Roster = without(dk.Roster, dk.NodeKey.Node)
+	_, err = NewDistributor(mem, &dk, nil)
+	require.ErrorIs(t, err, ErrNodeKey, "distributor whose roster does not list it")
+
+	// Nodes built from genuine key material drop unsigned packets.
+	calc, err := NewCalculatorNode(mem, d.Calculators[0], nil)
+	require.NoError(t, err)
+	runNode(t, calc.Run)
+	comb, err := NewCombinerNode(mem, d.Combiners[0], nil)
+	require.NoError(t, err)
+	runNode(t, comb.Run)
+	dist, err := NewDistributor(mem, d.Distributors[0], nil)
+	require.NoError(t, err)
+	defer dist.Close()
+	require.Equal(t, uint32(d.Distributors[0].NodeKey.Number), dist.Number())
+
+	meta := d.Calculators[0].Meta
+	hdr := wire.Header{Distributor: dist.Number(), Task: 1, KeyID: meta.KeyID, Epoch: meta.Epoch}
+	req := request("unsigned")
+	req.KeyID = meta.KeyID
+	for _, p := range []struct {
+		ch Channel
+		p  wire.Packet
+	}{
+		{B1, &wire.Task{Header: hdr, Request: *req}},
+		{B1, &wire.Ack{Header: hdr, Calculator: 2, Status: wire.Accepted, K: meta.K, T: meta.T}},
+		{B2, &wire.Partials{Header: hdr, Calculator: 2, Shares: []wire.Share{{Index: 1, Value: make([]byte, 256)}}}},
+	} {
+		b, err := wire.Marshal(p.p)
+		require.NoError(t, err)
+		require.NoError(t, mem.Publish(context.Background(), p.ch, b))
 	}
-	dk := d.Distributors[0]
-	if _, err := NewDistributor(mem, dk.PublicKey, dk.KeyID, &DistributorOptions{Number: 5, Auth: &Auth{Key: dk.NodeKey, Roster: dk.Roster}}); err == nil {
-		t.Error("distributor number differing from its node key accepted")
-	}
-	dist, err := NewDistributor(mem, dk.PublicKey, dk.KeyID, &DistributorOptions{Auth: &Auth{Key: dk.NodeKey, Roster: dk.Roster}})
+	waitFor(t, func() bool {
+		return calc.Stats().Rejected >= 1 && comb.Stats().Rejected >= 2 && dist.Stats().Rejected >= 1
+	})
+	require.Zero(t, calc.Stats().Tasks, "the calculator accepted an unsigned task")
+	require.Zero(t, comb.Stats().Tasks+comb.Stats().Partials, "the combiner accepted unsigned packets")
+	require.Zero(t, dist.Stats().Acks, "the distributor accepted an unsigned acknowledgement")
+}
+
+// sealAs signs p as node key nk, as the node itself would.
+func sealAs(t testing.TB, nk *share.NodeKey, p wire.Packet) []byte {
+	t.Helper()
+	a := &auth{key: nk}
+	b, _, err := a.seal(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dist.Number() != uint32(dk.NodeKey.Number) {
-		t.Errorf("number %d", dist.Number())
+	return b
+}
+
+// unwrap decodes a signed packet without checking its signature.
+func unwrap(msg []byte) (wire.Packet, error) {
+	p, _, err := unwrapBody(msg)
+	return p, err
+}
+
+// unwrapBody decodes a signed packet without checking its signature, and
+// returns the bytes the fingerprint is computed over.
+func unwrapBody(msg []byte) (wire.Packet, []byte, error) {
+	p, err := wire.Unmarshal(msg)
+	if err != nil {
+		return nil, nil, err
 	}
-	dist.Close()
+	s, ok := p.(*wire.Signed)
+	if !ok {
+		return p, msg, nil
+	}
+	p, err = wire.Unmarshal(s.Body)
+	return p, s.Body, err
 }

@@ -35,10 +35,10 @@
 // the SHA-256 fingerprint of the task packet, so that partials and results
 // are bound to exactly one request.
 //
-// With an [Auth] (the default in [StartLocal] when the dealing has node
-// keys), every packet is signed with its sender's Ed25519 node key and a node
-// accepts only packets signed by the roster node they claim to come from.
-// Without it, the transport is trusted.
+// Every node is built from its key material, which holds its Ed25519 node
+// key and the roster: every packet is signed with its sender's node key, and
+// a node accepts only packets signed by the roster node they claim to come
+// from. The transport is not trusted; there is no unauthenticated mode.
 //
 // # Faults
 //

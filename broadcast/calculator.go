@@ -35,13 +35,9 @@ type CalculatorOptions struct {
 	// Logger receives refusals and other events; default discards. No
 	// secret is ever logged.
 	Logger *slog.Logger
-	// Auth, when set, signs every packet sent and accepts only tasks
-	// signed by a distributor of the roster (issue 4 item 2).
-	Auth *Auth
-	// TestingTamper, when set, replaces every partial before it is sent.
-	// It exists to test that combiners name lying calculators; never set it
-	// in production.
-	TestingTamper func(share.Partial) share.Partial
+	// Approve is the operator's confirmation ([0092], [0110]), asked for
+	// every checked request before a share is used; nil approves.
+	Approve share.ApproveFunc
 }
 
 // CalculatorStats counts what a [CalculatorNode] did.
@@ -53,7 +49,7 @@ type CalculatorStats struct {
 	Refused    uint64 // tasks refused: wrong epoch, failed checks, declined by the approval hook
 	Busy       uint64 // tasks refused because MaxPending was reached
 	Malformed  uint64 // packets that did not decode
-	Rejected   uint64 // packets that failed authentication (Auth)
+	Rejected   uint64 // packets that failed authentication
 	Partials   uint64 // partial results published
 }
 
@@ -63,6 +59,7 @@ type CalculatorStats struct {
 type CalculatorNode struct {
 	b      Broadcaster
 	calc   *share.Calculator
+	auth   *auth
 	meta   share.Meta
 	opts   CalculatorOptions
 	sub    Subscription
@@ -99,14 +96,26 @@ type calcJob struct {
 	i int
 }
 
-// NewCalculatorNode subscribes calc to B1 of b. Call Run to serve. opts may be nil.
-func NewCalculatorNode(b Broadcaster, calc *share.Calculator, opts *CalculatorOptions) (*CalculatorNode, error) {
-	if b == nil || calc == nil {
-		return nil, errors.New("broadcast: nil broadcaster or calculator")
+// NewCalculatorNode prepares calculator key for signing and subscribes it
+// to B1 of b. Call Run to serve. opts may be nil.
+//
+// The node signs every packet it sends with key's node key and accepts only
+// tasks signed by a distributor of key's roster: key material without a
+// node key listed in its roster is refused ([ErrNodeKey]).
+func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *CalculatorOptions) (*CalculatorNode, error) {
+	if b == nil || key == nil {
+		return nil, errors.New("broadcast: nil broadcaster or calculator key")
 	}
-	n := &CalculatorNode{b: b, calc: calc, meta: calc.Meta()}
+	a, err := newAuth(key.NodeKey, key.Roster, share.RoleCalculator, key.J)
+	if err != nil {
+		return nil, err
+	}
+	n := &CalculatorNode{b: b, auth: a, meta: key.Meta}
 	if opts != nil {
 		n.opts = *opts
+	}
+	if n.calc, err = share.NewCalculator(key, n.opts.Approve); err != nil {
+		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
 	}
 	if n.opts.Workers <= 0 {
 		n.opts.Workers = runtime.NumCPU()
@@ -120,17 +129,14 @@ func NewCalculatorNode(b Broadcaster, calc *share.Calculator, opts *CalculatorOp
 	if n.opts.Window <= 0 {
 		n.opts.Window = 10 * time.Minute
 	}
-	if err := n.opts.Auth.check(share.RoleCalculator, calc.Number()); err != nil {
-		return nil, err
-	}
 	n.now = orNow(n.opts.Now)
-	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", calc.Number(), "key", n.meta.KeyID)
+	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", key.J, "key", n.meta.KeyID)
 	n.tasks = make(map[taskKey]*calcTask)
 	n.floor = make(map[uint32]uint64)
 	n.jobs = make(chan calcJob)
 	sub, err := b.Subscribe(B1)
 	if err != nil {
-		return nil, fmt.Errorf("broadcast: calculator %d: %w", calc.Number(), err)
+		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
 	}
 	n.sub = sub
 	return n, nil
@@ -188,7 +194,7 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
 		return // acknowledgements of other calculators
 	}
-	p, body, err := n.opts.Auth.open(msg)
+	p, body, err := n.auth.open(msg)
 	if err != nil {
 		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
@@ -332,10 +338,7 @@ func (n *CalculatorNode) work(ctx context.Context) {
 		}
 		var b []byte
 		if err == nil {
-			if n.opts.TestingTamper != nil {
-				part = n.opts.TestingTamper(part)
-			}
-			b, _, err = n.opts.Auth.seal(&wire.Partials{
+			b, _, err = n.auth.seal(&wire.Partials{
 				Header:     j.t.hdr,
 				TaskHash:   j.t.fp,
 				Calculator: part.J,
@@ -379,7 +382,7 @@ func (n *CalculatorNode) ackStatus(ctx context.Context, h *wire.Header, fp [32]b
 
 func (n *CalculatorNode) send(ctx context.Context, a *wire.Ack) {
 	a.Calculator, a.K, a.T = n.calc.Number(), n.meta.K, n.meta.T
-	b, _, err := n.opts.Auth.seal(a)
+	b, _, err := n.auth.seal(a)
 	if err != nil {
 		n.log.Error("encoding an acknowledgement", "err", err)
 		return

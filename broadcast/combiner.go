@@ -35,9 +35,10 @@ type CombinerOptions struct {
 	// ([0095]), or B1 where the distributor is the output device ([0115]).
 	// Default B3.
 	ResultChannel Channel
-	// Auth, when set, signs every result sent and accepts only packets
-	// signed by a node of the roster (issue 4 item 2).
-	Auth *Auth
+	// Combine tunes the combination: auditing every partial
+	// (combine.Options.Audit) and the operator's approval ([0093], [0113]).
+	// nil: no audit, every request approved.
+	Combine *combine.Options
 	// AuditLate keeps auditing a signed task: partials that arrive after
 	// the signature are checked (with the combiner's combine.Options.Audit,
 	// which should then be set) and, when that names more inconsistent
@@ -63,7 +64,7 @@ type CombinerStats struct {
 	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
 	OtherKey     uint64 // packets for another key id or epoch
 	Malformed    uint64 // packets that did not decode
-	Rejected     uint64 // packets that failed authentication (Auth)
+	Rejected     uint64 // packets that failed authentication
 }
 
 // CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).
@@ -77,6 +78,7 @@ type CombinerStats struct {
 type CombinerNode struct {
 	b     Broadcaster
 	comb  *combine.Combiner
+	auth  *auth
 	meta  share.Meta
 	size  int
 	opts  CombinerOptions
@@ -128,17 +130,28 @@ type group struct {
 	inconsistent []int // calculators named so far
 }
 
-// NewCombinerNode subscribes comb to B1 and B2 of b. Call Run to serve.
-// opts may be nil.
-func NewCombinerNode(b Broadcaster, comb *combine.Combiner, opts *CombinerOptions) (*CombinerNode, error) {
-	if b == nil || comb == nil {
-		return nil, errors.New("broadcast: nil broadcaster or combiner")
+// NewCombinerNode prepares combiner key for combining and subscribes it to
+// B1 and B2 of b. Call Run to serve. opts may be nil.
+//
+// The node signs every result with key's node key and accepts only packets
+// signed by a node of key's roster: key material without a node key listed
+// in its roster is refused ([ErrNodeKey]).
+func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOptions) (*CombinerNode, error) {
+	if b == nil || key == nil {
+		return nil, errors.New("broadcast: nil broadcaster or combiner key")
 	}
-	n := &CombinerNode{b: b, comb: comb, meta: comb.Meta()}
-	n.size = (n.meta.PublicKey.N.BitLen() + 7) / 8
+	a, err := newAuth(key.NodeKey, key.Roster, share.RoleCombiner, key.Number)
+	if err != nil {
+		return nil, err
+	}
+	n := &CombinerNode{b: b, auth: a, meta: key.Meta}
 	if opts != nil {
 		n.opts = *opts
 	}
+	if n.comb, err = combine.New(key, n.opts.Combine); err != nil {
+		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
+	}
+	n.size = (n.meta.PublicKey.N.BitLen() + 7) / 8
 	if n.opts.Workers <= 0 {
 		n.opts.Workers = runtime.NumCPU()
 	}
@@ -157,20 +170,16 @@ func NewCombinerNode(b Broadcaster, comb *combine.Combiner, opts *CombinerOption
 	if !n.opts.ResultChannel.Valid() {
 		return nil, ErrChannel
 	}
-	if err := n.opts.Auth.check(share.RoleCombiner, comb.Number()); err != nil {
-		return nil, err
-	}
 	n.now = orNow(n.opts.Now)
-	n.log = orDiscard(n.opts.Logger).With("node", "combiner", "number", comb.Number(), "key", n.meta.KeyID)
+	n.log = orDiscard(n.opts.Logger).With("node", "combiner", "number", key.Number, "key", n.meta.KeyID)
 	n.sem = make(chan struct{}, n.opts.Workers)
 	n.groups = make(map[groupKey]*group)
-	var err error
 	if n.sub1, err = b.Subscribe(B1); err != nil {
-		return nil, fmt.Errorf("broadcast: combiner %d: %w", comb.Number(), err)
+		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
 	}
 	if n.sub2, err = b.Subscribe(B2); err != nil {
 		n.sub1.Close()
-		return nil, fmt.Errorf("broadcast: combiner %d: %w", comb.Number(), err)
+		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
 	}
 	return n, nil
 }
@@ -272,7 +281,7 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
 		return // acknowledgements, or results when B1 is the result channel
 	}
-	p, body, err := n.opts.Auth.open(msg)
+	p, body, err := n.auth.open(msg)
 	if err != nil {
 		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
@@ -306,7 +315,7 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 }
 
 func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	p, _, err := n.opts.Auth.open(msg)
+	p, _, err := n.auth.open(msg)
 	if err != nil {
 		countRejected(err, &n.nRejected, &n.nMalformed)
 		return
@@ -430,7 +439,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 	for _, p := range parts {
 		calcs[p.J] = true
 	}
-	b, _, err := n.opts.Auth.seal(&wire.Result{
+	b, _, err := n.auth.seal(&wire.Result{
 		Header:       g.hdr,
 		TaskHash:     g.key.fp,
 		Combiner:     n.comb.Number(),

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -98,16 +97,10 @@ type Outcome struct {
 	BadResults int
 }
 
-// DistributorOptions tune a [Distributor]. The zero value is usable.
+// DistributorOptions tune a [Distributor]. The zero value is usable. The
+// distributor's number ([0099]), the epoch and the threshold t come from its
+// key material.
 type DistributorOptions struct {
-	// Number is the task distributor number ([0099]). Zero picks a random one.
-	Number uint32
-	// Epoch of the key material the tasks are for.
-	Epoch uint32
-	// T is the threshold, when known: the task is retransmitted quickly
-	// until T calculators acknowledged it ([0109]). When zero, it is
-	// learnt from the acknowledgements.
-	T int
 	// Retransmit is the first retransmission interval while fewer than t
 	// calculators acknowledged; it doubles up to MaxRetransmit. Default 200ms.
 	Retransmit time.Duration
@@ -128,10 +121,6 @@ type DistributorOptions struct {
 	// Logger receives warnings, e.g. a signature that does not verify
 	// ([0116]); default discards.
 	Logger *slog.Logger
-	// Auth, when set, signs every task and accepts only acknowledgements
-	// and results signed by nodes of the roster (issue 4 item 2). Number
-	// must then be the node key's number, or zero.
-	Auth *Auth
 	// Linger, when positive, keeps a call open that long after the first
 	// verified signature, to merge the inconsistent calculators that other
 	// combiners name. A combiner can only name a liar when it holds a
@@ -150,7 +139,7 @@ type DistributorStats struct {
 	LateResults    uint64 // results for a finished or unknown task, or a duplicate
 	Acks, Refusals uint64 // acknowledgements received
 	Malformed      uint64 // packets that did not decode
-	Rejected       uint64 // packets that failed authentication (Auth)
+	Rejected       uint64 // packets that failed authentication
 }
 
 // Distributor is the online task distributor and the output device
@@ -159,18 +148,22 @@ type DistributorStats struct {
 // [0054] point 1), and accepts a signature only after verifying it.
 // It is safe for concurrent use; many tasks may be in flight at once ([0096]).
 type Distributor struct {
-	b     Broadcaster
-	pub   *rsa.PublicKey
-	keyID string
-	opts  DistributorOptions
-	log   *slog.Logger
-	size  int
-	next  atomic.Uint64
-	sub1  Subscription
-	sub3  Subscription // nil when ResultChannel is B1
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	close sync.Once
+	b      Broadcaster
+	pub    *rsa.PublicKey
+	keyID  string
+	number uint32 // [0099]
+	epoch  uint32
+	t      int
+	auth   *auth
+	opts   DistributorOptions
+	log    *slog.Logger
+	size   int
+	next   atomic.Uint64
+	sub1   Subscription
+	sub3   Subscription // nil when ResultChannel is B1
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	close  sync.Once
 
 	mu    sync.Mutex
 	calls map[uint64]*call
@@ -193,30 +186,38 @@ type call struct {
 	finished bool
 }
 
-// NewDistributor returns a distributor for the key pub called keyID, and
-// starts receiving on b. Close it when done. opts may be nil.
-func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *DistributorOptions) (*Distributor, error) {
-	if b == nil || pub == nil || pub.N == nil || pub.N.Sign() <= 0 || pub.E < 3 {
-		return nil, errors.New("broadcast: distributor needs a broadcaster and a public key")
+// NewDistributor returns the distributor of key material key, and starts
+// receiving on b. Close it when done. opts may be nil.
+//
+// It signs every task with key's node key and accepts only
+// acknowledgements and results signed by nodes of key's roster: key
+// material without a node key listed in its roster is refused
+// ([ErrNodeKey]).
+func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorOptions) (*Distributor, error) {
+	if b == nil || key == nil {
+		return nil, errors.New("broadcast: nil broadcaster or distributor key")
 	}
-	if keyID == "" || len(keyID) > wire.MaxKeyID {
-		return nil, fmt.Errorf("broadcast: invalid key id %q", keyID)
+	if err := key.Validate(); err != nil {
+		return nil, fmt.Errorf("broadcast: distributor: %w", err)
 	}
-	d := &Distributor{b: b, pub: pub, keyID: keyID, calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{})}
+	if len(key.KeyID) > wire.MaxKeyID {
+		return nil, fmt.Errorf("broadcast: key id of %d bytes", len(key.KeyID))
+	}
+	if key.NodeKey.Number < 1 || key.NodeKey.Number > share.MaxDistributors {
+		return nil, fmt.Errorf("%w: distributor number %d", ErrNodeKey, key.NodeKey.Number)
+	}
+	a, err := newAuth(key.NodeKey, key.Roster, share.RoleDistributor, key.NodeKey.Number)
+	if err != nil {
+		return nil, err
+	}
+	d := &Distributor{
+		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, t: key.T, auth: a,
+		calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{}),
+	}
 	if opts != nil {
 		d.opts = *opts
 	}
 	o := &d.opts
-	if o.Auth != nil && o.Number == 0 && o.Auth.Key != nil {
-		o.Number = uint32(o.Auth.Key.Number)
-	}
-	if o.Number == 0 {
-		var x [4]byte
-		if _, err := io.ReadFull(rand.Reader, x[:]); err != nil {
-			return nil, err
-		}
-		o.Number = binary.BigEndian.Uint32(x[:]) | 1
-	}
 	if o.Retransmit <= 0 {
 		o.Retransmit = 200 * time.Millisecond
 	}
@@ -235,19 +236,12 @@ func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *Distr
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
-	if o.Number > share.MaxDistributors && o.Auth != nil {
-		return nil, fmt.Errorf("broadcast: distributor number %d with authentication", o.Number)
-	}
-	if err := o.Auth.check(share.RoleDistributor, int(o.Number)); err != nil {
-		return nil, err
-	}
-	d.size = (pub.N.BitLen() + 7) / 8
-	d.log = orDiscard(o.Logger).With("node", "distributor", "number", o.Number, "key", keyID)
+	d.size = (d.pub.N.BitLen() + 7) / 8
+	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
 	// Task numbers start from the clock, so that they stay unique across
 	// restarts of a distributor with the same number ([0107]); calculators
 	// refuse a task number they have seen with another request.
 	d.next.Store(uint64(time.Now().UnixNano()))
-	var err error
 	if d.sub1, err = b.Subscribe(B1); err != nil {
 		return nil, err
 	}
@@ -262,7 +256,7 @@ func NewDistributor(b Broadcaster, pub *rsa.PublicKey, keyID string, opts *Distr
 }
 
 // Number returns the distributor number.
-func (d *Distributor) Number() uint32 { return d.opts.Number }
+func (d *Distributor) Number() uint32 { return d.number }
 
 // PublicKey returns the key signatures are verified with.
 func (d *Distributor) PublicKey() *rsa.PublicKey { return d.pub }
@@ -351,15 +345,15 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		return nil, err
 	}
 	number := d.next.Add(1) // [0107]
-	pkt, body, err := d.opts.Auth.seal(&wire.Task{
-		Header:  wire.Header{Distributor: d.opts.Number, Task: number, KeyID: d.keyID, Epoch: d.opts.Epoch},
+	pkt, body, err := d.auth.seal(&wire.Task{
+		Header:  wire.Header{Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch},
 		Request: r,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
 	c := &call{
-		fp: wire.Fingerprint(body), em: em, t: d.opts.T,
+		fp: wire.Fingerprint(body), em: em, t: d.t,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
@@ -509,7 +503,7 @@ func (d *Distributor) receive() {
 		if typ, err := wire.PeekType(msg); err == nil && typ == wire.TypeTask {
 			continue // our own tasks, or another distributor's
 		}
-		p, _, err := d.opts.Auth.open(msg)
+		p, _, err := d.auth.open(msg)
 		if err != nil {
 			countRejected(err, &d.nRejected, &d.nMalformed)
 			continue
@@ -525,7 +519,7 @@ func (d *Distributor) receive() {
 
 // mine returns the call a packet belongs to, or nil. d.mu is held.
 func (d *Distributor) mine(h *wire.Header, fp [32]byte) *call {
-	if h.Distributor != d.opts.Number || h.KeyID != d.keyID || h.Epoch != d.opts.Epoch {
+	if h.Distributor != d.number || h.KeyID != d.keyID || h.Epoch != d.epoch {
 		return nil
 	}
 	c := d.calls[h.Task]

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/share"
@@ -20,11 +18,6 @@ import (
 type LocalOptions struct {
 	// Down lists calculators that are not started (crashed from the start).
 	Down []int
-	// Liars lists calculators that send wrong partials (a test hook, see
-	// CalculatorOptions.TestingTamper). Combiners then audit every partial,
-	// and the distributor lingers (DistributorOptions.Linger, 500ms unless
-	// set) so that the liars are named in the Outcome.
-	Liars []int
 	// CombinersDown lists combiners that are not started.
 	CombinersDown []int
 	// Approve is every calculator's approval hook ([0092], [0110]); nil approves.
@@ -32,22 +25,17 @@ type LocalOptions struct {
 	// CombinerApprove is every combiner's approval hook ([0093], [0113]); nil approves.
 	CombinerApprove share.ApproveFunc
 	// Audit makes combiners check every partial (combine.Options.Audit and
-	// CombinerOptions.AuditLate); it is on whenever Liars is not empty.
+	// CombinerOptions.AuditLate).
 	Audit bool
 	// Memory configures the transport, including its faults.
 	Memory *MemoryOptions
 	// Distributor, Calculator and Combiner are templates for the nodes'
-	// options (Number, T and Epoch of the distributor are filled in from
-	// the dealing when zero).
+	// options.
 	Distributor *DistributorOptions
 	Calculator  *CalculatorOptions
 	Combiner    *CombinerOptions
 	// Logger is given to every node that has none; default discards.
 	Logger *slog.Logger
-	// Unauthenticated turns packet authentication off. By default every
-	// node signs its packets with its node key and checks the others'
-	// against the roster, when the dealing has them.
-	Unauthenticated bool
 	// Transport, when set, gives every node its own broadcaster, named by
 	// its endpoint (DistributorEndpoint, CalculatorEndpoint(j),
 	// CombinerEndpoint(n)), instead of an endpoint of a new Memory: a network
@@ -56,7 +44,8 @@ type LocalOptions struct {
 	// closed when their node stops.
 	Transport func(endpoint string) (Broadcaster, error)
 	// NoDistributor starts no distributor (it runs elsewhere):
-	// Local.Distributor returns nil.
+	// Local.Distributor returns nil. Otherwise the distributor is the
+	// dealing's distributor 1.
 	NoDistributor bool
 }
 
@@ -87,9 +76,10 @@ type Local struct {
 }
 
 // StartLocal starts every calculator and combiner of d (except those opts
-// takes down) on a new Memory broadcaster, each in its own goroutines, and a
-// distributor for d's key. The nodes stop when ctx ends or Close is called;
-// Close waits for all of them.
+// takes down) on a new Memory broadcaster, each in its own goroutines, and
+// d's distributor 1. Every node signs its packets with its node key and
+// checks the others' against the roster. The nodes stop when ctx ends or
+// Close is called; Close waits for all of them.
 func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Local, error) {
 	if d == nil || len(d.Calculators) == 0 || len(d.Combiners) == 0 {
 		return nil, errors.New("broadcast: StartLocal needs a dealing with calculators and combiners")
@@ -98,8 +88,9 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if opts != nil {
 		o = *opts
 	}
-	meta := d.Calculators[0].Meta
-	auth := !o.Unauthenticated && len(meta.Roster) > 0 && len(d.Distributors) > 0
+	if !o.NoDistributor && len(d.Distributors) == 0 {
+		return nil, fmt.Errorf("%w: the dealing has no distributor", ErrNodeKey)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	l := &Local{
 		cancel: cancel, dial: o.Transport, nets: make(map[string]Broadcaster),
@@ -119,10 +110,6 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if slices.Contains(o.Down, j) {
 			continue
 		}
-		calc, err := share.NewCalculator(key, o.Approve)
-		if err != nil {
-			return fail(fmt.Errorf("broadcast: calculator %d: %w", j, err))
-		}
 		var co CalculatorOptions
 		if o.Calculator != nil {
 			co = *o.Calculator
@@ -130,31 +117,23 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if co.Logger == nil {
 			co.Logger = o.Logger
 		}
-		if slices.Contains(o.Liars, j) {
-			co.TestingTamper = Liar(key.PublicKey.N)
-		}
-		if auth && co.Auth == nil {
-			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
+		if co.Approve == nil {
+			co.Approve = o.Approve
 		}
 		b, err := l.endpoint(CalculatorEndpoint(j))
 		if err != nil {
 			return fail(err)
 		}
-		n, err := NewCalculatorNode(b, calc, &co)
+		n, err := NewCalculatorNode(b, key, &co)
 		if err != nil {
 			return fail(err)
 		}
 		l.calcs[j] = n
 		l.run(ctx, CalculatorEndpoint(j), n.Run)
 	}
-	audit := o.Audit || len(o.Liars) > 0
 	for _, key := range d.Combiners {
 		if slices.Contains(o.CombinersDown, key.Number) {
 			continue
-		}
-		comb, err := combine.New(key, &combine.Options{Audit: audit, Approve: o.CombinerApprove})
-		if err != nil {
-			return fail(fmt.Errorf("broadcast: combiner %d: %w", key.Number, err))
 		}
 		var co CombinerOptions
 		if o.Combiner != nil {
@@ -163,15 +142,15 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if co.Logger == nil {
 			co.Logger = o.Logger
 		}
-		co.AuditLate = co.AuditLate || audit
-		if auth && co.Auth == nil {
-			co.Auth = &Auth{Key: key.NodeKey, Roster: key.Roster}
+		co.AuditLate = co.AuditLate || o.Audit
+		if co.Combine == nil {
+			co.Combine = &combine.Options{Audit: o.Audit, Approve: o.CombinerApprove}
 		}
 		b, err := l.endpoint(CombinerEndpoint(key.Number))
 		if err != nil {
 			return fail(err)
 		}
-		n, err := NewCombinerNode(b, comb, &co)
+		n, err := NewCombinerNode(b, key, &co)
 		if err != nil {
 			return fail(err)
 		}
@@ -185,24 +164,8 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if o.Distributor != nil {
 		do = *o.Distributor
 	}
-	if auth && do.Auth == nil {
-		dk := d.Distributors[0]
-		do.Auth = &Auth{Key: dk.NodeKey, Roster: dk.Roster}
-	}
-	if do.Number == 0 && do.Auth == nil {
-		do.Number = 22 // the patent's example ([0099])
-	}
-	if do.T == 0 {
-		do.T = meta.T
-	}
-	if do.Epoch == 0 {
-		do.Epoch = meta.Epoch
-	}
 	if do.Logger == nil {
 		do.Logger = o.Logger
-	}
-	if do.Linger == 0 && len(o.Liars) > 0 {
-		do.Linger = defaultLiarLinger
 	}
 	if do.ResultChannel == 0 && o.Combiner != nil {
 		do.ResultChannel = o.Combiner.ResultChannel
@@ -211,29 +174,12 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if err != nil {
 		return fail(err)
 	}
-	dist, err := NewDistributor(b, meta.PublicKey, meta.KeyID, &do)
+	dist, err := NewDistributor(b, d.Distributors[0], &do)
 	if err != nil {
 		return fail(err)
 	}
 	l.dist = dist
 	return l, nil
-}
-
-const defaultLiarLinger = 500 * time.Millisecond
-
-// Liar returns a CalculatorOptions.TestingTamper hook that doubles every
-// partial mod N: a value of the right form that is wrong. It is for tests
-// and demonstrations of the naming of inconsistent calculators.
-func Liar(n *big.Int) func(share.Partial) share.Partial {
-	return func(p share.Partial) share.Partial {
-		v := new(big.Int).SetBytes(p.Value)
-		v.Lsh(v, 1).Mod(v, n)
-		if v.Sign() == 0 {
-			v.SetInt64(1)
-		}
-		p.Value = v.FillBytes(make([]byte, len(p.Value)))
-		return p
-	}
 }
 
 // endpoint returns the broadcaster of the node named name.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -30,21 +29,18 @@ func TestCombinerMemoryBounded(t *testing.T) {
 	d := dealing(t, 3, 2, 1, 1)
 	mem := NewMemory(nil)
 	defer mem.Close()
-	comb, err := combine.New(d.Combiners[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &fakeClock{}
-	n, err := NewCombinerNode(mem, comb, &CombinerOptions{MaxTasks: 10, TaskTTL: time.Minute, Now: clock.Now})
+	n, err := NewCombinerNode(mem, d.Combiners[0], &CombinerOptions{MaxTasks: 10, TaskTTL: time.Minute, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNode(t, n.Run)
-	meta := comb.Meta()
+	meta := d.Combiners[0].Meta
+	calc1, calc2 := d.Calculators[0].NodeKey, d.Calculators[1].NodeKey
 	value := make([]byte, 256)
 	value[255] = 2
 	for i := range 100 {
-		b, _ := wire.Marshal(&wire.Partials{
+		b := sealAs(t, calc1, &wire.Partials{
 			Header:     wire.Header{Distributor: 1, Task: uint64(i), KeyID: meta.KeyID, Epoch: meta.Epoch},
 			Calculator: 1, Shares: []wire.Share{{Index: 1, Value: value}},
 		})
@@ -61,7 +57,7 @@ func TestCombinerMemoryBounded(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 	clock.Advance(2 * time.Minute)
-	b, _ := wire.Marshal(&wire.Partials{Header: wire.Header{Distributor: 2, KeyID: meta.KeyID, Epoch: meta.Epoch}, Calculator: 2, Shares: []wire.Share{{Index: 1, Value: value}}})
+	b := sealAs(t, calc2, &wire.Partials{Header: wire.Header{Distributor: 2, KeyID: meta.KeyID, Epoch: meta.Epoch}, Calculator: 2, Shares: []wire.Share{{Index: 1, Value: value}}})
 	mem.Publish(context.Background(), B2, b)
 	waitFor(t, func() bool { return n.Stats().Partials == 101 })
 	n.mu.Lock()
@@ -78,26 +74,19 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	d := dealing(t, 3, 2, 1, 1)
 	mem := NewMemory(nil)
 	defer mem.Close()
-	calc, err := share.NewCalculator(d.Calculators[0], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := NewCalculatorNode(mem, calc, &CalculatorOptions{MaxTasks: 2})
+	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{MaxTasks: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runNode(t, n.Run)
 	acks, _ := mem.Subscribe(B1)
 	defer acks.Close()
-	meta := calc.Meta()
+	meta := d.Calculators[0].Meta
+	dist := d.Distributors[0].NodeKey
 	task := func(num uint64) []byte {
 		req := request("window")
 		req.KeyID = meta.KeyID
-		b, err := wire.Marshal(&wire.Task{Header: wire.Header{Distributor: 7, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch}, Request: *req})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
+		return sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch}, Request: *req})
 	}
 	for num := range uint64(4) {
 		mem.Publish(context.Background(), B1, task(num+1))
@@ -111,13 +100,13 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	}
 	var stale bool
 	for !stale {
-		p, err := wire.Unmarshal(recv(t, acks))
+		p, err := unwrap(recv(t, acks))
 		if a, ok := p.(*wire.Ack); err == nil && ok && a.Task == 1 && a.Reason == wire.ReasonStale {
 			stale = true
 		}
 	}
 	// Another epoch is refused.
-	b, _ := wire.Marshal(&wire.Task{Header: wire.Header{Distributor: 7, Task: 99, KeyID: meta.KeyID, Epoch: meta.Epoch + 1}, Request: share.Request{KeyID: meta.KeyID}})
+	b := sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: 99, KeyID: meta.KeyID, Epoch: meta.Epoch + 1}, Request: share.Request{KeyID: meta.KeyID}})
 	mem.Publish(context.Background(), B1, b)
 	waitFor(t, func() bool { return n.Stats().Refused == 1 })
 }
@@ -132,24 +121,24 @@ func TestNodeConstructors(t *testing.T) {
 	if _, err := NewCombinerNode(mem, nil, nil); err == nil {
 		t.Error("nil combiner accepted")
 	}
-	comb, _ := combine.New(d.Combiners[0], nil)
-	if _, err := NewCombinerNode(mem, comb, &CombinerOptions{ResultChannel: 7}); err == nil {
+	if _, err := NewCombinerNode(mem, d.Combiners[0], &CombinerOptions{ResultChannel: 7}); err == nil {
 		t.Error("bad result channel accepted")
 	}
-	if _, err := NewDistributor(mem, nil, "k", nil); err == nil {
+	if _, err := NewDistributor(mem, nil, nil); err == nil {
 		t.Error("nil key accepted")
 	}
-	if _, err := NewDistributor(mem, &testKey().PublicKey, "", nil); err == nil {
+	noID := *d.Distributors[0]
+	noID.KeyID = ""
+	if _, err := NewDistributor(mem, &noID, nil); err == nil {
 		t.Error("empty key id accepted")
 	}
-	if _, err := NewDistributor(mem, &testKey().PublicKey, "k", &DistributorOptions{ResultChannel: B2}); err == nil {
+	if _, err := NewDistributor(mem, d.Distributors[0], &DistributorOptions{ResultChannel: B2}); err == nil {
 		t.Error("results on B2 accepted")
 	}
 	if _, err := StartLocal(context.Background(), nil, nil); err == nil {
 		t.Error("nil dealing accepted")
 	}
-	calc, _ := share.NewCalculator(d.Calculators[0], nil)
-	n, _ := NewCalculatorNode(mem, calc, nil)
+	n, _ := NewCalculatorNode(mem, d.Calculators[0], nil)
 	n.Close()
 	if err := n.Run(context.Background()); err != nil {
 		t.Errorf("Run after Close: %v", err)

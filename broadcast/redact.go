@@ -7,33 +7,33 @@ import (
 	"github.com/tolerantca/tolerant/internal/redact"
 )
 
-// Auth and the nodes hold node signing keys, and the nodes hold a
+// auth and the nodes hold node signing keys, and the nodes hold a
 // calculator's d_ji or a combiner's c_a. Each prints only a description of
-// itself: the same under every fmt verb, as a slog value and as JSON. Auth
+// itself: the same under every fmt verb, as a slog value and as JSON. auth
 // has value receivers, so that a value prints as safely as a pointer. The
 // nodes hold a mutex and are used by pointer; their secrets are behind
-// pointers (a *share.Calculator, a *combine.Combiner, an *Auth), which fmt
+// pointers (a *share.Calculator, a *combine.Combiner, an *auth), which fmt
 // never follows inside a struct, so a copy of a node prints none either.
 
 // String names the node whose key a holds, never the key.
-func (a Auth) String() string {
-	if a.Key == nil {
-		return fmt.Sprintf("broadcast.Auth{no node key, roster of %d nodes}", len(a.Roster))
+func (a auth) String() string {
+	if a.key == nil {
+		return fmt.Sprintf("broadcast.auth{no node key, roster of %d nodes}", len(a.roster))
 	}
-	return fmt.Sprintf("broadcast.Auth{%v, roster of %d nodes}", a.Key, len(a.Roster))
+	return fmt.Sprintf("broadcast.auth{%v, roster of %d nodes}", a.key, len(a.roster))
 }
 
-// Format prints only [Auth.String], whatever the verb.
-func (a Auth) Format(f fmt.State, verb rune) { redact.Format(f, verb, "broadcast.Auth", a.String()) }
+// Format prints only [auth.String], whatever the verb.
+func (a auth) Format(f fmt.State, verb rune) { redact.Format(f, verb, "broadcast.auth", a.String()) }
 
-// GoString prints only [Auth.String].
-func (a Auth) GoString() string { return redact.GoString("broadcast.Auth", a.String()) }
+// GoString prints only [auth.String].
+func (a auth) GoString() string { return redact.GoString("broadcast.auth", a.String()) }
 
 // LogValue keeps the node key out of structured logs.
-func (a Auth) LogValue() slog.Value { return redact.LogValue(a.String()) }
+func (a auth) LogValue() slog.Value { return redact.LogValue(a.String()) }
 
-// MarshalJSON encodes only [Auth.String].
-func (a Auth) MarshalJSON() ([]byte, error) { return redact.JSON(a.String()) }
+// MarshalJSON encodes only [auth.String].
+func (a auth) MarshalJSON() ([]byte, error) { return redact.JSON(a.String()) }
 
 // String describes the node without its shares.
 func (n *CalculatorNode) String() string {
@@ -88,7 +88,7 @@ func (d *Distributor) String() string {
 	if d == nil {
 		return "distributor (none)"
 	}
-	return fmt.Sprintf("distributor %d of key %s (epoch %d)", d.opts.Number, d.keyID, d.opts.Epoch)
+	return fmt.Sprintf("distributor %d of key %s (epoch %d)", d.number, d.keyID, d.epoch)
 }
 
 // Format prints only [Distributor.String], whatever the verb.

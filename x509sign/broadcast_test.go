@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
@@ -23,6 +25,14 @@ import (
 // startLocal deals key over (k, t, l) with a searched plan and runs the
 // whole cluster in-process on the in-memory broadcast.
 func startLocal(t testing.TB, key *rsa.PrivateKey, k, tt, l int, opts *broadcast.LocalOptions) (*broadcast.Local, *share.Dealer) {
+	t.Helper()
+	return startLocalLiars(t, key, k, tt, l, opts, nil)
+}
+
+// startLocalLiars is startLocal with the calculators of liars sending wrong
+// partials (internal/faults), every combiner auditing and the distributor
+// lingering so that they are named.
+func startLocalLiars(t testing.TB, key *rsa.PrivateKey, k, tt, l int, opts *broadcast.LocalOptions, liars []int) (*broadcast.Local, *share.Dealer) {
 	t.Helper()
 	plan, _, err := grouping.Search(k, tt, l, nil)
 	if err != nil {
@@ -35,6 +45,20 @@ func startLocal(t testing.TB, key *rsa.PrivateKey, k, tt, l int, opts *broadcast
 	dealing, err := dl.Deal(plan)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(liars) > 0 {
+		o := *opts
+		var keys []*share.CalculatorKey
+		for _, ck := range dealing.Calculators {
+			if slices.Contains(liars, ck.J) {
+				keys = append(keys, ck)
+			}
+		}
+		mem := broadcast.NewMemory(nil)
+		t.Cleanup(func() { mem.Close() }) // after local.Close
+		o.Transport, o.Audit = faults.Transport(mem, keys), true
+		o.Distributor = &broadcast.DistributorOptions{Linger: 500 * time.Millisecond}
+		opts = &o
 	}
 	local, err := broadcast.StartLocal(context.Background(), dealing, opts)
 	if err != nil {
@@ -116,7 +140,7 @@ func TestBroadcastFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			local, dl := startLocal(t, key, 5, 3, 2, &broadcast.LocalOptions{Down: c.down, Liars: c.liars})
+			local, dl := startLocalLiars(t, key, 5, 3, 2, &broadcast.LocalOptions{Down: c.down}, c.liars)
 			rec := &outcomes{d: local.Distributor()}
 			s, err := x509sign.New(dl.PublicKey(), dl.KeyID(), rec, &x509sign.Options{Timeout: 2 * time.Second})
 			if err != nil {

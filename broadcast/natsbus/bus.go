@@ -43,8 +43,11 @@ var (
 // SubjectPrefix is the first token of every subject of this package.
 const SubjectPrefix = "tolerant"
 
-// DefaultCluster is the cluster name when Options.Cluster is empty.
-const DefaultCluster = "tolerant"
+// DefaultCluster returns the name of the signing cluster of the key called
+// keyID when none is chosen: the key id itself ([0124]). The tolerant
+// command and [StartCluster] both use it, so that nodes started either way
+// meet on the same subjects.
+func DefaultCluster(keyID string) string { return keyID }
 
 // Defaults of [Options].
 const (
@@ -77,12 +80,8 @@ func ValidateCluster(cluster string) error {
 }
 
 // Subject returns the NATS subject of channel ch of a cluster:
-// "tolerant.<cluster>.b1", ".b2" or ".b3". An empty cluster is
-// DefaultCluster.
+// "tolerant.<cluster>.b1", ".b2" or ".b3".
 func Subject(cluster string, ch broadcast.Channel) (string, error) {
-	if cluster == "" {
-		cluster = DefaultCluster
-	}
 	if err := ValidateCluster(cluster); err != nil {
 		return "", err
 	}
@@ -100,7 +99,9 @@ type Options struct {
 	// NATS cluster; "tls://" requires TLS. Default DefaultURL.
 	URL string
 	// Cluster names the signing cluster: its channels are the subjects
-	// "tolerant.<Cluster>.b1" ... ([Subject]). Default DefaultCluster.
+	// "tolerant.<Cluster>.b1" ... ([Subject]). Required: there is no
+	// default shared by unrelated keys; the convention is the key id
+	// ([DefaultCluster]).
 	Cluster string
 	// Name is the connection's name as the server shows it, e.g.
 	// "calculator-3". It is not a secret.
@@ -248,7 +249,7 @@ func (o Options) normalize() (Options, error) {
 		o.URL = DefaultURL
 	}
 	if o.Cluster == "" {
-		o.Cluster = DefaultCluster
+		return o, fmt.Errorf("%w: no cluster name (the convention is the key id: DefaultCluster)", ErrOptions)
 	}
 	if err := ValidateCluster(o.Cluster); err != nil {
 		return o, err

@@ -179,8 +179,11 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("Subject(ca-1, %v) = %q, %v", ch, s, err)
 		}
 	}
-	if s, _ := Subject("", broadcast.B1); s != "tolerant.tolerant.b1" {
-		t.Errorf("default subject %q", s)
+	if _, err := Subject("", broadcast.B1); !errors.Is(err, ErrOptions) {
+		t.Errorf("Subject without a cluster: %v", err)
+	}
+	if _, err := Dial(context.Background(), Options{}); !errors.Is(err, ErrOptions) {
+		t.Errorf("Dial without a cluster: %v", err)
 	}
 	if _, err := Subject("x", 4); !errors.Is(err, broadcast.ErrChannel) {
 		t.Errorf("Subject(x, 4): %v", err)
@@ -195,6 +198,7 @@ func TestBadInput(t *testing.T) {
 		"missing root CAs":  {RootCAs: []string{filepath.Join(dir, "none.pem")}},
 		"bad seed contents": {NKeySeedFile: writeFile(t, dir, "bad.nk", "not a seed")},
 	} {
+		o.Cluster = testCluster
 		if _, err := Dial(context.Background(), o); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -244,13 +248,13 @@ func TestBadInput(t *testing.T) {
 	s.Close()
 
 	// Dialling: a cancelled context, a port where nothing listens.
-	if _, err := Dial(done, Options{URL: srv.URL()}); !errors.Is(err, context.Canceled) {
+	if _, err := Dial(done, Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Dial with a cancelled context: %v", err)
 	}
 	port := srv.Port()
 	srv.Close()
 	start := time.Now()
-	if _, err := Dial(ctx, Options{URL: fmt.Sprintf("nats://127.0.0.1:%d", port), DialTimeout: time.Second}); err == nil {
+	if _, err := Dial(ctx, Options{Cluster: testCluster, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), DialTimeout: time.Second}); err == nil {
 		t.Error("Dial to a closed port succeeded")
 	}
 	if time.Since(start) > 3*time.Second {

@@ -10,11 +10,13 @@ import (
 )
 
 // ClusterOptions tune [StartCluster]. The zero value runs every node of the
-// dealing with packet authentication, on connections with default Options.
+// dealing on connections with default Options. Packets are always
+// authenticated (package broadcast builds every node from its key material).
 type ClusterOptions struct {
 	// Bus is the template of every node's connection. URL is set from
-	// StartCluster's argument, Name to the node's [NodeName] and Logger
-	// to the cluster's Logger when empty.
+	// StartCluster's argument, Name to the node's [NodeName], Cluster to
+	// [DefaultCluster] of the dealing's key id and Logger to the cluster's
+	// Logger when empty.
 	Bus Options
 	// NodeBus, when set, adjusts the connection options of each node
 	// after the template is applied, e.g. to give it its own credentials.
@@ -23,9 +25,6 @@ type ClusterOptions struct {
 	Down []int
 	// CombinersDown lists combiners that are not started.
 	CombinersDown []int
-	// Liars lists calculators that send wrong partials (a test hook, as in
-	// broadcast.LocalOptions).
-	Liars []int
 	// NoDistributor starts no distributor: Distributor returns nil (the
 	// distributor then runs elsewhere).
 	NoDistributor bool
@@ -44,10 +43,6 @@ type ClusterOptions struct {
 	// Logger is given to every node and connection that has none;
 	// default discards.
 	Logger *slog.Logger
-	// Unauthenticated turns packet authentication off. By default every
-	// node signs its packets with its node key and checks the others'
-	// against the roster, when the dealing has them.
-	Unauthenticated bool
 }
 
 // Cluster is every node of a dealing on NATS, each on its own connection
@@ -78,6 +73,9 @@ func StartCluster(ctx context.Context, url string, d *share.Dealing, opts *Clust
 		bo := o.Bus
 		bo.URL = url
 		bo.Name = NodeName(node)
+		if bo.Cluster == "" {
+			bo.Cluster = DefaultCluster(d.Calculators[0].KeyID)
+		}
 		if bo.Logger == nil {
 			bo.Logger = o.Logger
 		}
@@ -91,10 +89,10 @@ func StartCluster(ctx context.Context, url string, d *share.Dealing, opts *Clust
 		return b, nil
 	}
 	l, err := broadcast.StartLocal(ctx, d, &broadcast.LocalOptions{
-		Down: o.Down, CombinersDown: o.CombinersDown, Liars: o.Liars,
+		Down: o.Down, CombinersDown: o.CombinersDown,
 		Approve: o.Approve, CombinerApprove: o.CombinerApprove, Audit: o.Audit,
 		Distributor: o.Distributor, Calculator: o.Calculator, Combiner: o.Combiner,
-		Logger: o.Logger, Unauthenticated: o.Unauthenticated,
+		Logger:    o.Logger,
 		Transport: dial, NoDistributor: o.NoDistributor,
 	})
 	if err != nil {

@@ -210,7 +210,7 @@ func TestTLS(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "tls://") {
 		t.Fatalf("URL %s", srv.URL())
 	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL()}); err == nil {
+	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); err == nil {
 		t.Fatal("a client that does not trust the certificate connected")
 	}
 	c := startCluster(t, srv.URL(), &ClusterOptions{Bus: Options{RootCAs: []string{pemFile}}})
@@ -283,18 +283,18 @@ func TestCredentials(t *testing.T) {
 	sign(t, c, "with credentials", 20*time.Second)
 
 	log, logs := bufferLogger()
-	_, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
+	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
 	if !errors.Is(err, ErrAuth) || !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	if !strings.Contains(err.Error(), `"calculator-1"`) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("error %q", err)
 	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL()}); !errors.Is(err, ErrAuth) {
+	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, ErrAuth) {
 		t.Fatalf("no credentials: %v", err)
 	}
 	// Credentials in the URL are redacted from errors.
-	_, err = Dial(timeout(t, 10*time.Second), Options{URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
+	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
 	if !errors.Is(err, ErrAuth) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("wrong password in the URL: %v", err)
 	}
@@ -338,7 +338,7 @@ func TestNKey(t *testing.T) {
 	}
 	other, _ := nkeys.CreateUser()
 	otherSeed, _ := other.Seed()
-	if _, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))}); !errors.Is(err, ErrAuth) {
+	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))}); !errors.Is(err, ErrAuth) {
 		t.Fatalf("unknown nkey: %v", err)
 	}
 }
@@ -366,9 +366,12 @@ func TestServerLifecycle(t *testing.T) {
 }
 
 func TestNodePermissions(t *testing.T) {
-	p, err := NodePermissions("", share.RoleCalculator)
-	if err != nil || !slices.Equal(p.Publish, []string{"tolerant.tolerant.b1", "tolerant.tolerant.b2"}) || !slices.Equal(p.Subscribe, []string{"tolerant.tolerant.b1"}) {
+	p, err := NodePermissions("ca", share.RoleCalculator)
+	if err != nil || !slices.Equal(p.Publish, []string{"tolerant.ca.b1", "tolerant.ca.b2"}) || !slices.Equal(p.Subscribe, []string{"tolerant.ca.b1"}) {
 		t.Fatalf("%+v, %v", p, err)
+	}
+	if _, err := NodePermissions("", share.RoleCalculator); !errors.Is(err, ErrOptions) {
+		t.Fatalf("no cluster: %v", err)
 	}
 	if _, err := NodePermissions("x", 9); !errors.Is(err, ErrOptions) {
 		t.Fatal(err)

@@ -34,7 +34,7 @@
 //   - a slow subscriber never blocks the NATS client: each subscription has
 //     a bounded queue, and what does not fit is dropped and counted.
 //
-// Packets are authenticated by package broadcast (broadcast.Auth), so the
+// Packets are authenticated by package broadcast (node keys), so the
 // NATS server is not trusted for integrity; TLS and per-node NATS
 // credentials ([User], [NodePermissions]) keep outsiders off the bus.
 //

@@ -89,6 +89,9 @@ func startServer(tb testing.TB, opts ServerOptions) *Server {
 
 func dial(tb testing.TB, opts Options) *Bus {
 	tb.Helper()
+	if opts.Cluster == "" {
+		opts.Cluster = testCluster
+	}
 	b, err := Dial(timeout(tb, 10*time.Second), opts)
 	if err != nil {
 		tb.Fatal(err)
@@ -96,6 +99,9 @@ func dial(tb testing.TB, opts Options) *Bus {
 	tb.Cleanup(func() { b.Close() })
 	return b
 }
+
+// testCluster is the cluster of the tests' connections that name none.
+const testCluster = "test"
 
 // fastBus makes reconnections quick, for tests that restart the server.
 func fastBus(o Options) Options {

@@ -126,8 +126,8 @@ func (b *Bus) MarshalJSON() ([]byte, error) { return rd.JSON(b.String()) }
 
 // String describes the cluster options without the connections' credentials.
 func (o ClusterOptions) String() string {
-	return fmt.Sprintf("natsbus.ClusterOptions{bus %v, %d calculators down, %d combiners down, %d liars, unauthenticated %t}",
-		o.Bus, len(o.Down), len(o.CombinersDown), len(o.Liars), o.Unauthenticated)
+	return fmt.Sprintf("natsbus.ClusterOptions{bus %v, %d calculators down, %d combiners down}",
+		o.Bus, len(o.Down), len(o.CombinersDown))
 }
 
 // Format prints only [ClusterOptions.String], whatever the verb.

@@ -45,7 +45,7 @@ func TestRegressionRedactCredentials(t *testing.T) {
 		{ptr: &opts, want: `natsbus.Options{url nats://REDACTED@127.0.0.1`, byValue: true},
 		{ptr: &user, want: `natsbus.User{"alice" with a password, 0 publish and 1 subscribe subjects}`, byValue: true},
 		{ptr: &ServerOptions{Users: []User{user}, Token: testToken}, want: `natsbus.ServerOptions{host "", port 0, TLS false, 1 users, a token}`, byValue: true},
-		{ptr: b, want: `natsbus.Bus{name "calculator-1", cluster "tolerant", url nats://REDACTED@127.0.0.1`},
+		{ptr: b, want: `natsbus.Bus{name "calculator-1", cluster "test", url nats://REDACTED@127.0.0.1`},
 		{ptr: &ClusterOptions{Bus: opts, Down: []int{2}}, want: "natsbus.ClusterOptions{bus natsbus.Options{url nats://REDACTED@127.0.0.1", byValue: true},
 		{ptr: &Cluster{}},
 		{ptr: sub, want: `natsbus.Subscription{B1 of natsbus.Bus{name "calculator-1"`, live: true},

@@ -247,7 +247,7 @@ type Permissions struct {
 //     signatures on B3. When the combiners send signatures on B1 instead
 //     (CombinerOptions.ResultChannel, [0115]), add B1 to its Publish.
 //
-// The node's packets are authenticated anyway (broadcast.Auth); these
+// The node's packets are authenticated anyway (by their node keys); these
 // permissions keep a stolen NATS credential from flooding other channels.
 func NodePermissions(cluster string, role share.Role) (Permissions, error) {
 	var subj [4]string

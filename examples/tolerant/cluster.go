@@ -63,7 +63,7 @@ type clusterDir struct {
 	// signs when enough of them are there.
 	missingCalcs, missingCombs []int
 	// noDistributor is set when distributor 1's bundle or identity is
-	// absent: the in-process cluster then runs without packet signatures.
+	// absent: the in-process cluster cannot run without it.
 	noDistributor bool
 }
 

@@ -26,19 +26,19 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
 
-// hiddenFlags are for tests only and are left out of the usage.
-var hiddenFlags = map[string]bool{"test-key": true}
+// demoKey makes the demo's CA key: a fresh one from crypto/rand. Tests
+// replace it to save the seconds of key generation under the race detector.
+var demoKey = func(bits int) (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, bits) }
 
 // demoConfig is what the demo's flags ask for. The in-process demo and the
 // multi-process one (-nats) share it.
 type demoConfig struct {
 	k, t, l, bits int
-	testKey       bool
 	tasks         int           // leaf certificates issued concurrently
 	loss          float64       // probability that a delivery is lost
 	down          []int         // calculators crashed
@@ -91,13 +91,10 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.out, "out", "", "also write root.pem and leaf.pem to this directory (check with openssl verify -CAfile root.pem leaf.pem)")
 	fs.StringVar(&cfg.nats, "nats", "", "run every node as its own process against the NATS server at this URL (auto: start an embedded one)")
 	fs.BoolVar(&cfg.json, "json", false, "print only a JSON summary on stdout (the story goes to stderr)")
-	fs.BoolVar(&cfg.testKey, "test-key", false, "use a fixed 2048-bit test key instead of generating one")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tolerant demo [-k 5 -t 3 -l 2] [-bits 2048] [-tasks N] [-loss P] [-down N] [-combiners-down N] [-liars N] [-json] [-nats URL|auto] [-out DIR]")
 		fs.VisitAll(func(f *flag.Flag) {
-			if !hiddenFlags[f.Name] {
-				fmt.Fprintf(fs.Output(), "  -%s\n    \t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
-			}
+			fmt.Fprintf(fs.Output(), "  -%s\n    \t%s (default %q)\n", f.Name, f.Usage, f.DefValue)
 		})
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -221,11 +218,21 @@ func runDemoLocal(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSum
 
 	// The cluster, in-process: distributor, calculators and combiners
 	// talking over in-memory broadcast channels.
+	// The liars are honest nodes whose transport makes their partials
+	// wrong (internal/faults); the combiners audit every partial and the
+	// distributor lingers, so that every combiner can name them.
 	start := time.Now()
-	local, err := broadcast.StartLocal(ctx, dealing, &broadcast.LocalOptions{
-		Down: cfg.down, Liars: cfg.liars, CombinersDown: cfg.combinersDown,
-		Memory: &broadcast.MemoryOptions{Faults: broadcast.Faults{Loss: cfg.loss}},
-	})
+	mem := broadcast.NewMemory(&broadcast.MemoryOptions{Faults: broadcast.Faults{Loss: cfg.loss}})
+	defer mem.Close()
+	lo := &broadcast.LocalOptions{
+		Down: cfg.down, CombinersDown: cfg.combinersDown,
+		Transport: faults.Transport(mem, demoLiars(cfg, dealing)),
+	}
+	if len(cfg.liars) > 0 {
+		lo.Audit = true
+		lo.Distributor = &broadcast.DistributorOptions{Linger: liarLinger}
+	}
+	local, err := broadcast.StartLocal(ctx, dealing, lo)
 	if err != nil {
 		return nil, fmt.Errorf("demo: starting the cluster: %w", err)
 	}
@@ -253,23 +260,30 @@ func runDemoLocal(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSum
 	return sum, nil
 }
 
-// demoDeal makes or loads the key, plans the combiners and deals.
+// liarLinger is how long the demo's distributor waits after a signature
+// when calculators lie, so that every combiner can name them.
+const liarLinger = 500 * time.Millisecond
+
+// demoLiars returns the key material of the calculators that lie.
+func demoLiars(cfg *demoConfig, d *share.Dealing) []*share.CalculatorKey {
+	var out []*share.CalculatorKey
+	for _, ck := range d.Calculators {
+		if slices.Contains(cfg.liars, ck.J) {
+			out = append(out, ck)
+		}
+	}
+	return out
+}
+
+// demoDeal makes the key, plans the combiners and deals.
 func demoDeal(cfg *demoConfig, log io.Writer) (*share.Dealer, *share.Dealing, error) {
 	// 1. The CA key. In production it exists already and lives offline.
 	start := time.Now()
-	var key *rsa.PrivateKey
-	var err error
-	how := "generated"
-	if cfg.testKey {
-		key, err = testkeys.Key(testkeys.RSA2048)
-		how = "loaded fixed test"
-	} else {
-		key, err = rsa.GenerateKey(rand.Reader, cfg.bits)
-	}
+	key, err := demoKey(cfg.bits)
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: key: %w", err)
 	}
-	fmt.Fprintf(log, "key      %s %d-bit RSA key in %v (key id %s)\n", how, key.N.BitLen(), since(start), share.KeyIDFor(&key.PublicKey))
+	fmt.Fprintf(log, "key      generated %d-bit RSA key in %v (key id %s)\n", key.N.BitLen(), since(start), share.KeyIDFor(&key.PublicKey))
 
 	// 2. The combiner plan ([0076]-[0089]): which representations each
 	// combiner stores, checked for coverage and combiner security.

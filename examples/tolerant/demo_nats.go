@@ -18,6 +18,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
@@ -26,12 +27,18 @@ import (
 var nodeExecutable = os.Executable
 
 // runDemoNATS runs the demo with every calculator and combiner as its own
-// process, talking over NATS (issue 5): it deals, seals every node's
-// bundle to a fresh age identity, starts "tolerant node" for each of them
-// (and an embedded NATS server for -nats auto), issues the root and the
-// leaves as a task distributor over NATS, and stops every node with
-// SIGTERM. Calculators and combiners taken down by -down and
-// -combiners-down are killed (SIGKILL) once the root is signed.
+// process, talking over NATS: it deals, seals every node's bundle to a
+// fresh age identity, starts "tolerant node" for each of them (and an
+// embedded NATS server for -nats auto), issues the root and the leaves as a
+// task distributor over NATS, and stops every node with SIGTERM.
+// Calculators and combiners taken down by -down and -combiners-down are
+// killed (SIGKILL) once the root is signed.
+//
+// The faults are the demo's own: the node command has no way to lie or to
+// lose messages. Lying calculators (-liars) run in this process, each on
+// its own NATS connection, with a transport that makes their partials wrong
+// (internal/faults); -loss drops messages this process receives (the
+// distributor's and the liars').
 func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSummary, error) {
 	total := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
@@ -80,30 +87,40 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	start = time.Now()
 	nodes := newDemoNodes(log)
 	defer nodes.stopAll(10 * time.Second)
+	procs := 0
 	for _, b := range bundles {
+		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
+			continue // runs in this process
+		}
 		args := []string{"node", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity, "-dealer-key", seal.FormatDealerKey(dl.DealerKey()),
 			"-nats", url, "-nats-cluster", cluster, "-log-level", "info", "-drain-timeout", "5s"}
-		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
-			args = append(args, "-testing-lie")
-		}
 		if b.role == "combiner" && len(cfg.liars) > 0 {
 			args = append(args, "-audit")
-		}
-		if cfg.loss > 0 {
-			args = append(args, "-testing-loss", fmt.Sprint(cfg.loss))
 		}
 		if err := nodes.start(exe, b.name, args); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
+		procs++
 	}
+	liars, err := startDemoLiars(ctx, url, cluster, demoLiars(cfg, dealing), cfg.loss)
+	if err != nil {
+		return nil, err
+	}
+	defer liars.stop()
 	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
 	err = nodes.waitReady(rctx)
 	rcancel()
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(log, "cluster  %d node processes ready in %v on NATS cluster %q (lying: %v; to be killed after the root: calculators %v, combiners %v; loss %.0f%%)\n",
-		len(bundles), since(start), cluster, cfg.liars, cfg.down, cfg.combinersDown, 100*cfg.loss)
+	fmt.Fprintf(log, "cluster  %d node processes ready in %v on NATS cluster %q (to be killed after the root: calculators %v, combiners %v)\n",
+		procs, since(start), cluster, cfg.down, cfg.combinersDown)
+	if len(cfg.liars) > 0 {
+		fmt.Fprintf(log, "         calculators %v run in this process and send wrong partials\n", cfg.liars)
+	}
+	if cfg.loss > 0 {
+		fmt.Fprintf(log, "         this process loses %.0f%% of the messages it receives\n", 100*cfg.loss)
+	}
 
 	// The task distributor, in this process.
 	dk := dealing.Distributors[0]
@@ -114,13 +131,13 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	defer bus.Close()
 	var b broadcast.Broadcaster = bus
 	if cfg.loss > 0 {
-		b = &lossyBus{Broadcaster: bus, p: cfg.loss}
+		b = faults.Lossy(bus, cfg.loss)
 	}
-	do := &broadcast.DistributorOptions{Epoch: dk.Epoch, T: dk.T, Auth: &broadcast.Auth{Key: dk.NodeKey, Roster: dk.Roster}}
+	do := &broadcast.DistributorOptions{}
 	if len(cfg.liars) > 0 {
-		do.Linger = 500 * time.Millisecond // so that every combiner can name the liars
+		do.Linger = liarLinger
 	}
-	dist, err := broadcast.NewDistributor(b, dl.PublicKey(), dl.KeyID(), do)
+	dist, err := broadcast.NewDistributor(b, dk, do)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
@@ -170,6 +187,7 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	bus.Close()
 
 	start = time.Now()
+	liars.stop()
 	stopped, errs := nodes.stopAll(10 * time.Second)
 	fmt.Fprintf(log, "stop     %d node processes stopped with SIGTERM and drained in %v\n", stopped, since(start))
 	for _, e := range errs {
@@ -182,6 +200,53 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 		return sum, fmt.Errorf("demo: %d node processes did not stop cleanly: %w", len(errs), errors.Join(errs...))
 	}
 	return sum, nil
+}
+
+// demoLiarNodes are the lying calculators of "demo -nats", in this process.
+type demoLiarNodes struct {
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	buses  []*natsbus.Bus
+	once   sync.Once
+}
+
+// startDemoLiars starts the calculators of keys, each on its own NATS
+// connection at url, lying (faults.Liar) and losing a fraction loss of what
+// they receive.
+func startDemoLiars(ctx context.Context, url, cluster string, keys []*share.CalculatorKey, loss float64) (*demoLiarNodes, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	ls := &demoLiarNodes{cancel: cancel}
+	for _, ck := range keys {
+		bus, err := natsbus.Dial(ctx, natsbus.Options{URL: url, Cluster: cluster, Name: natsbus.NodeName(ck.NodeKey.Node)})
+		if err != nil {
+			ls.stop()
+			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.J, err)
+		}
+		ls.buses = append(ls.buses, bus)
+		b := faults.Liar(bus, ck)
+		if loss > 0 {
+			b = faults.Lossy(b, loss)
+		}
+		n, err := broadcast.NewCalculatorNode(b, ck, nil)
+		if err != nil {
+			ls.stop()
+			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.J, err)
+		}
+		ls.wg.Go(func() { n.Run(ctx) })
+	}
+	return ls, nil
+}
+
+// stop stops the lying calculators and closes their connections. It is
+// idempotent.
+func (ls *demoLiarNodes) stop() {
+	ls.once.Do(func() {
+		ls.cancel()
+		ls.wg.Wait()
+		for _, b := range ls.buses {
+			b.Close()
+		}
+	})
 }
 
 // demoBundle is one node's sealed bundle and identity in the demo's

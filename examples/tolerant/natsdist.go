@@ -1,6 +1,6 @@
 package main
 
-// Shared by the commands that talk to a cluster over NATS (issue 5): node,
+// Shared by the commands that talk to a cluster over NATS: node,
 // sign -nats, issue and demo -nats. The connection flags, the loading of
 // bundles (sealed or, behind a flag, plaintext), the structured logs, and
 // the task distributor.
@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -57,7 +58,7 @@ func (f *natsFlags) register(fs *flag.FlagSet) {
 func (f *natsFlags) options(name, keyID string, log *slog.Logger) (natsbus.Options, error) {
 	o := natsbus.Options{URL: f.url, Cluster: f.cluster, Name: name, CredsFile: f.creds, User: f.user, Logger: log}
 	if o.Cluster == "" {
-		o.Cluster = keyID
+		o.Cluster = natsbus.DefaultCluster(keyID)
 	}
 	if err := natsbus.ValidateCluster(o.Cluster); err != nil {
 		return o, err
@@ -173,78 +174,75 @@ type bundleFlags struct {
 	dealerKey        string // -dealer-key
 }
 
-// openIdentity returns the age identity that opens the bundle at path, or
-// nil for a plaintext bundle (.json), which is accepted only with
-// allowPlaintext.
-func openIdentity(path, identityPath string, allowPlaintext bool) (age.Identity, error) {
-	if filepath.Ext(path) == seal.PlaintextExt {
-		if !allowPlaintext {
-			return nil, fmt.Errorf("%s holds key material in PLAINTEXT: pass -insecure-plaintext-keys to use it anyway (tests and demos only)", path)
-		}
-		if identityPath != "" {
-			return nil, fmt.Errorf("%s is a plaintext bundle: -identity is not used", path)
-		}
-		return nil, nil
+// isPlaintext reports whether the bundle is in PLAINTEXT (.json), which
+// is accepted only with -insecure-plaintext-keys and without -identity.
+func (bf bundleFlags) isPlaintext() (bool, error) {
+	if filepath.Ext(bf.bundle) != seal.PlaintextExt {
+		return false, nil
 	}
-	if identityPath == "" {
-		return nil, fmt.Errorf("%s is sealed: -identity FILE (written by tolerant keygen on this host) is required", path)
+	if !bf.plaintext {
+		return false, fmt.Errorf("%s holds key material in PLAINTEXT: pass -insecure-plaintext-keys to use it anyway (tests and demos only)", bf.bundle)
 	}
-	id, err := seal.ReadIdentityFile(identityPath)
+	if bf.identity != "" {
+		return false, fmt.Errorf("%s is a plaintext bundle: -identity is not used", bf.bundle)
+	}
+	return true, nil
+}
+
+// openIdentity returns the age identity that opens the sealed bundle.
+func (bf bundleFlags) openIdentity() (age.Identity, error) {
+	if bf.identity == "" {
+		return nil, fmt.Errorf("%s is sealed: -identity FILE (written by tolerant keygen on this host) is required", bf.bundle)
+	}
+	return seal.ReadIdentityFile(bf.identity)
+}
+
+// loadBundle opens a node's bundle, sealed with its identity or, behind
+// -insecure-plaintext-keys, in plaintext; checks the dealer's signature
+// against -dealer-key or the pinned dealer, and pins a first dealer.
+func loadBundle[K any](bf bundleFlags, sealed func(string, age.Identity, seal.Trust) (K, error),
+	plaintext func(string, seal.Trust) (K, error), dealer func(K) ed25519.PublicKey) (K, error) {
+	var zero K
+	plain, err := bf.isPlaintext()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	return id, nil
+	trust, pin, err := bf.trust()
+	if err != nil {
+		return zero, err
+	}
+	var key K
+	if plain {
+		key, err = plaintext(bf.bundle, trust)
+	} else {
+		id, idErr := bf.openIdentity()
+		if idErr != nil {
+			return zero, idErr
+		}
+		key, err = sealed(bf.bundle, id, trust)
+	}
+	if err != nil {
+		return zero, err
+	}
+	return key, pinDealer(pin, dealer(key))
 }
 
 // loadCalculatorKey opens a calculator's bundle.
 func loadCalculatorKey(bf bundleFlags) (*share.CalculatorKey, error) {
-	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
-	if err != nil {
-		return nil, err
-	}
-	trust, pin, err := bf.trust()
-	if err != nil {
-		return nil, err
-	}
-	key, err := seal.LoadCalculator(bf.bundle, id, trust)
-	if err != nil {
-		return nil, err
-	}
-	return key, pinDealer(pin, key.DealerKey)
+	return loadBundle(bf, seal.LoadCalculator, seal.InsecureLoadPlaintextCalculator,
+		func(k *share.CalculatorKey) ed25519.PublicKey { return k.DealerKey })
 }
 
 // loadCombinerKey opens a combiner's bundle.
 func loadCombinerKey(bf bundleFlags) (*share.CombinerKey, error) {
-	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
-	if err != nil {
-		return nil, err
-	}
-	trust, pin, err := bf.trust()
-	if err != nil {
-		return nil, err
-	}
-	key, err := seal.LoadCombiner(bf.bundle, id, trust)
-	if err != nil {
-		return nil, err
-	}
-	return key, pinDealer(pin, key.DealerKey)
+	return loadBundle(bf, seal.LoadCombiner, seal.InsecureLoadPlaintextCombiner,
+		func(k *share.CombinerKey) ed25519.PublicKey { return k.DealerKey })
 }
 
 // loadDistributorKey opens a distributor's bundle.
 func loadDistributorKey(bf bundleFlags) (*share.DistributorKey, error) {
-	id, err := openIdentity(bf.bundle, bf.identity, bf.plaintext)
-	if err != nil {
-		return nil, err
-	}
-	trust, pin, err := bf.trust()
-	if err != nil {
-		return nil, err
-	}
-	key, err := seal.LoadDistributor(bf.bundle, id, trust)
-	if err != nil {
-		return nil, err
-	}
-	return key, pinDealer(pin, key.DealerKey)
+	return loadBundle(bf, seal.LoadDistributor, seal.InsecureLoadPlaintextDistributor,
+		func(k *share.DistributorKey) ed25519.PublicKey { return k.DealerKey })
 }
 
 // remote is a task distributor on NATS: the distributor's bundle signs the
@@ -298,7 +296,6 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	bf.dealerKey = seal.FormatDealerKey(c.DealerKey) // the bundle must be of the public files' dealer
 	if bf.bundle == "" {
 		bf.bundle = c.Path(share.Node{Role: share.RoleDistributor, Number: 1})
-		bf.plaintext = bf.plaintext || !c.Sealed()
 	}
 	dk, err := loadDistributorKey(bf)
 	if err != nil {
@@ -316,9 +313,8 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	if err != nil {
 		return nil, fmt.Errorf("NATS: %w", err)
 	}
-	dist, err := broadcast.NewDistributor(bus, dk.PublicKey, dk.KeyID, &broadcast.DistributorOptions{
-		Epoch: dk.Epoch, T: dk.T, Logger: log, // log names the node already
-		Auth: &broadcast.Auth{Key: dk.NodeKey, Roster: dk.Roster},
+	dist, err := broadcast.NewDistributor(bus, dk, &broadcast.DistributorOptions{
+		Logger: log, // log names the node already
 	})
 	if err != nil {
 		bus.Close()

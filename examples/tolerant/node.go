@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -36,13 +35,7 @@ type nodeConfig struct {
 	audit    bool
 	logLevel string
 	drain    time.Duration
-	// Test hooks, hidden from the usage.
-	lie  bool    // calculator: send wrong partials
-	loss float64 // drop this fraction of received messages
 }
-
-// nodeHiddenFlags are the node's test hooks, left out of the usage.
-var nodeHiddenFlags = map[string]bool{"testing-lie": true, "testing-loss": true}
 
 // runNode runs one calculator or combiner on NATS until SIGINT or SIGTERM,
 // then drains and returns nil.
@@ -60,12 +53,10 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.audit, "audit", false, "combiner: check every partial, to name lying calculators even when their partial was not needed")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "level of the JSON logs on stderr: debug, info, warn or error")
 	fs.DurationVar(&cfg.drain, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long to wait for the NATS connection to drain")
-	fs.BoolVar(&cfg.lie, "testing-lie", false, "TEST ONLY: a calculator that sends wrong partials")
-	fs.Float64Var(&cfg.loss, "testing-loss", 0, "TEST ONLY: drop this fraction of the messages received")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR]\n"+
 			"                     [-tls-ca FILE [-tls-cert FILE -tls-key FILE]] [-creds FILE | -user NAME -password-file FILE]")
-		printFlags(fs, nodeHiddenFlags)
+		printFlags(fs, nil)
 		fmt.Fprintln(fs.Output(), "\nRuns until SIGINT or SIGTERM, then drains and exits 0. Logs are JSON on stderr.")
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
@@ -81,9 +72,6 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	if cfg.loss < 0 || cfg.loss > 0.9 {
-		return fmt.Errorf("node: -testing-loss %v: want 0 to 0.9", cfg.loss)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serveNode(ctx, stop, &cfg, stderr); err != nil {
@@ -92,7 +80,7 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printFlags prints the flags of fs except hidden ones.
+// printFlags prints the flags of fs except those in hidden.
 func printFlags(fs *flag.FlagSet, hidden map[string]bool) {
 	fs.VisitAll(func(f *flag.Flag) {
 		if hidden[f.Name] {
@@ -132,18 +120,11 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		calc, err := share.NewCalculator(key, nil)
-		if err != nil {
-			return err
-		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CalculatorOptions{Workers: cfg.workers, Auth: &broadcast.Auth{Key: key.NodeKey, Roster: key.Roster}}
-		if cfg.lie {
-			opts.TestingTamper = broadcast.Liar(key.PublicKey.N)
-		}
+		opts := &broadcast.CalculatorOptions{Workers: cfg.workers}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
-			n, err := broadcast.NewCalculatorNode(b, calc, opts)
+			n, err := broadcast.NewCalculatorNode(b, key, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -154,15 +135,11 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		if err != nil {
 			return err
 		}
-		comb, err := combine.New(key, &combine.Options{Audit: cfg.audit})
-		if err != nil {
-			return err
-		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Auth: &broadcast.Auth{Key: key.NodeKey, Roster: key.Roster}}
+		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Combine: &combine.Options{Audit: cfg.audit}}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
-			n, err := broadcast.NewCombinerNode(b, comb, opts)
+			n, err := broadcast.NewCombinerNode(b, key, opts)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -211,11 +188,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		}
 		return fmt.Errorf("NATS: %w", err)
 	}
-	var b broadcast.Broadcaster = &logBus{Broadcaster: bus, log: log}
-	if cfg.loss > 0 {
-		b = &lossyBus{Broadcaster: b, p: cfg.loss}
-	}
-	node, stats, err = build(b)
+	node, stats, err = build(&logBus{Broadcaster: bus, log: log})
 	if err != nil {
 		bus.Close()
 		return err
@@ -351,51 +324,4 @@ func snake(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// lossyBus drops each message received with probability p (a test hook:
-// the demo's -loss over NATS).
-type lossyBus struct {
-	broadcast.Broadcaster
-	p float64
-}
-
-// Subscribe subscribes to ch and drops a fraction p of what arrives.
-func (b *lossyBus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
-	s, err := b.Broadcaster.Subscribe(ch)
-	if err != nil {
-		return nil, err
-	}
-	ls := &lossySub{inner: s, c: make(chan []byte, 256), done: make(chan struct{})}
-	go func() {
-		defer close(ls.c)
-		for m := range s.C() {
-			if rand.Float64() < b.p {
-				continue
-			}
-			select {
-			case ls.c <- m:
-			case <-ls.done:
-				return
-			}
-		}
-	}()
-	return ls, nil
-}
-
-// lossySub is a subscription of a lossyBus.
-type lossySub struct {
-	inner broadcast.Subscription
-	c     chan []byte
-	done  chan struct{}
-	once  sync.Once
-}
-
-// C delivers the messages that were not dropped.
-func (s *lossySub) C() <-chan []byte { return s.c }
-
-// Close closes the underlying subscription.
-func (s *lossySub) Close() error {
-	s.once.Do(func() { close(s.done) })
-	return s.inner.Close()
 }

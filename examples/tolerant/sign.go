@@ -60,6 +60,9 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 		return fmt.Errorf("sign: %w", err)
 	}
 
+	if cd.noDistributor {
+		return fmt.Errorf("sign: no key material for distributor 1 in %s: the cluster signs its tasks with it", *dir)
+	}
 	ctx := context.Background()
 	local, err := broadcast.StartLocal(ctx, cd.dealing, nil)
 	if err != nil {
@@ -72,9 +75,6 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 	}()
 	if len(cd.missingCalcs) > 0 || len(cd.missingCombs) > 0 {
 		fmt.Fprintf(stderr, "sign: no key files for calculators %v and combiners %v: running without them\n", cd.missingCalcs, cd.missingCombs)
-	}
-	if cd.noDistributor {
-		fmt.Fprintln(stderr, "sign: no key material for distributor 1: running the in-process cluster without packet signatures")
 	}
 	rec := &recorder{dist: local.Distributor()}
 	signer, err := x509sign.New(cd.pub, cd.keyID, rec, &x509sign.Options{Timeout: *timeout})

@@ -580,7 +580,7 @@ func sameRoster(a, b share.Roster) bool {
 func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, error) {
 	n := share.Node{Role: share.RoleCalculator, Number: j}
 	path := c.Path(n)
-	ck, err := LoadCalculator(path, id, c.trust())
+	ck, err := loadCalculator(path, id, c.trust(), !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -602,7 +602,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	if a < 1 || a > len(c.Plan.Combiners) {
 		return nil, fmt.Errorf("seal: combiner %d, the plan has %d", a, len(c.Plan.Combiners))
 	}
-	ck, err := LoadCombiner(path, id, c.trust())
+	ck, err := loadCombiner(path, id, c.trust(), !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -629,7 +629,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, error) {
 	n := share.Node{Role: share.RoleDistributor, Number: num}
 	path := c.Path(n)
-	dk, err := LoadDistributor(path, id, c.trust())
+	dk, err := loadDistributor(path, id, c.trust(), !c.Sealed())
 	if err != nil {
 		return nil, err
 	}
@@ -647,7 +647,7 @@ func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, 
 // disagrees with the plan kept in the state gives [ErrPlanMismatch].
 func (c *Cluster) Dealer(passphrase string) (*share.Dealer, error) {
 	path := filepath.Join(c.Dir, c.Info.Dealer)
-	dl, err := LoadDealer(path, passphrase)
+	dl, err := loadDealer(path, passphrase, !c.Sealed())
 	if err != nil {
 		return nil, err
 	}

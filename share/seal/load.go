@@ -32,11 +32,15 @@ func readFile(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// readBundle returns the plaintext of the bundle at path: read as is for
-// .json, opened with id for .age. The caller clears it.
-func readBundle(path string, id age.Identity) ([]byte, error) {
+// readBundle returns the plaintext of the bundle at path: opened with id
+// for .age, read as is for .json when plaintext is allowed. The caller
+// clears it.
+func readBundle(path string, id age.Identity, plaintext bool) ([]byte, error) {
 	switch filepath.Ext(path) {
 	case PlaintextExt:
+		if !plaintext {
+			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintext... functions load it", ErrPlaintext, path)
+		}
 		b, err := readFile(path, maxPlaintextSize)
 		if err != nil {
 			return nil, fmt.Errorf("seal: %w", err)
@@ -87,11 +91,11 @@ func checkName(path string, role share.Role, got int) error {
 // readSigned reads the bundle at path like readBundle and checks its
 // dealer signature against trust: the bundle of a node of role. The caller
 // clears the returned material.
-func readSigned(path string, id age.Identity, role share.Role, trust Trust) (*signedBundle, error) {
+func readSigned(path string, id age.Identity, role share.Role, trust Trust, plaintext bool) (*signedBundle, error) {
 	if err := trust.ready(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	b, err := readBundle(path, id)
+	b, err := readBundle(path, id, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +107,9 @@ func readSigned(path string, id age.Identity, role share.Role, trust Trust) (*si
 	return sb, nil
 }
 
-// LoadCalculator loads a calculator's bundle: parsed as is when path ends
-// in .json (id may then be nil), opened with id when it ends in .age. The
-// bundle must be signed by the dealer trust names, or the error wraps
+// LoadCalculator loads a calculator's bundle sealed to id (path ends in
+// .age); a plaintext one (.json) is refused with [ErrPlaintext]: see
+// [InsecureLoadPlaintextCalculator]. The bundle must be signed by the dealer trust names, or the error wraps
 // [ErrWrongDealer], [ErrBadSignature], [ErrUnsigned], [ErrWrongEpoch] or
 // [ErrNoTrust]. When the file has the canonical name calculator-J.age (or
 // .json), the key inside must be calculator J, or the error wraps
@@ -113,7 +117,11 @@ func readSigned(path string, id age.Identity, role share.Role, trust Trust) (*si
 // [Cluster.Calculator] also checks the key against the cluster's public
 // files.
 func LoadCalculator(path string, id age.Identity, trust Trust) (*share.CalculatorKey, error) {
-	sb, err := readSigned(path, id, share.RoleCalculator, trust)
+	return loadCalculator(path, id, trust, false)
+}
+
+func loadCalculator(path string, id age.Identity, trust Trust, plaintext bool) (*share.CalculatorKey, error) {
+	sb, err := readSigned(path, id, share.RoleCalculator, trust, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +142,11 @@ func LoadCalculator(path string, id age.Identity, trust Trust) (*share.Calculato
 // LoadCombiner loads a combiner's bundle like [LoadCalculator], binding it
 // to the number in a canonical name combiner-A.age.
 func LoadCombiner(path string, id age.Identity, trust Trust) (*share.CombinerKey, error) {
-	sb, err := readSigned(path, id, share.RoleCombiner, trust)
+	return loadCombiner(path, id, trust, false)
+}
+
+func loadCombiner(path string, id age.Identity, trust Trust, plaintext bool) (*share.CombinerKey, error) {
+	sb, err := readSigned(path, id, share.RoleCombiner, trust, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +167,11 @@ func LoadCombiner(path string, id age.Identity, trust Trust) (*share.CombinerKey
 // LoadDistributor loads a distributor's bundle like [LoadCalculator],
 // binding it to the number in a canonical name distributor-N.age.
 func LoadDistributor(path string, id age.Identity, trust Trust) (*share.DistributorKey, error) {
-	sb, err := readSigned(path, id, share.RoleDistributor, trust)
+	return loadDistributor(path, id, trust, false)
+}
+
+func loadDistributor(path string, id age.Identity, trust Trust, plaintext bool) (*share.DistributorKey, error) {
+	sb, err := readSigned(path, id, share.RoleDistributor, trust, plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -176,13 +192,21 @@ func LoadDistributor(path string, id age.Identity, trust Trust) (*share.Distribu
 	return dk, nil
 }
 
-// LoadDealer loads the dealer's state: parsed as is from dealer.json,
-// opened with passphrase from dealer.age. A wrong passphrase gives
+// LoadDealer loads the dealer's state sealed to passphrase (dealer.age); a
+// plaintext one (dealer.json) is refused with [ErrPlaintext]: see
+// [InsecureLoadPlaintextDealer]. A wrong passphrase gives
 // [ErrWrongPassphrase].
 func LoadDealer(path, passphrase string) (*share.Dealer, error) {
+	return loadDealer(path, passphrase, false)
+}
+
+func loadDealer(path, passphrase string, plaintext bool) (*share.Dealer, error) {
 	var b []byte
 	switch filepath.Ext(path) {
 	case PlaintextExt:
+		if !plaintext {
+			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintextDealer loads it", ErrPlaintext, path)
+		}
 		var err error
 		if b, err = readFile(path, maxPlaintextSize); err != nil {
 			return nil, fmt.Errorf("seal: %w", err)

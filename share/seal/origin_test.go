@@ -201,7 +201,7 @@ func TestSignedBundleHeader(t *testing.T) {
 	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCalculator, Number: 1}, PlaintextExt))
 	orig, err := os.ReadFile(path)
 	require.NoError(t, err)
-	ck, err := LoadCalculator(path, nil, tc.trust())
+	ck, err := InsecureLoadPlaintextCalculator(path, tc.trust())
 	require.NoError(t, err)
 	require.Equal(t, tc.dl.DealerKey(), ck.DealerKey)
 
@@ -223,14 +223,14 @@ func TestSignedBundleHeader(t *testing.T) {
 		b, err := json.Marshal(sb)
 		require.NoError(t, err)
 		put(t, path, b)
-		_, err = LoadCalculator(path, nil, tc.trust())
+		_, err = InsecureLoadPlaintextCalculator(path, tc.trust())
 		require.ErrorIs(t, err, ErrBadSignature, name)
 	}
 	// A combiner's signed bundle is not a calculator's.
 	b, err := os.ReadFile(filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCombiner, Number: 1}, PlaintextExt)))
 	require.NoError(t, err)
 	put(t, path, b)
-	_, err = LoadCalculator(path, nil, tc.trust())
+	_, err = InsecureLoadPlaintextCalculator(path, tc.trust())
 	require.ErrorIs(t, err, ErrWrongNode)
 }
 
@@ -243,9 +243,9 @@ func TestZeroTrustRefuses(t *testing.T) {
 	_, err := LoadPublic(dir, Trust{})
 	require.ErrorIs(t, err, ErrNoTrust)
 	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCalculator, Number: 1}, PlaintextExt))
-	_, err = LoadCalculator(path, nil, Trust{})
+	_, err = InsecureLoadPlaintextCalculator(path, Trust{})
 	require.ErrorIs(t, err, ErrNoTrust)
-	_, err = LoadCalculator(path, nil, Trust{DealerKey: []byte("short")})
+	_, err = InsecureLoadPlaintextCalculator(path, Trust{DealerKey: []byte("short")})
 	require.ErrorIs(t, err, ErrNoTrust)
 
 	c, err := LoadPublic(dir, Trust{InsecureTrustOnFirstUse: true})
@@ -289,12 +289,12 @@ func TestUnsignedRefused(t *testing.T) {
 	old, err := tc.d.Combiners[0].Marshal()
 	require.NoError(t, err)
 	put(t, path, old)
-	_, err = LoadCombiner(path, nil, tc.trust())
+	_, err = InsecureLoadPlaintextCombiner(path, tc.trust())
 	require.ErrorIs(t, err, ErrUnsigned)
 	require.Contains(t, err.Error(), "deal the cluster again")
 	require.NotContains(t, err.Error(), tc.d.Combiners[0].Entries[0].C.Text(16)[:16])
 	put(t, path, []byte(`{"format": "tolerant combiner key v1", "c": "not json`))
-	_, err = LoadCombiner(path, nil, tc.trust())
+	_, err = InsecureLoadPlaintextCombiner(path, tc.trust())
 	require.ErrorIs(t, err, share.ErrMalformed)
 
 	require.NoError(t, os.Remove(filepath.Join(dir, SignatureFile)))

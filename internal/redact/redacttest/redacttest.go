@@ -37,7 +37,7 @@ var Known = []string{
 	"share.CombinerKey", "share.DistributorKey", "share.NodeKey",
 	"share.Calculator", "share.Prepared",
 	"combine.Combiner",
-	"broadcast.Auth", "broadcast.CalculatorNode", "broadcast.CombinerNode",
+	"broadcast.CalculatorNode", "broadcast.CombinerNode",
 	"broadcast.Distributor", "broadcast.CalculatorOptions",
 	"broadcast.CombinerOptions", "broadcast.DistributorOptions",
 	"broadcast.LocalOptions", "broadcast.Local",

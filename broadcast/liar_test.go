@@ -1,0 +1,76 @@
+package broadcast_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// startWithLiars starts the cluster of d with the calculators of liars
+// lying (internal/faults), every combiner auditing, and the distributor
+// lingering for linger so that the liars are named.
+func startWithLiars(t *testing.T, d *share.Dealing, liars, down []int, linger time.Duration) *broadcast.Local {
+	t.Helper()
+	var keys []*share.CalculatorKey
+	for _, ck := range d.Calculators {
+		if slices.Contains(liars, ck.J) {
+			keys = append(keys, ck)
+		}
+	}
+	mem := broadcast.NewMemory(nil)
+	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
+		Down: down, Audit: true, Transport: faults.Transport(mem, keys),
+		Distributor: &broadcast.DistributorOptions{Linger: linger},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		l.Close()
+		mem.Close()
+	})
+	return l
+}
+
+func TestLiarNamed(t *testing.T) {
+	for _, liar := range []int{1, 3} {
+		l := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{liar}, nil, 1500*time.Millisecond)
+		out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("liar"))
+		require.NoError(t, err)
+		require.Equal(t, broadcast.TestWant(t, "liar"), out.Signature)
+		require.Equal(t, []int{liar}, out.Inconsistent, "calculators %v", out.Calculators)
+		require.NotZero(t, l.Distributor().Inconsistent()[liar], "distributor blame")
+		require.NotContains(t, out.Rep.Calculators(), liar, "the representation uses the liar")
+		t.Logf("liar %d: inconsistent %v, rep %v, calculators %v, %v", liar, out.Inconsistent, out.Rep, out.Calculators, out.Elapsed)
+		l.Close()
+	}
+}
+
+// TestLiarNamedWhenNeeded: with only t honest... the liar's partial is
+// needed to complete any match, so the combiner must name it.
+func TestLiarNamedWhenNeeded(t *testing.T) {
+	// Calculators 1 and 2 down: only {3,4,5} remain, one of them lies, so
+	// no signature can be made.
+	l := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1, 2}, 0)
+	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 800*time.Millisecond), broadcast.TestRequest("needed"))
+	if !errors.Is(err, broadcast.ErrNoCombiner) {
+		t.Fatalf("err = %v, want ErrNoCombiner", err)
+	}
+	// With 1 down and a liar, the signature is still made from the others.
+	// (Whether the liar can be named depends on the plan: here no combiner
+	// holds a representation that isolates calculator 4's partials from
+	// calculator 1's.)
+	l2 := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1}, 0)
+	out, err := l2.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("needed"))
+	require.NoError(t, err)
+	if !bytes.Equal(out.Signature, broadcast.TestWant(t, "needed")) || slices.Contains(out.Rep.Calculators(), 4) {
+		t.Errorf("outcome %+v", out)
+	}
+}
