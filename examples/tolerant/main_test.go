@@ -288,7 +288,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
-		ck, err := seal.LoadCalculator(path, nil, testTrust)
+		ck, err := seal.InsecureLoadPlaintextCalculator(path, testTrust)
 		if err != nil || ck.J != j {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -302,7 +302,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
-		if _, err := seal.LoadCombiner(path, nil, testTrust); err != nil {
+		if _, err := seal.InsecureLoadPlaintextCombiner(path, testTrust); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}
