@@ -135,7 +135,9 @@ func (lv *live) startAll(prefix string, c *seal.Cluster) {
 	}
 }
 
-func nodeName(prefix string, r share.Role, n int) string { return fmt.Sprintf("%s/%v-%d", prefix, r, n) }
+func nodeName(prefix string, r share.Role, n int) string {
+	return fmt.Sprintf("%s/%v-%d", prefix, r, n)
+}
 
 // restart replaces node n, running under name, by its bundle of c,
 // then waits for signatures to go on.
