@@ -5,6 +5,10 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,4 +84,68 @@ func TestRefreshCutover(t *testing.T) {
 	// share.TestRefreshEpochsIndependent for the combined system).
 	checkHeld(t, heldBy(t, dir0), 5, 3, 2, false)
 	checkHeld(t, heldBy(t, dir1), 5, 3, 2, false)
+}
+
+// TestSealedRefreshAndCombiners: on a sealed cluster, refresh keeps the
+// nodes' recipients; combiner add needs a recipient for the new combiner
+// and remove refuses one for the removed combiner; each result signs.
+func TestSealedRefreshAndCombiners(t *testing.T) {
+	fastScrypt(t)
+	idDir, recipients, passFile, nodes := sealedSetup(t)
+	keyPath, _ := writeKey(t, false)
+	dir := filepath.Join(t.TempDir(), "cluster")
+	_, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
+		"-recipients", recipients, "-passphrase-file", passFile)
+	require.NoError(t, err, e)
+	sealed := func(from string, args ...string) string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "changed")
+		_, e, err := runCmd(t, append(args, "-cluster", from, "-out", out, "-recipients", recipients, "-passphrase-file", passFile)...)
+		require.NoError(t, err, e)
+		return out
+	}
+	signs := func(dir string) {
+		t.Helper()
+		in := filepath.Join(t.TempDir(), "tbs")
+		require.NoError(t, os.WriteFile(in, []byte("signed by "+dir), 0o600))
+		_, e, err := runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-out", in+".sig")
+		require.NoError(t, err, e)
+	}
+	refreshed := sealed(dir, "refresh")
+	require.Equal(t, uint32(1), mustLoad(t, refreshed).Info.Epoch)
+	signs(refreshed)
+
+	// The new combiner needs a recipient.
+	m := 0
+	for _, n := range nodes {
+		if n.Role == share.RoleCombiner {
+			m = max(m, n.Number)
+		}
+	}
+	_, _, err = runCmd(t, "combiner", "add", "-cluster", refreshed, "-out", filepath.Join(t.TempDir(), "x"), "-recipients", recipients, "-passphrase-file", passFile)
+	require.ErrorIs(t, err, seal.ErrRecipients)
+	newComb := share.Node{Role: share.RoleCombiner, Number: m + 1}
+	line := fmt.Sprintf("combiner %d %s\n", m+1, keygen(t, filepath.Join(idDir, seal.IdentityFile(newComb))))
+	f, err := os.OpenFile(recipients, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(line)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	added := sealed(refreshed, "combiner", "add", "-copy", "1")
+	signs(added)
+
+	// The removed combiner's recipient must go from the file.
+	_, _, err = runCmd(t, "combiner", "remove", "-combiner", "1", "-cluster", added, "-out", filepath.Join(t.TempDir(), "x"), "-recipients", recipients, "-passphrase-file", passFile)
+	require.ErrorIs(t, err, seal.ErrRecipients)
+	b, err := os.ReadFile(recipients)
+	require.NoError(t, err)
+	var kept []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "combiner 1 ") {
+			kept = append(kept, l)
+		}
+	}
+	require.NoError(t, os.WriteFile(recipients, []byte(strings.Join(kept, "\n")), 0o644))
+	removed := sealed(added, "combiner", "remove", "-combiner", "1")
+	signs(removed)
 }
