@@ -66,8 +66,9 @@ func cloneHistory(h [][]grouping.Rep) [][]grouping.Rep {
 // Σ λ_a c_a + Σ μ_b c'_b cancels U and U' (exactly, or modulo g) only when
 // Σ λ_a (x_a) cancels U and Σ μ_b (x'_b) cancels U' separately, and its
 // coefficient of d is Σλ + Σμ; if that is non-zero (modulo g), then Σλ or
-// Σμ is, and epoch e or epoch e+1 alone would recover d (or d mod g), which
-// [grouping.Check] of each epoch's history excludes ([0073]). Beyond that
+// Σμ is non-zero (modulo the same g), and the equations of that epoch
+// alone recover d (or d mod g), which [grouping.Check] of each epoch's
+// history excludes ([0073]). Beyond that
 // linear algebra, the fresh shares are drawn independently of everything
 // before, so the view of both epochs given d is the product of the two
 // views: whatever d-dependent bias the full-length shares leave in one

@@ -37,6 +37,10 @@ recipients file lists every node of the changed cluster.
 
 // runCombiner implements "tolerant combiner add|remove".
 func runCombiner(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stderr, combinerUsage)
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "add" && args[0] != "remove") {
 		fmt.Fprint(stderr, combinerUsage)
 		return errUsage

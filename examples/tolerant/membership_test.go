@@ -149,10 +149,20 @@ func TestCombinerCommands(t *testing.T) {
 		require.Less(t, a, len(mustLoad(t, dir2).Plan.Combiners))
 	}
 
-	for _, args := range [][]string{{"combiner"}, {"combiner", "rename"}, {"combiner", "remove", "-cluster", dir, "-out", "x", "-insecure-plaintext-keys"}} {
+	for _, args := range [][]string{{"combiner"}, {"combiner", "rename"}, {"combiner", "remove", "-cluster", dir, "-out", "x", "-insecure-plaintext-keys"},
+		{"combiner", "add", "-no-such-flag"}, {"refresh", "-cluster", dir}} {
 		_, _, err := runCmd(t, args...)
 		require.ErrorIs(t, err, errUsage, "%v", args)
 	}
+	for _, args := range [][]string{{"combiner", "-h"}, {"combiner", "add", "-h"}, {"combiner", "remove", "-h"}, {"refresh", "-h"}} {
+		_, e, err := runCmd(t, args...)
+		require.NoError(t, err, "%v", args)
+		require.Contains(t, e, "Usage: tolerant "+args[0])
+	}
+	o, _, err = runCmd(t, "help")
+	require.NoError(t, err)
+	require.Contains(t, o, "tolerant refresh")
+	require.Contains(t, o, "tolerant combiner add")
 }
 
 func mustLoad(t *testing.T, dir string) *seal.Cluster {
