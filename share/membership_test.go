@@ -1,6 +1,7 @@
 package share
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -126,4 +127,40 @@ func TestAddCombiner(t *testing.T) {
 	_, err = dl.AddCombiner(all)
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 	require.Equal(t, n+1, dl.NextCombiner(), "a refused combiner took a number")
+}
+
+// TestDealerStateV2: a version 2 state (before removed combiners and past
+// epochs) is read and written again as version 3; a version 2 state that
+// names removed combiners is refused.
+func TestDealerStateV2(t *testing.T) {
+	p, _, err := grouping.Search(5, 3, 2, &grouping.Options{Redundancy: 2})
+	require.NoError(t, err)
+	dl := smallDealer(t, 4, 5, 3, 2, Options{})
+	_, err = dl.Deal(p)
+	require.NoError(t, err)
+	b, err := dl.MarshalState()
+	require.NoError(t, err)
+	require.Contains(t, string(b), dealerFormat)
+	v2 := []byte(strings.Replace(string(b), dealerFormat, dealerFormatV2, 1))
+	back, err := ParseDealerState(v2)
+	require.NoError(t, err)
+	again, err := back.MarshalState()
+	require.NoError(t, err)
+	require.Equal(t, string(b), string(again))
+
+	_, err = dl.RemoveCombiner(1, nil)
+	require.NoError(t, err)
+	b, err = dl.MarshalState()
+	require.NoError(t, err)
+	_, err = ParseDealerState([]byte(strings.Replace(string(b), dealerFormat, dealerFormatV2, 1)))
+	require.ErrorIs(t, err, ErrMalformed)
+	// A removed combiner that the plan still serves is refused.
+	bad := strings.Replace(string(b), `"removed_combiners": [
+    1
+  ]`, `"removed_combiners": [
+    2
+  ]`, 1)
+	require.NotEqual(t, string(b), bad)
+	_, err = ParseDealerState([]byte(bad))
+	require.ErrorIs(t, err, ErrMalformed)
 }
