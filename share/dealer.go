@@ -113,6 +113,11 @@ type Dealer struct {
 	redundancy int
 	pairs      bool
 	skipCheck  bool
+
+	// removed lists the combiners taken out of service, ascending; past
+	// keeps the histories of the epochs before this one.
+	removed []int
+	past    []EpochHistory
 }
 
 // KeyIDFor returns the default key id of pub: the first 8 bytes of the
@@ -336,6 +341,9 @@ func (dl *Dealer) Combiner(n int, reps []grouping.Rep) (*CombinerKey, error) {
 	if n < 1 || n > maxCombiners {
 		return nil, fmt.Errorf("%w: combiner number %d", ErrParameters, n)
 	}
+	if dl.isRemoved(n) {
+		return nil, fmt.Errorf("%w: combiner %d", ErrCombinerRemoved, n)
+	}
 	if err := dl.checkReps(n, reps); err != nil {
 		return nil, err
 	}
@@ -387,7 +395,10 @@ type Dealing struct {
 	Plan         *grouping.Plan
 	Distributors []*DistributorKey // Distributors[n-1] is distributor n
 	Calculators  []*CalculatorKey  // Calculators[j-1] is calculator j
-	Combiners    []*CombinerKey    // Combiners[a] is combiner a+1
+	// Combiners are the combiners in service, ascending by number:
+	// Combiners[a] is combiner a+1 unless a combiner was removed
+	// ([Dealer.RemoveCombiner]), whose entry in the plan is empty.
+	Combiners []*CombinerKey
 }
 
 // Deal produces key material for every calculator and for every combiner of
@@ -412,6 +423,12 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 		return nil, err
 	}
 	for a, reps := range plan.Combiners {
+		if dl.isRemoved(a + 1) {
+			if len(reps) > 0 {
+				return nil, fmt.Errorf("%w: combiner %d", ErrCombinerRemoved, a+1)
+			}
+			continue
+		}
 		if err := dl.checkReps(a+1, reps); err != nil {
 			return nil, err
 		}
@@ -443,6 +460,9 @@ func (dl *Dealer) Deal(plan *grouping.Plan) (*Dealing, error) {
 		out.Calculators = append(out.Calculators, ck)
 	}
 	for a, reps := range plan.Combiners {
+		if dl.isRemoved(a + 1) {
+			continue
+		}
 		ck, err := dl.combinerKey(a+1, reps)
 		if err != nil {
 			return nil, err

@@ -30,6 +30,20 @@
 // ([0054] point 3) a calculator later starts from them, never from a public
 // copy of the plan.
 //
+// # Membership and epochs
+//
+// [Dealer.AddCombiner] puts a new combiner in service under a number never
+// dealt before, and [Dealer.RemoveCombiner] takes one out of service: its
+// number is never reused, its history stays, and it leaves the roster.
+// Both are checked like [Dealer.Deal], and a removal that leaves a
+// calculator set with fewer combiners than [Options.Redundancy] is
+// refused unless [ChangeOptions.InsecureBelowRedundancy] says otherwise.
+// [Dealer.Refresh] starts the next epoch of the same key from the dealer's
+// state alone: all-new shares and second sub-keys, new node keys, the
+// same public key, plan and dealer key. Its doc comment argues why a
+// combiner and t-1 calculators that keep their material of several epochs
+// learn no more than from each epoch alone.
+//
 // # Share length
 //
 // The patent draws d_ji of |N|/2 bits ([0063], [0067]). Then c_a is positive

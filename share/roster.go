@@ -206,11 +206,15 @@ func VerifyDealer(pub ed25519.PublicKey, msg, sig []byte) bool {
 }
 
 // Roster returns the public keys of every node of the dealing so far: the
-// distributors, k calculators and the combiners dealt.
+// distributors, k calculators and the combiners dealt, except those taken
+// out of service ([Dealer.RemoveCombiner]).
 func (dl *Dealer) Roster() Roster {
 	var r Roster
 	add := func(role Role, count int) {
 		for n := 1; n <= count; n++ {
+			if role == RoleCombiner && dl.isRemoved(n) {
+				continue
+			}
 			node := Node{Role: role, Number: n}
 			r = append(r, RosterEntry{Node: node, Key: dl.nodeKey(node).Public()})
 		}

@@ -15,8 +15,12 @@ import (
 // Version 2 adds the plan, every combiner's history and the guarantees
 // (redundancy, pairs); a version 1 state is still read, but deals no
 // combiner ([ErrNoHistory]): nothing says what its combiners hold.
+// Version 3 adds the combiners taken out of service and the histories of
+// past epochs ([Dealer.RemoveCombiner], [Dealer.Refresh]); a version 2
+// state is read as one with neither.
 const (
-	dealerFormat   = "tolerant dealer state v2"
+	dealerFormat   = "tolerant dealer state v3"
+	dealerFormatV2 = "tolerant dealer state v2"
 	dealerFormatV1 = "tolerant dealer state v1"
 )
 
@@ -32,6 +36,9 @@ type dealerJSON struct {
 	History    [][]grouping.Rep `json:"history,omitempty"`
 	Redundancy int              `json:"redundancy,omitempty"`
 	Pairs      bool             `json:"pairs,omitempty"`
+
+	Removed    []int          `json:"removed_combiners,omitempty"`
+	PastEpochs []EpochHistory `json:"past_epochs,omitempty"`
 }
 
 // MarshalState encodes everything the dealer holds, secrets included, and
@@ -45,7 +52,8 @@ func (dl *Dealer) MarshalState() ([]byte, error) {
 	}
 	out := dealerJSON{metaJSON: m.toJSON(format), D: dl.d.Text(16), NodeSeed: dl.nodeSeed,
 		Distributors: dl.distributors, Combiners: dl.combiners,
-		Plan: dl.plan, History: dl.history, Redundancy: dl.redundancy, Pairs: dl.pairs}
+		Plan: dl.plan, History: dl.history, Redundancy: dl.redundancy, Pairs: dl.pairs,
+		Removed: dl.removed, PastEpochs: dl.past}
 	out.Roster = nil    // derived from the node seed
 	out.DealerKey = nil // likewise
 	for _, row := range dl.shares {
@@ -67,8 +75,9 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 	}
 	v1 := in.Format == dealerFormatV1
 	format := dealerFormat
-	if v1 {
-		format = dealerFormatV1
+	switch in.Format {
+	case dealerFormatV1, dealerFormatV2:
+		format = in.Format
 	}
 	m, err := in.meta(format)
 	if err != nil {
@@ -111,7 +120,44 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 	if err := dl.parseHistory(&in, v1); err != nil {
 		return nil, err
 	}
+	if format != dealerFormat && (in.Removed != nil || in.PastEpochs != nil) {
+		return nil, fmt.Errorf("%w: %s has no removed combiners or past epochs", ErrMalformed, format)
+	}
+	if err := dl.parseMembership(&in); err != nil {
+		return nil, err
+	}
 	return dl, nil
+}
+
+// parseMembership checks and takes the removed combiners (distinct,
+// ascending, dealt, with nothing in the plan) and the past epochs (before
+// this one, ascending, every representation fitting (k, t, l)).
+func (dl *Dealer) parseMembership(in *dealerJSON) error {
+	for n, a := range in.Removed {
+		if a < 1 || a > dl.combiners || (n > 0 && in.Removed[n-1] >= a) ||
+			(dl.plan != nil && a <= len(dl.plan.Combiners) && len(dl.plan.Combiners[a-1]) > 0) {
+			return fmt.Errorf("%w: removed combiners", ErrMalformed)
+		}
+	}
+	total := 0
+	for n, e := range in.PastEpochs {
+		if e.Epoch >= dl.epoch || (n > 0 && in.PastEpochs[n-1].Epoch >= e.Epoch) || len(e.History) > maxCombiners {
+			return fmt.Errorf("%w: past epochs", ErrMalformed)
+		}
+		for _, reps := range e.History {
+			total += len(reps)
+			if total > grouping.MaxReps*8 {
+				return fmt.Errorf("%w: past epochs too long", ErrMalformed)
+			}
+			for _, r := range reps {
+				if r.Validate(dl.k, dl.t, dl.l) != nil {
+					return fmt.Errorf("%w: history of epoch %d", ErrMalformed, e.Epoch)
+				}
+			}
+		}
+	}
+	dl.removed, dl.past = in.Removed, in.PastEpochs
+	return nil
 }
 
 // parseHistory checks and takes the plan, the histories and the guarantees

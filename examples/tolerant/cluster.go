@@ -126,7 +126,7 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 		}
 		cd.dealing.Calculators = append(cd.dealing.Calculators, ck)
 	}
-	for a := 1; a <= len(c.Plan.Combiners); a++ {
+	for _, a := range seal.InService(c.Plan) { // a removed combiner has no bundle
 		id, ok, err := identity(share.Node{Role: share.RoleCombiner, Number: a})
 		if err != nil {
 			return nil, err

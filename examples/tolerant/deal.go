@@ -307,8 +307,8 @@ func nodesOf(d *share.Dealing) []share.Node {
 	for j := range d.Calculators {
 		out = append(out, share.Node{Role: share.RoleCalculator, Number: j + 1})
 	}
-	for a := range d.Combiners {
-		out = append(out, share.Node{Role: share.RoleCombiner, Number: a + 1})
+	for _, ck := range d.Combiners {
+		out = append(out, share.Node{Role: share.RoleCombiner, Number: ck.Number})
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
@@ -138,7 +139,7 @@ func (cc *clusterChange) write(dl *share.Dealer, dealing *share.Dealing, rc *sea
 	}
 	k, _, _ := dl.Params()
 	if rc != nil {
-		if err := rc.Check(len(dealing.Distributors), k, len(dealing.Plan.Combiners)); err != nil {
+		if err := rc.CheckNumbers(len(dealing.Distributors), k, seal.InService(dealing.Plan)); err != nil {
 			return fmt.Errorf("%s: %s: %w", cc.name, *cc.recipientsPath, err)
 		}
 		err = seal.WriteClusterWithOptions(*cc.out, dl, dealing, rc, passphrase, &seal.Options{
@@ -164,14 +165,15 @@ func runExtend(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan := dl.Plan()
+	plan, history, numbers := inService(dl)
 	k, _, l := dl.Params()
 	redundancy, pairs := dl.Guarantees()
 	cc.progress("placing the representations of calculator %d", k+1)
-	next, added, err := plan.AddCalculator(&grouping.Options{Redundancy: redundancy, Pairs: pairs, History: dl.History()})
+	compact, added, err := plan.AddCalculator(&grouping.Options{Redundancy: redundancy, Pairs: pairs, History: history})
 	if err != nil {
 		return fmt.Errorf("extend: plan: %w", err)
 	}
+	next, numbers := renumber(dl, compact, numbers)
 	cc.progress("drawing %d shares for calculator %d", l, k+1)
 	if _, err := dl.AddCalculator(rand.Reader); err != nil {
 		return fmt.Errorf("extend: %w", err)
@@ -192,8 +194,55 @@ func runExtend(args []string, stdout, stderr io.Writer) error {
 		if a >= len(plan.Combiners) {
 			state = "a new combiner"
 		}
-		fmt.Fprintf(stdout, "  combiner %d: %s %s\n", a+1, state, joinReps(reps))
+		fmt.Fprintf(stdout, "  combiner %d: %s %s\n", numbers[a], state, joinReps(reps))
 	}
 	fmt.Fprintf(stdout, "every representation dealt before keeps its second sub-key; restart each node with its bundle from %s\n", *cc.out)
 	return nil
+}
+
+// inService returns the dealer's plan and history without the combiners
+// taken out of service, and the numbers of those kept (numbers[a] for
+// entry a): the grouping package would deal new representations to a
+// combiner that holds none. Leaving the removed combiners' histories out
+// is exact for each combiner's own security; pairs with a removed
+// combiner are checked by the dealer against every history when it deals.
+func inService(dl *share.Dealer) (plan *grouping.Plan, history [][]grouping.Rep, numbers []int) {
+	full, hist := dl.Plan(), dl.History()
+	plan = full.Clone()
+	plan.Combiners = nil
+	for a, reps := range full.Combiners {
+		if len(reps) == 0 {
+			continue
+		}
+		plan.Combiners = append(plan.Combiners, reps)
+		if a < len(hist) {
+			history = append(history, hist[a])
+		} else {
+			history = append(history, nil)
+		}
+		numbers = append(numbers, a+1)
+	}
+	return plan, history, numbers
+}
+
+// renumber maps a plan over the combiners numbered numbers, and new ones
+// after them, back to the dealer's numbering: combiners out of service
+// stay empty and new ones get numbers above every number dealt. It
+// returns the plan and the number of every entry of compact.
+func renumber(dl *share.Dealer, compact *grouping.Plan, numbers []int) (*grouping.Plan, []int) {
+	next := compact.Clone()
+	next.Combiners = make([][]grouping.Rep, len(dl.Plan().Combiners))
+	for a := range next.Combiners {
+		next.Combiners[a] = []grouping.Rep{}
+	}
+	numbers = slices.Clone(numbers)
+	for a, reps := range compact.Combiners {
+		if a < len(numbers) {
+			next.Combiners[numbers[a]-1] = reps
+			continue
+		}
+		next.Combiners = append(next.Combiners, reps)
+		numbers = append(numbers, len(next.Combiners))
+	}
+	return next, numbers
 }

@@ -12,6 +12,9 @@
 //	tolerant deal   -key KEY.pem (-k K -t T -l L [-r R] [-pairs] | -plan FILE) -recipients FILE -passphrase-file FILE -out DIR
 //	tolerant extend -cluster DIR -out NEWDIR -recipients FILE -passphrase-file FILE
 //	tolerant retire -cluster DIR -calculator J -out NEWDIR -recipients FILE -passphrase-file FILE
+//	tolerant refresh -cluster DIR -out NEWDIR -recipients FILE -passphrase-file FILE
+//	tolerant combiner add -cluster DIR [-copy A] -out NEWDIR -recipients FILE -passphrase-file FILE
+//	tolerant combiner remove -cluster DIR -combiner A -out NEWDIR -recipients FILE -passphrase-file FILE
 //	tolerant sign   -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
 //	tolerant sign   -nats URL -cluster DIR -identity FILE -in FILE [-hash ...] [-pss] -out SIG
 //	tolerant issue  -nats URL -cluster DIR -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem
@@ -64,6 +67,15 @@ Usage:
                  [-passphrase-file FILE] | -insecure-plaintext-keys)
         take calculator J out of service ([0054] point 3): its
         representations are dropped, nothing is renumbered
+  tolerant refresh -cluster DIR -out NEWDIR (-recipients FILE
+                 [-passphrase-file FILE] | -insecure-plaintext-keys)
+        new shares and second sub-keys for the next epoch from the
+        dealer's state alone, the same public key
+  tolerant combiner add -cluster DIR [-copy A] -out NEWDIR (...)
+  tolerant combiner remove -cluster DIR -combiner A -out NEWDIR
+                 [-insecure-below-redundancy] (...)
+        put a new combiner in service (serving what combiner A serves) or
+        take combiner A out of service; numbers are never reused
   tolerant sign  -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
         sign FILE with an in-process cluster loaded from DIR; verify with
         openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE
@@ -118,6 +130,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runExtend(rest, stdout, stderr)
 	case "retire":
 		return runRetire(rest, stdout, stderr)
+	case "refresh":
+		return runRefresh(rest, stdout, stderr)
+	case "combiner":
+		return runCombiner(rest, stdout, stderr)
 	case "sign":
 		return runSignDispatch(rest, stdout, stderr)
 	case "issue":

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
 )
@@ -54,7 +55,17 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("retire: calculator %d: %w", *j, err)
 	}
+	// Combiners out of service stay empty: what FillEmpty gave them is
+	// dropped (dropping equations never helps a coalition).
+	for _, a := range dl.RemovedCombiners() {
+		if a <= len(next.Combiners) {
+			next.Combiners[a-1], filled[a-1] = []grouping.Rep{}, nil
+		}
+	}
 	for a, reps := range next.Combiners {
+		if slices.Contains(dl.RemovedCombiners(), a+1) {
+			continue
+		}
 		if len(reps) == 0 {
 			return fmt.Errorf("retire: calculator %d: combiner %d %w", *j, a+1, errEmptyCombiner)
 		}

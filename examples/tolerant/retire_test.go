@@ -33,8 +33,9 @@ func heldBy(t *testing.T, dirs ...string) [][]grouping.Rep {
 	for _, dir := range dirs {
 		c, err := seal.LoadPublic(dir, seal.Trust{InsecureTrustOnFirstUse: true})
 		require.NoError(t, err)
-		for a := range c.Plan.Combiners {
-			ck, err := c.Combiner(a+1, nil)
+		for _, n := range seal.InService(c.Plan) {
+			a := n - 1
+			ck, err := c.Combiner(n, nil)
 			require.NoError(t, err)
 			for len(h) <= a {
 				h = append(h, nil)

@@ -118,7 +118,7 @@ func WriteClusterWithOptions(dir string, dl *share.Dealer, d *share.Dealing, rc 
 	if err := checkDealing(dl, d); err != nil {
 		return err
 	}
-	if err := rc.Check(len(d.Distributors), len(d.Calculators), len(d.Combiners)); err != nil {
+	if err := rc.CheckNumbers(len(d.Distributors), len(d.Calculators), InService(d.Plan)); err != nil {
 		return err
 	}
 	if err := CheckPassphrase(passphrase); err != nil {
@@ -167,9 +167,10 @@ func checkDealing(dl *share.Dealer, d *share.Dealing) error {
 	if err := checkDealingPlan(dl, d); err != nil {
 		return err
 	}
-	if len(d.Calculators) != k || len(d.Combiners) != len(d.Plan.Combiners) || len(d.Distributors) == 0 {
+	combiners := InService(d.Plan)
+	if len(d.Calculators) != k || len(d.Combiners) != len(combiners) || len(d.Distributors) == 0 {
 		return fmt.Errorf("seal: incomplete dealing: %d distributors, %d of %d calculators, %d of %d combiners",
-			len(d.Distributors), len(d.Calculators), k, len(d.Combiners), len(d.Plan.Combiners))
+			len(d.Distributors), len(d.Calculators), k, len(d.Combiners), len(combiners))
 	}
 	for i, dk := range d.Distributors {
 		if dk == nil || dk.NodeKey == nil || dk.NodeKey.Number != i+1 || dk.KeyID != dl.KeyID() {
@@ -182,12 +183,29 @@ func checkDealing(dl *share.Dealer, d *share.Dealing) error {
 		}
 	}
 	for i, ck := range d.Combiners {
-		if ck == nil || ck.Number != i+1 || ck.KeyID != dl.KeyID() {
-			return fmt.Errorf("seal: combiner %d of the dealing is missing or misnumbered", i+1)
+		if ck == nil || ck.Number != combiners[i] || ck.KeyID != dl.KeyID() {
+			return fmt.Errorf("seal: combiner %d of the dealing is missing or misnumbered", combiners[i])
 		}
 	}
 	return nil
 }
+
+// InService returns the numbers of the combiners of plan that hold
+// representations, ascending: those with a bundle. A combiner whose entry
+// is empty was taken out of service ([share.Dealer.RemoveCombiner]).
+func InService(plan *grouping.Plan) []int {
+	var out []int
+	for a, reps := range plan.Combiners {
+		if len(reps) > 0 {
+			out = append(out, a+1)
+		}
+	}
+	return out
+}
+
+// ErrRemovedCombiner is returned (wrapped together with fs.ErrNotExist)
+// for the bundle of a combiner taken out of service: it has none.
+var ErrRemovedCombiner = errors.New("seal: combiner taken out of service")
 
 type fileOut struct {
 	name string
@@ -485,8 +503,8 @@ func LoadPublic(dir string, trust Trust) (*Cluster, error) {
 		distributors++
 	}
 	i := 0
-	want := func(role share.Role, count int) error {
-		for n := 1; n <= count; n++ {
+	want := func(role share.Role, numbers []int) error {
+		for _, n := range numbers {
 			node := share.Node{Role: role, Number: n}
 			if i >= len(in.Bundles) || in.Bundles[i].Node() != node || in.Bundles[i].File != BundleFile(node, ext) {
 				return bad("bundle %d is not %v (%s)", i+1, node, BundleFile(node, ext))
@@ -498,13 +516,13 @@ func LoadPublic(dir string, trust Trust) (*Cluster, error) {
 		}
 		return nil
 	}
-	if err := want(share.RoleDistributor, distributors); err != nil {
+	if err := want(share.RoleDistributor, upTo(distributors)); err != nil {
 		return nil, err
 	}
-	if err := want(share.RoleCalculator, c.Plan.K); err != nil {
+	if err := want(share.RoleCalculator, upTo(c.Plan.K)); err != nil {
 		return nil, err
 	}
-	if err := want(share.RoleCombiner, len(c.Plan.Combiners)); err != nil {
+	if err := want(share.RoleCombiner, InService(c.Plan)); err != nil {
 		return nil, err
 	}
 	if i != len(in.Bundles) || distributors == 0 {
@@ -520,6 +538,15 @@ func LoadPublic(dir string, trust Trust) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// upTo returns 1..n.
+func upTo(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
 }
 
 // Sealed tells whether the cluster's bundles are sealed.
@@ -601,6 +628,9 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	path := c.Path(n)
 	if a < 1 || a > len(c.Plan.Combiners) {
 		return nil, fmt.Errorf("seal: combiner %d, the plan has %d", a, len(c.Plan.Combiners))
+	}
+	if len(c.Plan.Combiners[a-1]) == 0 {
+		return nil, fmt.Errorf("%w (%w): combiner %d", ErrRemovedCombiner, fs.ErrNotExist, a)
 	}
 	ck, err := loadCombiner(path, id, c.trust(), !c.Sealed())
 	if err != nil {

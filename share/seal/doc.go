@@ -43,7 +43,8 @@
 //	cluster.sig           the dealer's signature of the four files above    (0644)
 //	distributor-N.age     distributor N's key, sealed to its recipient      (0600)
 //	calculator-J.age      calculator J's shares, sealed to its recipient    (0600)
-//	combiner-A.age        combiner A's second sub-keys, sealed likewise     (0600)
+//	combiner-A.age        combiner A's second sub-keys, sealed likewise,
+//	                      for every combiner in service ([InService])       (0600)
 //	dealer.age            the dealer's state (d and every d_ji), sealed to
 //	                      the dealer's passphrase                           (0600)
 //

@@ -125,13 +125,19 @@ var ErrRecipients = errors.New("seal: recipients do not match the dealing")
 // 1..distributors, calculators 1..calculators and combiners 1..combiners,
 // and names every missing or extra node.
 func (rc *Recipients) Check(distributors, calculators, combiners int) error {
+	return rc.CheckNumbers(distributors, calculators, upTo(combiners))
+}
+
+// CheckNumbers is [Recipients.Check] for the combiners numbered combiners
+// (those in service, [InService]).
+func (rc *Recipients) CheckNumbers(distributors, calculators int, combiners []int) error {
 	if rc == nil {
 		return fmt.Errorf("%w: no recipients", ErrRecipients)
 	}
 	var problems []string
-	check := func(role share.Role, m map[int]age.Recipient, count int) {
+	check := func(role share.Role, m map[int]age.Recipient, want []int) {
 		var missing []int
-		for n := 1; n <= count; n++ {
+		for _, n := range want {
 			if r, ok := m[n]; !ok || r == nil {
 				missing = append(missing, n)
 			}
@@ -141,16 +147,16 @@ func (rc *Recipients) Check(distributors, calculators, combiners int) error {
 		}
 		var extra []int
 		for _, n := range slices.Sorted(maps.Keys(m)) {
-			if n < 1 || n > count {
+			if !slices.Contains(want, n) {
 				extra = append(extra, n)
 			}
 		}
 		if len(extra) > 0 {
-			problems = append(problems, fmt.Sprintf("recipient for %v %s, but the dealing has %d", role, numbers(extra), count))
+			problems = append(problems, fmt.Sprintf("recipient for %v %s, but the dealing has %d", role, numbers(extra), len(want)))
 		}
 	}
-	check(share.RoleDistributor, rc.Distributors, distributors)
-	check(share.RoleCalculator, rc.Calculators, calculators)
+	check(share.RoleDistributor, rc.Distributors, upTo(distributors))
+	check(share.RoleCalculator, rc.Calculators, upTo(calculators))
 	check(share.RoleCombiner, rc.Combiners, combiners)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrRecipients, strings.Join(problems, "; "))
