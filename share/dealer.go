@@ -12,6 +12,7 @@ import (
 	mbits "math/bits"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/redact"
 )
 
 // ShareLength selects how long the first sub-secret-keys d_ji are.
@@ -92,14 +93,12 @@ var (
 // [Dealer.Combiner].
 type Dealer struct {
 	pub       *rsa.PublicKey
-	d         *big.Int
+	sec       redact.Hidden[*dealerSecrets]
 	k, t, l   int
 	shareBits int
 	keyID     string
 	epoch     uint32
-	shares    [][]*big.Int // shares[j-1][i-1] = d_ji
 
-	nodeSeed     []byte // derives every node's Ed25519 key
 	distributors int
 	combiners    int // highest combiner number dealt so far
 
@@ -119,6 +118,19 @@ type Dealer struct {
 	removed []int
 	past    []EpochHistory
 }
+
+// dealerSecrets is everything secret a dealer holds. It sits behind
+// [redact.Hidden], so that no fmt verb reaches it even when a Dealer is
+// held by value inside another struct, where fmt prints fields without
+// calling their methods.
+type dealerSecrets struct {
+	d        *big.Int
+	shares   [][]*big.Int // shares[j-1][i-1] = d_ji
+	nodeSeed []byte       // derives every node's Ed25519 key
+}
+
+// secrets returns what dl keeps secret.
+func (dl *Dealer) secrets() *dealerSecrets { return dl.sec.Value() }
 
 // KeyIDFor returns the default key id of pub: the first 8 bytes of the
 // SHA-256 of its PKIX encoding, in hex.
@@ -187,7 +199,7 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 	dl := &Dealer{
 		distributors: distributors,
 		pub:          &rsa.PublicKey{N: new(big.Int).Set(key.N), E: key.E},
-		d:            new(big.Int).Set(key.D),
+		sec:          redact.Hide(&dealerSecrets{d: new(big.Int).Set(key.D)}),
 		k:            k,
 		t:            t,
 		l:            l,
@@ -198,8 +210,8 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 		pairs:        opts.Pairs,
 		skipCheck:    opts.InsecureSkipSecurityCheckForTests,
 	}
-	dl.nodeSeed = make([]byte, 32)
-	if _, err := io.ReadFull(random, dl.nodeSeed); err != nil {
+	dl.secrets().nodeSeed = make([]byte, 32)
+	if _, err := io.ReadFull(random, dl.secrets().nodeSeed); err != nil {
 		return nil, fmt.Errorf("share: reading randomness: %w", err)
 	}
 	for j := 1; j <= k; j++ {
@@ -207,7 +219,7 @@ func NewDealer(random io.Reader, key *rsa.PrivateKey, k, t, l int, opts *Options
 		if err != nil {
 			return nil, err
 		}
-		dl.shares = append(dl.shares, row)
+		dl.secrets().shares = append(dl.secrets().shares, row)
 	}
 	return dl, nil
 }
@@ -295,7 +307,7 @@ func (dl *Dealer) Calculator(j int) (*CalculatorKey, error) {
 		return nil, fmt.Errorf("%w: calculator %d, want 1..%d", ErrParameters, j, dl.k)
 	}
 	shares := make([]*big.Int, dl.l)
-	for i, s := range dl.shares[j-1] {
+	for i, s := range dl.secrets().shares[j-1] {
 		shares[i] = new(big.Int).Set(s)
 	}
 	return &CalculatorKey{Meta: dl.meta(), J: j, Shares: shares, NodeKey: dl.nodeKey(Node{Role: RoleCalculator, Number: j})}, nil
@@ -322,9 +334,9 @@ func (dl *Dealer) SecondKey(rep grouping.Rep) (*big.Int, error) {
 	if err := rep.Validate(dl.k, dl.t, dl.l); err != nil {
 		return nil, err
 	}
-	c := new(big.Int).Set(dl.d)
+	c := new(big.Int).Set(dl.secrets().d)
 	for _, x := range rep {
-		c.Sub(c, dl.shares[x.J-1][x.I-1])
+		c.Sub(c, dl.secrets().shares[x.J-1][x.I-1])
 	}
 	return c, nil
 }
@@ -484,7 +496,7 @@ func (dl *Dealer) AddCalculator(random io.Reader) (*CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	dl.shares = append(dl.shares, row)
+	dl.secrets().shares = append(dl.secrets().shares, row)
 	dl.k++
 	return dl.Calculator(dl.k)
 }

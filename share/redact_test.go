@@ -38,8 +38,8 @@ func newRedactFixture(t *testing.T) *redactFixture {
 	prep, err := calc.Prepare(context.Background(), &Request{KeyID: "redact-ca", Hash: crypto.SHA256, Digest: digest[:], Scheme: PKCS1v15})
 	require.NoError(t, err)
 
-	secrets := []any{dl.d, dl.nodeSeed}
-	for _, row := range dl.shares {
+	secrets := []any{dl.secrets().d, dl.secrets().nodeSeed}
+	for _, row := range dl.secrets().shares {
 		for _, s := range row {
 			secrets = append(secrets, s)
 		}
@@ -136,6 +136,8 @@ func TestRedactContainers(t *testing.T) {
 		prep  *Prepared
 		ck    *CalculatorKey
 		cb    *CombinerKey
+		dl    Dealer
+		dlp   *Dealer
 	}
 	containers := map[string]any{
 		"[]SecondKey":               d.Combiners[0].Entries,
@@ -153,7 +155,7 @@ func TestRedactContainers(t *testing.T) {
 		"map[string]Dealer":         map[string]Dealer{"x": *fx.dl},
 		"struct{ *CalculatorKey }":  struct{ *CalculatorKey }{d.Calculators[0]},
 		"[]Calculator value copies": []Calculator{*fx.calc},
-		"unexported fields":         private{calc: fx.calc, value: *fx.calc, prep: fx.prep, ck: d.Calculators[0], cb: d.Combiners[0]},
+		"unexported fields":         private{calc: fx.calc, value: *fx.calc, prep: fx.prep, ck: d.Calculators[0], cb: d.Combiners[0], dl: *fx.dl, dlp: fx.dl},
 	}
 	for name, v := range containers {
 		redacttest.NoLeak(t, name, v, fx.forms)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/redact"
 )
 
 // ErrEpochs is returned by [Dealer.Refresh] when the epoch counter cannot
@@ -91,7 +92,8 @@ func (dl *Dealer) Refresh(random io.Reader) (*Dealing, error) {
 	saved := *dl
 	dl.past = append(slices.Clip(dl.past), EpochHistory{Epoch: dl.epoch, History: cloneHistory(dl.history)})
 	dl.epoch++
-	dl.shares = shares
+	old := dl.secrets()
+	dl.sec = redact.Hide(&dealerSecrets{d: old.d, shares: shares, nodeSeed: old.nodeSeed})
 	dl.history = nil
 	d, err := dl.Deal(dl.plan)
 	if err != nil {

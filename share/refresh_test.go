@@ -84,13 +84,13 @@ func TestRefreshEpochsIndependent(t *testing.T) {
 			_, err = dl.Deal(q)
 			require.NoError(t, err)
 			old := dl.History()
-			oldShares := dl.shares
+			oldShares := dl.secrets().shares
 			d1, err := dl.Refresh(seeded(byte(40 + seed)))
 			require.NoError(t, err)
 			require.Equal(t, uint32(1), dl.Epoch())
 			for jj := range k {
 				for i := range l {
-					require.NotEqual(t, 0, oldShares[jj][i].Cmp(dl.shares[jj][i]), "share %d,%d not refreshed", jj+1, i+1)
+					require.NotEqual(t, 0, oldShares[jj][i].Cmp(dl.secrets().shares[jj][i]), "share %d,%d not refreshed", jj+1, i+1)
 				}
 			}
 			// Another plan in epoch 1, as later changes may make it.
@@ -161,7 +161,7 @@ func TestRefresh(t *testing.T) {
 			for _, x := range e.Rep {
 				sum.Add(sum, d1.Calculators[x.J-1].Shares[x.I-1])
 			}
-			require.Zero(t, sum.Cmp(dl.d), "c_a + sum of the new shares is d")
+			require.Zero(t, sum.Cmp(dl.secrets().d), "c_a + sum of the new shares is d")
 		}
 	}
 

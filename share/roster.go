@@ -152,7 +152,7 @@ func parseNodeKey(n Node, in nodeKeyJSON) (*NodeKey, error) {
 // the roster can be extended ([0054] point 2) without changing a node's key.
 func (dl *Dealer) nodeKey(n Node) *NodeKey {
 	info := fmt.Sprintf("tolerant node key v1 %s %d %s %d", dl.keyID, dl.epoch, n.Role, n.Number)
-	seed, err := hkdf.Key(sha256.New, dl.nodeSeed, nil, info, ed25519.SeedSize)
+	seed, err := hkdf.Key(sha256.New, dl.secrets().nodeSeed, nil, info, ed25519.SeedSize)
 	if err != nil {
 		panic("share: hkdf: " + err.Error()) // cannot happen for 32 bytes
 	}
@@ -171,7 +171,7 @@ const dealerSigContext = "tolerant dealer v1"
 
 // dealerSigner derives the dealer's Ed25519 signing key from its node seed.
 func (dl *Dealer) dealerSigner() ed25519.PrivateKey {
-	seed, err := hkdf.Key(sha256.New, dl.nodeSeed, nil, dealerKeyInfo, ed25519.SeedSize)
+	seed, err := hkdf.Key(sha256.New, dl.secrets().nodeSeed, nil, dealerKeyInfo, ed25519.SeedSize)
 	if err != nil {
 		panic("share: hkdf: " + err.Error()) // cannot happen for 32 bytes
 	}

@@ -48,7 +48,7 @@ func TestSecondKeyReconstructsD(t *testing.T) {
 			}
 			sum := new(big.Int).Set(c)
 			for _, x := range r {
-				sum.Add(sum, dl.shares[x.J-1][x.I-1])
+				sum.Add(sum, dl.secrets().shares[x.J-1][x.I-1])
 			}
 			if sum.Cmp(key.D) != 0 { // [0063]: d = d_{j1 i1} + ... + d_{jt it} + c_a
 				t.Fatalf("%v %v: c_a + sum of shares != d", length, r)
@@ -64,7 +64,7 @@ func TestSecondKeyReconstructsD(t *testing.T) {
 		if length == HalfLength {
 			bits = key.N.BitLen() / 2
 		}
-		for _, row := range dl.shares {
+		for _, row := range dl.secrets().shares {
 			for _, s := range row {
 				if s.BitLen() > bits || s.BitLen() < bits-64 {
 					t.Errorf("%v: share of %d bits, want about %d", length, s.BitLen(), bits)
@@ -81,10 +81,10 @@ func TestDealerDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.shares[3][1].Cmp(b.shares[3][1]) != 0 {
+	if a.secrets().shares[3][1].Cmp(b.secrets().shares[3][1]) != 0 {
 		t.Error("same seed gave different shares")
 	}
-	if a.shares[3][1].Cmp(c.shares[3][1]) == 0 {
+	if a.secrets().shares[3][1].Cmp(c.secrets().shares[3][1]) == 0 {
 		t.Error("different seeds gave the same share")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math/big"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/redact"
 )
 
 // The dealer's own state: d, every d_ji and the node seed. It is what the
@@ -50,13 +51,13 @@ func (dl *Dealer) MarshalState() ([]byte, error) {
 	if dl.noHistory {
 		format = dealerFormatV1
 	}
-	out := dealerJSON{metaJSON: m.toJSON(format), D: dl.d.Text(16), NodeSeed: dl.nodeSeed,
+	out := dealerJSON{metaJSON: m.toJSON(format), D: dl.secrets().d.Text(16), NodeSeed: dl.secrets().nodeSeed,
 		Distributors: dl.distributors, Combiners: dl.combiners,
 		Plan: dl.plan, History: dl.history, Redundancy: dl.redundancy, Pairs: dl.pairs,
 		Removed: dl.removed, PastEpochs: dl.past}
 	out.Roster = nil    // derived from the node seed
 	out.DealerKey = nil // likewise
-	for _, row := range dl.shares {
+	for _, row := range dl.secrets().shares {
 		var r []string
 		for _, s := range row {
 			r = append(r, s.Text(16))
@@ -98,9 +99,10 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 		return nil, fmt.Errorf("%w: dealer state", ErrMalformed)
 	}
 	dl := &Dealer{
-		pub: &rsa.PublicKey{N: m.PublicKey.N, E: m.PublicKey.E}, d: d,
-		k: m.K, t: m.T, l: m.L, shareBits: m.ShareBits, keyID: m.KeyID, epoch: m.Epoch,
-		nodeSeed: in.NodeSeed, distributors: in.Distributors, combiners: in.Combiners,
+		pub: &rsa.PublicKey{N: m.PublicKey.N, E: m.PublicKey.E},
+		sec: redact.Hide(&dealerSecrets{d: d, nodeSeed: in.NodeSeed}),
+		k:   m.K, t: m.T, l: m.L, shareBits: m.ShareBits, keyID: m.KeyID, epoch: m.Epoch,
+		distributors: in.Distributors, combiners: in.Combiners,
 		noHistory: v1,
 	}
 	for j, row := range in.Shares {
@@ -115,7 +117,7 @@ func ParseDealerState(b []byte) (*Dealer, error) {
 			}
 			r = append(r, x)
 		}
-		dl.shares = append(dl.shares, r)
+		dl.secrets().shares = append(dl.secrets().shares, r)
 	}
 	if err := dl.parseHistory(&in, v1); err != nil {
 		return nil, err
