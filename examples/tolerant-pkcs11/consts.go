@@ -119,20 +119,19 @@ const (
 
 // Flags.
 const (
-	ckfTokenPresent         = 0x1     // slot
-	ckfHWSlot               = 0x4     // slot
-	ckfLoginRequired        = 0x4     // token
-	ckfUserPINInitialized   = 0x8     // token
-	ckfTokenInitialized     = 0x400   // token
-	ckfUserPINCountLow      = 0x10000 // token
-	ckfUserPINFinalTry      = 0x20000 // token
-	ckfUserPINLocked        = 0x40000 // token
-	ckfRWSession            = 0x2     // session
-	ckfSerialSession        = 0x4     // session
-	ckfOSLockingOK          = 0x2     // C_Initialize
-	ckfLibraryCantCreateThr = 0x1     // C_Initialize
-	ckfHW                   = 0x1     // mechanism
-	ckfSign                 = 0x800   // mechanism
+	ckfTokenPresent       = 0x1     // slot
+	ckfHWSlot             = 0x4     // slot
+	ckfLoginRequired      = 0x4     // token
+	ckfUserPINInitialized = 0x8     // token
+	ckfTokenInitialized   = 0x400   // token
+	ckfUserPINCountLow    = 0x10000 // token
+	ckfUserPINFinalTry    = 0x20000 // token
+	ckfUserPINLocked      = 0x40000 // token
+	ckfRWSession          = 0x2     // session
+	ckfSerialSession      = 0x4     // session
+	ckfOSLockingOK        = 0x2     // C_Initialize
+	ckfHW                 = 0x1     // mechanism
+	ckfSign               = 0x800   // mechanism
 )
 
 // Users and session states.

@@ -22,7 +22,7 @@ const (
 // CKR_GENERAL_ERROR instead, so that no Go panic crosses the C boundary.
 
 // guard turns a panic into CKR_GENERAL_ERROR; deferred by every export.
-func guard(rv *C.CK_RV) {
+func guard[RV ~uint64](rv *RV) {
 	if r := recover(); r != nil {
 		logPanic()
 		*rv = ckrGeneralError
@@ -43,12 +43,15 @@ func goInitialize(args C.CK_VOID_PTR) (rv C.CK_RV) {
 				return ckrArgumentsBad
 			}
 		}
-		if a.flags&ckfLibraryCantCreateThr != 0 {
-			return 0x09 // CKR_NEED_TO_CREATE_THREADS: the Go runtime does
-		}
-		if fns[0] && a.flags&ckfOSLockingOK == 0 {
-			return ckrCantLock
-		}
+		// CKF_LIBRARY_CANT_CREATE_OS_THREADS is accepted too: the Go
+		// runtime started its threads when the module was loaded, and
+		// they never call into the application. p11-kit (hence GnuTLS)
+		// sets the flag.
+		// Mutex functions with or without CKF_OS_LOCKING_OK are both
+		// accepted: the module's own locks are OS-level (Go's), which is
+		// correct for any application whose threads are OS threads
+		// (section 5.4, C_Initialize, cases 2 to 4). GnuTLS passes
+		// functions without the flag.
 	}
 	return C.CK_RV(initialize())
 }

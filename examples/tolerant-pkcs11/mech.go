@@ -95,9 +95,12 @@ func paramsOf(mech uint, pp pssParams, modBits int) (signParams, uint) {
 // (RFC 8017 section 9.1.1 step 3). Without parameters, a PSS mechanism
 // with a hash uses a salt as long as the hash.
 func pssOf(sp signParams, pp pssParams, modBits int) (signParams, uint) {
+	if sp.hash == 0 {
+		return sp, ckrMechanismParamInvalid // a hash the cluster does not sign with
+	}
 	salt := sp.hash.Size()
 	if pp.present {
-		if hashOfMech[pp.hashAlg] != sp.hash || sp.hash == 0 || mgfOfHash[sp.hash] != pp.mgf {
+		if hashOfMech[pp.hashAlg] != sp.hash || mgfOfHash[sp.hash] != pp.mgf {
 			return sp, ckrMechanismParamInvalid
 		}
 		// A salt of zero bytes cannot be asked of crypto/rsa, whose

@@ -270,3 +270,10 @@ func (c *Config) Labels() (token, key string) {
 	}
 	return token, key
 }
+
+// InsecureWeakHashPIN hashes pin with the smallest scrypt cost Load
+// accepts (N = 1024): for tests only, where the slow hash would only
+// slow them down.
+func InsecureWeakHashPIN(pin []byte) (PINHash, error) {
+	return hashPIN(pin, 1<<10)
+}
