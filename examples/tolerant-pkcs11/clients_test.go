@@ -247,6 +247,7 @@ func TestClients(t *testing.T) {
 		t.Run("certtool", e.certtool)
 		t.Run("p11-kit-server", e.p11KitServer)
 	}
+	t.Run("fork", func(t *testing.T) { testFork(t, e) })
 	t.Run("all-calculators", clients)
 	e.calcs[4].kill()
 	e.calcs[5].kill()
@@ -429,4 +430,34 @@ func (e *clientEnv) p11KitServer(t *testing.T) {
 	cert := filepath.Join(t.TempDir(), "go-client.pem")
 	e.run(t, e.goClient, "-module", client, "-label", e.label, "-pin-file", e.pinFile, "-out", cert)
 	e.verify(t, cert, cert)
+}
+
+// forkScript loads the module, initializes it, forks, and checks that the
+// child's calls are refused with CKR_DEVICE_ERROR (rather than hang in a
+// Go runtime that did not survive the fork) while the parent still works.
+const forkScript = `
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1])
+for f in (lib.C_Initialize, lib.C_Finalize, lib.C_GetSlotList):
+    f.restype = ctypes.c_ulong
+assert lib.C_Initialize(None) == 0, "initialize"
+n = ctypes.c_ulong(0)
+pid = os.fork()
+if pid == 0:
+    ok = lib.C_GetSlotList(0, None, ctypes.byref(n)) == 0x30 and lib.C_Finalize(None) == 0x30
+    os._exit(0 if ok else 1)
+_, status = os.waitpid(pid, 0)
+assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "child not refused"
+assert lib.C_GetSlotList(0, None, ctypes.byref(n)) == 0 and n.value == 1, "parent"
+assert lib.C_Finalize(None) == 0, "finalize"
+print("fork refused in the child, parent unaffected")
+`
+
+// testFork runs forkScript with Python's ctypes against a built module.
+func testFork(t *testing.T, e *clientEnv) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed: the fork check needs its ctypes")
+	}
+	out := e.run(t, "python3", "-c", forkScript, e.module)
+	require.Contains(t, out, "fork refused in the child")
 }

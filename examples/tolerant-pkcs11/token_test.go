@@ -46,7 +46,7 @@ type testToken struct {
 }
 
 // newTestToken starts the cluster with the calculators in down stopped.
-func newTestToken(t *testing.T, down ...int) *testToken {
+func newTestToken(t testing.TB, down ...int) *testToken {
 	t.Helper()
 	key := testkeys.Must(testkeys.RSA2048)
 	plan, _, err := grouping.Search(5, 3, 2, nil)
@@ -167,7 +167,7 @@ func TestParamsOf(t *testing.T) {
 }
 
 // testCert is a certificate of key's public key.
-func testCert(t *testing.T, key *rsa.PrivateKey) *x509.Certificate {
+func testCert(t testing.TB, key *rsa.PrivateKey) *x509.Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "ca"}, NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -415,6 +415,7 @@ func TestRvOfSignError(t *testing.T) {
 
 func TestConcurrentSessions(t *testing.T) {
 	tt := newTestToken(t)
+	tt.timeout = time.Minute // 16 at once on 2 cores under -race
 	tt.loggedIn(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
