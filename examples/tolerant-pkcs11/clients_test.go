@@ -129,6 +129,7 @@ func (p *bgProc) waitFor(t *testing.T, s string) string {
 // clientEnv is a running cluster and what the clients need to use it.
 type clientEnv struct {
 	dir, module, tolerant, goClient string
+	cluster, identity, url          string // for more configurations
 	conf, pinFile, pin, label       string
 	public                          string // the cluster's public.pem
 	env                             []string
@@ -220,6 +221,7 @@ func startCluster(t *testing.T) *clientEnv {
 	e.run(t, e.tolerant, "pkcs11-config", "-cluster", cdir, "-identity", identity(nodes[0]), "-nats", url,
 		"-pin-file", e.pinFile, "-out", e.conf)
 	e.label = c.Info.KeyID
+	e.cluster, e.identity, e.url = cdir, identity(nodes[0]), url
 	e.public = filepath.Join(cdir, seal.PublicFile)
 	e.env = []string{p11confEnv + "=" + e.conf}
 	t.Logf("cluster of %d calculators and %d combiners on %s ready after %v", 5, len(c.Plan.Combiners), url, time.Since(start).Round(time.Millisecond))
@@ -245,6 +247,7 @@ func TestClients(t *testing.T) {
 		t.Run("openssl-provider", e.opensslProvider)
 		t.Run("openssl-engine", e.opensslEngine)
 		t.Run("certtool", e.certtool)
+		t.Run("nss-certutil", e.nssCertutil)
 		t.Run("p11-kit-server", e.p11KitServer)
 	}
 	t.Run("fork", func(t *testing.T) { testFork(t, e) })
@@ -460,4 +463,30 @@ func testFork(t *testing.T, e *clientEnv) {
 	}
 	out := e.run(t, "python3", "-c", forkScript, e.module)
 	require.Contains(t, out, "fork refused in the child")
+}
+
+// nssCertutil configures the token with a certificate of its key (made
+// with certtool) and lists it with NSS's certutil, which shows a
+// certificate with its private key ("u,u,u") only when the certificate
+// object has the key's CKA_ID.
+func (e *clientEnv) nssCertutil(t *testing.T) {
+	needTools(t, "certutil", "modutil", "certtool")
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "ca.tmpl")
+	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (for NSS)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
+	root := filepath.Join(dir, "root.pem")
+	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
+		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
+	conf := filepath.Join(dir, "p11-cert.conf")
+	e.run(t, e.tolerant, "pkcs11-config", "-cluster", e.cluster, "-identity", e.identity, "-nats", e.url,
+		"-pin-file", e.pinFile, "-cert", root, "-out", conf)
+	db := "sql:" + filepath.Join(dir, "nssdb")
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "nssdb"), 0o700))
+	env := []string{p11confEnv + "=" + conf}
+	run := func(args ...string) string { return e.run(t, "env", append(env, args...)...) }
+	run("certutil", "-N", "-d", db, "--empty-password")
+	run("modutil", "-dbdir", db, "-add", "tolerant", "-libfile", e.module, "-force")
+	out := run("certutil", "-L", "-d", db, "-h", e.label, "-f", e.pinFile)
+	require.Contains(t, out, e.label+":"+e.label)
+	require.Contains(t, out, "u,u,u", "the certificate is matched to its private key")
 }
