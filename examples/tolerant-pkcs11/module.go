@@ -29,8 +29,11 @@
 // module directly. For both, run the module in its own process behind
 // p11-kit's RPC server and let the clients load p11-kit-client.so:
 //
-//	p11-kit server -f --provider /path/libtolerant-pkcs11.so "pkcs11:"
-//	P11_KIT_SERVER_ADDRESS=unix:path=... CLIENT --module /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+//	p11-kit server -f -n /run/tolerant/p11.sock --provider /path/libtolerant-pkcs11.so "pkcs11:"
+//	P11_KIT_SERVER_ADDRESS=unix:path=/run/tolerant/p11.sock CLIENT --module /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+//
+// p11-kit 0.24's RPC does not carry PSS parameters: through it, use the
+// PKCS #1 v1.5 mechanisms. README.md shows every client's command.
 package main
 
 import (
