@@ -67,4 +67,3 @@ func loadCertificate(path string) (*x509.Certificate, error) {
 	}
 	return x509.ParseCertificate(blk.Bytes)
 }
-
