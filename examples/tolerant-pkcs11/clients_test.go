@@ -339,6 +339,7 @@ activate = 1
 	}
 	ossl("req", "-x509", "-new", "-key", key, "-subj", "/CN=tolerant root (pkcs11-provider)", "-days", "30", "-sha256", "-out", root)
 	e.verify(t, root, root)
+	e.spyProvider(t, cnf, key, dir)
 	e.run(t, "openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", leafKey, "-subj", "/CN=leaf.example.com", "-out", csr)
 	ossl("x509", "-req", "-in", csr, "-CA", root, "-CAkey", key, "-days", "7", "-sha256", "-out", leaf)
 	e.verify(t, root, leaf)
@@ -489,4 +490,32 @@ func (e *clientEnv) nssCertutil(t *testing.T) {
 	out := run("certutil", "-L", "-d", db, "-h", e.label, "-f", e.pinFile)
 	require.Contains(t, out, e.label+":"+e.label)
 	require.Contains(t, out, "u,u,u", "the certificate is matched to its private key")
+}
+
+// spyProvider runs openssl req -x509 through OpenSC's pkcs11-spy.so (when
+// installed) and checks that the provider signs with CKM_SHA256_RSA_PKCS
+// and C_SignUpdate: the whole TBSCertificate goes to the cluster.
+func (e *clientEnv) spyProvider(t *testing.T, cnf, key, dir string) {
+	spy := ""
+	for _, g := range []string{"/usr/lib/*/pkcs11-spy.so", "/usr/lib/*/pkcs11/pkcs11-spy.so"} {
+		if m, _ := filepath.Glob(g); len(m) > 0 {
+			spy = m[0]
+			break
+		}
+	}
+	if spy == "" {
+		t.Log("pkcs11-spy.so not installed: the mechanism the provider uses is not checked")
+		return
+	}
+	b, err := os.ReadFile(cnf)
+	require.NoError(t, err)
+	spyCnf, spyLog, cert := filepath.Join(dir, "spy.cnf"), filepath.Join(dir, "spy.log"), filepath.Join(dir, "spy.pem")
+	require.NoError(t, os.WriteFile(spyCnf, []byte(strings.Replace(string(b), "pkcs11-module-path = "+e.module, "pkcs11-module-path = "+spy, 1)), 0o644))
+	e.run(t, "env", "OPENSSL_CONF="+spyCnf, "PKCS11SPY="+e.module, "PKCS11SPY_OUTPUT="+spyLog,
+		"openssl", "req", "-x509", "-new", "-key", key, "-subj", "/CN=spied", "-days", "1", "-sha256", "-out", cert)
+	e.verify(t, cert, cert)
+	log, err := os.ReadFile(spyLog)
+	require.NoError(t, err)
+	require.Contains(t, string(log), "CKM_SHA256_RSA_PKCS ")
+	require.Contains(t, string(log), "C_SignUpdate")
 }
