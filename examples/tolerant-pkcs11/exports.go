@@ -34,24 +34,10 @@ func goInitialize(args C.CK_VOID_PTR) (rv C.CK_RV) {
 	defer guard(&rv)
 	if args != nil {
 		a := (*C.CK_C_INITIALIZE_ARGS)(args)
-		if a.pReserved != nil {
-			return ckrArgumentsBad
+		fns := [4]bool{a.CreateMutex != nil, a.DestroyMutex != nil, a.LockMutex != nil, a.UnlockMutex != nil}
+		if r := checkInitArgs(a.pReserved != nil, fns, uint(a.flags)); r != ckrOK {
+			return C.CK_RV(r)
 		}
-		fns := []bool{a.CreateMutex != nil, a.DestroyMutex != nil, a.LockMutex != nil, a.UnlockMutex != nil}
-		for _, f := range fns[1:] {
-			if f != fns[0] {
-				return ckrArgumentsBad
-			}
-		}
-		// CKF_LIBRARY_CANT_CREATE_OS_THREADS is accepted too: the Go
-		// runtime started its threads when the module was loaded, and
-		// they never call into the application. p11-kit (hence GnuTLS)
-		// sets the flag.
-		// Mutex functions with or without CKF_OS_LOCKING_OK are both
-		// accepted: the module's own locks are OS-level (Go's), which is
-		// correct for any application whose threads are OS threads
-		// (section 5.4, C_Initialize, cases 2 to 4). GnuTLS passes
-		// functions without the flag.
 	}
 	return C.CK_RV(initialize())
 }

@@ -61,6 +61,27 @@ func current() (*token, uint) {
 	return mod.tok, ckrOK
 }
 
+// checkInitArgs checks C_Initialize's CK_C_INITIALIZE_ARGS (section 5.4):
+// pReserved must be NULL, and the four mutex functions all given or none.
+// Mutex functions with or without CKF_OS_LOCKING_OK are both accepted:
+// the module's own locks are OS-level (Go's), which is correct for any
+// application whose threads are OS threads (cases 2 to 4 of the section);
+// GnuTLS passes functions without the flag. CKF_LIBRARY_CANT_CREATE_OS_THREADS
+// is accepted too: the Go runtime started its threads when the module was
+// loaded, and they never call into the application; p11-kit (hence
+// GnuTLS) sets the flag.
+func checkInitArgs(reserved bool, mutexFns [4]bool, _ uint) uint {
+	if reserved {
+		return ckrArgumentsBad
+	}
+	for _, f := range mutexFns[1:] {
+		if f != mutexFns[0] {
+			return ckrArgumentsBad
+		}
+	}
+	return ckrOK
+}
+
 // initialize loads the configuration and builds the token.
 func initialize() uint {
 	mod.Lock()

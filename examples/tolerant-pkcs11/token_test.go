@@ -445,6 +445,30 @@ func TestConcurrentSessions(t *testing.T) {
 	}
 }
 
+// TestRegressionInitializeAcceptsGnuTLSArgs: GnuTLS's certtool (through
+// p11-kit) initializes with mutex functions but without
+// CKF_OS_LOCKING_OK, and with CKF_LIBRARY_CANT_CREATE_OS_THREADS; the
+// module refused both ("Thread locking error").
+func TestRegressionInitializeAcceptsGnuTLSArgs(t *testing.T) {
+	all := [4]bool{true, true, true, true}
+	require.Equal(t, uint(ckrOK), checkInitArgs(false, all, 0), "mutex functions without CKF_OS_LOCKING_OK")
+	require.Equal(t, uint(ckrOK), checkInitArgs(false, all, ckfOSLockingOK))
+	require.Equal(t, uint(ckrOK), checkInitArgs(false, [4]bool{}, 0x1), "CKF_LIBRARY_CANT_CREATE_OS_THREADS")
+	require.Equal(t, uint(ckrArgumentsBad), checkInitArgs(false, [4]bool{true, false, true, true}, ckfOSLockingOK))
+	require.Equal(t, uint(ckrArgumentsBad), checkInitArgs(true, [4]bool{}, ckfOSLockingOK))
+}
+
+// TestRegressionPSSWithoutHashPanics: CKM_RSA_PKCS_PSS with a hash the
+// cluster does not sign with (SHA-1) panicked in crypto.Hash.Size.
+func TestRegressionPSSWithoutHashPanics(t *testing.T) {
+	for _, h := range []uint{0x220, 0, 0x255} { // CKM_SHA_1, none, CKM_SHA224
+		require.NotPanics(t, func() {
+			_, rv := paramsOf(ckmRSAPKCSPSS, pssParams{present: true, hashAlg: h, mgf: 1, saltBytes: 20}, 2048)
+			require.Equal(t, uint(ckrMechanismParamInvalid), rv)
+		})
+	}
+}
+
 func TestGuardRecovers(t *testing.T) {
 	rv := func() (rv uint64) {
 		defer guard(&rv)
