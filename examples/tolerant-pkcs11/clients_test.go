@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto"
+	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/p11conf"
 
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -252,6 +257,7 @@ func TestClients(t *testing.T) {
 	}
 	t.Run("fork", func(t *testing.T) { testFork(t, e) })
 	t.Run("all-calculators", clients)
+	t.Run("throughput", e.throughput)
 	e.calcs[4].kill()
 	e.calcs[5].kill()
 	t.Run("two-calculators-down", clients)
@@ -518,4 +524,50 @@ func (e *clientEnv) spyProvider(t *testing.T, cnf, key, dir string) {
 	require.NoError(t, err)
 	require.Contains(t, string(log), "CKM_SHA256_RSA_PKCS ")
 	require.Contains(t, string(log), "C_SignUpdate")
+}
+
+// throughput signs 64 digests over 16 sessions at once through the
+// module (in p11-kit server, from the Go client) and 64 messages with 16
+// goroutines through x509sign's Signer dialled from the same
+// configuration, on the same cluster, and logs both rates. (Under -race
+// the Go signer runs instrumented, the module does not.)
+func (e *clientEnv) throughput(t *testing.T) {
+	needTools(t, "p11-kit")
+	client := needFile(t, "p11-kit-client.so (p11-kit-modules)", "/usr/lib/*/pkcs11/p11-kit-client.so", "/usr/lib/pkcs11/p11-kit-client.so", "/usr/lib64/pkcs11/p11-kit-client.so")
+	sock := filepath.Join(t.TempDir(), "p11kit.sock")
+	srv := startBG(t, "p11-kit server", "p11-kit", e.env, "server", "-f", "-s", "-n", sock, "--provider", e.module, "pkcs11:")
+	srv.waitFor(t, "P11_KIT_SERVER_ADDRESS=")
+	env := e.env
+	e.env = append(append([]string{}, e.env...), "P11_KIT_SERVER_ADDRESS=unix:path="+sock)
+	out := e.run(t, e.goClient, "-module", client, "-label", e.label, "-pin-file", e.pinFile, "-bench", "64", "-sessions", "16")
+	e.env = env
+	t.Logf("through the module: %s", strings.TrimSpace(out))
+
+	c, err := p11conf.Load(e.conf)
+	require.NoError(t, err)
+	cl, err := c.LoadPublic()
+	require.NoError(t, err)
+	s, closer, err := c.Dial(t.Context(), cl, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer closer.Close()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 4 {
+				d := sha256.Sum256(fmt.Appendf(nil, "go %d %d", w, i))
+				if _, err := s.SignContext(t.Context(), nil, d[:], crypto.SHA256); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	el := time.Since(start)
+	t.Logf("through x509sign's Signer: 64 signatures over 16 goroutines in %v: %.1f/s", el.Round(time.Millisecond), 64/el.Seconds())
 }

@@ -7,13 +7,20 @@
 // the tolerant module run it; it is not an example of how to write a
 // PKCS #11 client in general.
 //
-// Usage: p11goclient -module SO -label LABEL -pin-file FILE -out CERT.pem
+// Usage:
+//
+//	p11goclient -module SO -label LABEL -pin-file FILE -out CERT.pem
+//	p11goclient -module SO -label LABEL -pin-file FILE -bench N -sessions S
+//
+// With -bench it signs N digests instead, over S sessions at once, and
+// prints the rate.
 package main
 
 import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -24,6 +31,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/pkcs11"
@@ -60,38 +68,56 @@ func main() {
 	label := flag.String("label", "", "label of the private key")
 	pinFile := flag.String("pin-file", "", "file holding the PIN")
 	out := flag.String("out", "", "certificate to write")
+	bench := flag.Int("bench", 0, "sign this many digests instead, and print the rate")
+	sessions := flag.Int("sessions", 16, "with -bench: sessions signing at once")
 	flag.Parse()
-	if err := run(*module, *label, *pinFile, *out); err != nil {
+	var err error
+	if *bench > 0 {
+		err = runBench(*module, *label, *pinFile, *bench, *sessions)
+	} else {
+		err = run(*module, *label, *pinFile, *out)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "p11goclient:", err)
 		os.Exit(1)
 	}
 }
 
-func run(module, label, pinFile, out string) error {
+// open loads the module, opens a session on its first token and logs in.
+func open(module, pinFile string) (*pkcs11.Ctx, uint, pkcs11.SessionHandle, error) {
 	pin, err := os.ReadFile(pinFile)
 	if err != nil {
-		return err
+		return nil, 0, 0, err
 	}
 	p := pkcs11.New(module)
 	if p == nil {
-		return fmt.Errorf("cannot load %s", module)
+		return nil, 0, 0, fmt.Errorf("cannot load %s", module)
 	}
 	if err := p.Initialize(); err != nil {
-		return err
+		return nil, 0, 0, err
 	}
-	defer p.Finalize()
 	slots, err := p.GetSlotList(true)
 	if err != nil || len(slots) == 0 {
-		return fmt.Errorf("no slot: %v", err)
+		p.Finalize()
+		return nil, 0, 0, fmt.Errorf("no slot: %v", err)
 	}
 	sess, err := p.OpenSession(slots[0], pkcs11.CKF_SERIAL_SESSION)
+	if err == nil {
+		err = p.Login(sess, pkcs11.CKU_USER, strings.TrimSpace(string(pin)))
+	}
+	if err != nil {
+		p.Finalize()
+		return nil, 0, 0, err
+	}
+	return p, slots[0], sess, nil
+}
+
+func run(module, label, pinFile, out string) error {
+	p, _, sess, err := open(module, pinFile)
 	if err != nil {
 		return err
 	}
-	defer p.CloseSession(sess)
-	if err := p.Login(sess, pkcs11.CKU_USER, strings.TrimSpace(string(pin))); err != nil {
-		return err
-	}
+	defer p.Finalize()
 	s, err := findKey(p, sess, label)
 	if err != nil {
 		return err
@@ -128,4 +154,50 @@ func findKey(p *pkcs11.Ctx, sess pkcs11.SessionHandle, label string) (*signer, e
 	}
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(attrs[0].Value), E: int(new(big.Int).SetBytes(attrs[1].Value).Int64())}
 	return &signer{ctx: p, sess: sess, key: objs[0], pub: pub}, nil
+}
+
+// runBench signs n SHA-256 digests over the given number of sessions at
+// once and prints the rate.
+func runBench(module, label, pinFile string, n, sessions int) error {
+	p, slot, _, err := open(module, pinFile) // its session keeps the user logged in
+	if err != nil {
+		return err
+	}
+	defer p.Finalize()
+	work := make(chan int)
+	errs := make(chan error, sessions)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range sessions {
+		h, err := p.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION) // logged in: the login is the token's
+		if err != nil {
+			return err
+		}
+		s, err := findKey(p, h, label)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() {
+			for i := range work {
+				d := sha256.Sum256(fmt.Appendf(nil, "bench %d", i))
+				if _, err := s.Sign(nil, d[:], crypto.SHA256); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	el := time.Since(start)
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	fmt.Printf("%d signatures over %d sessions in %v: %.1f/s\n", n, sessions, el.Round(time.Millisecond), float64(n)/el.Seconds())
+	return nil
 }
