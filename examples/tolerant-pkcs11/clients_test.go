@@ -4,9 +4,18 @@ import (
 	"bufio"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,6 +267,7 @@ func TestClients(t *testing.T) {
 	t.Run("fork", func(t *testing.T) { testFork(t, e) })
 	t.Run("all-calculators", clients)
 	t.Run("throughput", e.throughput)
+	t.Run("cfssl", e.cfssl)
 	e.calcs[4].kill()
 	e.calcs[5].kill()
 	t.Run("two-calculators-down", clients)
@@ -570,4 +580,56 @@ func (e *clientEnv) throughput(t *testing.T) {
 	}
 	el := time.Since(start)
 	t.Logf("through x509sign's Signer: 64 signatures over 16 goroutines in %v: %.1f/s", el.Round(time.Millisecond), 64/el.Seconds())
+}
+
+// cfssl builds the cfssl example (its own module), runs it as a CA server
+// whose key is the cluster, over NATS from the module's configuration,
+// and has it sign a CSR through its HTTP API.
+func (e *clientEnv) cfssl(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "cfssl-tolerant")
+	cmd := exec.Command("go", "build", "-o", exe, ".")
+	cmd.Dir = "cfssl"
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if os.Getenv(requireClientsEnv) == "1" {
+			t.Fatalf("building the cfssl example: %v\n%s", err, b)
+		}
+		t.Skipf("cannot build the cfssl example (its dependencies may not be downloadable here): %v\n%s", err, b)
+	}
+	// The CA certificate, made through the module by certtool.
+	needTools(t, "certtool")
+	tmpl := filepath.Join(dir, "ca.tmpl")
+	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (cfssl)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
+	root := filepath.Join(dir, "root.pem")
+	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
+		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	srv := startBG(t, "cfssl-tolerant", exe, nil, "-config", e.conf, "-ca-cert", root, "-listen", addr)
+	srv.waitFor(t, "cfssl sign API listening")
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "cfssl.example.com"}, DNSNames: []string{"cfssl.example.com"}}, key)
+	require.NoError(t, err)
+	body, err := json.Marshal(map[string]string{"certificate_request": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
+	require.NoError(t, err)
+	resp, err := http.Post("http://"+addr+"/api/v1/cfssl/sign", "application/json", strings.NewReader(string(body)))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out struct {
+		Success bool `json:"success"`
+		Result  struct {
+			Certificate string `json:"certificate"`
+		} `json:"result"`
+		Errors []any `json:"errors"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	require.True(t, out.Success, "cfssl: %v", out.Errors)
+	leaf := filepath.Join(dir, "leaf.pem")
+	require.NoError(t, os.WriteFile(leaf, []byte(out.Result.Certificate), 0o644))
+	e.verify(t, root, leaf)
 }

@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -73,7 +74,11 @@ func run(confPath, caPath, listen string, validity time.Duration) error {
 	if err != nil {
 		return err
 	}
-	log.Info("cfssl sign API listening", "addr", listen, "path", signPath)
-	srv := &http.Server{Addr: listen, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	return srv.ListenAndServe()
+	l, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	log.Info("cfssl sign API listening", "addr", l.Addr().String(), "path", signPath)
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(l)
 }
