@@ -142,6 +142,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runNode(rest, stdout, stderr)
 	case "broker":
 		return runBroker(rest, stdout, stderr)
+	case "pkcs11-config":
+		return runPKCS11Config(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
