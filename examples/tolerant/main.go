@@ -20,6 +20,7 @@
 //	tolerant issue  -nats URL -cluster DIR -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem
 //	tolerant node   -role calculator|combiner -bundle FILE -identity FILE -nats URL [-health ADDR]
 //	tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
+//	tolerant pkcs11-config -cluster DIR -identity FILE -nats URL -pin-file FILE -out CONF
 //
 // Run "tolerant help" or "tolerant CMD -h" for details.
 package main
@@ -91,6 +92,11 @@ Usage:
         stderr; GET ADDR/healthz answers 200 while connected and running
   tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
         run an embedded NATS server until SIGINT/SIGTERM
+  tolerant pkcs11-config -cluster DIR -identity FILE -nats URL [NATS flags]
+                 -pin-file FILE -out CONF
+        write the configuration of the PKCS #11 module
+        (examples/tolerant-pkcs11) for one distributor; the PIN only as a
+        slow hash
 
 Run "tolerant CMD -h" for the flags of a command.
 `
