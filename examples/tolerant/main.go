@@ -21,6 +21,7 @@
 //	tolerant node   -role calculator|combiner -bundle FILE -identity FILE -nats URL [-health ADDR]
 //	tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
 //	tolerant pkcs11-config -cluster DIR -identity FILE -nats URL -pin-file FILE -out CONF
+//	tolerant audit verify [-head SEQ:HASH] FILE...
 //
 // Run "tolerant help" or "tolerant CMD -h" for details.
 package main
@@ -97,6 +98,11 @@ Usage:
         write the configuration of the PKCS #11 module
         (examples/tolerant-pkcs11) for one distributor; the PIN only as a
         slow hash
+  tolerant audit verify [-head SEQ:HASH]... FILE...
+        check the hash chains of nodes' audit logs and cross-check them:
+        every released signature has t calculators' and a combiner's
+        entries; exits 1 on any problem ("tolerant audit head FILE" prints
+        a log's head, to keep as an anchor)
 
 Run "tolerant CMD -h" for the flags of a command.
 `
@@ -150,6 +156,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runBroker(rest, stdout, stderr)
 	case "pkcs11-config":
 		return runPKCS11Config(rest, stdout, stderr)
+	case "audit":
+		return runAudit(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
