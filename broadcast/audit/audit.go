@@ -42,6 +42,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tolerantca/tolerant/grouping"
 )
 
 // Kind names what happened in an [Event].
@@ -276,3 +278,15 @@ func checkText(name, s string, limit int) error {
 }
 
 func isPrint(r rune) bool { return unicode.IsPrint(r) }
+
+// RepOf returns the terms of representation r, for [Event.Rep].
+func RepOf(r grouping.Rep) []Term {
+	if len(r) == 0 {
+		return nil
+	}
+	out := make([]Term, len(r))
+	for i, x := range r {
+		out[i] = Term{J: x.J, I: x.I}
+	}
+	return out
+}

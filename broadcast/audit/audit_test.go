@@ -20,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+	"github.com/tolerantca/tolerant/grouping"
 )
 
 const testKey = "key-1"
@@ -545,4 +546,23 @@ func FuzzReadChain(f *testing.F) {
 			CrossCheck([]*Chain{c}, nil)
 		}
 	})
+}
+
+func TestRepOf(t *testing.T) {
+	require.Nil(t, RepOf(nil))
+	require.Equal(t, []Term{{J: 2, I: 1}, {J: 5, I: 2}}, RepOf(grouping.Rep{{J: 2, I: 1}, {J: 5, I: 2}}))
+}
+
+// BenchmarkAppend: one fsynced entry per Append.
+func BenchmarkAppend(b *testing.B) {
+	w, err := OpenWriter(filepath.Join(b.TempDir(), "log"), header(RoleCalculator, 1))
+	require.NoError(b, err)
+	defer w.Close()
+	e := Event{Kind: KindPartialSent, KeyID: testKey, Epoch: 1, Distributor: 1, ContentSHA256: ContentSHA256(nil)}
+	for i := 0; b.Loop(); i++ {
+		e.Task = uint64(i)
+		if err := w.Append(e); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -26,7 +26,9 @@ type Writer struct {
 // checked first: OpenWriter refuses to append to a broken log
 // ([ErrBroken]), to another node's log ([ErrOtherNode]) or to a log another
 // process has open ([ErrLocked], on Unix). It then appends h, so that every
-// start of the node shows in the log, and fsyncs.
+// start of the node shows in the log, and fsyncs. A log whose last line
+// a crash cut short is broken too: keep it as evidence and start a new
+// file; the cross-check of the new file against the others still holds.
 func OpenWriter(path string, h Header) (*Writer, error) {
 	h.Format = Format
 	if err := h.validate(); err != nil {
