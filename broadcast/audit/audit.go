@@ -22,8 +22,12 @@
 // [VerifyFiles]'s heads, or by the cross-check, when another node's log names
 // a task the truncated log must show (a release without t calculators'
 // partials, a combiner's signature the distributor's log never submitted).
-// Nothing detects a log that was rewritten from scratch by someone who can
-// also rewrite every anchor and every other node's log.
+// The same holds for the last line edited, and for a log rewritten from an
+// edited line on with every hash recomputed: the chain alone proves only
+// that the file is one writer's consistent sequence; anchors (heads kept
+// elsewhere) and the other nodes' logs prove it is the sequence written.
+// Nothing detects a rewrite by someone who can also rewrite every anchor
+// and every other node's log.
 //
 // # No secrets
 //

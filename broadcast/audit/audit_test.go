@@ -566,3 +566,19 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 }
+
+func TestEditedLastLineDetectedAgainstHead(t *testing.T) {
+	paths, heads := cluster(t, t.TempDir(), 2)
+	path := paths["combiner-1"]
+	ls := lines(t, path)
+	last := len(ls) - 1
+	i := bytes.Index(ls[last], []byte(`"signature_sha256":"`)) + len(`"signature_sha256":"`)
+	ls[last][i] ^= 1
+	writeLines(t, path, ls)
+	_, err := readChain(t, path)
+	require.NoError(t, err, "the chain alone cannot see an edited last line")
+	r := VerifyFiles([]string{path}, []Head{heads["combiner-1"]})
+	require.False(t, r.OK())
+	r = VerifyFiles(values(paths), nil)
+	require.Contains(t, strings.Join(r.Problems, "\n"), "task 2 (distributor line 7): combiner 1's log signed another signature")
+}
