@@ -42,10 +42,16 @@ func (r *Report) OK() bool {
 
 // WriteTo prints the report, one line per file and per problem.
 func (r *Report) WriteTo(w io.Writer) (int64, error) {
-	var n int64
+	var (
+		n   int64
+		err error
+	)
 	p := func(format string, a ...any) {
-		m, _ := fmt.Fprintf(w, format+"\n", a...)
+		m, werr := fmt.Fprintf(w, format+"\n", a...)
 		n += int64(m)
+		if err == nil {
+			err = werr
+		}
 	}
 	for _, f := range r.Files {
 		switch {
@@ -68,7 +74,7 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	} else {
 		p("audit logs NOT OK")
 	}
-	return n, nil
+	return n, err
 }
 
 // VerifyFiles reads and checks every log in paths, checks that every head
