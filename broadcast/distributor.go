@@ -140,6 +140,9 @@ type DistributorStats struct {
 	Acks, Refusals uint64 // acknowledgements received
 	Malformed      uint64 // packets that did not decode
 	Rejected       uint64 // packets that failed authentication
+	// FalseShape counts acknowledgements claiming another k or t than the
+	// distributor's key material: they are counted, never believed.
+	FalseShape uint64
 }
 
 // Distributor is the online task distributor and the output device
@@ -153,7 +156,7 @@ type Distributor struct {
 	keyID  string
 	number uint32 // [0099]
 	epoch  uint32
-	t      int
+	k, t   int // from the key material only, never from a node
 	auth   *auth
 	opts   DistributorOptions
 	log    *slog.Logger
@@ -169,7 +172,7 @@ type Distributor struct {
 	calls map[uint64]*call
 	blame map[int]uint64 // calculator → times named inconsistent in a verified result
 
-	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected atomic.Uint64
+	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected, nFalseShape atomic.Uint64
 }
 
 type call struct {
@@ -178,7 +181,6 @@ type call struct {
 	acks     map[int]bool // accepted or computed
 	computed map[int]bool
 	refusals map[int]wire.Reason
-	k, t     int // from acknowledgements
 	bad      int
 	progress chan struct{} // signalled (non-blocking) on every acknowledgement
 	result   chan *wire.Result
@@ -211,7 +213,7 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		return nil, err
 	}
 	d := &Distributor{
-		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, t: key.T, auth: a,
+		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, k: key.K, t: key.T, auth: a,
 		calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{}),
 	}
 	if opts != nil {
@@ -270,6 +272,7 @@ func (d *Distributor) Stats() DistributorStats {
 		Tasks: d.nTasks.Load(), Signed: d.nSigned.Load(), Failed: d.nFailed.Load(),
 		Transmissions: d.nTx.Load(), BadResults: d.nBad.Load(), LateResults: d.nLate.Load(),
 		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(), Rejected: d.nRejected.Load(),
+		FalseShape: d.nFalseShape.Load(),
 	}
 }
 
@@ -353,7 +356,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
 	c := &call{
-		fp: wire.Fingerprint(body), em: em, t: d.t,
+		fp: wire.Fingerprint(body), em: em,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
@@ -438,9 +441,9 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 				return finish()
 			}
 			d.mu.Lock()
-			t, n := c.t, len(c.acks)
+			n := len(c.acks)
 			d.mu.Unlock()
-			if t == 0 || n < t {
+			if n < d.t {
 				return fail(ErrDeadline, ErrNotEnoughCalculators, ctx.Err())
 			}
 			return fail(ErrDeadline, ErrNoCombiner, ctx.Err())
@@ -453,9 +456,9 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 			d.mu.Lock()
 			next := phaseAcks
 			switch {
-			case c.t > 0 && len(c.computed) >= c.t:
+			case len(c.computed) >= d.t:
 				next = phaseResult
-			case c.t > 0 && len(c.acks) >= c.t:
+			case len(c.acks) >= d.t:
 				next = phaseComputing
 			}
 			d.mu.Unlock()
@@ -533,8 +536,13 @@ func (d *Distributor) onAck(a *wire.Ack) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.mine(&a.Header, a.TaskHash)
-	if c == nil || a.Calculator < 1 {
+	if c == nil || a.Calculator < 1 || a.Calculator > d.k {
 		return
+	}
+	// k and t come from the distributor's own key material: what a node
+	// says about the cluster's shape is counted, never believed.
+	if a.K != d.k || a.T != d.t {
+		d.nFalseShape.Add(1)
 	}
 	if a.Status == wire.Accepted || a.Status == wire.Computed {
 		d.nAcks.Add(1)
@@ -550,21 +558,14 @@ func (d *Distributor) onAck(a *wire.Ack) {
 			return // it may accept a retransmission
 		}
 		delete(c.acks, a.Calculator)
+		delete(c.computed, a.Calculator)
 		c.refusals[a.Calculator] = a.Reason
-	}
-	// The calculators' own key material says k and t; the distributor
-	// itself knows neither ([0036] point 5).
-	if a.K > 0 && a.T > 0 && a.T <= a.K {
-		c.k = a.K
-		if c.t == 0 {
-			c.t = a.T
-		}
 	}
 	select {
 	case c.progress <- struct{}{}:
 	default:
 	}
-	if c.k > 0 && c.t > 0 && len(c.refusals) > c.k-c.t {
+	if len(c.refusals) > d.k-d.t {
 		select {
 		case c.refused <- errorOf(commonReason(c.refusals)):
 		default:

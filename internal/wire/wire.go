@@ -163,8 +163,8 @@ const (
 )
 
 // Ack is a calculator's acknowledgement of a task ([0109]). K and T come from
-// the calculator's key material, so that a distributor that knows only the
-// public key can tell when too many calculators refused.
+// the calculator's key material; they are informational: a distributor
+// takes k and t from its own key material and only counts a mismatch.
 type Ack struct {
 	Header
 	TaskHash   [32]byte // fingerprint of the task acknowledged
