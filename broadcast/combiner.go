@@ -128,6 +128,7 @@ type group struct {
 	auditing     bool
 	audited      int   // len(parts) at the last audit
 	inconsistent []int // calculators named so far
+	suspects     []int // calculators suspected at the last combination
 }
 
 // NewCombinerNode prepares combiner key for combining and subscribes it to
@@ -398,14 +399,14 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 	defer n.mu.Unlock()
 	switch {
 	case err == nil:
-		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent)
+		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent, res.Suspects)
 		if merr != nil {
 			n.log.Error("encoding a result", "err", merr)
 			g.state = illegal
 			return
 		}
 		g.state, g.result = done, b
-		g.audited, g.inconsistent = len(parts), res.Inconsistent
+		g.audited, g.inconsistent, g.suspects = len(parts), res.Inconsistent, res.Suspects
 		if !n.opts.AuditLate {
 			g.parts, g.have = nil, nil
 		}
@@ -434,7 +435,7 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 }
 
 // resultPacket encodes the result of g. n.mu is held.
-func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, parts []share.Partial, inconsistent []int) ([]byte, error) {
+func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, parts []share.Partial, inconsistent, suspects []int) ([]byte, error) {
 	calcs := make(map[int]bool)
 	for _, p := range parts {
 		calcs[p.J] = true
@@ -447,6 +448,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 		Rep:          rep,
 		Calculators:  sortedKeys(calcs),
 		Inconsistent: inconsistent,
+		Suspects:     suspects,
 	})
 	return b, err
 }
@@ -473,12 +475,18 @@ func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, 
 	g.auditing, g.audited = false, len(parts)
 	if err == nil && g.state == done {
 		merged := mergeSorted(g.inconsistent, res.Inconsistent)
-		if len(merged) > len(g.inconsistent) {
-			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged)
+		if len(merged) > len(g.inconsistent) || !slices.Equal(res.Suspects, g.suspects) {
+			var suspects []int
+			for _, j := range res.Suspects {
+				if !slices.Contains(merged, j) {
+					suspects = append(suspects, j)
+				}
+			}
+			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged, suspects)
 			if merr == nil {
 				n.nInconsistent.Add(uint64(len(merged) - len(g.inconsistent)))
 				n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", merged)
-				g.inconsistent, g.result = merged, b
+				g.inconsistent, g.suspects, g.result = merged, res.Suspects, b
 				n.publish(ctx, b)
 			}
 		}

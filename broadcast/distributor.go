@@ -86,11 +86,20 @@ type Outcome struct {
 	// Calculators lists the calculators whose partials the combiner had
 	// received when it combined, ascending.
 	Calculators []int
-	// Inconsistent lists the calculators the combiner proved wrong, ascending.
+	// Claimed lists, ascending, the calculators the combiners that answered
+	// claim to have proven wrong: the claim of a combiner, which the
+	// distributor cannot check beyond its plausibility.
+	Claimed []int
+	// Inconsistent lists, ascending, the calculators of Claimed that at
+	// least DistributorOptions.BlameQuorum distinct combiners have named
+	// so far: one lying combiner cannot put an honest calculator here.
 	Inconsistent []int
-	Elapsed      time.Duration // from the call to the verified signature
-	Task         uint64        // the task number
-	Acks         []int         // calculators that acknowledged the task so far, ascending
+	// Suspects lists, ascending, calculators the combiners suspect but
+	// could not prove wrong.
+	Suspects []int
+	Elapsed  time.Duration // from the call to the verified signature
+	Task     uint64        // the task number
+	Acks     []int         // calculators that acknowledged the task so far, ascending
 	// Transmissions counts how often the task was broadcast (1 + retransmissions).
 	Transmissions int
 	// BadResults counts results that failed verification and were discarded ([0116]).
@@ -127,6 +136,11 @@ type DistributorOptions struct {
 	// representation that isolates the liar's partial, so the first
 	// combiner to answer may not know. Default 0: return at once.
 	Linger time.Duration
+	// BlameQuorum is how many distinct combiners must have named a
+	// calculator before the distributor names it ([Distributor.Inconsistent],
+	// Outcome.Inconsistent). Default 2, so that one lying combiner frames
+	// nobody; 1 believes every single combiner.
+	BlameQuorum int
 }
 
 // DistributorStats counts what a [Distributor] did.
@@ -143,6 +157,10 @@ type DistributorStats struct {
 	// FalseShape counts acknowledgements claiming another k or t than the
 	// distributor's key material: they are counted, never believed.
 	FalseShape uint64
+	// FalseBlame counts blame lists from verified results that were not
+	// plausible (a calculator the combiner had no partial of, more than
+	// t-1 names, a number outside 1..k): they are dropped.
+	FalseBlame uint64
 }
 
 // Distributor is the online task distributor and the output device
@@ -168,11 +186,11 @@ type Distributor struct {
 	wg     sync.WaitGroup
 	close  sync.Once
 
-	mu    sync.Mutex
-	calls map[uint64]*call
-	blame map[int]uint64 // calculator → times named inconsistent in a verified result
+	mu     sync.Mutex
+	calls  map[uint64]*call
+	claims map[int]map[int]uint64 // calculator → combiner → times it named the calculator
 
-	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected, nFalseShape atomic.Uint64
+	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected, nFalseShape, nFalseBlame atomic.Uint64
 }
 
 type call struct {
@@ -214,7 +232,7 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 	}
 	d := &Distributor{
 		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, k: key.K, t: key.T, auth: a,
-		calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{}),
+		calls: make(map[uint64]*call), claims: make(map[int]map[int]uint64), stop: make(chan struct{}),
 	}
 	if opts != nil {
 		d.opts = *opts
@@ -237,6 +255,9 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
+	}
+	if o.BlameQuorum <= 0 {
+		o.BlameQuorum = 2
 	}
 	d.size = (d.pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
@@ -272,18 +293,53 @@ func (d *Distributor) Stats() DistributorStats {
 		Tasks: d.nTasks.Load(), Signed: d.nSigned.Load(), Failed: d.nFailed.Load(),
 		Transmissions: d.nTx.Load(), BadResults: d.nBad.Load(), LateResults: d.nLate.Load(),
 		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(), Rejected: d.nRejected.Load(),
-		FalseShape: d.nFalseShape.Load(),
+		FalseShape: d.nFalseShape.Load(), FalseBlame: d.nFalseBlame.Load(),
 	}
 }
 
-// Inconsistent returns, for every calculator named inconsistent in a
-// verified result so far, how many times it was named.
+// Inconsistent returns, for every calculator that at least
+// DistributorOptions.BlameQuorum distinct combiners named inconsistent in
+// verified results so far, how many times it was named.
 func (d *Distributor) Inconsistent() map[int]uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make(map[int]uint64, len(d.blame))
-	for j, n := range d.blame {
-		out[j] = n
+	out := make(map[int]uint64)
+	for j, by := range d.claims {
+		if len(by) < d.opts.BlameQuorum {
+			continue
+		}
+		for _, n := range by {
+			out[j] += n
+		}
+	}
+	return out
+}
+
+// Claims returns, for every calculator a combiner named inconsistent in a
+// verified result so far, how many times each combiner named it. A claim
+// is a combiner's word: see [Distributor.Inconsistent] for the names
+// several combiners agree on.
+func (d *Distributor) Claims() map[int]map[int]uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[int]map[int]uint64, len(d.claims))
+	for j, by := range d.claims {
+		out[j] = make(map[int]uint64, len(by))
+		for c, n := range by {
+			out[j][c] = n
+		}
+	}
+	return out
+}
+
+// corroborated returns the calculators of claimed that enough combiners
+// named. d.mu is held.
+func (d *Distributor) corroborated(claimed []int) []int {
+	var out []int
+	for _, j := range claimed {
+		if len(d.claims[j]) >= d.opts.BlameQuorum {
+			out = append(out, j)
+		}
 	}
 	return out
 }
@@ -392,6 +448,14 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		d.nSigned.Add(1)
 		d.mu.Lock()
 		out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(start), sortedKeys(c.acks), transmissions, c.bad
+		out.Inconsistent = d.corroborated(out.Claimed)
+		var suspects []int
+		for _, j := range mergeSorted(out.Suspects, out.Claimed) {
+			if !slices.Contains(out.Inconsistent, j) {
+				suspects = append(suspects, j)
+			}
+		}
+		out.Suspects = suspects
 		d.mu.Unlock()
 		return out, nil
 	}
@@ -420,12 +484,13 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		select {
 		case res := <-c.result:
 			if out != nil { // lingering: merge what another combiner knows
-				out.Inconsistent = mergeSorted(out.Inconsistent, res.Inconsistent)
+				out.Claimed = mergeSorted(out.Claimed, res.Inconsistent)
+				out.Suspects = mergeSorted(out.Suspects, res.Suspects)
 				continue
 			}
 			out = &Outcome{
 				Signature: res.Signature, Combiner: res.Combiner, Rep: res.Rep,
-				Calculators: res.Calculators, Inconsistent: res.Inconsistent, Task: number,
+				Calculators: res.Calculators, Claimed: res.Inconsistent, Suspects: res.Suspects, Task: number,
 			}
 			if d.opts.Linger <= 0 {
 				return finish()
@@ -607,14 +672,42 @@ func (d *Distributor) onResult(r *wire.Result) {
 		d.log.Warn("signature does not verify: discarded", "task", r.Task, "combiner", r.Combiner)
 		return
 	}
+	if !d.plausible(r) {
+		d.nFalseBlame.Add(1)
+		d.log.Warn("implausible blame list: dropped", "task", r.Task, "combiner", r.Combiner)
+		r.Inconsistent, r.Suspects = nil, nil
+	}
 	for _, j := range r.Inconsistent {
-		d.blame[j]++
+		if d.claims[j] == nil {
+			d.claims[j] = make(map[int]uint64)
+		}
+		d.claims[j][r.Combiner]++
 	}
 	select {
 	case c.result <- r:
 	default:
 		d.nLate.Add(1)
 	}
+}
+
+// plausible reports whether a verified result's blame lists can be true:
+// every name a calculator of 1..k whose partials the combiner had, at most
+// t-1 proven wrong (more could have stopped signing), suspects apart.
+func (d *Distributor) plausible(r *wire.Result) bool {
+	if len(r.Inconsistent) > d.t-1 {
+		return false
+	}
+	for _, j := range append(slices.Clone(r.Inconsistent), r.Suspects...) {
+		if j < 1 || j > d.k || !slices.Contains(r.Calculators, j) {
+			return false
+		}
+	}
+	for _, j := range r.Inconsistent {
+		if slices.Contains(r.Suspects, j) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeSorted returns the union of two ascending lists, ascending.

@@ -78,3 +78,52 @@ func TestRegressionDistributorTrustsAckShape(t *testing.T) {
 	}
 	require.NotZero(t, l.Distributor().Stats().FalseShape, "the false claims are counted")
 }
+
+// combinerAdversary makes combiner n an adversary rewriting its packets with f.
+func combinerAdversary(n int, f faults.RewriteFunc) map[string]func(*share.Dealing, broadcast.Broadcaster) broadcast.Broadcaster {
+	return map[string]func(*share.Dealing, broadcast.Broadcaster) broadcast.Broadcaster{
+		broadcast.CombinerEndpoint(n): func(d *share.Dealing, b broadcast.Broadcaster) broadcast.Broadcaster {
+			return faults.Rewrite(b, d.Combiners[n-1].NodeKey, f)
+		},
+	}
+}
+
+// blameHonest makes a combiner's verified results name calculators js.
+func blameHonest(js ...int) faults.RewriteFunc {
+	return func(ch broadcast.Channel, p wire.Packet) []wire.Packet {
+		if r, ok := p.(*wire.Result); ok {
+			r.Inconsistent, r.Suspects = js, nil
+			r.Calculators = []int{1, 2, 3, 4, 5}
+		}
+		return []wire.Packet{p}
+	}
+}
+
+// TestRegressionDistributorBelievesBlame: the distributor counted every
+// combiner's list of inconsistent calculators, so one lying combiner
+// framed honest calculators. A calculator is named only when several
+// combiners agree; one combiner's claims stay claims, and an implausible
+// list is dropped and counted.
+func TestRegressionDistributorBelievesBlame(t *testing.T) {
+	for _, n := range []int{1, 2} {
+		l, _ := hostile(t, &broadcast.LocalOptions{Distributor: &broadcast.DistributorOptions{Linger: 300 * time.Millisecond}},
+			combinerAdversary(n, blameHonest(3)))
+		for i := range 3 {
+			msg := fmt.Sprintf("false blame %d %d", n, i)
+			out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest(msg))
+			require.NoError(t, err)
+			require.Equal(t, broadcast.TestWant(t, msg), out.Signature)
+			require.Empty(t, out.Inconsistent, "combiner %d frames calculator 3", n)
+		}
+		require.Empty(t, l.Distributor().Inconsistent(), "combiner %d frames calculator 3", n)
+		require.NotZero(t, l.Distributor().Claims()[3][n], "the claim is recorded as combiner %d's", n)
+		l.Close()
+	}
+	// More than t-1 names cannot be true: dropped and counted.
+	l, _ := hostile(t, &broadcast.LocalOptions{Distributor: &broadcast.DistributorOptions{Linger: 300 * time.Millisecond, BlameQuorum: 1}},
+		combinerAdversary(2, blameHonest(1, 2, 3)))
+	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("implausible"))
+	require.NoError(t, err)
+	require.Empty(t, l.Distributor().Inconsistent())
+	require.NotZero(t, l.Distributor().Stats().FalseBlame)
+}

@@ -35,7 +35,7 @@ import (
 )
 
 // Version is the encoding version written in the first byte of every packet.
-const Version = 1
+const Version = 2
 
 // Limits enforced by [Marshal] and [Unmarshal].
 const (
@@ -114,6 +114,14 @@ type Header struct {
 	Task        uint64 // task number, unique per distributor ([0107])
 	KeyID       string // key id, the patent's enterprise code ([0124])
 	Epoch       uint32 // epoch of the key material
+	// Time is when the distributor created the task, in Unix nanoseconds:
+	// calculators accept a task only within a bounded window around
+	// their clock, so that it is unique in a preset duration ([0107]).
+	Time int64
+	// Instance is a random number the distributor process drew at start:
+	// two processes with the same distributor number, or one process and
+	// its restart, number their tasks independently ([0107], [0110]).
+	Instance uint64
 }
 
 // Task is a signing task ([0108]): the header and the request. Its
@@ -201,6 +209,9 @@ type Result struct {
 	// Inconsistent lists the calculators whose partials the combiner proved
 	// wrong, ascending.
 	Inconsistent []int
+	// Suspects lists calculators the combiner suspects but cannot prove
+	// wrong, ascending.
+	Suspects []int
 }
 
 // Type implements Packet.
@@ -358,6 +369,8 @@ func (e *encoder) header(h *Header) {
 	e.u8(uint8(len(h.KeyID)))
 	e.buf = append(e.buf, h.KeyID...)
 	e.u32(h.Epoch)
+	e.u64(uint64(h.Time))
+	e.u64(h.Instance)
 }
 
 // ---- decoder ----
@@ -482,6 +495,8 @@ func (d *decoder) header(h *Header) {
 	}
 	h.KeyID = string(d.take(n))
 	h.Epoch = d.u32()
+	h.Time = int64(d.u64())
+	h.Instance = d.u64()
 }
 
 // ---- packets ----
@@ -618,6 +633,7 @@ func (r *Result) encode(e *encoder) {
 	}
 	e.ints("calculators", r.Calculators)
 	e.ints("inconsistent calculators", r.Inconsistent)
+	e.ints("suspects", r.Suspects)
 }
 
 func (r *Result) decode(d *decoder) {
@@ -641,4 +657,5 @@ func (r *Result) decode(d *decoder) {
 	}
 	r.Calculators = d.ints("calculators")
 	r.Inconsistent = d.ints("inconsistent calculators")
+	r.Suspects = d.ints("suspects")
 }
