@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -173,18 +174,22 @@ type Distributor struct {
 	pub    *rsa.PublicKey
 	keyID  string
 	number uint32 // [0099]
-	epoch  uint32
-	k, t   int // from the key material only, never from a node
-	auth   *auth
-	opts   DistributorOptions
-	log    *slog.Logger
-	size   int
-	next   atomic.Uint64
-	sub1   Subscription
-	sub3   Subscription // nil when ResultChannel is B1
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	close  sync.Once
+	// instance is drawn at random when the distributor starts: with the
+	// task's time in every header, it keeps the tasks of two processes
+	// with the same number, or of a restart, apart ([0107]).
+	instance uint64
+	epoch    uint32
+	k, t     int // from the key material only, never from a node
+	auth     *auth
+	opts     DistributorOptions
+	log      *slog.Logger
+	size     int
+	next     atomic.Uint64
+	sub1     Subscription
+	sub3     Subscription // nil when ResultChannel is B1
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	close    sync.Once
 
 	mu     sync.Mutex
 	calls  map[uint64]*call
@@ -194,16 +199,18 @@ type Distributor struct {
 }
 
 type call struct {
-	fp       [32]byte
-	em       []byte
-	acks     map[int]bool // accepted or computed
-	computed map[int]bool
-	refusals map[int]wire.Reason
-	bad      int
-	progress chan struct{} // signalled (non-blocking) on every acknowledgement
-	result   chan *wire.Result
-	refused  chan error
-	finished bool
+	fp        [32]byte
+	em        []byte
+	acks      map[int]bool // accepted or computed
+	computed  map[int]bool
+	refusals  map[int]wire.Reason
+	details   map[int]string      // refusal details (policy rules)
+	transient map[int]wire.Reason // busy or over bound: may accept a retransmission
+	bad       int
+	progress  chan struct{} // signalled (non-blocking) on every acknowledgement
+	result    chan *wire.Result
+	refused   chan error
+	finished  bool
 }
 
 // NewDistributor returns the distributor of key material key, and starts
@@ -259,11 +266,16 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 	if o.BlameQuorum <= 0 {
 		o.BlameQuorum = 2
 	}
+	var inst [8]byte
+	if _, err := io.ReadFull(rand.Reader, inst[:]); err != nil {
+		return nil, fmt.Errorf("broadcast: drawing the instance id: %w", err)
+	}
+	d.instance = binary.BigEndian.Uint64(inst[:])
 	d.size = (d.pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
-	// Task numbers start from the clock, so that they stay unique across
-	// restarts of a distributor with the same number ([0107]); calculators
-	// refuse a task number they have seen with another request.
+	// Task numbers count from the clock; with the instance id and the
+	// task's time they stay unique across restarts and across processes
+	// sharing a distributor number ([0107]).
 	d.next.Store(uint64(time.Now().UnixNano()))
 	if d.sub1, err = b.Subscribe(B1); err != nil {
 		return nil, err
@@ -405,7 +417,10 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	}
 	number := d.next.Add(1) // [0107]
 	pkt, body, err := d.auth.seal(&wire.Task{
-		Header:  wire.Header{Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch},
+		Header: wire.Header{
+			Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch,
+			Time: time.Now().UnixNano(), Instance: d.instance,
+		},
 		Request: r,
 	})
 	if err != nil {
@@ -414,6 +429,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	c := &call{
 		fp: wire.Fingerprint(body), em: em,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
+		details: make(map[int]string), transient: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
 	d.mu.Lock()
@@ -432,10 +448,13 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		e := &SignError{Task: number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(start), errs: errs}
-		if len(c.refusals) > 0 {
-			e.Refusals = make(map[int]error, len(c.refusals))
-			for j, r := range c.refusals {
+		if len(c.refusals)+len(c.transient) > 0 {
+			e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
+			for j, r := range c.transient {
 				e.Refusals[j] = errorOf(r)
+			}
+			for j, r := range c.refusals {
+				e.Refusals[j] = refusalError(r, c.details[j])
 			}
 		}
 		return nil, e
@@ -587,7 +606,7 @@ func (d *Distributor) receive() {
 
 // mine returns the call a packet belongs to, or nil. d.mu is held.
 func (d *Distributor) mine(h *wire.Header, fp [32]byte) *call {
-	if h.Distributor != d.number || h.KeyID != d.keyID || h.Epoch != d.epoch {
+	if h.Distributor != d.number || h.Instance != d.instance || h.KeyID != d.keyID || h.Epoch != d.epoch {
 		return nil
 	}
 	c := d.calls[h.Task]
@@ -611,6 +630,7 @@ func (d *Distributor) onAck(a *wire.Ack) {
 	}
 	if a.Status == wire.Accepted || a.Status == wire.Computed {
 		d.nAcks.Add(1)
+		delete(c.transient, a.Calculator)
 		if _, refused := c.refusals[a.Calculator]; !refused {
 			c.acks[a.Calculator] = true
 			if a.Status == wire.Computed {
@@ -619,12 +639,16 @@ func (d *Distributor) onAck(a *wire.Ack) {
 		}
 	} else {
 		d.nRefusals.Add(1)
-		if a.Reason == wire.ReasonBusy {
-			return // it may accept a retransmission
+		if a.Reason == wire.ReasonBusy || a.Reason == wire.ReasonOverBound {
+			if !c.acks[a.Calculator] {
+				c.transient[a.Calculator] = a.Reason // it may accept a retransmission
+			}
+			return
 		}
 		delete(c.acks, a.Calculator)
 		delete(c.computed, a.Calculator)
 		c.refusals[a.Calculator] = a.Reason
+		c.details[a.Calculator] = a.Detail
 	}
 	select {
 	case c.progress <- struct{}{}:
@@ -632,10 +656,22 @@ func (d *Distributor) onAck(a *wire.Ack) {
 	}
 	if len(c.refusals) > d.k-d.t {
 		select {
-		case c.refused <- errorOf(commonReason(c.refusals)):
+		case c.refused <- d.refusal(c):
 		default:
 		}
 	}
+}
+
+// refusal returns the calculators' most common reason, with its detail
+// when one calculator said which policy rule refused. d.mu is held.
+func (d *Distributor) refusal(c *call) error {
+	r := commonReason(c.refusals)
+	for j, got := range c.refusals {
+		if got == r && c.details[j] != "" {
+			return refusalError(r, c.details[j])
+		}
+	}
+	return errorOf(r)
 }
 
 // commonReason returns the most frequent refusal reason, the lowest on ties.

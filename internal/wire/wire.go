@@ -49,6 +49,8 @@ const (
 	// MaxList bounds every list: shares in a Partials packet, terms of a
 	// representation, calculator numbers.
 	MaxList = 256
+	// MaxDetail is the longest refusal detail of an acknowledgement, in bytes.
+	MaxDetail = 128
 	// MaxPacketSize bounds a whole packet: content plus every other field.
 	MaxPacketSize = share.MaxContentSize + 1<<16
 )
@@ -167,7 +169,11 @@ const (
 	ReasonConflict        Reason = 11 // the task number was already used for another request
 	ReasonBusy            Reason = 12 // too many tasks in progress: retransmit later
 	ReasonStale           Reason = 13 // the task number is older than the calculator's replay window ([0107])
-	maxReason             Reason = 13
+	ReasonApprovalTimeout Reason = 14 // the approval hook did not answer within the task's deadline
+	ReasonOverBound       Reason = 15 // the node holds its bound of task bytes: retransmit later
+	ReasonTaskTime        Reason = 16 // the task's time is outside the calculator's acceptance window ([0107])
+	ReasonPolicy          Reason = 17 // the node's policy refused the request; Detail names the rule
+	maxReason             Reason = 17
 )
 
 // Ack is a calculator's acknowledgement of a task ([0109]). K and T come from
@@ -180,6 +186,9 @@ type Ack struct {
 	K, T       int
 	Status     AckStatus
 	Reason     Reason // ReasonNone when accepted
+	// Detail says more about a refusal, e.g. the name of the policy rule
+	// that refused: at most MaxDetail printable ASCII bytes, never a secret.
+	Detail string
 }
 
 // Share is one partial result M^{d_ji} of a Partials packet.
@@ -571,6 +580,25 @@ func (a *Ack) encode(e *encoder) {
 		return
 	}
 	e.u8(uint8(a.Reason))
+	if !printable(a.Detail) || (a.Detail != "" && a.Status != Refused) {
+		e.fail(ErrRange, "ack detail of %d bytes", len(a.Detail))
+		return
+	}
+	e.u8(uint8(len(a.Detail)))
+	e.buf = append(e.buf, a.Detail...)
+}
+
+// printable reports whether s is at most MaxDetail printable ASCII bytes.
+func printable(s string) bool {
+	if len(s) > MaxDetail {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *Ack) decode(d *decoder) {
@@ -588,6 +616,16 @@ func (a *Ack) decode(d *decoder) {
 		d.fail("ack status %d", a.Status)
 	} else if a.Reason > maxReason || (a.Status == Refused) == (a.Reason == ReasonNone) {
 		d.fail("ack status %d with reason %d", a.Status, a.Reason)
+		return
+	}
+	n := int(d.u8())
+	if n > MaxDetail {
+		d.fail("ack detail of %d bytes", n)
+		return
+	}
+	a.Detail = string(d.take(n))
+	if d.err == nil && (!printable(a.Detail) || (a.Detail != "" && a.Status != Refused)) {
+		d.fail("ack detail not printable or not a refusal's")
 	}
 }
 
