@@ -140,7 +140,9 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if opts != nil {
 		n.opts = *opts
 	}
-	if n.calc, err = share.NewCalculator(key, n.opts.Approve); err != nil {
+	// The node asks the approval hook itself, after the checks of Prepare
+	// and before any exponentiation, so that it keeps the hook's reason.
+	if n.calc, err = share.NewCalculator(key, nil); err != nil {
 		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
 	}
 	if n.opts.Workers <= 0 {
@@ -377,8 +379,13 @@ const maxFloors = 1024
 // task's approval deadline, then hands the shares to the workers. It holds
 // no worker: a slow approval delays only its own task.
 func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Request) {
-	actx, cancel := context.WithTimeout(ctx, n.opts.ApproveTimeout)
+	actx, cancel := context.WithTimeout(withTask(ctx, &t.hdr), n.opts.ApproveTimeout)
 	p, err := n.calc.Prepare(actx, req)
+	if err == nil && n.opts.Approve != nil {
+		if aerr := n.opts.Approve(actx, req); aerr != nil {
+			err = fmt.Errorf("%w: %w", share.ErrDeclined, aerr)
+		}
+	}
 	timedOut := actx.Err() != nil
 	cancel()
 	if err != nil {

@@ -438,6 +438,7 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 		return
 	}
 	if g.req == nil {
+		g.hdr = task.Header // the distributor's, not the one of the partials that came first
 		n.accept(ctx, wg, g, &task.Request)
 		return
 	}
@@ -485,7 +486,7 @@ func (n *CombinerNode) accept(ctx context.Context, wg *sync.WaitGroup, g *group,
 		return
 	}
 	wg.Go(func() {
-		actx, cancel := context.WithTimeout(ctx, n.opts.ApproveTimeout)
+		actx, cancel := context.WithTimeout(withTask(ctx, &g.hdr), n.opts.ApproveTimeout)
 		err := n.approve(actx, &full)
 		timedOut := actx.Err() != nil
 		cancel()

@@ -1,6 +1,7 @@
 package broadcast
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,4 +142,32 @@ func orNow(now func() time.Time) func() time.Time {
 		return time.Now
 	}
 	return now
+}
+
+// TaskInfo is what a node's approval hook may learn about a task beyond
+// its request ([0092], [0113]): which distributor sent it, and when.
+type TaskInfo struct {
+	Distributor uint32    // the distributor number ([0099])
+	Task        uint64    // the task number ([0107])
+	Time        time.Time // when the distributor created the task
+}
+
+type taskInfoKey struct{}
+
+// TaskFrom returns the task an approval hook is asked about, when the hook
+// runs in a node of this package.
+func TaskFrom(ctx context.Context) (TaskInfo, bool) {
+	ti, ok := ctx.Value(taskInfoKey{}).(TaskInfo)
+	return ti, ok
+}
+
+// WithTask returns ctx carrying ti, as the nodes of this package give it
+// to their approval hooks.
+func WithTask(ctx context.Context, ti TaskInfo) context.Context {
+	return context.WithValue(ctx, taskInfoKey{}, ti)
+}
+
+// withTask returns ctx carrying h's TaskInfo for the approval hook.
+func withTask(ctx context.Context, h *wire.Header) context.Context {
+	return WithTask(ctx, TaskInfo{Distributor: h.Distributor, Task: h.Task, Time: time.Unix(0, h.Time)})
 }
