@@ -68,6 +68,7 @@ type CalculatorStats struct {
 	OverBound  uint64 // tasks refused because a bound of bytes was reached
 	TaskTime   uint64 // tasks refused because their time is outside the window
 	Timeouts   uint64 // tasks refused because the approval hook did not answer in time
+	Bytes      int64  // bytes of task packets held now, against MaxBytes
 	Malformed  uint64 // packets that did not decode
 	Rejected   uint64 // packets that failed authentication
 	Partials   uint64 // partial results published
@@ -194,7 +195,14 @@ func (n *CalculatorNode) Stats() CalculatorStats {
 		OtherKey: n.nOtherKey.Load(), Refused: n.nRefused.Load(), Busy: n.nBusy.Load(),
 		Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(), Partials: n.nPartials.Load(),
 		OverBound: n.nOverBound.Load(), TaskTime: n.nTaskTime.Load(), Timeouts: n.nTimeouts.Load(),
+		Bytes: n.heldBytes(),
 	}
+}
+
+func (n *CalculatorNode) heldBytes() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.bytes
 }
 
 // Close stops receiving; a running Run returns once its work has stopped.

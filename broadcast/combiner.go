@@ -76,11 +76,14 @@ type CombinerStats struct {
 	Resent       uint64 // results sent again for a retransmitted task
 	Evicted      uint64 // incomplete tasks forgotten (TTL or MaxTasks)
 	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
+	Suspects     uint64 // calculators suspected but not proven wrong, summed over tasks
 	OtherKey     uint64 // packets for another key id or epoch
 	Malformed    uint64 // packets that did not decode
 	Rejected     uint64 // packets that failed authentication
 	OverBound    uint64 // tasks refused because MaxTasks or a bound of bytes was reached
 	Timeouts     uint64 // tasks refused because the approval hook did not answer in time
+	Bytes        int64  // bytes held now for tasks, against MaxBytes
+	Held         int    // tasks held now
 }
 
 // CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).
@@ -116,8 +119,8 @@ type CombinerNode struct {
 	bytes   int64
 	perDist map[uint32]int64
 
-	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nOtherKey, nMalformed, nRejected atomic.Uint64
-	nOverBound, nTimeouts                                                                                                         atomic.Uint64
+	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nSuspects, nOtherKey, nMalformed, nRejected atomic.Uint64
+	nOverBound, nTimeouts                                                                                                                    atomic.Uint64
 }
 
 // groupKey names a task as the combiner groups it ([0112]).
@@ -232,12 +235,16 @@ func (n *CombinerNode) Number() int { return n.comb.Number() }
 
 // Stats returns the counters so far.
 func (n *CombinerNode) Stats() CombinerStats {
+	n.mu.Lock()
+	bytes, held := n.bytes, len(n.groups)
+	n.mu.Unlock()
 	return CombinerStats{
 		Tasks: n.nTasks.Load(), Partials: n.nPartials.Load(), Ignored: n.nIgnored.Load(),
 		Combines: n.nCombines.Load(), Signed: n.nSigned.Load(), Illegal: n.nIllegal.Load(),
-		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(),
+		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(), Suspects: n.nSuspects.Load(),
 		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(),
 		OverBound: n.nOverBound.Load(), Timeouts: n.nTimeouts.Load(),
+		Bytes: bytes, Held: held,
 	}
 }
 
@@ -618,6 +625,7 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 		n.schedule(g, n.opts.TaskTTL, 0)
 		n.nSigned.Add(1)
 		n.nInconsistent.Add(uint64(len(res.Inconsistent)))
+		n.nSuspects.Add(uint64(len(res.Suspects)))
 		if len(res.Inconsistent) > 0 {
 			n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", res.Inconsistent)
 		}
@@ -696,6 +704,7 @@ func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, 
 			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged, suspects)
 			if merr == nil {
 				n.nInconsistent.Add(uint64(len(merged) - len(g.inconsistent)))
+				n.nSuspects.Add(uint64(len(suspects)))
 				n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", merged)
 				g.inconsistent, g.suspects, g.result = merged, res.Suspects, b
 				n.publish(ctx, b)

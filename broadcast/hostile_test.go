@@ -18,6 +18,13 @@ import (
 // into adversaries by their functions, which get the dealing to find their
 // node's real key material.
 func hostile(t *testing.T, opts *broadcast.LocalOptions, wrap map[string]func(*share.Dealing, broadcast.Broadcaster) broadcast.Broadcaster) (*broadcast.Local, *share.Dealing) {
+	l, d, _ := hostileMem(t, opts, wrap)
+	return l, d
+}
+
+// hostileMem is hostile, also returning the transport, for attackers that
+// publish on it directly.
+func hostileMem(t *testing.T, opts *broadcast.LocalOptions, wrap map[string]func(*share.Dealing, broadcast.Broadcaster) broadcast.Broadcaster) (*broadcast.Local, *share.Dealing, *broadcast.Memory) {
 	t.Helper()
 	d := broadcast.TestDealing(t, 5, 3, 2, 1)
 	mem := broadcast.NewMemory(nil)
@@ -36,7 +43,7 @@ func hostile(t *testing.T, opts *broadcast.LocalOptions, wrap map[string]func(*s
 		l.Close()
 		mem.Close()
 	})
-	return l, d
+	return l, d, mem
 }
 
 // calculator returns the function that makes calculator j an adversary
