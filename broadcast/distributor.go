@@ -108,8 +108,8 @@ type Outcome struct {
 }
 
 // DistributorOptions tune a [Distributor]. The zero value is usable. The
-// distributor's number ([0099]), the epoch and the threshold t come from its
-// key material.
+// distributor's number ([0099]), the epoch, k and the threshold t come from
+// its key material, never from the nodes.
 type DistributorOptions struct {
 	// Retransmit is the first retransmission interval while fewer than t
 	// calculators acknowledged; it doubles up to MaxRetransmit. Default 200ms.
