@@ -33,7 +33,7 @@ func blame(t int, pass, fail []grouping.Rep) (named, suspects []int) {
 		return nil, nil
 	}
 	calcs := map[int]bool{}
-	for _, r := range append(slices.Clone(pass), fail...) {
+	for _, r := range slices.Concat(pass, fail) {
 		for _, x := range r {
 			calcs[x.J] = true
 		}
@@ -126,22 +126,13 @@ func subsets(all []int, n int, f func([]int) bool) {
 
 // explains reports whether coalition c can produce the outcomes seen.
 func explains(c []int, pass, fail []grouping.Rep) bool {
-	index := map[grouping.Term]int{}
-	vec := func(r grouping.Rep) []*big.Int {
+	index := map[grouping.Term]int{} // the coordinates: the terms of c
+	for _, r := range slices.Concat(pass, fail) {
 		for _, x := range r {
-			if slices.Contains(c, x.J) {
-				if _, ok := index[x]; !ok {
-					index[x] = len(index)
-				}
+			if _, ok := index[x]; !ok && slices.Contains(c, x.J) {
+				index[x] = len(index)
 			}
 		}
-		return nil
-	}
-	for _, r := range pass {
-		vec(r)
-	}
-	for _, r := range fail {
-		vec(r)
 	}
 	toVec := func(r grouping.Rep) []*big.Int {
 		v := make([]*big.Int, len(index))
