@@ -58,7 +58,7 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	cfg.policy.register(fs)
 	cfg.stdout = stdout
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR] [-policy FILE [-approve prompt|exec:CMD]]\n"+
+		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR] [-policy FILE [-approve prompt|exec:CMD] [-approve-timeout D]]\n"+
 			"                     [-tls-ca FILE [-tls-cert FILE -tls-key FILE]] [-creds FILE | -user NAME -password-file FILE]")
 		printFlags(fs, nil)
 		fmt.Fprintln(fs.Output(), "\nRuns until SIGINT or SIGTERM, then drains and exits 0. Logs are JSON on stderr.")
@@ -129,7 +129,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 			return err
 		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CalculatorOptions{Workers: cfg.workers, Approve: approve}
+		opts := &broadcast.CalculatorOptions{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
 			n, err := broadcast.NewCalculatorNode(b, key, opts)
@@ -144,7 +144,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 			return err
 		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Combine: &combine.Options{Audit: cfg.audit, Approve: approve}}
+		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Combine: &combine.Options{Audit: cfg.audit, Approve: approve}, ApproveTimeout: cfg.policy.timeout}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
 			n, err := broadcast.NewCombinerNode(b, key, opts)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/policy"
@@ -14,10 +15,12 @@ import (
 type policyFlags struct {
 	file    string
 	approve string
+	timeout time.Duration
 }
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.file, "policy", "", "JSON policy file: what this node agrees to sign (kinds, hashes, schemes, subjects, SANs, validity, CA, key usages, rate per distributor)")
+	fs.DurationVar(&p.timeout, "approve-timeout", time.Minute, "each request's deadline for the policy and the operator's answer; past it the request is refused")
 	fs.StringVar(&p.approve, "approve", "", "operator confirmation of every request on top of the policy: prompt (shown on stdout, answered yes/no on stdin) or exec:COMMAND (summary as JSON on its stdin, exit 0 approves)")
 }
 
