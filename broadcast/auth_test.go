@@ -41,7 +41,7 @@ func TestForgedPacketsRejected(t *testing.T) {
 	_, outsider, _ := ed25519.GenerateKey(nil)
 	req := request("forged")
 	req.KeyID = meta.KeyID
-	hdr := wire.Header{Distributor: 1, Task: 1, KeyID: meta.KeyID, Epoch: meta.Epoch}
+	hdr := wire.Header{Distributor: 1, Task: 1, KeyID: meta.KeyID, Epoch: meta.Epoch, Time: time.Now().UnixNano()}
 	dist := share.Node{Role: share.RoleDistributor, Number: 1}
 
 	// A task signed by an outsider claiming to be distributor 1.

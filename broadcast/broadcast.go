@@ -47,6 +47,30 @@
 // until a verified result arrives); a calculator answers a retransmission by
 // re-sending the partials it already computed, never computing a task twice
 // ([0110]); a combiner answers it by re-sending its result.
+//
+// # Hostile nodes
+//
+// Signing goes on while up to t-1 calculators, or one combiner, behave as
+// badly as they can with their real key material ([0035], [0036]):
+//
+//   - the distributor takes k, t and the epoch from its own key material
+//     only; what an acknowledgement says about them is counted
+//     (DistributorStats.FalseShape), never believed;
+//   - a combiner names a calculator only on evidence that holds against
+//     t-1 colluders (package combine), and the distributor names it only
+//     when DistributorOptions.BlameQuorum distinct combiners agree;
+//     implausible blame lists are dropped (DistributorStats.FalseBlame);
+//   - approval hooks run before any worker is taken, each under a per-task
+//     deadline, with the task's distributor in their context ([TaskFrom]);
+//   - every node bounds the bytes it holds, in total and per distributor
+//     number, and refuses new tasks over the bound instead of evicting
+//     live ones;
+//   - a task carries its time and its distributor process's instance id:
+//     calculators accept it only within a window ([0107]), never from before
+//     their own start, and keep the tasks of two processes sharing a
+//     distributor number apart.
+//
+// broadcast/HOSTILE.md lists the adversaries the tests run and what they see.
 package broadcast
 
 import (

@@ -28,8 +28,25 @@ type CalculatorOptions struct {
 	// approval or exponentiation); default 4096. Tasks beyond it are
 	// refused as busy and not remembered, so a retransmission may succeed.
 	MaxPending int
-	// Window is how long a task is remembered ([0107]); default 10 minutes.
+	// Window is how long a task is remembered, and how old a task may be
+	// to be accepted ([0107]: unique in a preset duration); default 10
+	// minutes. A task is accepted only when its time is at most Window old
+	// and at most MaxSkew in the future, and not earlier than MaxSkew
+	// before the node started: after a restart, tasks recorded before it
+	// are refused rather than computed again ([0110]).
 	Window time.Duration
+	// MaxSkew is the clock difference tolerated between a distributor and
+	// the node; default 5 seconds.
+	MaxSkew time.Duration
+	// ApproveTimeout is each task's deadline for the approval hook; past
+	// it the task is refused (ErrApprovalTimeout). Default 1 minute.
+	ApproveTimeout time.Duration
+	// MaxBytes bounds the bytes of task packets held while their requests
+	// are checked and approved; default 256 MiB. MaxBytesPerDistributor
+	// bounds them per distributor number; default 64 MiB. A task over
+	// either bound is refused (ErrOverBound) and not remembered, so a
+	// retransmission may succeed; live tasks are never evicted for it.
+	MaxBytes, MaxBytesPerDistributor int64
 	// Now is the clock for Window; default time.Now.
 	Now func() time.Time
 	// Logger receives refusals and other events; default discards. No
@@ -48,6 +65,10 @@ type CalculatorStats struct {
 	OtherKey   uint64 // tasks for another key id, ignored ([0124])
 	Refused    uint64 // tasks refused: wrong epoch, failed checks, declined by the approval hook
 	Busy       uint64 // tasks refused because MaxPending was reached
+	OverBound  uint64 // tasks refused because a bound of bytes was reached
+	TaskTime   uint64 // tasks refused because their time is outside the window
+	Timeouts   uint64 // tasks refused because the approval hook did not answer in time
+	Bytes      int64  // bytes of task packets held now, against MaxBytes
 	Malformed  uint64 // packets that did not decode
 	Rejected   uint64 // packets that failed authentication
 	Partials   uint64 // partial results published
@@ -73,10 +94,14 @@ type CalculatorNode struct {
 	tasks   map[taskKey]*calcTask
 	order   []*calcTask // by arrival, for expiry
 	head    int
-	floor   map[uint32]uint64 // per distributor: tasks at or below are stale
+	floor   map[source]uint64 // per distributor process: tasks at or below are stale
 	pending int
+	bytes   int64            // bytes of pending task packets
+	perDist map[uint32]int64 // the same, per distributor number
+	started time.Time
 
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
+	nOverBound, nTaskTime, nTimeouts                                                      atomic.Uint64
 }
 
 type calcTask struct {
@@ -85,6 +110,8 @@ type calcTask struct {
 	hdr     wire.Header
 	seen    time.Time
 	refused wire.Reason // non-zero once refused
+	detail  string      // the refusal's detail (a policy rule)
+	size    int64       // bytes counted against the bounds while pending
 	left    int         // shares not yet published
 	done    bool        // every share published
 	sent    [][]byte    // Partials packets published, re-sent on retransmission
@@ -114,7 +141,9 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if opts != nil {
 		n.opts = *opts
 	}
-	if n.calc, err = share.NewCalculator(key, n.opts.Approve); err != nil {
+	// The node asks the approval hook itself, after the checks of Prepare
+	// and before any exponentiation, so that it keeps the hook's reason.
+	if n.calc, err = share.NewCalculator(key, nil); err != nil {
 		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
 	}
 	if n.opts.Workers <= 0 {
@@ -129,10 +158,24 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if n.opts.Window <= 0 {
 		n.opts.Window = 10 * time.Minute
 	}
+	if n.opts.MaxSkew <= 0 {
+		n.opts.MaxSkew = 5 * time.Second
+	}
+	if n.opts.ApproveTimeout <= 0 {
+		n.opts.ApproveTimeout = time.Minute
+	}
+	if n.opts.MaxBytes <= 0 {
+		n.opts.MaxBytes = 256 << 20
+	}
+	if n.opts.MaxBytesPerDistributor <= 0 {
+		n.opts.MaxBytesPerDistributor = 64 << 20
+	}
 	n.now = orNow(n.opts.Now)
+	n.started = n.now()
+	n.perDist = make(map[uint32]int64)
 	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", key.J, "key", n.meta.KeyID)
 	n.tasks = make(map[taskKey]*calcTask)
-	n.floor = make(map[uint32]uint64)
+	n.floor = make(map[source]uint64)
 	n.jobs = make(chan calcJob)
 	sub, err := b.Subscribe(B1)
 	if err != nil {
@@ -151,7 +194,15 @@ func (n *CalculatorNode) Stats() CalculatorStats {
 		Tasks: n.nTasks.Load(), Duplicates: n.nDup.Load(), Conflicts: n.nConflict.Load(),
 		OtherKey: n.nOtherKey.Load(), Refused: n.nRefused.Load(), Busy: n.nBusy.Load(),
 		Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(), Partials: n.nPartials.Load(),
+		OverBound: n.nOverBound.Load(), TaskTime: n.nTaskTime.Load(), Timeouts: n.nTimeouts.Load(),
+		Bytes: n.heldBytes(),
 	}
+}
+
+func (n *CalculatorNode) heldBytes() int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.bytes
 }
 
 // Close stops receiving; a running Run returns once its work has stopped.
@@ -208,10 +259,10 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 		return
 	}
 	fp := wire.Fingerprint(body)
-	key := taskKey{task.Distributor, task.Task}
+	key := keyOf(&task.Header)
 	if task.Epoch != n.meta.Epoch {
 		n.nRefused.Add(1)
-		n.ack(ctx, &task.Header, fp, wire.ReasonWrongEpoch)
+		n.ack(ctx, &task.Header, fp, wire.ReasonWrongEpoch, "")
 		return
 	}
 
@@ -219,48 +270,85 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	n.expire()
 	// Uniqueness check ([0110]): the same task is never computed twice.
 	if t, ok := n.tasks[key]; ok {
-		if t.fp != fp {
-			n.mu.Unlock()
-			n.nConflict.Add(1)
-			n.log.Warn("task number reused for another request", "distributor", task.Distributor, "task", task.Task)
-			n.ack(ctx, &task.Header, fp, wire.ReasonConflict)
-			return
-		}
-		refused, done, sent := t.refused, t.done, append([][]byte(nil), t.sent...)
 		n.mu.Unlock()
-		n.nDup.Add(1)
-		if done {
-			n.ackStatus(ctx, &task.Header, fp, wire.Computed)
-		} else {
-			n.ack(ctx, &task.Header, fp, refused)
-		}
-		for _, b := range sent { // lost partials are sent again, not recomputed
-			n.publish(ctx, B2, b)
-		}
+		n.answerKnown(ctx, t, &task.Header, fp)
 		return
 	}
-	if f, ok := n.floor[task.Distributor]; ok && task.Task <= f {
+	if reason := n.admit(&task.Header, len(msg)); reason != wire.ReasonNone {
 		n.mu.Unlock()
-		n.nConflict.Add(1)
-		n.ack(ctx, &task.Header, fp, wire.ReasonStale)
+		n.ack(ctx, &task.Header, fp, reason, "")
 		return
 	}
-	if n.pending >= n.opts.MaxPending {
-		n.mu.Unlock()
-		n.nBusy.Add(1)
-		n.ack(ctx, &task.Header, fp, wire.ReasonBusy)
-		return
-	}
-	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now()}
+	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now(), size: int64(len(msg))}
 	n.tasks[key] = t
 	n.order = append(n.order, t)
 	n.pending++
+	n.bytes += t.size
+	n.perDist[key.dist] += t.size
 	n.mu.Unlock()
 
 	n.nTasks.Add(1)
-	n.ack(ctx, &task.Header, fp, wire.ReasonNone) // [0109]
+	n.ack(ctx, &task.Header, fp, wire.ReasonNone, "") // [0109]
 	req := task.Request
 	wg.Go(func() { n.prepare(ctx, t, &req) })
+}
+
+// answerKnown answers a task seen before from memory: it is never
+// computed twice ([0110]), and lost partials are sent again.
+func (n *CalculatorNode) answerKnown(ctx context.Context, t *calcTask, h *wire.Header, fp [32]byte) {
+	n.mu.Lock()
+	if t.fp != fp {
+		n.mu.Unlock()
+		n.nConflict.Add(1)
+		n.log.Warn("task number reused for another request", "distributor", h.Distributor, "task", h.Task)
+		n.ack(ctx, h, fp, wire.ReasonConflict, "")
+		return
+	}
+	refused, detail, done, sent := t.refused, t.detail, t.done, append([][]byte(nil), t.sent...)
+	n.mu.Unlock()
+	n.nDup.Add(1)
+	if done {
+		n.ackStatus(ctx, h, fp, wire.Computed)
+	} else {
+		n.ack(ctx, h, fp, refused, detail)
+	}
+	for _, b := range sent {
+		n.publish(ctx, B2, b)
+	}
+}
+
+// admit decides whether a task never seen may be taken: its time within
+// the window ([0107]), its number above the floor, and room in the bounds.
+// n.mu is held.
+func (n *CalculatorNode) admit(h *wire.Header, size int) wire.Reason {
+	now := n.now()
+	at := time.Unix(0, h.Time)
+	if at.Before(now.Add(-n.opts.Window)) || at.After(now.Add(n.opts.MaxSkew)) || at.Before(n.started.Add(-n.opts.MaxSkew)) {
+		n.nTaskTime.Add(1)
+		return wire.ReasonTaskTime
+	}
+	if f, ok := n.floor[source{h.Distributor, h.Instance}]; ok && h.Task <= f {
+		n.nConflict.Add(1)
+		return wire.ReasonStale
+	}
+	if n.pending >= n.opts.MaxPending {
+		n.nBusy.Add(1)
+		return wire.ReasonBusy
+	}
+	if n.bytes+int64(size) > n.opts.MaxBytes || n.perDist[h.Distributor]+int64(size) > n.opts.MaxBytesPerDistributor {
+		n.nOverBound.Add(1)
+		return wire.ReasonOverBound
+	}
+	return wire.ReasonNone
+}
+
+// release gives back a pending task's bytes. n.mu is held.
+func (n *CalculatorNode) release(t *calcTask) {
+	n.bytes -= t.size
+	if n.perDist[t.key.dist] -= t.size; n.perDist[t.key.dist] <= 0 {
+		delete(n.perDist, t.key.dist)
+	}
+	t.size = 0
 }
 
 // expire forgets tasks older than the window, and the oldest ones so that
@@ -269,20 +357,22 @@ func (n *CalculatorNode) expire() {
 	now := n.now()
 	for n.head < len(n.order) {
 		t := n.order[n.head]
-		if len(n.tasks) < n.opts.MaxTasks && now.Sub(t.seen) < n.opts.Window {
+		// A task is remembered as long as it could be accepted again.
+		if len(n.tasks) < n.opts.MaxTasks && now.Sub(t.seen) < n.opts.Window+n.opts.MaxSkew {
 			break
 		}
 		n.order[n.head] = nil
 		n.head++
 		delete(n.tasks, t.key)
-		if t.key.task > n.floor[t.key.dist] {
+		src := source{t.key.dist, t.key.instance}
+		if t.key.task > n.floor[src] {
 			if len(n.floor) >= maxFloors {
-				for d := range n.floor { // forget one distributor
+				for d := range n.floor { // forget one distributor process
 					delete(n.floor, d)
 					break
 				}
 			}
-			n.floor[t.key.dist] = t.key.task
+			n.floor[src] = t.key.task
 		}
 	}
 	if n.head > 1024 && n.head > len(n.order)/2 {
@@ -293,26 +383,41 @@ func (n *CalculatorNode) expire() {
 
 const maxFloors = 1024
 
-// prepare checks the request and asks for approval ([0110]), then hands the
-// shares to the workers.
+// prepare checks the request and asks for approval ([0110]) under the
+// task's approval deadline, then hands the shares to the workers. It holds
+// no worker: a slow approval delays only its own task.
 func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Request) {
-	p, err := n.calc.Prepare(ctx, req)
+	actx, cancel := context.WithTimeout(withTask(ctx, &t.hdr), n.opts.ApproveTimeout)
+	p, err := n.calc.Prepare(actx, req)
+	if err == nil && n.opts.Approve != nil {
+		if aerr := n.opts.Approve(actx, req); aerr != nil {
+			err = fmt.Errorf("%w: %w", share.ErrDeclined, aerr)
+		}
+	}
+	timedOut := actx.Err() != nil
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return
 		}
-		r := reasonOf(err)
+		r, detail := reasonOf(err)
+		if timedOut {
+			r, detail = wire.ReasonApprovalTimeout, ""
+			n.nTimeouts.Add(1)
+		}
 		n.nRefused.Add(1)
-		n.log.Info("task refused", "distributor", t.key.dist, "task", t.key.task, "reason", err)
+		n.log.Info("task refused", "distributor", t.key.dist, "task", t.key.task, "reason", errorOf(r), "detail", detail)
 		n.mu.Lock()
-		t.refused = r
+		t.refused, t.detail = r, detail
 		n.pending--
+		n.release(t)
 		n.mu.Unlock()
-		n.ack(ctx, &t.hdr, t.fp, r)
+		n.ack(ctx, &t.hdr, t.fp, r, detail)
 		return
 	}
 	n.mu.Lock()
 	t.left = p.Shares()
+	n.release(t) // the request's content is no longer held
 	n.mu.Unlock()
 	for i := 1; i <= p.Shares(); i++ {
 		select {
@@ -367,9 +472,9 @@ func (n *CalculatorNode) work(ctx context.Context) {
 }
 
 // ack publishes an acknowledgement on B1 ([0109]); reason None accepts.
-func (n *CalculatorNode) ack(ctx context.Context, h *wire.Header, fp [32]byte, reason wire.Reason) {
+func (n *CalculatorNode) ack(ctx context.Context, h *wire.Header, fp [32]byte, reason wire.Reason, detail string) {
 	if reason != wire.ReasonNone {
-		n.send(ctx, &wire.Ack{Header: *h, TaskHash: fp, Status: wire.Refused, Reason: reason})
+		n.send(ctx, &wire.Ack{Header: *h, TaskHash: fp, Status: wire.Refused, Reason: reason, Detail: detail})
 		return
 	}
 	n.ackStatus(ctx, h, fp, wire.Accepted)

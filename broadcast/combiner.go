@@ -22,9 +22,23 @@ type CombinerOptions struct {
 	// Workers bounds the combinations computed at once; default runtime.NumCPU().
 	Workers int
 	// MaxTasks bounds the tasks held at once, complete or not; default 8192.
-	// Beyond it the oldest is forgotten, so memory stays bounded for tasks
-	// that never complete.
+	// Beyond it new tasks are refused, never live ones evicted; tasks are
+	// forgotten only after their TTL. Partials that arrive before their
+	// task packet are held for at most MaxTasks/(4k) tasks per calculator,
+	// the oldest forgotten first, so that one calculator cannot crowd out
+	// the others.
 	MaxTasks int
+	// MaxBytes bounds the bytes a node holds for its tasks (contents
+	// waiting for approval, partial values, results); default 256 MiB.
+	// MaxBytesPerDistributor bounds them per distributor number; default
+	// 64 MiB. A task over either bound is refused and counted (OverBound).
+	// After its checks and approval only the digest and encoding of a
+	// request are kept, never its content.
+	MaxBytes, MaxBytesPerDistributor int64
+	// ApproveTimeout is each task's deadline for the approval hook
+	// (Combine.Approve), asked as soon as the task arrives and before a
+	// worker is taken; past it the task is refused. Default 1 minute.
+	ApproveTimeout time.Duration
 	// TaskTTL is how long a task is held, waiting for partials or answering
 	// retransmissions with its result; default 2 minutes.
 	TaskTTL time.Duration
@@ -62,9 +76,14 @@ type CombinerStats struct {
 	Resent       uint64 // results sent again for a retransmitted task
 	Evicted      uint64 // incomplete tasks forgotten (TTL or MaxTasks)
 	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
+	Suspects     uint64 // calculators suspected but not proven wrong, summed over tasks
 	OtherKey     uint64 // packets for another key id or epoch
 	Malformed    uint64 // packets that did not decode
 	Rejected     uint64 // packets that failed authentication
+	OverBound    uint64 // tasks refused because MaxTasks or a bound of bytes was reached
+	Timeouts     uint64 // tasks refused because the approval hook did not answer in time
+	Bytes        int64  // bytes held now for tasks, against MaxBytes
+	Held         int    // tasks held now
 }
 
 // CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).
@@ -90,12 +109,18 @@ type CombinerNode struct {
 	close sync.Once
 	ran   atomic.Bool
 
-	mu     sync.Mutex
-	groups map[groupKey]*group
-	order  []*group
-	head   int
+	approve share.ApproveFunc // the operator's confirmation, asked before a worker is taken
 
-	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nOtherKey, nMalformed, nRejected atomic.Uint64
+	mu      sync.Mutex
+	groups  map[groupKey]*group
+	queues  [2]expiryQueue   // by TTL: TaskTTL, IllegalTTL; each in expiry order
+	tasks   int              // groups with their task packet
+	early   map[int][]*group // groups without a task packet, by the calculator that created them
+	bytes   int64
+	perDist map[uint32]int64
+
+	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nSuspects, nOtherKey, nMalformed, nRejected atomic.Uint64
+	nOverBound, nTimeouts                                                                                                                    atomic.Uint64
 }
 
 // groupKey names a task as the combiner groups it ([0112]).
@@ -114,20 +139,25 @@ const (
 )
 
 type group struct {
-	key     groupKey
-	hdr     wire.Header
-	req     *share.Request // nil until the task packet arrives
-	expires time.Time
-	state   groupState
-	parts   []share.Partial
-	have    map[grouping.Term]bool
-	tried   int    // len(parts) at the last combination that failed
-	result  []byte // the Result packet, once done
+	key      groupKey
+	hdr      wire.Header
+	req      *share.Request // nil until the task packet arrives
+	expires  time.Time
+	seq      uint64 // the latest expiry queue entry of the group
+	state    groupState
+	parts    []share.Partial
+	have     map[grouping.Term]bool
+	tried    int    // len(parts) at the last combination that failed
+	result   []byte // the Result packet, once done
+	size     int64  // bytes counted against the bounds
+	creator  int    // the calculator whose partials created it, until the task arrives
+	approved bool   // the approval hook said yes (or there is none)
 
 	// Late auditing, once done (CombinerOptions.AuditLate).
 	auditing     bool
 	audited      int   // len(parts) at the last audit
 	inconsistent []int // calculators named so far
+	suspects     []int // calculators suspected at the last combination
 }
 
 // NewCombinerNode prepares combiner key for combining and subscribes it to
@@ -148,7 +178,12 @@ func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOption
 	if opts != nil {
 		n.opts = *opts
 	}
-	if n.comb, err = combine.New(key, n.opts.Combine); err != nil {
+	var co combine.Options
+	if n.opts.Combine != nil {
+		co = *n.opts.Combine
+	}
+	n.approve, co.Approve = co.Approve, nil // asked by the node, before a worker is taken
+	if n.comb, err = combine.New(key, &co); err != nil {
 		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
 	}
 	n.size = (n.meta.PublicKey.N.BitLen() + 7) / 8
@@ -160,6 +195,15 @@ func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOption
 	}
 	if n.opts.TaskTTL <= 0 {
 		n.opts.TaskTTL = 2 * time.Minute
+	}
+	if n.opts.MaxBytes <= 0 {
+		n.opts.MaxBytes = 256 << 20
+	}
+	if n.opts.MaxBytesPerDistributor <= 0 {
+		n.opts.MaxBytesPerDistributor = 64 << 20
+	}
+	if n.opts.ApproveTimeout <= 0 {
+		n.opts.ApproveTimeout = time.Minute
 	}
 	if n.opts.IllegalTTL <= 0 {
 		n.opts.IllegalTTL = 10 * time.Minute
@@ -174,6 +218,8 @@ func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOption
 	n.log = orDiscard(n.opts.Logger).With("node", "combiner", "number", key.Number, "key", n.meta.KeyID)
 	n.sem = make(chan struct{}, n.opts.Workers)
 	n.groups = make(map[groupKey]*group)
+	n.early = make(map[int][]*group)
+	n.perDist = make(map[uint32]int64)
 	if n.sub1, err = b.Subscribe(B1); err != nil {
 		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
 	}
@@ -189,11 +235,16 @@ func (n *CombinerNode) Number() int { return n.comb.Number() }
 
 // Stats returns the counters so far.
 func (n *CombinerNode) Stats() CombinerStats {
+	n.mu.Lock()
+	bytes, held := n.bytes, len(n.groups)
+	n.mu.Unlock()
 	return CombinerStats{
 		Tasks: n.nTasks.Load(), Partials: n.nPartials.Load(), Ignored: n.nIgnored.Load(),
 		Combines: n.nCombines.Load(), Signed: n.nSigned.Load(), Illegal: n.nIllegal.Load(),
-		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(),
+		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(), Suspects: n.nSuspects.Load(),
 		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(),
+		OverBound: n.nOverBound.Load(), Timeouts: n.nTimeouts.Load(),
+		Bytes: bytes, Held: held,
 	}
 }
 
@@ -238,42 +289,131 @@ func (n *CombinerNode) Run(ctx context.Context) error {
 	}
 }
 
-// lookup returns the group of key, creating it. n.mu is held.
-func (n *CombinerNode) lookup(key groupKey, hdr *wire.Header) *group {
+// groupCost is what a group costs beyond its partials and content: the
+// header, the stripped request, the bookkeeping.
+const groupCost = 1024
+
+// lookup returns the group of key, creating it for a task packet (creator
+// 0) or for the partials of calculator creator. It returns nil when the
+// group would exceed a bound. n.mu is held.
+func (n *CombinerNode) lookup(key groupKey, hdr *wire.Header, creator int) *group {
 	n.expire()
-	g, ok := n.groups[key]
-	if !ok {
-		g = &group{key: key, hdr: *hdr, expires: n.now().Add(n.opts.TaskTTL), have: make(map[grouping.Term]bool)}
-		n.groups[key] = g
-		n.order = append(n.order, g)
+	if g, ok := n.groups[key]; ok {
+		return g
 	}
+	if creator == 0 && n.tasks >= n.opts.MaxTasks {
+		return nil
+	}
+	if creator > 0 {
+		quota := max(1, n.opts.MaxTasks/(4*n.meta.K))
+		if q := n.early[creator]; len(q) >= quota { // forget this calculator's oldest
+			n.forget(q[0])
+		}
+	}
+	if !n.fits(key.dist, groupCost) {
+		return nil
+	}
+	g := &group{key: key, hdr: *hdr, expires: n.now().Add(n.opts.TaskTTL), have: make(map[grouping.Term]bool), creator: creator}
+	n.groups[key] = g
+	n.schedule(g, n.opts.TaskTTL, 0)
+	if creator > 0 {
+		n.early[creator] = append(n.early[creator], g)
+	} else {
+		n.tasks++
+	}
+	n.resize(g, groupCost)
 	return g
 }
 
-// expire forgets groups past their TTL, and the oldest beyond MaxTasks.
-// n.mu is held.
+// fits reports whether size more bytes for distributor dist stay within
+// the bounds. n.mu is held.
+func (n *CombinerNode) fits(dist uint32, size int64) bool {
+	return n.bytes+size <= n.opts.MaxBytes && n.perDist[dist]+size <= n.opts.MaxBytesPerDistributor
+}
+
+// resize sets the bytes g counts against the bounds. n.mu is held.
+func (n *CombinerNode) resize(g *group, size int64) {
+	d := size - g.size
+	g.size = size
+	n.bytes += d
+	if n.perDist[g.key.dist] += d; n.perDist[g.key.dist] <= 0 {
+		delete(n.perDist, g.key.dist)
+	}
+}
+
+// forget drops g and gives back what it held. n.mu is held.
+func (n *CombinerNode) forget(g *group) {
+	if n.groups[g.key] != g {
+		return
+	}
+	if g.state == waiting || g.state == combining {
+		n.nEvicted.Add(1)
+	}
+	delete(n.groups, g.key)
+	n.resize(g, 0)
+	n.dropEarly(g)
+	if g.creator == 0 {
+		n.tasks--
+	}
+}
+
+// dropEarly removes g from its creator's queue of groups without a task
+// packet. n.mu is held.
+func (n *CombinerNode) dropEarly(g *group) {
+	if g.creator == 0 {
+		return
+	}
+	q := n.early[g.creator]
+	if i := slices.Index(q, g); i >= 0 {
+		q = slices.Delete(q, i, i+1)
+	}
+	if len(q) == 0 {
+		delete(n.early, g.creator)
+	} else {
+		n.early[g.creator] = q
+	}
+}
+
+// expiryQueue holds groups in the order they expire: every entry of one
+// queue has the same TTL.
+type expiryQueue struct {
+	entries []expiryEntry
+	head    int
+}
+
+type expiryEntry struct {
+	g   *group
+	seq uint64
+}
+
+// schedule sets g to expire after ttl, in queue q. n.mu is held.
+func (n *CombinerNode) schedule(g *group, ttl time.Duration, q int) {
+	g.seq++
+	g.expires = n.now().Add(ttl)
+	n.queues[q].entries = append(n.queues[q].entries, expiryEntry{g, g.seq})
+}
+
+// expire forgets groups past their TTL. n.mu is held.
 func (n *CombinerNode) expire() {
 	now := n.now()
-	for n.head < len(n.order) {
-		g := n.order[n.head]
-		if n.groups[g.key] != g { // already replaced
-			n.order[n.head] = nil
-			n.head++
-			continue
+	for q := range n.queues {
+		eq := &n.queues[q]
+		for eq.head < len(eq.entries) {
+			e := eq.entries[eq.head]
+			live := n.groups[e.g.key] == e.g && e.seq == e.g.seq
+			if live && now.Before(e.g.expires) {
+				break
+			}
+			if live {
+				n.forget(e.g)
+			}
+			eq.entries[eq.head] = expiryEntry{}
+			eq.head++
 		}
-		if len(n.groups) < n.opts.MaxTasks && now.Before(g.expires) {
-			break
+		if eq.head > 1024 && eq.head > len(eq.entries)/2 {
+			eq.entries = append([]expiryEntry(nil), eq.entries[eq.head:]...)
+			eq.head = 0
 		}
-		if g.state == waiting || g.state == combining {
-			n.nEvicted.Add(1)
-		}
-		delete(n.groups, g.key)
-		n.order[n.head] = nil
-		n.head++
-	}
-	if n.head > 1024 && n.head > len(n.order)/2 {
-		n.order = append([]*group(nil), n.order[n.head:]...)
-		n.head = 0
 	}
 }
 
@@ -295,23 +435,94 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 		return
 	}
 	n.nTasks.Add(1)
-	key := groupKey{taskKey{task.Distributor, task.Task}, wire.Fingerprint(body)}
+	key := groupKey{keyOf(&task.Header), wire.Fingerprint(body)}
 	n.mu.Lock()
-	g := n.lookup(key, &task.Header)
+	defer n.mu.Unlock()
+	g := n.lookup(key, &task.Header, 0)
+	if g == nil || (g.req == nil && !n.adopt(g, len(task.Request.Content))) {
+		n.nOverBound.Add(1)
+		n.log.Warn("task refused: over the bound of tasks or bytes", "distributor", key.dist, "task", key.task)
+		return
+	}
 	if g.req == nil {
-		req := task.Request
-		g.req = &req
+		g.hdr = task.Header // the distributor's, not the one of the partials that came first
+		n.accept(ctx, wg, g, &task.Request)
+		return
 	}
-	var resend []byte
-	if g.state == done {
-		resend = g.result // a retransmission: the result may have been lost
-	}
-	n.maybeCombine(ctx, wg, g)
-	n.mu.Unlock()
-	if resend != nil {
+	if g.state == done { // a retransmission: the result may have been lost
 		n.nResent.Add(1)
-		n.publish(ctx, resend)
+		n.publish(ctx, g.result)
 	}
+}
+
+// adopt turns a group created by partials into a task's group, when the
+// task's content fits the bounds while it is checked. n.mu is held.
+func (n *CombinerNode) adopt(g *group, content int) bool {
+	if g.creator > 0 && n.tasks >= n.opts.MaxTasks {
+		return false
+	}
+	if !n.fits(g.key.dist, int64(content)) {
+		return false
+	}
+	if g.creator > 0 {
+		n.dropEarly(g)
+		g.creator = 0
+		n.tasks++
+	}
+	n.resize(g, g.size+int64(content))
+	return true
+}
+
+// accept checks a task's request, then asks for approval before any
+// worker is taken, under the task's approval deadline ([0093], [0113]).
+// Once checked and approved only the digest and encoding are kept. n.mu
+// is held.
+func (n *CombinerNode) accept(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request) {
+	full := *req
+	stripped := full
+	stripped.Content = nil
+	g.req = &stripped
+	if _, err := full.Encode(n.meta.PublicKey); err != nil {
+		n.nIllegal.Add(1)
+		n.log.Warn("task refused", "distributor", g.key.dist, "task", g.key.task, "reason", err)
+		n.refuse(g)
+		return
+	}
+	if n.approve == nil {
+		n.approved(ctx, wg, g)
+		return
+	}
+	wg.Go(func() {
+		actx, cancel := context.WithTimeout(withTask(ctx, &g.hdr), n.opts.ApproveTimeout)
+		err := n.approve(actx, &full)
+		timedOut := actx.Err() != nil
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if n.groups[g.key] != g || g.state != waiting {
+			return
+		}
+		if err != nil {
+			if timedOut {
+				n.nTimeouts.Add(1)
+			}
+			n.nIllegal.Add(1)
+			n.log.Warn("task declined", "distributor", g.key.dist, "task", g.key.task, "timeout", timedOut, "reason", err)
+			n.refuse(g)
+			return
+		}
+		n.approved(ctx, wg, g)
+	})
+}
+
+// approved drops the content's bytes and combines when it can. n.mu is held.
+func (n *CombinerNode) approved(ctx context.Context, wg *sync.WaitGroup, g *group) {
+	g.approved = true
+	n.resize(g, groupCost+int64(len(g.parts))*int64(n.size))
+	n.maybeCombine(ctx, wg, g)
 }
 
 func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
@@ -334,11 +545,11 @@ func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, m
 		n.nIgnored.Add(uint64(max(1, len(ps.Shares))))
 		return
 	}
-	key := groupKey{taskKey{ps.Distributor, ps.Task}, ps.TaskHash}
+	key := groupKey{keyOf(&ps.Header), ps.TaskHash}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	g := n.lookup(key, &ps.Header) // [0112]: same distributor, same task, same group
-	if g.state == illegal || (g.state == done && !n.opts.AuditLate) {
+	g := n.lookup(key, &ps.Header, j) // [0112]: same distributor, same task, same group
+	if g == nil || g.state == illegal || (g.state == done && !n.opts.AuditLate) {
 		n.nIgnored.Add(uint64(len(ps.Shares)))
 		return
 	}
@@ -346,12 +557,13 @@ func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, m
 		x := grouping.Term{J: j, I: s.Index}
 		// Unknown shares, wrong sizes and duplicates are not kept, so a
 		// group never holds more than k·l values.
-		if s.Index < 1 || s.Index > n.meta.L || len(s.Value) != n.size || g.have[x] {
+		if s.Index < 1 || s.Index > n.meta.L || len(s.Value) != n.size || g.have[x] || !n.fits(key.dist, int64(n.size)) {
 			n.nIgnored.Add(1)
 			continue
 		}
 		g.have[x] = true
 		g.parts = append(g.parts, share.Partial{J: j, I: s.Index, Value: s.Value})
+		n.resize(g, g.size+int64(n.size))
 		n.nPartials.Add(1)
 	}
 	n.maybeCombine(ctx, wg, g)
@@ -362,7 +574,7 @@ func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, m
 // partials since the last failure, and a stored representation they match
 // ([0093], [0113]). n.mu is held.
 func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *group) {
-	if g.state != waiting || g.req == nil || len(g.parts) <= g.tried {
+	if g.state != waiting || g.req == nil || !g.approved || len(g.parts) <= g.tried {
 		return
 	}
 	if _, ok := n.comb.Match(g.parts); !ok {
@@ -398,20 +610,22 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 	defer n.mu.Unlock()
 	switch {
 	case err == nil:
-		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent)
+		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent, res.Suspects)
 		if merr != nil {
 			n.log.Error("encoding a result", "err", merr)
 			g.state = illegal
 			return
 		}
 		g.state, g.result = done, b
-		g.audited, g.inconsistent = len(parts), res.Inconsistent
+		g.audited, g.inconsistent, g.suspects = len(parts), res.Inconsistent, res.Suspects
 		if !n.opts.AuditLate {
 			g.parts, g.have = nil, nil
+			n.resize(g, groupCost+int64(len(b)))
 		}
-		g.expires = n.now().Add(n.opts.TaskTTL)
+		n.schedule(g, n.opts.TaskTTL, 0)
 		n.nSigned.Add(1)
 		n.nInconsistent.Add(uint64(len(res.Inconsistent)))
+		n.nSuspects.Add(uint64(len(res.Suspects)))
 		if len(res.Inconsistent) > 0 {
 			n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", res.Inconsistent)
 		}
@@ -428,13 +642,19 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 		// declined: the task is kept as illegal for a while ([0113]).
 		n.nIllegal.Add(1)
 		n.log.Warn("task refused", "distributor", g.key.dist, "task", g.key.task, "reason", err)
-		g.state, g.parts, g.have = illegal, nil, nil
-		g.expires = n.now().Add(n.opts.IllegalTTL)
+		n.refuse(g)
 	}
 }
 
+// refuse keeps g as illegal for IllegalTTL ([0113]). n.mu is held.
+func (n *CombinerNode) refuse(g *group) {
+	g.state, g.parts, g.have = illegal, nil, nil
+	n.schedule(g, n.opts.IllegalTTL, 1)
+	n.resize(g, groupCost)
+}
+
 // resultPacket encodes the result of g. n.mu is held.
-func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, parts []share.Partial, inconsistent []int) ([]byte, error) {
+func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, parts []share.Partial, inconsistent, suspects []int) ([]byte, error) {
 	calcs := make(map[int]bool)
 	for _, p := range parts {
 		calcs[p.J] = true
@@ -447,6 +667,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 		Rep:          rep,
 		Calculators:  sortedKeys(calcs),
 		Inconsistent: inconsistent,
+		Suspects:     suspects,
 	})
 	return b, err
 }
@@ -473,12 +694,19 @@ func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, 
 	g.auditing, g.audited = false, len(parts)
 	if err == nil && g.state == done {
 		merged := mergeSorted(g.inconsistent, res.Inconsistent)
-		if len(merged) > len(g.inconsistent) {
-			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged)
+		if len(merged) > len(g.inconsistent) || !slices.Equal(res.Suspects, g.suspects) {
+			var suspects []int
+			for _, j := range res.Suspects {
+				if !slices.Contains(merged, j) {
+					suspects = append(suspects, j)
+				}
+			}
+			b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, merged, suspects)
 			if merr == nil {
 				n.nInconsistent.Add(uint64(len(merged) - len(g.inconsistent)))
+				n.nSuspects.Add(uint64(len(suspects)))
 				n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", merged)
-				g.inconsistent, g.result = merged, b
+				g.inconsistent, g.suspects, g.result = merged, res.Suspects, b
 				n.publish(ctx, b)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -86,11 +87,20 @@ type Outcome struct {
 	// Calculators lists the calculators whose partials the combiner had
 	// received when it combined, ascending.
 	Calculators []int
-	// Inconsistent lists the calculators the combiner proved wrong, ascending.
+	// Claimed lists, ascending, the calculators the combiners that answered
+	// claim to have proven wrong: the claim of a combiner, which the
+	// distributor cannot check beyond its plausibility.
+	Claimed []int
+	// Inconsistent lists, ascending, the calculators of Claimed that at
+	// least DistributorOptions.BlameQuorum distinct combiners have named
+	// so far: one lying combiner cannot put an honest calculator here.
 	Inconsistent []int
-	Elapsed      time.Duration // from the call to the verified signature
-	Task         uint64        // the task number
-	Acks         []int         // calculators that acknowledged the task so far, ascending
+	// Suspects lists, ascending, calculators the combiners suspect but
+	// could not prove wrong.
+	Suspects []int
+	Elapsed  time.Duration // from the call to the verified signature
+	Task     uint64        // the task number
+	Acks     []int         // calculators that acknowledged the task so far, ascending
 	// Transmissions counts how often the task was broadcast (1 + retransmissions).
 	Transmissions int
 	// BadResults counts results that failed verification and were discarded ([0116]).
@@ -98,8 +108,8 @@ type Outcome struct {
 }
 
 // DistributorOptions tune a [Distributor]. The zero value is usable. The
-// distributor's number ([0099]), the epoch and the threshold t come from its
-// key material.
+// distributor's number ([0099]), the epoch, k and the threshold t come from
+// its key material, never from the nodes.
 type DistributorOptions struct {
 	// Retransmit is the first retransmission interval while fewer than t
 	// calculators acknowledged; it doubles up to MaxRetransmit. Default 200ms.
@@ -127,6 +137,11 @@ type DistributorOptions struct {
 	// representation that isolates the liar's partial, so the first
 	// combiner to answer may not know. Default 0: return at once.
 	Linger time.Duration
+	// BlameQuorum is how many distinct combiners must have named a
+	// calculator before the distributor names it ([Distributor.Inconsistent],
+	// Outcome.Inconsistent). Default 2, so that one lying combiner frames
+	// nobody; 1 believes every single combiner.
+	BlameQuorum int
 }
 
 // DistributorStats counts what a [Distributor] did.
@@ -140,6 +155,13 @@ type DistributorStats struct {
 	Acks, Refusals uint64 // acknowledgements received
 	Malformed      uint64 // packets that did not decode
 	Rejected       uint64 // packets that failed authentication
+	// FalseShape counts acknowledgements claiming another k or t than the
+	// distributor's key material: they are counted, never believed.
+	FalseShape uint64
+	// FalseBlame counts blame lists from verified results that were not
+	// plausible (a calculator the combiner had no partial of, more than
+	// t-1 names, a number outside 1..k): they are dropped.
+	FalseBlame uint64
 }
 
 // Distributor is the online task distributor and the output device
@@ -152,38 +174,43 @@ type Distributor struct {
 	pub    *rsa.PublicKey
 	keyID  string
 	number uint32 // [0099]
-	epoch  uint32
-	t      int
-	auth   *auth
-	opts   DistributorOptions
-	log    *slog.Logger
-	size   int
-	next   atomic.Uint64
-	sub1   Subscription
-	sub3   Subscription // nil when ResultChannel is B1
-	stop   chan struct{}
-	wg     sync.WaitGroup
-	close  sync.Once
+	// instance is drawn at random when the distributor starts: with the
+	// task's time in every header, it keeps the tasks of two processes
+	// with the same number, or of a restart, apart ([0107]).
+	instance uint64
+	epoch    uint32
+	k, t     int // from the key material only, never from a node
+	auth     *auth
+	opts     DistributorOptions
+	log      *slog.Logger
+	size     int
+	next     atomic.Uint64
+	sub1     Subscription
+	sub3     Subscription // nil when ResultChannel is B1
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	close    sync.Once
 
-	mu    sync.Mutex
-	calls map[uint64]*call
-	blame map[int]uint64 // calculator → times named inconsistent in a verified result
+	mu     sync.Mutex
+	calls  map[uint64]*call
+	claims map[int]map[int]uint64 // calculator → combiner → times it named the calculator
 
-	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected atomic.Uint64
+	nTasks, nSigned, nFailed, nTx, nBad, nLate, nAcks, nRefusals, nMalformed, nRejected, nFalseShape, nFalseBlame atomic.Uint64
 }
 
 type call struct {
-	fp       [32]byte
-	em       []byte
-	acks     map[int]bool // accepted or computed
-	computed map[int]bool
-	refusals map[int]wire.Reason
-	k, t     int // from acknowledgements
-	bad      int
-	progress chan struct{} // signalled (non-blocking) on every acknowledgement
-	result   chan *wire.Result
-	refused  chan error
-	finished bool
+	fp        [32]byte
+	em        []byte
+	acks      map[int]bool // accepted or computed
+	computed  map[int]bool
+	refusals  map[int]wire.Reason
+	details   map[int]string      // refusal details (policy rules)
+	transient map[int]wire.Reason // busy or over bound: may accept a retransmission
+	bad       int
+	progress  chan struct{} // signalled (non-blocking) on every acknowledgement
+	result    chan *wire.Result
+	refused   chan error
+	finished  bool
 }
 
 // NewDistributor returns the distributor of key material key, and starts
@@ -211,8 +238,8 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		return nil, err
 	}
 	d := &Distributor{
-		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, t: key.T, auth: a,
-		calls: make(map[uint64]*call), blame: make(map[int]uint64), stop: make(chan struct{}),
+		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, k: key.K, t: key.T, auth: a,
+		calls: make(map[uint64]*call), claims: make(map[int]map[int]uint64), stop: make(chan struct{}),
 	}
 	if opts != nil {
 		d.opts = *opts
@@ -236,11 +263,19 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 	if o.Rand == nil {
 		o.Rand = rand.Reader
 	}
+	if o.BlameQuorum <= 0 {
+		o.BlameQuorum = 2
+	}
+	var inst [8]byte
+	if _, err := io.ReadFull(rand.Reader, inst[:]); err != nil {
+		return nil, fmt.Errorf("broadcast: drawing the instance id: %w", err)
+	}
+	d.instance = binary.BigEndian.Uint64(inst[:])
 	d.size = (d.pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
-	// Task numbers start from the clock, so that they stay unique across
-	// restarts of a distributor with the same number ([0107]); calculators
-	// refuse a task number they have seen with another request.
+	// Task numbers count from the clock; with the instance id and the
+	// task's time they stay unique across restarts and across processes
+	// sharing a distributor number ([0107]).
 	d.next.Store(uint64(time.Now().UnixNano()))
 	if d.sub1, err = b.Subscribe(B1); err != nil {
 		return nil, err
@@ -270,17 +305,53 @@ func (d *Distributor) Stats() DistributorStats {
 		Tasks: d.nTasks.Load(), Signed: d.nSigned.Load(), Failed: d.nFailed.Load(),
 		Transmissions: d.nTx.Load(), BadResults: d.nBad.Load(), LateResults: d.nLate.Load(),
 		Acks: d.nAcks.Load(), Refusals: d.nRefusals.Load(), Malformed: d.nMalformed.Load(), Rejected: d.nRejected.Load(),
+		FalseShape: d.nFalseShape.Load(), FalseBlame: d.nFalseBlame.Load(),
 	}
 }
 
-// Inconsistent returns, for every calculator named inconsistent in a
-// verified result so far, how many times it was named.
+// Inconsistent returns, for every calculator that at least
+// DistributorOptions.BlameQuorum distinct combiners named inconsistent in
+// verified results so far, how many times it was named.
 func (d *Distributor) Inconsistent() map[int]uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make(map[int]uint64, len(d.blame))
-	for j, n := range d.blame {
-		out[j] = n
+	out := make(map[int]uint64)
+	for j, by := range d.claims {
+		if len(by) < d.opts.BlameQuorum {
+			continue
+		}
+		for _, n := range by {
+			out[j] += n
+		}
+	}
+	return out
+}
+
+// Claims returns, for every calculator a combiner named inconsistent in a
+// verified result so far, how many times each combiner named it. A claim
+// is a combiner's word: see [Distributor.Inconsistent] for the names
+// several combiners agree on.
+func (d *Distributor) Claims() map[int]map[int]uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make(map[int]map[int]uint64, len(d.claims))
+	for j, by := range d.claims {
+		out[j] = make(map[int]uint64, len(by))
+		for c, n := range by {
+			out[j][c] = n
+		}
+	}
+	return out
+}
+
+// corroborated returns the calculators of claimed that enough combiners
+// named. d.mu is held.
+func (d *Distributor) corroborated(claimed []int) []int {
+	var out []int
+	for _, j := range claimed {
+		if len(d.claims[j]) >= d.opts.BlameQuorum {
+			out = append(out, j)
+		}
 	}
 	return out
 }
@@ -346,15 +417,19 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	}
 	number := d.next.Add(1) // [0107]
 	pkt, body, err := d.auth.seal(&wire.Task{
-		Header:  wire.Header{Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch},
+		Header: wire.Header{
+			Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch,
+			Time: time.Now().UnixNano(), Instance: d.instance,
+		},
 		Request: r,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
 	c := &call{
-		fp: wire.Fingerprint(body), em: em, t: d.t,
+		fp: wire.Fingerprint(body), em: em,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
+		details: make(map[int]string), transient: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
 	d.mu.Lock()
@@ -373,10 +448,13 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		e := &SignError{Task: number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(start), errs: errs}
-		if len(c.refusals) > 0 {
-			e.Refusals = make(map[int]error, len(c.refusals))
-			for j, r := range c.refusals {
+		if len(c.refusals)+len(c.transient) > 0 {
+			e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
+			for j, r := range c.transient {
 				e.Refusals[j] = errorOf(r)
+			}
+			for j, r := range c.refusals {
+				e.Refusals[j] = refusalError(r, c.details[j])
 			}
 		}
 		return nil, e
@@ -389,6 +467,14 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		d.nSigned.Add(1)
 		d.mu.Lock()
 		out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(start), sortedKeys(c.acks), transmissions, c.bad
+		out.Inconsistent = d.corroborated(out.Claimed)
+		var suspects []int
+		for _, j := range mergeSorted(out.Suspects, out.Claimed) {
+			if !slices.Contains(out.Inconsistent, j) {
+				suspects = append(suspects, j)
+			}
+		}
+		out.Suspects = suspects
 		d.mu.Unlock()
 		return out, nil
 	}
@@ -417,12 +503,13 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		select {
 		case res := <-c.result:
 			if out != nil { // lingering: merge what another combiner knows
-				out.Inconsistent = mergeSorted(out.Inconsistent, res.Inconsistent)
+				out.Claimed = mergeSorted(out.Claimed, res.Inconsistent)
+				out.Suspects = mergeSorted(out.Suspects, res.Suspects)
 				continue
 			}
 			out = &Outcome{
 				Signature: res.Signature, Combiner: res.Combiner, Rep: res.Rep,
-				Calculators: res.Calculators, Inconsistent: res.Inconsistent, Task: number,
+				Calculators: res.Calculators, Claimed: res.Inconsistent, Suspects: res.Suspects, Task: number,
 			}
 			if d.opts.Linger <= 0 {
 				return finish()
@@ -438,9 +525,9 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 				return finish()
 			}
 			d.mu.Lock()
-			t, n := c.t, len(c.acks)
+			n := len(c.acks)
 			d.mu.Unlock()
-			if t == 0 || n < t {
+			if n < d.t {
 				return fail(ErrDeadline, ErrNotEnoughCalculators, ctx.Err())
 			}
 			return fail(ErrDeadline, ErrNoCombiner, ctx.Err())
@@ -453,9 +540,9 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 			d.mu.Lock()
 			next := phaseAcks
 			switch {
-			case c.t > 0 && len(c.computed) >= c.t:
+			case len(c.computed) >= d.t:
 				next = phaseResult
-			case c.t > 0 && len(c.acks) >= c.t:
+			case len(c.acks) >= d.t:
 				next = phaseComputing
 			}
 			d.mu.Unlock()
@@ -519,7 +606,7 @@ func (d *Distributor) receive() {
 
 // mine returns the call a packet belongs to, or nil. d.mu is held.
 func (d *Distributor) mine(h *wire.Header, fp [32]byte) *call {
-	if h.Distributor != d.number || h.KeyID != d.keyID || h.Epoch != d.epoch {
+	if h.Distributor != d.number || h.Instance != d.instance || h.KeyID != d.keyID || h.Epoch != d.epoch {
 		return nil
 	}
 	c := d.calls[h.Task]
@@ -533,11 +620,17 @@ func (d *Distributor) onAck(a *wire.Ack) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.mine(&a.Header, a.TaskHash)
-	if c == nil || a.Calculator < 1 {
+	if c == nil || a.Calculator < 1 || a.Calculator > d.k {
 		return
+	}
+	// k and t come from the distributor's own key material: what a node
+	// says about the cluster's shape is counted, never believed.
+	if a.K != d.k || a.T != d.t {
+		d.nFalseShape.Add(1)
 	}
 	if a.Status == wire.Accepted || a.Status == wire.Computed {
 		d.nAcks.Add(1)
+		delete(c.transient, a.Calculator)
 		if _, refused := c.refusals[a.Calculator]; !refused {
 			c.acks[a.Calculator] = true
 			if a.Status == wire.Computed {
@@ -546,30 +639,39 @@ func (d *Distributor) onAck(a *wire.Ack) {
 		}
 	} else {
 		d.nRefusals.Add(1)
-		if a.Reason == wire.ReasonBusy {
-			return // it may accept a retransmission
+		if a.Reason == wire.ReasonBusy || a.Reason == wire.ReasonOverBound {
+			if !c.acks[a.Calculator] {
+				c.transient[a.Calculator] = a.Reason // it may accept a retransmission
+			}
+			return
 		}
 		delete(c.acks, a.Calculator)
+		delete(c.computed, a.Calculator)
 		c.refusals[a.Calculator] = a.Reason
-	}
-	// The calculators' own key material says k and t; the distributor
-	// itself knows neither ([0036] point 5).
-	if a.K > 0 && a.T > 0 && a.T <= a.K {
-		c.k = a.K
-		if c.t == 0 {
-			c.t = a.T
-		}
+		c.details[a.Calculator] = a.Detail
 	}
 	select {
 	case c.progress <- struct{}{}:
 	default:
 	}
-	if c.k > 0 && c.t > 0 && len(c.refusals) > c.k-c.t {
+	if len(c.refusals) > d.k-d.t {
 		select {
-		case c.refused <- errorOf(commonReason(c.refusals)):
+		case c.refused <- d.refusal(c):
 		default:
 		}
 	}
+}
+
+// refusal returns the calculators' most common reason, with its detail
+// when one calculator said which policy rule refused. d.mu is held.
+func (d *Distributor) refusal(c *call) error {
+	r := commonReason(c.refusals)
+	for j, got := range c.refusals {
+		if got == r && c.details[j] != "" {
+			return refusalError(r, c.details[j])
+		}
+	}
+	return errorOf(r)
 }
 
 // commonReason returns the most frequent refusal reason, the lowest on ties.
@@ -606,14 +708,42 @@ func (d *Distributor) onResult(r *wire.Result) {
 		d.log.Warn("signature does not verify: discarded", "task", r.Task, "combiner", r.Combiner)
 		return
 	}
+	if !d.plausible(r) {
+		d.nFalseBlame.Add(1)
+		d.log.Warn("implausible blame list: dropped", "task", r.Task, "combiner", r.Combiner)
+		r.Inconsistent, r.Suspects = nil, nil
+	}
 	for _, j := range r.Inconsistent {
-		d.blame[j]++
+		if d.claims[j] == nil {
+			d.claims[j] = make(map[int]uint64)
+		}
+		d.claims[j][r.Combiner]++
 	}
 	select {
 	case c.result <- r:
 	default:
 		d.nLate.Add(1)
 	}
+}
+
+// plausible reports whether a verified result's blame lists can be true:
+// every name a calculator of 1..k whose partials the combiner had, at most
+// t-1 proven wrong (more could have stopped signing), suspects apart.
+func (d *Distributor) plausible(r *wire.Result) bool {
+	if len(r.Inconsistent) > d.t-1 {
+		return false
+	}
+	for _, j := range append(slices.Clone(r.Inconsistent), r.Suspects...) {
+		if j < 1 || j > d.k || !slices.Contains(r.Calculators, j) {
+			return false
+		}
+	}
+	for _, j := range r.Inconsistent {
+		if slices.Contains(r.Suspects, j) {
+			return false
+		}
+	}
+	return true
 }
 
 // mergeSorted returns the union of two ascending lists, ascending.

@@ -45,8 +45,12 @@ func TestLiarNamed(t *testing.T) {
 		out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("liar"))
 		require.NoError(t, err)
 		require.Equal(t, broadcast.TestWant(t, "liar"), out.Signature)
-		require.Equal(t, []int{liar}, out.Inconsistent, "calculators %v", out.Calculators)
-		require.NotZero(t, l.Distributor().Inconsistent()[liar], "distributor blame")
+		require.Equal(t, []int{liar}, out.Claimed, "calculators %v", out.Calculators)
+		require.NotZero(t, l.Distributor().Claims()[liar][1], "combiner 1's claim")
+		// Only combiner 1 holds representations that prove it: one
+		// combiner's word does not make the distributor name anyone.
+		require.Empty(t, out.Inconsistent)
+		require.Empty(t, l.Distributor().Inconsistent())
 		require.NotContains(t, out.Rep.Calculators(), liar, "the representation uses the liar")
 		t.Logf("liar %d: inconsistent %v, rep %v, calculators %v, %v", liar, out.Inconsistent, out.Rep, out.Calculators, out.Elapsed)
 		l.Close()

@@ -23,8 +23,9 @@ func runNode(t *testing.T, run func(context.Context) error) {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
-// TestCombinerMemoryBounded: tasks that never complete are forgotten by
-// count and by age ([0113], issue 4 item 5).
+// TestCombinerMemoryBounded: partials of tasks that never arrive are held
+// for at most MaxTasks/(4k) tasks per calculator, and forgotten by age
+// ([0113]).
 func TestCombinerMemoryBounded(t *testing.T) {
 	d := dealing(t, 3, 2, 1, 1)
 	mem := NewMemory(nil)
@@ -50,10 +51,10 @@ func TestCombinerMemoryBounded(t *testing.T) {
 	n.mu.Lock()
 	held := len(n.groups)
 	n.mu.Unlock()
-	if held > 10 {
-		t.Errorf("%d tasks held, max 10", held)
+	if held > 1 {
+		t.Errorf("%d tasks held, max 1 for calculator 1", held)
 	}
-	if st := n.Stats(); st.Evicted != 90 {
+	if st := n.Stats(); st.Evicted != 99 {
 		t.Errorf("stats %+v", st)
 	}
 	clock.Advance(2 * time.Minute)
@@ -83,10 +84,11 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	defer acks.Close()
 	meta := d.Calculators[0].Meta
 	dist := d.Distributors[0].NodeKey
+	now := time.Now().UnixNano()
 	task := func(num uint64) []byte {
 		req := request("window")
 		req.KeyID = meta.KeyID
-		return sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch}, Request: *req})
+		return sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch, Time: now}, Request: *req})
 	}
 	for num := range uint64(4) {
 		mem.Publish(context.Background(), B1, task(num+1))
@@ -106,7 +108,7 @@ func TestCalculatorReplayWindow(t *testing.T) {
 		}
 	}
 	// Another epoch is refused.
-	b := sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: 99, KeyID: meta.KeyID, Epoch: meta.Epoch + 1}, Request: share.Request{KeyID: meta.KeyID}})
+	b := sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: 99, KeyID: meta.KeyID, Epoch: meta.Epoch + 1, Time: now}, Request: share.Request{KeyID: meta.KeyID}})
 	mem.Publish(context.Background(), B1, b)
 	waitFor(t, func() bool { return n.Stats().Refused == 1 })
 }

@@ -9,6 +9,24 @@
 // ([0095]). When that check fails it tries every other satisfiable
 // representation, and names the calculators whose partials it proved wrong.
 //
+// # What naming guarantees
+//
+// A verified representation proves only that the product of its partials
+// is right, not each partial: two calculators sending X1 = P1·r and
+// X2 = P2/r pass every representation that holds both and fail every one
+// that holds one of them. So [Result.Inconsistent] names calculator j only
+// when every coalition of at most t-1 calculators that could explain which
+// representations verified and which failed contains j (the test is exact,
+// over the integers, see blame). Hence, as long as at most t-1 calculators
+// lie, collude and choose their partials knowing everything: an honest
+// calculator is never named; a lone liar is named whenever the
+// representations the combiner evaluated isolate it; and everything else
+// the combiner saw goes to [Result.Suspects], a suspicion. When more than
+// t-1 calculators would be needed to explain what was seen, nobody is
+// named. The guarantee is the combiner's: a lying combiner can claim
+// anything, which is why package broadcast's distributor requires several
+// combiners to agree before it names a calculator.
+//
 // The package is pure: no goroutines, no clock, no transport.
 package combine
 
@@ -56,11 +74,15 @@ type Result struct {
 	Signature []byte       // S = M^d, the modulus size in bytes; nil on failure
 	Rep       grouping.Rep // the representation that produced Signature
 	Tried     int          // representations evaluated (each costs one exponentiation)
-	// Inconsistent lists, in ascending order, the calculators with at least one
-	// partial proven wrong: a representation failed whose other terms were
-	// all proven right.
+	// Inconsistent lists, in ascending order, the calculators proven to
+	// have sent a wrong partial, on evidence that holds against up to t-1
+	// colluding calculators (see the package documentation).
 	Inconsistent []int
-	Ignored      []Ignored // partials set aside, with reasons
+	// Suspects lists, ascending, calculators that may have sent a wrong
+	// partial but could also be honest while others lied: a suspicion,
+	// never proof.
+	Suspects []int
+	Ignored  []Ignored // partials set aside, with reasons
 }
 
 // Options tune a [Combiner].

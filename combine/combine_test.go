@@ -244,16 +244,22 @@ func TestLiarNamed(t *testing.T) {
 			if !slices.Equal(res.Signature, want) {
 				t.Fatalf("liar %d: wrong signature", liar)
 			}
-			if !slices.Equal(res.Inconsistent, []int{liar}) {
+			// The patent's plan cannot always tell a lone liar from two
+			// colluders (see blame): the liar is named or a suspect,
+			// and nobody else is named.
+			if len(res.Inconsistent) > 0 && !slices.Equal(res.Inconsistent, []int{liar}) {
 				t.Errorf("liar %d, combiner %d: named %v", liar, a, res.Inconsistent)
+			}
+			if !slices.Contains(res.Inconsistent, liar) && !slices.Contains(res.Suspects, liar) {
+				t.Errorf("liar %d, combiner %d: neither named nor suspect (%v)", liar, a, res.Suspects)
 			}
 		}
 	}
-	// Without Audit, a liar in the first matching representation is still named:
-	// combiner 1 tries (11,22,31) first.
+	// Without Audit, a liar in the first matching representation is still
+	// suspected: combiner 1 tries (11,22,31) first.
 	res, err := f.combiner(t, 1, nil).Combine(context.Background(), req, corrupt(f, all, 2))
-	if err != nil || !slices.Equal(res.Signature, want) || !slices.Equal(res.Inconsistent, []int{2}) {
-		t.Errorf("without audit: %v, named %v", err, res.Inconsistent)
+	if err != nil || !slices.Equal(res.Signature, want) || len(res.Inconsistent) > 0 || !slices.Contains(res.Suspects, 2) {
+		t.Errorf("without audit: %v, named %v, suspects %v", err, res.Inconsistent, res.Suspects)
 	}
 	if res.Tried < 2 {
 		t.Errorf("tried %d representations", res.Tried)

@@ -77,8 +77,9 @@ func ExampleCombiner_Combine() {
 	// true
 }
 
-// A calculator that returns a wrong partial is named, and the signature
-// still comes out of the honest ones.
+// A calculator that returns a wrong partial is suspected (this plan cannot
+// tell it from two colluders, so it is not named), and the signature still
+// comes out of the honest ones.
 func ExampleResult_Inconsistent() {
 	_, calcs, comb, req := exampleCluster()
 	ctx := context.Background()
@@ -101,7 +102,9 @@ func ExampleResult_Inconsistent() {
 	}
 	fmt.Println("representation:", res.Rep)
 	fmt.Println("inconsistent calculators:", res.Inconsistent)
+	fmt.Println("suspects:", res.Suspects)
 	// Output:
 	// representation: (21,32,41)
-	// inconsistent calculators: [1]
+	// inconsistent calculators: []
+	// suspects: [1 2 3 4 5]
 }

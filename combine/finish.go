@@ -51,33 +51,32 @@ func (c *Combiner) Combine(ctx context.Context, req *share.Request, partials []s
 			return res, fmt.Errorf("%w: %v", share.ErrDeclined, err)
 		}
 	}
-	f := &finisher{c: c, em: em, have: have, res: res, good: map[grouping.Term]bool{}, bad: map[grouping.Term]bool{}}
-	var failed []*entry
-	for _, e := range cands {
+	f := &finisher{c: c, em: em, have: have, res: res}
+	var pass, fail []grouping.Rep
+	for n, e := range cands {
 		if err := ctx.Err(); err != nil {
 			return res, err
+		}
+		if res.Signature != nil && len(fail) == 0 && !c.opts.Audit {
+			break
 		}
 		sig, err := f.try(e)
 		if err != nil {
 			return res, err
 		}
-		if sig != nil {
-			res.Signature, res.Rep = sig, append(grouping.Rep(nil), e.rep...)
-			break
+		if sig == nil {
+			fail = append(fail, e.rep)
+			continue
 		}
-		failed = append(failed, e)
+		pass = append(pass, e.rep)
+		if res.Signature == nil {
+			res.Signature, res.Rep = sig, append(grouping.Rep(nil), cands[n].rep...)
+		}
 	}
 	if res.Signature == nil {
 		return res, fmt.Errorf("%w: %d representations tried", ErrNoValidSignature, res.Tried)
 	}
-	if err := f.nameLiars(ctx, cands, failed); err != nil {
-		return res, err
-	}
-	inconsistent := make(map[int]bool)
-	for x := range f.bad {
-		inconsistent[x.J] = true
-	}
-	res.Inconsistent = sortInts(inconsistent)
+	res.Inconsistent, res.Suspects = blame(c.key.T, pass, fail)
 	return res, nil
 }
 
@@ -103,19 +102,17 @@ func (c *Combiner) sanitize(partials []share.Partial, res *Result) map[grouping.
 	return have
 }
 
-// finisher evaluates representations for one request and remembers which
-// partials it has proven right (good) or wrong (bad).
+// finisher evaluates representations for one request.
 type finisher struct {
-	c         *Combiner
-	em        []byte
-	emInv     []byte
-	have      map[grouping.Term][]byte
-	res       *Result
-	good, bad map[grouping.Term]bool
+	c     *Combiner
+	em    []byte
+	emInv []byte
+	have  map[grouping.Term][]byte
+	res   *Result
 }
 
-// try computes S = R · M^{c_a} for e and returns S when S^e = M, nil when not.
-// A verified representation proves each of its partials right.
+// try computes S = R · M^{c_a} for e and returns S when S^e = M, nil when
+// not. A verified representation proves only the product of its partials.
 func (f *finisher) try(e *entry) ([]byte, error) {
 	f.res.Tried++
 	values := make([][]byte, 0, len(e.rep)+1)
@@ -144,9 +141,6 @@ func (f *finisher) try(e *entry) ([]byte, error) {
 	if !f.verify(s) { // [0095]
 		return nil, nil
 	}
-	for _, x := range e.rep {
-		f.good[x] = true
-	}
 	return s, nil
 }
 
@@ -157,73 +151,4 @@ func (f *finisher) verify(s []byte) bool {
 	out := make([]byte, len(f.em))
 	m.FillBytes(out)
 	return bytes.Equal(out, f.em)
-}
-
-// nameLiars proves partials wrong. It runs when some representation failed,
-// or always with Options.Audit: it evaluates every remaining satisfiable
-// representation that still has an undecided term (a passing one proves its
-// terms right), then, until nothing changes, a failed representation whose
-// other terms are all proven right proves its last term wrong. Nothing is
-// guessed: a calculator is named only on proof.
-func (f *finisher) nameLiars(ctx context.Context, cands, failed []*entry) error {
-	if len(failed) == 0 && !f.c.opts.Audit {
-		return nil
-	}
-	tried := make(map[*entry]bool, len(cands))
-	for _, e := range failed {
-		tried[e] = true
-	}
-	for _, e := range cands {
-		if tried[e] || !f.undecided(e) {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		sig, err := f.try(e)
-		if err != nil {
-			return err
-		}
-		if sig == nil {
-			failed = append(failed, e)
-		}
-	}
-	for progress := true; progress; {
-		progress = false
-		for _, e := range failed {
-			if x, ok := f.onlyUndecided(e); ok {
-				f.bad[x] = true
-				progress = true
-			}
-		}
-	}
-	return nil
-}
-
-// undecided reports whether some term of e is neither proven right nor wrong.
-func (f *finisher) undecided(e *entry) bool {
-	for _, x := range e.rep {
-		if !f.good[x] && !f.bad[x] {
-			return true
-		}
-	}
-	return false
-}
-
-// onlyUndecided returns the single term of e that is neither good nor bad,
-// when all others are good.
-func (f *finisher) onlyUndecided(e *entry) (grouping.Term, bool) {
-	var out grouping.Term
-	n := 0
-	for _, x := range e.rep {
-		switch {
-		case f.good[x]:
-		case f.bad[x]:
-			return out, false
-		default:
-			out = x
-			n++
-		}
-	}
-	return out, n == 1
 }

@@ -166,13 +166,20 @@ func TestBroadcastFaults(t *testing.T) {
 					}
 				}
 			}
+			for _, x := range rec.last.Claimed {
+				if !slices.Contains(c.liars, x) {
+					t.Errorf("honest calculator %d claimed", x)
+				}
+			}
 			for _, j := range c.liars {
 				named := false
-				for _, x := range rec.last.Inconsistent {
+				// Proven by a combiner, or suspected when the partials that
+				// arrived cannot tell it from two colluders.
+				for _, x := range append(slices.Clone(rec.last.Claimed), rec.last.Suspects...) {
 					named = named || x == j
 				}
 				if !named {
-					t.Errorf("liar %d not named (inconsistent: %v)", j, rec.last.Inconsistent)
+					t.Errorf("liar %d neither claimed nor suspected (claimed: %v, suspects: %v)", j, rec.last.Claimed, rec.last.Suspects)
 				}
 			}
 		})

@@ -135,7 +135,8 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	}
 	do := &broadcast.DistributorOptions{}
 	if len(cfg.liars) > 0 {
-		do.Linger = liarLinger
+		// The demo's combiners are its own: one combiner's proof is enough.
+		do.Linger, do.BlameQuorum = liarLinger, 1
 	}
 	dist, err := broadcast.NewDistributor(b, dk, do)
 	if err != nil {

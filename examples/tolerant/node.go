@@ -35,6 +35,8 @@ type nodeConfig struct {
 	audit    bool
 	logLevel string
 	drain    time.Duration
+	policy   policyFlags
+	stdout   io.Writer // where -approve prompt shows requests
 }
 
 // runNode runs one calculator or combiner on NATS until SIGINT or SIGTERM,
@@ -53,8 +55,10 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.audit, "audit", false, "combiner: check every partial, to name lying calculators even when their partial was not needed")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "level of the JSON logs on stderr: debug, info, warn or error")
 	fs.DurationVar(&cfg.drain, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long to wait for the NATS connection to drain")
+	cfg.policy.register(fs)
+	cfg.stdout = stdout
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR]\n"+
+		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR] [-policy FILE [-approve prompt|exec:CMD] [-approve-timeout D]]\n"+
 			"                     [-tls-ca FILE [-tls-cert FILE -tls-key FILE]] [-creds FILE | -user NAME -password-file FILE]")
 		printFlags(fs, nil)
 		fmt.Fprintln(fs.Output(), "\nRuns until SIGINT or SIGTERM, then drains and exits 0. Logs are JSON on stderr.")
@@ -114,6 +118,10 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		nk    *share.NodeKey
 		build func(broadcast.Broadcaster) (nodeRunner, func() any, error)
 	)
+	approve, err := cfg.policy.approver(os.Stdin, cfg.stdout, log)
+	if err != nil {
+		return err
+	}
 	switch cfg.role {
 	case "calculator":
 		key, err := loadCalculatorKey(cfg.bundle)
@@ -121,7 +129,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 			return err
 		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CalculatorOptions{Workers: cfg.workers}
+		opts := &broadcast.CalculatorOptions{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
 			n, err := broadcast.NewCalculatorNode(b, key, opts)
@@ -136,7 +144,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 			return err
 		}
 		meta, nk = key.Meta, key.NodeKey
-		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Combine: &combine.Options{Audit: cfg.audit}}
+		opts := &broadcast.CombinerOptions{Workers: cfg.workers, AuditLate: cfg.audit, Combine: &combine.Options{Audit: cfg.audit, Approve: approve}, ApproveTimeout: cfg.policy.timeout}
 		build = func(b broadcast.Broadcaster) (nodeRunner, func() any, error) {
 			opts.Logger = log
 			n, err := broadcast.NewCombinerNode(b, key, opts)

@@ -35,7 +35,7 @@ import (
 )
 
 // Version is the encoding version written in the first byte of every packet.
-const Version = 1
+const Version = 2
 
 // Limits enforced by [Marshal] and [Unmarshal].
 const (
@@ -49,6 +49,8 @@ const (
 	// MaxList bounds every list: shares in a Partials packet, terms of a
 	// representation, calculator numbers.
 	MaxList = 256
+	// MaxDetail is the longest refusal detail of an acknowledgement, in bytes.
+	MaxDetail = 128
 	// MaxPacketSize bounds a whole packet: content plus every other field.
 	MaxPacketSize = share.MaxContentSize + 1<<16
 )
@@ -114,6 +116,14 @@ type Header struct {
 	Task        uint64 // task number, unique per distributor ([0107])
 	KeyID       string // key id, the patent's enterprise code ([0124])
 	Epoch       uint32 // epoch of the key material
+	// Time is when the distributor created the task, in Unix nanoseconds:
+	// calculators accept a task only within a bounded window around
+	// their clock, so that it is unique in a preset duration ([0107]).
+	Time int64
+	// Instance is a random number the distributor process drew at start:
+	// two processes with the same distributor number, or one process and
+	// its restart, number their tasks independently ([0107], [0110]).
+	Instance uint64
 }
 
 // Task is a signing task ([0108]): the header and the request. Its
@@ -159,12 +169,16 @@ const (
 	ReasonConflict        Reason = 11 // the task number was already used for another request
 	ReasonBusy            Reason = 12 // too many tasks in progress: retransmit later
 	ReasonStale           Reason = 13 // the task number is older than the calculator's replay window ([0107])
-	maxReason             Reason = 13
+	ReasonApprovalTimeout Reason = 14 // the approval hook did not answer within the task's deadline
+	ReasonOverBound       Reason = 15 // the node holds its bound of task bytes: retransmit later
+	ReasonTaskTime        Reason = 16 // the task's time is outside the calculator's acceptance window ([0107])
+	ReasonPolicy          Reason = 17 // the node's policy refused the request; Detail names the rule
+	maxReason             Reason = 17
 )
 
 // Ack is a calculator's acknowledgement of a task ([0109]). K and T come from
-// the calculator's key material, so that a distributor that knows only the
-// public key can tell when too many calculators refused.
+// the calculator's key material; they are informational: a distributor
+// takes k and t from its own key material and only counts a mismatch.
 type Ack struct {
 	Header
 	TaskHash   [32]byte // fingerprint of the task acknowledged
@@ -172,6 +186,9 @@ type Ack struct {
 	K, T       int
 	Status     AckStatus
 	Reason     Reason // ReasonNone when accepted
+	// Detail says more about a refusal, e.g. the name of the policy rule
+	// that refused: at most MaxDetail printable ASCII bytes, never a secret.
+	Detail string
 }
 
 // Share is one partial result M^{d_ji} of a Partials packet.
@@ -201,6 +218,9 @@ type Result struct {
 	// Inconsistent lists the calculators whose partials the combiner proved
 	// wrong, ascending.
 	Inconsistent []int
+	// Suspects lists calculators the combiner suspects but cannot prove
+	// wrong, ascending.
+	Suspects []int
 }
 
 // Type implements Packet.
@@ -358,6 +378,8 @@ func (e *encoder) header(h *Header) {
 	e.u8(uint8(len(h.KeyID)))
 	e.buf = append(e.buf, h.KeyID...)
 	e.u32(h.Epoch)
+	e.u64(uint64(h.Time))
+	e.u64(h.Instance)
 }
 
 // ---- decoder ----
@@ -482,6 +504,8 @@ func (d *decoder) header(h *Header) {
 	}
 	h.KeyID = string(d.take(n))
 	h.Epoch = d.u32()
+	h.Time = int64(d.u64())
+	h.Instance = d.u64()
 }
 
 // ---- packets ----
@@ -556,6 +580,25 @@ func (a *Ack) encode(e *encoder) {
 		return
 	}
 	e.u8(uint8(a.Reason))
+	if !printable(a.Detail) || (a.Detail != "" && a.Status != Refused) {
+		e.fail(ErrRange, "ack detail of %d bytes", len(a.Detail))
+		return
+	}
+	e.u8(uint8(len(a.Detail)))
+	e.buf = append(e.buf, a.Detail...)
+}
+
+// printable reports whether s is at most MaxDetail printable ASCII bytes.
+func printable(s string) bool {
+	if len(s) > MaxDetail {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *Ack) decode(d *decoder) {
@@ -573,6 +616,16 @@ func (a *Ack) decode(d *decoder) {
 		d.fail("ack status %d", a.Status)
 	} else if a.Reason > maxReason || (a.Status == Refused) == (a.Reason == ReasonNone) {
 		d.fail("ack status %d with reason %d", a.Status, a.Reason)
+		return
+	}
+	n := int(d.u8())
+	if n > MaxDetail {
+		d.fail("ack detail of %d bytes", n)
+		return
+	}
+	a.Detail = string(d.take(n))
+	if d.err == nil && (!printable(a.Detail) || (a.Detail != "" && a.Status != Refused)) {
+		d.fail("ack detail not printable or not a refusal's")
 	}
 }
 
@@ -618,6 +671,7 @@ func (r *Result) encode(e *encoder) {
 	}
 	e.ints("calculators", r.Calculators)
 	e.ints("inconsistent calculators", r.Inconsistent)
+	e.ints("suspects", r.Suspects)
 }
 
 func (r *Result) decode(d *decoder) {
@@ -641,4 +695,5 @@ func (r *Result) decode(d *decoder) {
 	}
 	r.Calculators = d.ints("calculators")
 	r.Inconsistent = d.ints("inconsistent calculators")
+	r.Suspects = d.ints("suspects")
 }

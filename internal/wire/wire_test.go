@@ -84,6 +84,8 @@ func genHeader(t *rapid.T) Header {
 		Task:        rapid.Uint64().Draw(t, "task"),
 		KeyID:       rapid.StringN(0, 64, 64).Draw(t, "keyid"),
 		Epoch:       rapid.Uint32().Draw(t, "epoch"),
+		Time:        rapid.Int64().Draw(t, "time"),
+		Instance:    rapid.Uint64().Draw(t, "instance"),
 	}
 }
 
@@ -115,6 +117,7 @@ func genPacket(t *rapid.T) Packet {
 		switch rapid.IntRange(0, 2).Draw(t, "status") {
 		case 1:
 			a.Status, a.Reason = Refused, Reason(rapid.IntRange(1, int(maxReason)).Draw(t, "reason"))
+			a.Detail = rapid.StringMatching(`[ -~]{0,128}`).Draw(t, "detail")
 		case 2:
 			a.Status = Computed
 		}
@@ -128,7 +131,7 @@ func genPacket(t *rapid.T) Packet {
 		return p
 	default:
 		r := &Result{Header: h, TaskHash: fp, Combiner: rapid.IntRange(0, 65535).Draw(t, "c"),
-			Signature: optBytes(t, "sig", 64), Calculators: optInts(t, "calcs"), Inconsistent: optInts(t, "bad")}
+			Signature: optBytes(t, "sig", 64), Calculators: optInts(t, "calcs"), Inconsistent: optInts(t, "bad"), Suspects: optInts(t, "suspects")}
 		n := rapid.IntRange(0, 5).Draw(t, "terms")
 		for range n {
 			r.Rep = append(r.Rep, grouping.Term{J: rapid.IntRange(0, 65535).Draw(t, "tj"), I: rapid.IntRange(0, 65535).Draw(t, "ti")})
@@ -271,4 +274,32 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("re-decode differs:\n%s", d)
 		}
 	})
+}
+
+// TestAckDetail: a refusal's detail is printable ASCII of at most
+// MaxDetail bytes, and only a refusal has one.
+func TestAckDetail(t *testing.T) {
+	ok := &Ack{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: "san"}
+	b, err := Marshal(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Unmarshal(b); err != nil || p.(*Ack).Detail != "san" {
+		t.Fatalf("got %v, %v", p, err)
+	}
+	for _, a := range []*Ack{
+		{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: "bad\x00rule"},
+		{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: string(make([]byte, MaxDetail+1))},
+		{Calculator: 1, Status: Accepted, Detail: "x"},
+	} {
+		if _, err := Marshal(a); err == nil {
+			t.Errorf("detail %q with status %d encoded", a.Detail, a.Status)
+		}
+	}
+	// The same refused on decoding: an accepted ack with a detail.
+	b, _ = Marshal(&Ack{Calculator: 1, Status: Accepted})
+	b[len(b)-1] = 1
+	if _, err := Unmarshal(append(b, 'x')); err == nil {
+		t.Error("accepted ack with a detail decoded")
+	}
 }
