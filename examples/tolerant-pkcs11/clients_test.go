@@ -222,7 +222,7 @@ func startCluster(t *testing.T) *clientEnv {
 		if n.Role == share.RoleCombiner && n.Number > len(c.Plan.Combiners) {
 			continue
 		}
-		p := startBG(t, fmt.Sprintf("%s-%d", n.Role, n.Number), e.tolerant, nil, "node", "-role", strings.ToLower(n.Role.String()),
+		p := startBG(t, fmt.Sprintf("%s-%d", n.Role, n.Number), e.tolerant, nil, "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()),
 			"-bundle", c.Path(n), "-identity", identity(n), "-nats", url)
 		p.waitFor(t, `"node ready"`)
 		if n.Role == share.RoleCalculator {

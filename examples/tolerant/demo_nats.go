@@ -92,7 +92,7 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
 			continue // runs in this process
 		}
-		args := []string{"node", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity, "-dealer-key", seal.FormatDealerKey(dl.DealerKey()),
+		args := []string{"node", "-insecure-no-policy", "-role", b.role, "-bundle", b.bundle, "-identity", b.identity, "-dealer-key", seal.FormatDealerKey(dl.DealerKey()),
 			"-nats", url, "-nats-cluster", cluster, "-log-level", "info", "-drain-timeout", "5s"}
 		if b.role == "combiner" && len(cfg.liars) > 0 {
 			args = append(args, "-audit")

@@ -66,7 +66,7 @@ func TestMultiProcessRefresh(t *testing.T) {
 			nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: a})
 		}
 		for _, n := range nodes {
-			p := ps.start(fmt.Sprintf("epoch-%d-%v-%d", c.Info.Epoch, n.Role, n.Number), "node", "-role", n.Role.String(),
+			p := ps.start(fmt.Sprintf("epoch-%d-%v-%d", c.Info.Epoch, n.Role, n.Number), "node", "-insecure-no-policy", "-role", n.Role.String(),
 				"-bundle", c.Path(n), "-insecure-plaintext-keys", "-nats", url, "-drain-timeout", "2s")
 			require.NoError(t, p.waitReady(ctx))
 			procs = append(procs, p)

@@ -216,7 +216,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
 	startNode := func(n share.Node) *mpNode {
 		t.Helper()
-		p := ps.start(natsbus.NodeName(n), "node", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
+		p := ps.start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s")
 		if err := p.waitReady(ctx); err != nil {
 			t.Fatal(err)
@@ -566,7 +566,7 @@ func TestNATSCommandErrors(t *testing.T) {
 	}
 	c1, c2 := bundles[0], bundles[1]
 	node := func(bundle, identity string, extra ...string) error {
-		args := []string{"node", "-role", "calculator", "-bundle", bundle, "-nats", "nats://127.0.0.1:1"}
+		args := []string{"node", "-insecure-no-policy", "-role", "calculator", "-bundle", bundle, "-nats", "nats://127.0.0.1:1"}
 		if identity != "" {
 			args = append(args, "-identity", identity)
 		}
