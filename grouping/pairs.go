@@ -111,6 +111,9 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 	if ok, _ := s.fits(c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
 		return false, -1, s.leakCoal(c.bases, e)
 	}
+	if !s.pairs {
+		return true, 0, 0
+	}
 	for b := range s.combs {
 		if b == a {
 			continue
@@ -143,7 +146,7 @@ func (s *state) remove(a, n int) Rep {
 	c.killers = old.killers
 	s.combs[a] = c
 	for b := range s.combs {
-		if b != a {
+		if b != a && s.pairs {
 			s.pairB[[2]int{min(a, b), max(a, b)}] = cloneBases(s.combs[b].bases)
 		}
 	}
@@ -155,9 +158,9 @@ func (s *state) remove(a, n int) Rep {
 
 // repairTry is pairTry with ejections: when no combiner can take a set, a
 // random combiner takes it after conflicting representations are ejected
-// (and queued again).
-func repairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
-	s, err := newState(k, t, l, true, st)
+// (and queued again). Without pairs only each combiner must stay secure.
+func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
+	s, err := newState(k, t, l, pairs, st)
 	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
@@ -288,7 +291,7 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 	if up {
 		for c = max(lb, r, 1); c < ub; c += max(1, c/4) {
 			st.Restarts++
-			if s, ok := repairTry(k, t, l, c, r, rng, st, n*r/4); ok {
+			if s, ok := repairTry(k, t, l, c, r, true, rng, st, n*r/4); ok {
 				best = s.plan()
 				break
 			}
@@ -301,7 +304,7 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 	budget := max(2*n*r, 100)
 	for c--; c >= max(lb, 1); c-- {
 		st.Restarts++
-		s, ok := repairTry(k, t, l, c, r, rng, st, budget)
+		s, ok := repairTry(k, t, l, c, r, true, rng, st, budget)
 		if !ok {
 			break
 		}

@@ -494,11 +494,19 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	if !o.NoLowerBound {
 		st.LowerBound, st.MaxPerCombiner = lowerBound(k, t, l, o)
 	}
-	if o.Method == Best && len(best.Combiners) > st.LowerBound {
+	if o.Method == Best && o.Pairs && len(best.Combiners) > st.LowerBound {
 		best = bestSearch(k, t, l, o, st, best)
 	}
-	if o.Method == Best && o.Pairs && len(best.Combiners) > st.LowerBound {
-		best = pairSearch(k, t, l, o, st, best)
+	if o.Method == Best && !o.Pairs {
+		best = compactSearch(k, t, l, o, st, best)
+	}
+	if o.Method == Best && o.Pairs {
+		if len(best.Combiners) > st.LowerBound {
+			best = pairSearch(k, t, l, o, st, best)
+		}
+		if q := rebalance(best, o.Redundancy, true); better(q, best) {
+			best = q
+		}
 	}
 	st.Duration = time.Since(start)
 	return best, st, nil

@@ -1,0 +1,62 @@
+package grouping
+
+import (
+	"math/rand/v2"
+)
+
+// better reports whether plan q beats p: fewer combiners, or as many and a
+// more even split of the calculator sets ([0036] point 1).
+func better(q, p *Plan) bool {
+	if q == nil {
+		return false
+	}
+	if p == nil || len(q.Combiners) != len(p.Combiners) {
+		return p == nil || len(q.Combiners) < len(p.Combiners)
+	}
+	return spread(q) < spread(p)
+}
+
+// repairWorkLimit bounds C(k,t)*C(k,t-1) for the fixed-count repairing
+// search without pairs (larger problems rely on the partition
+// construction, which needs no lattice check).
+const repairWorkLimit = 60000
+
+// compactSearch improves the incumbent plan (single-combiner security):
+// the partition construction (partition.go), then for problems of at most
+// repairWorkLimit (or when the construction found nothing) the seeded
+// best-fit orderings (bestSearch) and the repairing search with a fixed number of
+// combiners (repairTry) one combiner less at a time, and finally the
+// balanced reassignment of the sets (balance.go).
+func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
+	best := incumbent
+	r := o.Redundancy
+	rng := rand.New(rand.NewPCG(o.Seed, 0xc0a1))
+	lb := max(st.LowerBound, r, 1)
+	if f := partitionSearch(k, t, l, r, lb, len(best.Combiners)+1, rng); f != nil {
+		if q := assign(k, t, l, f.c, r, subsets(k, t), f.eligible()); better(q, best) {
+			best = q
+		}
+	}
+	n := binom(k, t)
+	small := n*binom(k, t-1) <= repairWorkLimit
+	if (small || best == incumbent) && len(best.Combiners) > lb {
+		if q := bestSearch(k, t, l, o, st, best); better(q, best) {
+			best = q
+		}
+	}
+	if small {
+		budget := max(2*n*r, 100)
+		for c := len(best.Combiners) - 1; c >= lb; c-- {
+			st.Restarts++
+			s, ok := repairTry(k, t, l, c, r, false, rng, st, budget)
+			if !ok {
+				break
+			}
+			best = s.plan()
+		}
+	}
+	if q := rebalance(best, r, false); better(q, best) {
+		best = q
+	}
+	return best
+}
