@@ -19,9 +19,13 @@ func better(q, p *Plan) bool {
 // repairWorkLimit bounds C(k,t)*C(k,t-1) for the fixed-count repairing
 // search without pairs (larger problems rely on the partition
 // construction, which needs no lattice check).
-const repairWorkLimit = 60000
+const repairWorkLimit = 20000
 
-// compactSearch improves the incumbent plan (single-combiner security):
+// repairTries is the number of seeded attempts of the repairing search per
+// combiner count.
+const repairTries = 2
+
+// compactSearch improves the incumbent plan (nil: none yet) (single-combiner security):
 // the partition construction (partition.go), then for problems of at most
 // repairWorkLimit (or when the construction found nothing) the seeded
 // best-fit orderings (bestSearch) and the repairing search with a fixed number of
@@ -32,10 +36,23 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	r := o.Redundancy
 	rng := rand.New(rand.NewPCG(o.Seed, 0xc0a1))
 	lb := max(st.LowerBound, r, 1)
-	if f := partitionSearch(k, t, l, r, lb, len(best.Combiners)+1, rng); f != nil {
+	ub := MaxCombiners + 1
+	if best != nil {
+		ub = len(best.Combiners) + 1
+	}
+	if f := partitionSearch(k, t, l, r, lb, ub, rng); f != nil {
 		if q := assign(k, t, l, f.c, r, subsets(k, t), f.eligible()); better(q, best) {
 			best = q
 		}
+	}
+	if best == nil {
+		// The construction failed on a large problem: the patent's greedy.
+		ff, err := firstFitRetry(k, t, l, o, st)
+		if err != nil {
+			return nil
+		}
+		st.FirstFitCombiners = len(ff.Combiners)
+		best, incumbent = ff, ff
 	}
 	n := binom(k, t)
 	small := n*binom(k, t-1) <= repairWorkLimit
@@ -47,9 +64,12 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	if small {
 		budget := max(2*n*r, 100)
 		for c := len(best.Combiners) - 1; c >= lb; c-- {
-			st.Restarts++
-			s, ok := repairTry(k, t, l, c, r, false, rng, st, budget)
-			if !ok {
+			var s *state
+			for try := 0; try < repairTries && s == nil; try++ {
+				st.Restarts++
+				s, _ = repairTry(k, t, l, c, r, false, rng, st, budget)
+			}
+			if s == nil {
 				break
 			}
 			best = s.plan()

@@ -30,6 +30,8 @@ type partFamily struct {
 	sets          [][]int // members (0-based) of every t-set
 	part          [][]uint8
 	split         [][]uint8 // split[a][n]: partitions of combiner a splitting set n
+	blk           [][]uint8 // blk[i][n*t+b]: members of set n in block b of partition i
+	distinct      [][]uint8 // distinct[i][n]: blocks of partition i set n touches
 	cover         []int     // combiners covering set n
 	missing       int       // sum over sets of max(0, r - cover)
 	bySets        [][]int   // sets containing each calculator
@@ -68,6 +70,19 @@ func newPartFamily(k, t, l, c, r int, rng *rand.Rand) *partFamily {
 		rng.Shuffle(k, func(x, y int) { p[x], p[y] = p[y], p[x] })
 		f.part[i] = p
 	}
+	f.blk = make([][]uint8, len(f.part))
+	f.distinct = make([][]uint8, len(f.part))
+	for i, p := range f.part {
+		f.blk[i] = make([]uint8, len(f.sets)*t)
+		f.distinct[i] = make([]uint8, len(f.sets))
+		for n, ms := range f.sets {
+			for _, j := range ms {
+				if f.blk[i][n*t+int(p[j])]++; f.blk[i][n*t+int(p[j])] == 1 {
+					f.distinct[i][n]++
+				}
+			}
+		}
+	}
 	f.split = make([][]uint8, c)
 	f.cover = make([]int, len(f.sets))
 	for a := range c {
@@ -97,17 +112,25 @@ func (f *partFamily) setBlock(i, x int, b uint8) int {
 	a := i / f.l
 	p := f.part[i]
 	before := f.missing
+	from := p[x]
+	cnt, dist := f.blk[i], f.distinct[i]
 	for _, n := range f.bySets[x] {
-		if splits(p, f.sets[n]) {
-			f.uncount(a, n)
+		was := int(dist[n]) == f.t
+		c := cnt[n*f.t:]
+		if c[from]--; c[from] == 0 {
+			dist[n]--
 		}
-	}
-	p[x] = b
-	for _, n := range f.bySets[x] {
-		if splits(p, f.sets[n]) {
+		if c[b]++; c[b] == 1 {
+			dist[n]++
+		}
+		switch now := int(dist[n]) == f.t; {
+		case was && !now:
+			f.uncount(a, n)
+		case now && !was:
 			f.count(a, n)
 		}
 	}
+	p[x] = b
 	return f.missing - before
 }
 
@@ -224,7 +247,7 @@ var partSchedule = [...]struct {
 
 // partitionBudget is the number of moves of one attempt.
 func partitionBudget(k, t int) int {
-	return min(200000, max(20000, 200*binom(k, t)))
+	return min(200000, max(50000, 400*binom(k, t)))
 }
 
 // splitMax is the largest number of t-sets one partition of k calculators
@@ -259,13 +282,13 @@ func partitionTry(k, t, l, r, c int, rng *rand.Rand) *partFamily {
 // an attempt fails. Everything follows the seed.
 func partitionSearch(k, t, l, r, lb, ub int, rng *rand.Rand) *partFamily {
 	n := binom(k, t)
-	if t > 64 || n > MaxSets || satMul(n, ub) > MaxReps {
+	if t > 64 || n > MaxSets || satMul(n, r) > MaxReps {
 		return nil
 	}
 	perComb := satMul(l, splitMax(k, t))
 	c := max(lb, r, (2*r*n+perComb-1)/perComb)
 	var best *partFamily
-	for ; c < ub && best == nil; c++ {
+	for ; c < ub && best == nil; c += max(1, c/4) {
 		best = partitionTry(k, t, l, r, c, rng)
 	}
 	if best == nil {
