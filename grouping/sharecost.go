@@ -1,6 +1,14 @@
 package grouping
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ShareCostTimeLimit is the exact search's time limit per l in ShareCosts
+// when Options.TimeLimit is 0.
+const ShareCostTimeLimit = 2 * time.Second
 
 // ShareCost is one row of the trade-off between the shares per calculator
 // and the combiners: with L shares each calculator makes L modular
@@ -15,10 +23,13 @@ type ShareCost struct {
 	ExpsPerTask int  `json:"exps_per_task"`
 }
 
-// ShareCosts runs Search for l = 1, 2, ... up to maxL and stops at the
-// first l with which one combiner serves every calculator set: the
-// smallest such l when the rows before it have a lower bound above 1.
-// Parameters outside CheckParams (for any l tried) are refused.
+// ShareCosts runs Search with the exact search (Options.Optimal, within
+// opts.TimeLimit per l, ShareCostTimeLimit when 0) for l = 1, 2, ... up to
+// maxL, and stops at the first l with which r combiners serve every
+// calculator set (one, without redundancy): the smallest such l when the
+// rows before it have a lower bound above r. It also stops, without an
+// error, at the first l outside the package limits. Other parameters
+// outside CheckParams are refused.
 func ShareCosts(k, t, maxL int, opts *Options) ([]ShareCost, error) {
 	if maxL < 1 || maxL > MaxShares {
 		return nil, fmt.Errorf("%w: shares up to %d (1..%d)", ErrParams, maxL, MaxShares)
@@ -27,9 +38,16 @@ func ShareCosts(k, t, maxL int, opts *Options) ([]ShareCost, error) {
 	if opts != nil {
 		o = *opts
 	}
+	o.Optimal = !o.Pairs
+	if o.TimeLimit == 0 {
+		o.TimeLimit = ShareCostTimeLimit
+	}
 	var out []ShareCost
 	for l := 1; l <= maxL; l++ {
 		p, st, err := Search(k, t, l, &o)
+		if errors.Is(err, ErrLimits) && l > 1 {
+			return out, nil
+		}
 		if err != nil {
 			return out, err
 		}

@@ -106,7 +106,7 @@ func writeShareCosts(w io.Writer, k, t, l int, opts *grouping.Options) error {
 		return err
 	}
 	o := *opts
-	o.Optimal = false
+	o.TimeLimit = grouping.ShareCostTimeLimit
 	rows, err := grouping.ShareCosts(k, t, min(grouping.MaxShares, max(l, 4)), &o)
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
