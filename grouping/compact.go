@@ -78,5 +78,18 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	if q := rebalance(best, r, false); better(q, best) {
 		best = q
 	}
+	// Still uneven: other plans with as many combiners, each rebalanced.
+	for try := 0; small && try < balanceTries && spread(best) > 1; try++ {
+		st.Restarts++
+		if s, ok := repairTry(k, t, l, len(best.Combiners), r, false, rng, st, max(40*n*r, 1000)); ok {
+			if q := rebalance(s.plan(), r, false); better(q, best) {
+				best = q
+			}
+		}
+	}
 	return best
 }
+
+// balanceTries is the number of further plans compactSearch tries when the
+// best one's split is uneven by more than one set.
+const balanceTries = 8

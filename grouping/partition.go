@@ -247,7 +247,7 @@ var partSchedule = [...]struct {
 
 // partitionBudget is the number of moves of one attempt.
 func partitionBudget(k, t int) int {
-	return min(200000, max(50000, 400*binom(k, t)))
+	return min(200000, max(50000, 1600*binom(k, t)))
 }
 
 // splitMax is the largest number of t-sets one partition of k calculators
@@ -278,15 +278,15 @@ func partitionTry(k, t, l, r, c int, rng *rand.Rand) *partFamily {
 // partitionSearch returns a covering family with fewer than ub combiners
 // and at least lb, as few as it finds, or nil. It starts from twice the
 // counting bound (each set needs r coverings, a combiner covers at most
-// l*splitMax sets), goes up until a family is found and then down until
-// an attempt fails. Everything follows the seed.
+// l*splitMax sets), or one less than ub, goes up until a family is found
+// and then down until an attempt fails. Everything follows the seed.
 func partitionSearch(k, t, l, r, lb, ub int, rng *rand.Rand) *partFamily {
 	n := binom(k, t)
 	if t > 64 || n > MaxSets || satMul(n, r) > MaxReps {
 		return nil
 	}
 	perComb := satMul(l, splitMax(k, t))
-	c := max(lb, r, (2*r*n+perComb-1)/perComb)
+	c := max(lb, r, min(ub-1, (2*r*n+perComb-1)/perComb))
 	var best *partFamily
 	for ; c < ub && best == nil; c += max(1, c/4) {
 		best = partitionTry(k, t, l, r, c, rng)
@@ -295,6 +295,10 @@ func partitionSearch(k, t, l, r, lb, ub int, rng *rand.Rand) *partFamily {
 		return nil
 	}
 	for c = best.c - 1; c >= max(lb, r, 1); c-- {
+		if 10*c*perComb < 11*r*n {
+			// Less than a tenth of room to spare: not worth the attempts.
+			break
+		}
 		f := partitionTry(k, t, l, r, c, rng)
 		if f == nil {
 			break
