@@ -38,9 +38,9 @@ var tableRows = []tableRow{
 	{8, 4, 2, 2, false, 5, 5, true, false},
 	{9, 4, 2, 2, false, 7, 7, true, true},
 	{10, 5, 2, 2, false, 10, 10, true, true},
-	{5, 3, 2, 1, true, 3, 4, true, false},
-	{6, 3, 2, 1, true, 4, 7, true, false},
-	{6, 4, 2, 1, true, 5, 7, true, false},
+	{5, 3, 2, 1, true, 3, 3, true, false},
+	{6, 3, 2, 1, true, 4, 6, true, false},
+	{6, 4, 2, 1, true, 5, 6, true, false},
 }
 
 // TestTableRows asserts, for every row of the table, the combiner count

@@ -302,16 +302,30 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 		c = len(best.Combiners)
 	}
 	budget := max(2*n*r, 100)
+	tries := 1
+	if n*binom(k, t-1) <= pairRetryWork {
+		tries, budget = pairDescendTries, max(20*n*r, 400)
+	}
 	for c--; c >= max(lb, 1); c-- {
-		st.Restarts++
-		s, ok := repairTry(k, t, l, c, r, true, rng, st, budget)
-		if !ok {
+		var s *state
+		for try := 0; try < tries && s == nil; try++ {
+			st.Restarts++
+			s, _ = repairTry(k, t, l, c, r, true, rng, st, budget)
+		}
+		if s == nil {
 			break
 		}
 		best = s.plan()
 	}
 	return best
 }
+
+// pairRetryWork bounds C(k,t)*C(k,t-1) for the problems on which
+// pairDescend tries each count pairDescendTries times with a larger budget.
+const (
+	pairRetryWork    = 1000
+	pairDescendTries = 8
+)
 
 // replicate returns r copies of the combiners of p, one after the other.
 func replicate(p *Plan, r int) *Plan {
