@@ -479,9 +479,13 @@ func firstFit(k, t, l int, o Options, st *Stats) (*Plan, error) {
 
 // Search returns a plan for (k, t, l) that covers every calculator set with
 // the options' redundancy and is combiner-secure over the integers (and
-// pair-secure with opts.Pairs), with statistics. Parameters outside
-// CheckParams are refused before anything is enumerated. opts nil means
-// the defaults of Options.
+// pair-secure with opts.Pairs), with statistics. With Method Best it looks
+// for the fewest combiners (the partition construction and the searches of
+// the package doc) and, among plans with as many, the most even split of
+// the calculator sets ([0036] point 1); with opts.Optimal it then runs the
+// exact search and Stats.Proven says whether the count is the fewest
+// possible. Parameters outside CheckParams are refused before anything is
+// enumerated. opts nil means the defaults of Options.
 func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	start := time.Now()
 	if err := CheckParams(k, t, l); err != nil {
