@@ -54,7 +54,8 @@ func TestTableRows(t *testing.T) {
 			if row.long && testing.Short() {
 				t.Skip("long row")
 			}
-			p, st, err := Search(row.k, row.t, row.l, &Options{Redundancy: row.r, Pairs: row.pairs})
+			// Pair rows use the thorough pair search (Optimal).
+			p, st, err := Search(row.k, row.t, row.l, &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs})
 			require.NoError(t, err)
 			require.LessOrEqual(t, len(p.Combiners), row.ours, "combiners")
 			if row.ours > row.found {

@@ -96,7 +96,10 @@
 //	(6,3,2)   1  yes  |  20     1 ms  |   6     3..4          1.5 s   |     3       |   4
 //	(6,4,2)   1  yes  |  15     1 ms  |   6     2..3          2.9 s   |     3       |   5
 //
-// (*) proven by the exact search (1 ms). Search reaches the independent
+// The pair rows are measured with Options.Optimal (plan -pairs -optimal):
+// by default the pair search tries each count once and does not rebalance
+// (it finds 4, 7 and 7 combiners), plans with more room for AddCalculator. (*) proven by the exact search
+// (1 ms). Search reaches the independent
 // count on every row but (6,4,2) with r=2 (4 against 3) and the pair-safe
 // (6,3,2) and (6,4,2) (6 against 4 and 5); it is proven optimal wherever its
 // count equals the lower bound. For (12,6,2) Search skips the patent's
@@ -119,15 +122,16 @@
 // union then gains nothing), and when no combiner can take a set forces it
 // into one and ejects conflicting representations (found from the refusing
 // coalition) to be placed again; c is raised from the bound until this
-// succeeds and then lowered while it still does (on small problems each
-// count is tried several times). For r >= 2, r copies of an r=1 pair plan
+// succeeds and then lowered while it still does (with Options.Optimal, on
+// small problems, each count is tried several times). For r >= 2, r copies of an r=1 pair plan
 // are pair-secure (a combiner and its copy hold the same equations). Pair
 // lower bound: the union of two combiners is one secure set of equations,
 // so it serves at most B of the C(k,t) sets (B from M(u,t,l) above);
 // summing |S_a u S_b| over the pairs gives
 // C(k,t)*(C(c,2)-C(c-r,2)) <= C(c,2)*B (pairLowerBound). A pair plan with
 // the fewest combiners leaves little room: AddCalculator may then refuse
-// (ErrInsecure) to place a new calculator's sets.
+// (ErrInsecure) to place a new calculator's sets (the 3-combiner (5,3,2)
+// plan does), which is why the thorough pair search is not the default.
 //
 // Adding a calculator (Plan.AddCalculator) only adds representations and
 // removing one (Plan.RemoveCalculator) only removes them, so the c_a held by

@@ -264,17 +264,17 @@ func pairSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	r := o.Redundancy
 	if r > 1 {
 		lb1, _ := lowerBound(k, t, l, Options{Redundancy: 1, Pairs: true})
-		if p := pairDescend(k, t, l, 1, lb1, rng, st, len(best.Combiners), true); p != nil {
+		if p := pairDescend(k, t, l, 1, lb1, rng, st, len(best.Combiners), true, o.Optimal); p != nil {
 			if cp := replicate(p, r); len(cp.Combiners) < len(best.Combiners) {
 				best = cp
-				if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), false); p != nil {
+				if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), false, o.Optimal); p != nil {
 					best = p
 				}
 				return best
 			}
 		}
 	}
-	if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), true); p != nil {
+	if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), true, o.Optimal); p != nil {
 		best = p
 	}
 	return best
@@ -284,7 +284,7 @@ func pairSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 // ub combiners, or nil. With up, phase 1 first finds a feasible number of
 // combiners upward from lb (growing by about a quarter per failure);
 // phase 2 then tries one combiner less at a time, down to lb.
-func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool) *Plan {
+func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up, thorough bool) *Plan {
 	n := binom(k, t)
 	var best *Plan
 	c := ub
@@ -303,7 +303,7 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 	}
 	budget := max(2*n*r, 100)
 	tries := 1
-	if n*binom(k, t-1) <= pairRetryWork {
+	if thorough && n*binom(k, t-1) <= pairRetryWork {
 		tries, budget = pairDescendTries, max(20*n*r, 400)
 	}
 	for c--; c >= max(lb, 1); c-- {
@@ -320,8 +320,11 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 	return best
 }
 
-// pairRetryWork bounds C(k,t)*C(k,t-1) for the problems on which
-// pairDescend tries each count pairDescendTries times with a larger budget.
+// pairRetryWork bounds C(k,t)*C(k,t-1) for the problems on which a
+// thorough pairDescend (Options.Optimal) tries each count pairDescendTries
+// times with a larger budget. It is not the default: the fewest pair-safe
+// combiners leave little room, and AddCalculator may then find no place
+// for a new calculator's sets (e.g. the 3-combiner (5,3,2) plan).
 const (
 	pairRetryWork    = 1000
 	pairDescendTries = 8

@@ -66,6 +66,10 @@ type Options struct {
 	// up, within TimeLimit: Stats.Proven then says whether the plan is
 	// proven to have the fewest combiners. Only this search reads the
 	// clock, so with Optimal the result may depend on the machine's speed.
+	// With Pairs, Optimal makes the pair search try every count several
+	// times on small problems instead (no clock) and rebalances the
+	// result: fewer and more evenly loaded combiners, which leave less
+	// room for AddCalculator.
 	Optimal bool
 	// TimeLimit bounds the exact search; 0 means DefaultTimeLimit.
 	TimeLimit time.Duration
@@ -525,8 +529,12 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 		if len(best.Combiners) > st.LowerBound {
 			best = pairSearch(k, t, l, o, st, best)
 		}
-		if q := rebalance(best, o.Redundancy, true); better(q, best) {
-			best = q
+		// Rebalancing pair plans changes representations and can leave
+		// less room for AddCalculator: only with Optimal.
+		if o.Optimal {
+			if q := rebalance(best, o.Redundancy, true); better(q, best) {
+				best = q
+			}
 		}
 	}
 	if o.Optimal && o.Method == Best && !o.Pairs {
