@@ -5,13 +5,16 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
-func benchSearch(b *testing.B, k, t, l int) {
+func benchSearch(b *testing.B, k, t, l int) { benchSearchOpts(b, k, t, l, nil) }
+
+func benchSearchOpts(b *testing.B, k, t, l int, opts *Options) {
 	b.ReportAllocs()
 	combiners := 0
 	for b.Loop() {
-		p, _, err := Search(k, t, l, nil)
+		p, _, err := Search(k, t, l, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,6 +51,22 @@ func BenchmarkSearch_7_4_2(b *testing.B)  { benchSearch(b, 7, 4, 2) }
 func BenchmarkSearch_10_5_2(b *testing.B) { benchSearch(b, 10, 5, 2) }
 func BenchmarkSearch_12_6_2(b *testing.B) { benchSearch(b, 12, 6, 2) }
 
+// BenchmarkTableRows runs Search on every row of the package doc's table
+// (time targets: (5,3,2) < 5 ms, (7,4,2) < 100 ms, (10,5,2) < 5 s,
+// (12,6,2) < 60 s):
+//
+//	go test -run '^$' -bench TableRows -benchtime 1x ./grouping/
+func BenchmarkTableRows(b *testing.B) {
+	for _, row := range tableRows {
+		name := fmt.Sprintf("k%d_t%d_l%d_r%d_pairs%v", row.k, row.t, row.l, row.r, row.pairs)
+		b.Run(name, func(b *testing.B) {
+			benchSearchOpts(b, row.k, row.t, row.l, &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs})
+		})
+	}
+}
+
+func BenchmarkSearch_6_4_2(b *testing.B) { benchSearch(b, 6, 4, 2) }
+
 func BenchmarkFirstFit_7_4_2(b *testing.B) {
 	for b.Loop() {
 		if _, err := FirstFit(7, 4, 2, nil); err != nil {
@@ -76,17 +95,30 @@ func TestTable(t *testing.T) {
 	if os.Getenv("GROUPING_TABLE") == "" {
 		t.Skip("set GROUPING_TABLE=1")
 	}
-	for _, c := range [][3]int{{5, 3, 2}, {6, 3, 2}, {7, 3, 2}, {7, 4, 2}, {10, 5, 2}} {
-		for _, r := range []int{1, 2} {
-			p, st, err := Search(c[0], c[1], c[2], &Options{Redundancy: r})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Check(p)
-			if err != nil || rep.Verdict() != nil || rep.MinRedundancy < r {
-				t.Fatalf("%v r=%d: %v %v", c, r, err, rep.Verdict())
-			}
-			fmt.Printf("| (%d,%d,%d) | %d | %d | %d | %d | %v |\n", c[0], c[1], c[2], r, st.FirstFitCombiners, len(p.Combiners), st.LowerBound, st.Duration.Round(1e6))
+	for _, row := range tableRows {
+		o := &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs}
+		start := time.Now()
+		ff, err := FirstFit(row.k, row.t, row.l, o)
+		if err != nil {
+			t.Fatal(err)
 		}
+		ffTime := time.Since(start)
+		p, st, err := Search(row.k, row.t, row.l, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := *o
+		ex.Optimal, ex.TimeLimit = true, 10*time.Second
+		q, sx, err := Search(row.k, row.t, row.l, &ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Check(p)
+		if err != nil || rep.Verdict() != nil || rep.MinRedundancy < row.r || (row.pairs && !rep.PairsSecure) {
+			t.Fatalf("%v: %v %v", row, err, rep.Verdict())
+		}
+		fmt.Printf("(%d,%d,%d) %d %v | %d %v | %d %v %v | %d %d %v | found %d\n", row.k, row.t, row.l, row.r, row.pairs,
+			len(ff.Combiners), ffTime.Round(time.Millisecond), len(p.Combiners), p.Load().Sets, st.Duration.Round(time.Millisecond),
+			len(q.Combiners), sx.LowerBound, sx.ExactDuration.Round(time.Millisecond), row.found)
 	}
 }

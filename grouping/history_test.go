@@ -79,7 +79,18 @@ func TestRegressionRetireThenAdd(t *testing.T) {
 // TestAddCalculatorHistoryPairs: with Pairs and the history, every pair of
 // combiners stays safe with everything it was dealt.
 func TestAddCalculatorHistoryPairs(t *testing.T) {
-	p, _, err := Search(5, 3, 2, &Options{Pairs: true})
+	// Search's pair plan for (5,3,2) has the fewest combiners possible (3)
+	// and leaves no room: every equivalent of a new set leaks with some
+	// combiner's history, so AddCalculator refuses rather than deal it.
+	tight, _, err := Search(5, 3, 2, &Options{Pairs: true})
+	require.NoError(t, err)
+	tq, _, err := tight.RemoveCalculator(1)
+	require.NoError(t, err)
+	if _, _, err := tq.AddCalculator(&Options{Pairs: true, History: tight.Combiners}); err != nil {
+		require.ErrorIs(t, err, ErrInsecure)
+	}
+	// The patent's greedy pair plan has room.
+	p, err := FirstFit(5, 3, 2, &Options{Pairs: true})
 	require.NoError(t, err)
 	q, _, err := p.RemoveCalculator(1)
 	require.NoError(t, err)

@@ -145,7 +145,21 @@ func provenMaxPerCombiner(u, t, l int) (int, bool) {
 // same bound holds, and so does the stronger pairLowerBound.
 func lowerBound(k, t, l int, o Options) (lb, maxPer int) {
 	total := binom(k, t)
-	bound := total
+	bound, maxPer := setsBound(k, t, l)
+	lb = (o.Redundancy*total + bound - 1) / bound
+	lb = max(lb, o.Redundancy)
+	if o.Pairs {
+		lb = max(lb, pairLowerBound(total, bound, o.Redundancy))
+	}
+	return lb, maxPer
+}
+
+// setsBound returns the averaging bound of lowerBound on the number of
+// calculator sets one combiner of (k, t, l) can serve securely, and that
+// number when it is known exactly (0 otherwise).
+func setsBound(k, t, l int) (bound, maxPer int) {
+	total := binom(k, t)
+	bound = total
 	for u := t + 1; u <= k; u++ {
 		m, ok := provenMaxPerCombiner(u, t, l)
 		if !ok {
@@ -156,11 +170,5 @@ func lowerBound(k, t, l int, o Options) (lb, maxPer int) {
 		}
 		bound = min(bound, total*m/binom(u, t))
 	}
-	bound = max(bound, 1)
-	lb = (o.Redundancy*total + bound - 1) / bound
-	lb = max(lb, o.Redundancy)
-	if o.Pairs {
-		lb = max(lb, pairLowerBound(total, bound, o.Redundancy))
-	}
-	return lb, maxPer
+	return max(bound, 1), maxPer
 }

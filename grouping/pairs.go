@@ -111,6 +111,9 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 	if ok, _ := s.fits(c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
 		return false, -1, s.leakCoal(c.bases, e)
 	}
+	if !s.pairs {
+		return true, 0, 0
+	}
 	for b := range s.combs {
 		if b == a {
 			continue
@@ -143,7 +146,7 @@ func (s *state) remove(a, n int) Rep {
 	c.killers = old.killers
 	s.combs[a] = c
 	for b := range s.combs {
-		if b != a {
+		if b != a && s.pairs {
 			s.pairB[[2]int{min(a, b), max(a, b)}] = cloneBases(s.combs[b].bases)
 		}
 	}
@@ -155,9 +158,9 @@ func (s *state) remove(a, n int) Rep {
 
 // repairTry is pairTry with ejections: when no combiner can take a set, a
 // random combiner takes it after conflicting representations are ejected
-// (and queued again).
-func repairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
-	s, err := newState(k, t, l, true, st)
+// (and queued again). Without pairs only each combiner must stay secure.
+func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
+	s, err := newState(k, t, l, pairs, st)
 	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
@@ -261,17 +264,17 @@ func pairSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	r := o.Redundancy
 	if r > 1 {
 		lb1, _ := lowerBound(k, t, l, Options{Redundancy: 1, Pairs: true})
-		if p := pairDescend(k, t, l, 1, lb1, rng, st, len(best.Combiners), true); p != nil {
+		if p := pairDescend(k, t, l, 1, lb1, rng, st, len(best.Combiners), true, o.Optimal); p != nil {
 			if cp := replicate(p, r); len(cp.Combiners) < len(best.Combiners) {
 				best = cp
-				if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), false); p != nil {
+				if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), false, o.Optimal); p != nil {
 					best = p
 				}
 				return best
 			}
 		}
 	}
-	if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), true); p != nil {
+	if p := pairDescend(k, t, l, r, st.LowerBound, rng, st, len(best.Combiners), true, o.Optimal); p != nil {
 		best = p
 	}
 	return best
@@ -281,14 +284,14 @@ func pairSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 // ub combiners, or nil. With up, phase 1 first finds a feasible number of
 // combiners upward from lb (growing by about a quarter per failure);
 // phase 2 then tries one combiner less at a time, down to lb.
-func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool) *Plan {
+func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up, thorough bool) *Plan {
 	n := binom(k, t)
 	var best *Plan
 	c := ub
 	if up {
 		for c = max(lb, r, 1); c < ub; c += max(1, c/4) {
 			st.Restarts++
-			if s, ok := repairTry(k, t, l, c, r, rng, st, n*r/4); ok {
+			if s, ok := repairTry(k, t, l, c, r, true, rng, st, n*r/4); ok {
 				best = s.plan()
 				break
 			}
@@ -299,16 +302,33 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up bool)
 		c = len(best.Combiners)
 	}
 	budget := max(2*n*r, 100)
+	tries := 1
+	if thorough && n*binom(k, t-1) <= pairRetryWork {
+		tries, budget = pairDescendTries, max(20*n*r, 400)
+	}
 	for c--; c >= max(lb, 1); c-- {
-		st.Restarts++
-		s, ok := repairTry(k, t, l, c, r, rng, st, budget)
-		if !ok {
+		var s *state
+		for try := 0; try < tries && s == nil; try++ {
+			st.Restarts++
+			s, _ = repairTry(k, t, l, c, r, true, rng, st, budget)
+		}
+		if s == nil {
 			break
 		}
 		best = s.plan()
 	}
 	return best
 }
+
+// pairRetryWork bounds C(k,t)*C(k,t-1) for the problems on which a
+// thorough pairDescend (Options.Optimal) tries each count pairDescendTries
+// times with a larger budget. It is not the default: the fewest pair-safe
+// combiners leave little room, and AddCalculator may then find no place
+// for a new calculator's sets (e.g. the 3-combiner (5,3,2) plan).
+const (
+	pairRetryWork    = 1000
+	pairDescendTries = 8
+)
 
 // replicate returns r copies of the combiners of p, one after the other.
 func replicate(p *Plan, r int) *Plan {

@@ -111,6 +111,12 @@ type Stats struct {
 	MaxPerCombiner int `json:"max_per_combiner,omitempty"`
 	// Arithmetic is the arithmetic of the security checks (ArithInteger).
 	Arithmetic Arithmetic `json:"arithmetic"`
+	// Proven says that the plan has the fewest combiners possible: its
+	// count equals LowerBound.
+	Proven bool `json:"proven"`
+	// ExactDuration is the time the exact search took (Options.Optimal),
+	// 0 if it did not run.
+	ExactDuration time.Duration `json:"exact_duration_ns,omitempty"`
 }
 
 // Report is the exact audit of a plan (Check).
@@ -334,6 +340,16 @@ func writeStats(b *strings.Builder, what string, s *Stats) {
 	}
 	if s.MaxPerCombiner > 0 {
 		fmt.Fprintf(b, ", at most %d sets per combiner", s.MaxPerCombiner)
+	}
+	if s.Method != "" {
+		if s.Proven {
+			b.WriteString(", proven optimal (count = lower bound)")
+		} else {
+			b.WriteString(", not proven optimal")
+		}
+	}
+	if s.ExactDuration > 0 {
+		fmt.Fprintf(b, ", exact search %v", s.ExactDuration.Round(time.Microsecond))
 	}
 	b.WriteString("\n")
 }

@@ -61,6 +61,18 @@ type Options struct {
 	// new representations must be secure together with all of it. Search
 	// ignores it.
 	History [][]Rep
+	// Optimal makes Search run, after its heuristics, an exact search
+	// (without Pairs) for a plan with fewer combiners, from the lower bound
+	// up, within TimeLimit: Stats.Proven then says whether the plan is
+	// proven to have the fewest combiners. Only this search reads the
+	// clock, so with Optimal the result may depend on the machine's speed.
+	// With Pairs, Optimal makes the pair search try every count several
+	// times on small problems instead (no clock) and rebalances the
+	// result: fewer and more evenly loaded combiners, which leave less
+	// room for AddCalculator.
+	Optimal bool
+	// TimeLimit bounds the exact search; 0 means DefaultTimeLimit.
+	TimeLimit time.Duration
 }
 
 func (o *Options) norm() (Options, error) {
@@ -74,7 +86,7 @@ func (o *Options) norm() (Options, error) {
 	if v.Seed == 0 {
 		v.Seed = 1
 	}
-	if v.Redundancy < 0 || v.Redundancy > MaxRedundancy || v.Restarts < 0 || v.Restarts > 1<<16 {
+	if v.Redundancy < 0 || v.Redundancy > MaxRedundancy || v.Restarts < 0 || v.Restarts > 1<<16 || v.TimeLimit < 0 {
 		return v, fmt.Errorf("%w: redundancy %d (1..%d), restarts %d", ErrParams, v.Redundancy, MaxRedundancy, v.Restarts)
 	}
 	if v.Method != Best && v.Method != FirstFitMethod {
@@ -471,9 +483,13 @@ func firstFit(k, t, l int, o Options, st *Stats) (*Plan, error) {
 
 // Search returns a plan for (k, t, l) that covers every calculator set with
 // the options' redundancy and is combiner-secure over the integers (and
-// pair-secure with opts.Pairs), with statistics. Parameters outside
-// CheckParams are refused before anything is enumerated. opts nil means
-// the defaults of Options.
+// pair-secure with opts.Pairs), with statistics. With Method Best it looks
+// for the fewest combiners (the partition construction and the searches of
+// the package doc) and, among plans with as many, the most even split of
+// the calculator sets ([0036] point 1); with opts.Optimal it then runs the
+// exact search and Stats.Proven says whether the count is the fewest
+// possible. Parameters outside CheckParams are refused before anything is
+// enumerated. opts nil means the defaults of Options.
 func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	start := time.Now()
 	if err := CheckParams(k, t, l); err != nil {
@@ -483,25 +499,71 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &Stats{Method: o.Method.String(), Seed: o.Seed}
-	ff, err := firstFitRetry(k, t, l, o, st)
-	if err != nil {
-		return nil, nil, err
-	}
-	st.FirstFitCombiners = len(ff.Combiners)
-	st.Restarts = 1
-	best := ff
+	st := &Stats{Method: o.Method.String(), Seed: o.Seed, Arithmetic: ArithInteger}
 	if !o.NoLowerBound {
 		st.LowerBound, st.MaxPerCombiner = lowerBound(k, t, l, o)
 	}
-	if o.Method == Best && len(best.Combiners) > st.LowerBound {
-		best = bestSearch(k, t, l, o, st, best)
+	// For large problems without pairs the partition construction comes
+	// first and the patent's greedy (slow there) runs only if it fails.
+	large := o.Method == Best && !o.Pairs && binom(k, t)*binom(k, t-1) > repairWorkLimit
+	var best *Plan
+	if !large {
+		ff, err := firstFitRetry(k, t, l, o, st)
+		if err != nil {
+			return nil, nil, err
+		}
+		st.FirstFitCombiners = len(ff.Combiners)
+		best = ff
 	}
-	if o.Method == Best && o.Pairs && len(best.Combiners) > st.LowerBound {
-		best = pairSearch(k, t, l, o, st, best)
+	st.Restarts = 1
+	if o.Method == Best && !o.Pairs {
+		best = compactSearch(k, t, l, o, st, best)
 	}
+	if best == nil {
+		return nil, nil, fmt.Errorf("%w: no plan found", ErrLimits)
+	}
+	if o.Method == Best && o.Pairs {
+		if len(best.Combiners) > st.LowerBound {
+			best = bestSearch(k, t, l, o, st, best)
+		}
+		if len(best.Combiners) > st.LowerBound {
+			best = pairSearch(k, t, l, o, st, best)
+		}
+		// Rebalancing pair plans changes representations and can leave
+		// less room for AddCalculator: only with Optimal.
+		if o.Optimal {
+			if q := rebalance(best, o.Redundancy, true); better(q, best) {
+				best = q
+			}
+		}
+	}
+	if o.Optimal && o.Method == Best && !o.Pairs {
+		best = optimise(k, t, l, o, st, best)
+	}
+	st.Proven = st.LowerBound > 0 && len(best.Combiners) <= st.LowerBound
 	st.Duration = time.Since(start)
 	return best, st, nil
+}
+
+// optimise runs the exact search (exact.go) within the time limit and
+// raises st.LowerBound to what it proved.
+func optimise(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
+	limit := o.TimeLimit
+	if limit <= 0 {
+		limit = DefaultTimeLimit
+	}
+	start := time.Now()
+	bound, _ := setsBound(k, t, l)
+	q, lb := exactSearch(k, t, l, o, st, best, bound, start.Add(limit))
+	if q != best {
+		best = q
+		if b := rebalance(q, o.Redundancy, false); better(b, best) {
+			best = b
+		}
+	}
+	st.LowerBound = max(st.LowerBound, lb)
+	st.ExactDuration = time.Since(start)
+	return best
 }
 
 // autoRestarts picks the number of orderings Best tries from the size of

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,4 +51,39 @@ func TestRegressionCheckCommandModularLeak(t *testing.T) {
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 	require.Contains(t, out.String(), "LEAK of d mod 3 with calculators [4 5]")
 	require.Contains(t, err.Error(), "combiner 2")
+}
+
+// TestPlanTextLoadAndTradeoff: plan -text shows each combiner's share of
+// the calculator sets and tasks, where a lost combiner's tasks go, and the
+// l-against-combiners trade-off; -optimal says whether the count is proven.
+func TestPlanTextLoadAndTradeoff(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, runPlan([]string{"-k", "6", "-t", "3", "-l", "2", "-r", "2", "-optimal", "-text"}, &out))
+	s := out.String()
+	require.Contains(t, s, "combiner 1: 14 calculator sets, 14 representations, 35.0% of tasks")
+	require.Contains(t, s, "spread: 1 calculator sets")
+	require.Contains(t, s, "combiner 1 lost: 0.0% of tasks unserved; its tasks go to")
+	require.Contains(t, s, "proven optimal")
+	require.Contains(t, s, "l=3: 2 combiners")
+	require.Contains(t, s, "3 exponentiations per calculator per task")
+}
+
+// TestPlanJSONLoad: the JSON output carries the load, and the plan
+// command's plan for (7,3,2) has two evenly loaded combiners.
+func TestPlanJSONLoad(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, runPlan([]string{"-k", "7", "-t", "3", "-l", "2"}, &out))
+	var got struct {
+		Combiners [][]grouping.Rep `json:"combiners"`
+		Load      grouping.Load    `json:"load"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	require.Len(t, got.Combiners, 2)
+	require.Equal(t, []int{18, 17}, got.Load.Sets)
+}
+
+// TestPlanRefusesTimeLimit: a non-positive -time-limit is refused.
+func TestPlanRefusesTimeLimit(t *testing.T) {
+	var out bytes.Buffer
+	require.Error(t, runPlan([]string{"-optimal", "-time-limit", "0s"}, &out))
 }
