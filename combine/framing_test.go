@@ -15,11 +15,13 @@ import (
 	"github.com/tolerantca/tolerant/share"
 )
 
-// searchFixture is a fixture for the (5,3,2) plan of grouping.Search with
-// redundancy 1, the plan the protocol tests run.
+// searchFixture is a fixture for the (5,3,2) plan of the patent's
+// first-fit greedy (grouping.FirstFit) with redundancy 1, the plan the
+// protocol tests run: its first combiner holds 8 representations, enough
+// to prove a lone liar (the evenly loaded 5+5 plan of grouping.Search is not).
 func searchFixture(t *testing.T) *fixture {
 	t.Helper()
-	plan, _, err := grouping.Search(5, 3, 2, &grouping.Options{Redundancy: 1})
+	plan, err := grouping.FirstFit(5, 3, 2, &grouping.Options{Redundancy: 1})
 	require.NoError(t, err)
 	key := testkeys.Must(testkeys.RSA2048)
 	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{5, 3, 2}), key, 5, 3, 2, nil)

@@ -277,6 +277,20 @@ func demoLiars(cfg *demoConfig, d *share.Dealing) []*share.CalculatorKey {
 }
 
 // demoDeal makes the key, plans the combiners and deals.
+// demoPlan is the plan of grouping.Search: the fewest combiners, evenly
+// loaded. With -liars it is the patent's first-fit greedy instead
+// ([0076]-[0083]): a combiner holding many representations can prove which
+// calculator lied (package combine names one only on evidence that holds
+// against t-1 colluders), where the evenly loaded combiners of Search
+// hold too few to tell a lone liar from a colluding pair.
+func demoPlan(cfg *demoConfig) (*grouping.Plan, error) {
+	if len(cfg.liars) > 0 {
+		return grouping.FirstFit(cfg.k, cfg.t, cfg.l, nil)
+	}
+	plan, _, err := grouping.Search(cfg.k, cfg.t, cfg.l, nil)
+	return plan, err
+}
+
 func demoDeal(cfg *demoConfig, log io.Writer) (*share.Dealer, *share.Dealing, error) {
 	// 1. The CA key. In production it exists already and lives offline.
 	start := time.Now()
@@ -289,7 +303,7 @@ func demoDeal(cfg *demoConfig, log io.Writer) (*share.Dealer, *share.Dealing, er
 	// 2. The combiner plan ([0076]-[0089]): which representations each
 	// combiner stores, checked for coverage and combiner security.
 	start = time.Now()
-	plan, _, err := grouping.Search(cfg.k, cfg.t, cfg.l, nil)
+	plan, err := demoPlan(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: plan: %w", err)
 	}
