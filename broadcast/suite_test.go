@@ -193,9 +193,10 @@ func otherTask() faults.RewriteFunc {
 	}
 }
 
-// replay records the first 500 packets on the bus and publishes them all
-// again every 100ms: its own and the others' (each replayed task makes
-// every node answer again, so full speed is the flood's business).
+// replay records the first 200 packets on the bus and publishes them all
+// again every 250ms: its own and the others' (each replayed task makes
+// every node check a signature and answer again, so full speed is the
+// flood's business; faster replays overload 2 cores under -race).
 func replay(ctx context.Context, _ *share.Dealing, mem *broadcast.Memory) {
 	b := mem.Endpoint("replayer")
 	var mu sync.Mutex
@@ -212,7 +213,7 @@ func replay(ctx context.Context, _ *share.Dealing, mem *broadcast.Memory) {
 		go func() {
 			for msg := range sub.C() {
 				mu.Lock()
-				if len(seen) < 500 {
+				if len(seen) < 200 {
 					seen = append(seen, struct {
 						ch  broadcast.Channel
 						msg []byte
@@ -223,7 +224,7 @@ func replay(ctx context.Context, _ *share.Dealing, mem *broadcast.Memory) {
 		}()
 	}
 	for ctx.Err() == nil {
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(250 * time.Millisecond)
 		mu.Lock()
 		old := slices.Clone(seen)
 		mu.Unlock()
