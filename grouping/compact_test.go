@@ -18,7 +18,7 @@ type tableRow struct {
 	found      int
 	ours       int
 	even       bool // split within one calculator set
-	long       bool // skipped with -short
+	long       bool // skipped with -short or -race
 }
 
 var tableRows = []tableRow{
@@ -51,8 +51,8 @@ func TestTableRows(t *testing.T) {
 	for _, row := range tableRows {
 		name := fmt.Sprintf("k%d_t%d_l%d_r%d_pairs%v", row.k, row.t, row.l, row.r, row.pairs)
 		t.Run(name, func(t *testing.T) {
-			if row.long && testing.Short() {
-				t.Skip("long row")
+			if row.long && (testing.Short() || raceEnabled) {
+				t.Skip("long row: run without -short and -race (.ci/run does)")
 			}
 			// Pair rows use the thorough pair search (Optimal).
 			p, st, err := Search(row.k, row.t, row.l, &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs})

@@ -1,0 +1,5 @@
+//go:build !race
+
+package grouping
+
+const raceEnabled = false
