@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Faults are what an in-memory transport does wrong on purpose (issue 4
-// item 8). Each probability applies to one delivery: one message to one
+// Faults are what an in-memory transport does wrong on purpose, to test
+// the protocol against loss, delay and duplication ([0035]). Each probability applies to one delivery: one message to one
 // subscriber. The zero value is a perfect transport.
 type Faults struct {
 	// Loss is the probability that a delivery is lost.

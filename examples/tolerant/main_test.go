@@ -96,7 +96,8 @@ func demoJSON(t *testing.T, args ...string) (demoSummary, error) {
 	return sum, err
 }
 
-// TestDemoFaults: the demo's fault flags (issue 4 item 9) and its JSON summary.
+// TestDemoFaults: the demo's fault flags (-loss, -down, -combiners-down,
+// -liars) and its JSON summary.
 func TestDemoFaults(t *testing.T) {
 	sum, err := demoJSON(t, "-tasks", "8", "-loss", "0.1", "-down", "2", "-combiners-down", "1")
 	if err != nil || sum.Tasks != 9 || sum.Signed != 9 || sum.Failed != 0 || sum.ExpectFailures {

@@ -27,7 +27,7 @@ import (
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
-// TestMultiProcess is issue 5's multi-process test: it builds the program,
+// TestMultiProcess is the multi-process test: it builds the program,
 // starts a broker, deals sealed bundles to 5 calculators and 2 combiners
 // (each with its own keygen identity), runs every node as its own process,
 // issues certificates through "issue" and checks them with openssl, kills

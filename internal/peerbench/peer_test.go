@@ -42,7 +42,7 @@ func BenchmarkCryptoRSA(b *testing.B) {
 	}
 }
 
-// circl: 5 players, threshold 3, as in NOTES section 3.
+// circl: 5 players, threshold 3, the shape of our (5,3,2) cluster.
 func circlShares(b *testing.B) (*rsa.PublicKey, []trsa.KeyShare, []byte) {
 	key := safeKey(b)
 	shares, err := trsa.Deal(rand.Reader, 5, 3, key, false)

@@ -1,7 +1,7 @@
 // Package seal keeps tolerant's key material sealed at rest with age
 // (filippo.io/age): every node's bundle is encrypted to that node's X25519
-// recipient, and the dealer's own state to a passphrase (issue 5, NOTES
-// section 5). It also owns the layout of a cluster directory: the one place
+// recipient, and the dealer's own state to a passphrase (age's scrypt
+// recipient). It also owns the layout of a cluster directory: the one place
 // that writes it ([WriteCluster], [WritePlaintextCluster]) and reads it
 // ([LoadPublic], [Cluster.Calculator], [LoadCalculator], ...).
 //
