@@ -126,6 +126,8 @@ func runSignRemote(args []string, stdout, stderr io.Writer) error {
 			o.Task, o.Acks, o.Combiner, o.Rep, o.Elapsed.Round(time.Millisecond))
 		if len(o.Inconsistent) > 0 {
 			fmt.Fprintf(stdout, "WARNING: calculators %v returned inconsistent partials\n", o.Inconsistent)
+		} else if len(o.Claimed) > 0 {
+			fmt.Fprintf(stdout, "WARNING: a combiner proved calculators %v returned inconsistent partials (one combiner's word: not named)\n", o.Claimed)
 		}
 	}
 	return nil
