@@ -135,7 +135,7 @@ type calcJob struct {
 // calculators ([0100]), so under load the first share of every calculator
 // usually signs the task, and the rest are dropped once its distributor
 // announces the signature; on an idle node every share is computed at once.
-const deferShares = 16
+const deferShares = 64
 
 // rankOf orders the jobs of a calculator: oldest task first, a task's
 // further shares deferShares arrivals later.
