@@ -22,7 +22,7 @@ var ErrNodeKey = errors.New("broadcast: key material without a valid node key an
 // key, and it accepts only packets signed by a node of roster whose role
 // and number match the packet (a task from distributor n must be signed by
 // distributor n, partials of calculator j by calculator j, a result of
-// combiner n by combiner n).
+// combiner n by combiner n, a done of distributor n by distributor n).
 //
 // The transport is then not trusted for integrity: a forged task, partial
 // or result is dropped. Replays of genuine packets are still possible and
@@ -104,6 +104,8 @@ func sentBy(p wire.Packet, n share.Node) bool {
 		return n.Role == share.RoleCalculator && n.Number == p.Calculator
 	case *wire.Result:
 		return n.Role == share.RoleCombiner && n.Number == p.Combiner
+	case *wire.Done:
+		return n.Role == share.RoleDistributor && uint64(n.Number) == uint64(p.Distributor)
 	}
 	return false
 }

@@ -72,6 +72,8 @@ type CalculatorStats struct {
 	Malformed  uint64 // packets that did not decode
 	Rejected   uint64 // packets that failed authentication
 	Partials   uint64 // partial results published
+	Announced  uint64 // done announcements accepted from the task's distributor ([0115]-[0116])
+	Dropped    uint64 // partials not computed because their task was already signed
 }
 
 // CalculatorNode is a secret share calculator on the bus ([0092], [0109]-[0111]).
@@ -86,7 +88,7 @@ type CalculatorNode struct {
 	sub    Subscription
 	log    *slog.Logger
 	now    func() time.Time
-	jobs   chan calcJob
+	ready  chan struct{} // one token per job in queue
 	closed sync.Once
 	ran    atomic.Bool
 
@@ -99,9 +101,11 @@ type CalculatorNode struct {
 	bytes   int64            // bytes of pending task packets
 	perDist map[uint32]int64 // the same, per distributor number
 	started time.Time
+	queue   jobHeap // jobs waiting for a worker, oldest task first
+	seq     uint64  // arrival number of the latest task
 
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
-	nOverBound, nTaskTime, nTimeouts                                                      atomic.Uint64
+	nOverBound, nTaskTime, nTimeouts, nAnnounced, nDropped                                atomic.Uint64
 }
 
 type calcTask struct {
@@ -109,18 +113,79 @@ type calcTask struct {
 	fp      [32]byte
 	hdr     wire.Header
 	seen    time.Time
+	seq     uint64      // arrival order, for the queue's ranks
 	refused wire.Reason // non-zero once refused
 	detail  string      // the refusal's detail (a policy rule)
 	size    int64       // bytes counted against the bounds while pending
 	left    int         // shares not yet published
 	done    bool        // every share published
 	sent    [][]byte    // Partials packets published, re-sent on retransmission
+	signed  bool        // its distributor announced the signature: partials left are dropped
 }
 
 type calcJob struct {
-	t *calcTask
-	p *share.Prepared
-	i int
+	t    *calcTask
+	p    *share.Prepared
+	i    int
+	rank uint64 // the queue serves the lowest rank first
+}
+
+// deferShares is how many later tasks' first shares are served before a
+// task's next share. A representation takes one share of each of t
+// calculators ([0100]), so under load the first share of every calculator
+// usually signs the task, and the rest are dropped once its distributor
+// announces the signature; on an idle node every share is computed at once.
+const deferShares = 64
+
+// rankOf orders the jobs of a calculator: oldest task first, a task's
+// further shares deferShares arrivals later.
+func rankOf(t *calcTask, i int) uint64 { return t.seq + uint64(i-1)*deferShares }
+
+// jobHeap is a min-heap of jobs by rank, then share number, so that under
+// load the oldest tasks finish first.
+type jobHeap []calcJob
+
+func (h jobHeap) less(a, b int) bool {
+	if h[a].rank != h[b].rank {
+		return h[a].rank < h[b].rank
+	}
+	return h[a].i < h[b].i
+}
+
+func (h *jobHeap) push(j calcJob) {
+	*h = append(*h, j)
+	for c := len(*h) - 1; c > 0; {
+		p := (c - 1) / 2
+		if !h.less(c, p) {
+			break
+		}
+		(*h)[c], (*h)[p] = (*h)[p], (*h)[c]
+		c = p
+	}
+}
+
+func (h *jobHeap) pop() calcJob {
+	old := *h
+	top := old[0]
+	last := len(old) - 1
+	old[0] = old[last]
+	old[last] = calcJob{}
+	*h = old[:last]
+	for p := 0; ; {
+		c := 2*p + 1
+		if c >= last {
+			break
+		}
+		if c+1 < last && h.less(c+1, c) {
+			c++
+		}
+		if !h.less(c, p) {
+			break
+		}
+		(*h)[c], (*h)[p] = (*h)[p], (*h)[c]
+		p = c
+	}
+	return top
 }
 
 // NewCalculatorNode prepares calculator key for signing and subscribes it
@@ -176,7 +241,8 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", key.J, "key", n.meta.KeyID)
 	n.tasks = make(map[taskKey]*calcTask)
 	n.floor = make(map[source]uint64)
-	n.jobs = make(chan calcJob)
+	// At most MaxPending tasks of at most wire.MaxList shares each wait.
+	n.ready = make(chan struct{}, n.opts.MaxPending*wire.MaxList)
 	sub, err := b.Subscribe(B1)
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
@@ -195,6 +261,7 @@ func (n *CalculatorNode) Stats() CalculatorStats {
 		OtherKey: n.nOtherKey.Load(), Refused: n.nRefused.Load(), Busy: n.nBusy.Load(),
 		Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(), Partials: n.nPartials.Load(),
 		OverBound: n.nOverBound.Load(), TaskTime: n.nTaskTime.Load(), Timeouts: n.nTimeouts.Load(),
+		Announced: n.nAnnounced.Load(), Dropped: n.nDropped.Load(),
 		Bytes: n.heldBytes(),
 	}
 }
@@ -242,12 +309,16 @@ func (n *CalculatorNode) Run(ctx context.Context) error {
 
 // handle processes one B1 message. It never blocks on computation.
 func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
+	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask && typ != wire.TypeDone {
 		return // acknowledgements of other calculators
 	}
 	p, body, err := n.auth.open(msg)
 	if err != nil {
 		countRejected(err, &n.nRejected, &n.nMalformed)
+		return
+	}
+	if d, ok := p.(*wire.Done); ok {
+		n.onDone(d)
 		return
 	}
 	task, ok := p.(*wire.Task)
@@ -279,7 +350,8 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 		n.ack(ctx, &task.Header, fp, reason, "")
 		return
 	}
-	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now(), size: int64(len(msg))}
+	n.seq++
+	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now(), seq: n.seq, size: int64(len(msg))}
 	n.tasks[key] = t
 	n.order = append(n.order, t)
 	n.pending++
@@ -291,6 +363,21 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	n.ack(ctx, &task.Header, fp, wire.ReasonNone, "") // [0109]
 	req := task.Request
 	wg.Go(func() { n.prepare(ctx, t, &req) })
+}
+
+// onDone marks a task signed when its own distributor says so ([0115]-[0116]):
+// the done is signed by the distributor of the task's number (auth.open),
+// and must name the same process (instance), task and request fingerprint.
+// A done for any other task, or replayed, changes nothing else.
+func (n *CalculatorNode) onDone(d *wire.Done) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	t, ok := n.tasks[keyOf(&d.Header)]
+	if !ok || t.fp != d.TaskHash || t.signed {
+		return
+	}
+	t.signed = true
+	n.nAnnounced.Add(1)
 }
 
 // answerKnown answers a task seen before from memory: it is never
@@ -418,24 +505,40 @@ func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Re
 	n.mu.Lock()
 	t.left = p.Shares()
 	n.release(t) // the request's content is no longer held
-	n.mu.Unlock()
 	for i := 1; i <= p.Shares(); i++ {
-		select {
-		case n.jobs <- calcJob{t: t, p: p, i: i}:
-		case <-ctx.Done():
-			return
-		}
+		n.queue.push(calcJob{t: t, p: p, i: i, rank: rankOf(t, i)})
 	}
+	n.mu.Unlock()
+	for range p.Shares() {
+		n.ready <- struct{}{} // never blocks: see NewCalculatorNode
+	}
+}
+
+// next waits for a job and takes the oldest task's. ok is false when ctx
+// ended first.
+func (n *CalculatorNode) next(ctx context.Context) (j calcJob, ok bool) {
+	select {
+	case <-ctx.Done():
+		return j, false
+	case <-n.ready:
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.queue.pop(), true
 }
 
 // work computes partials, each published as soon as it is ready ([0092]).
 func (n *CalculatorNode) work(ctx context.Context) {
 	for {
-		var j calcJob
-		select {
-		case <-ctx.Done():
+		j, ok := n.next(ctx)
+		if !ok {
 			return
-		case j = <-n.jobs:
+		}
+		if n.skip(j.t) {
+			if n.finishJob(j.t, nil) {
+				n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
+			}
+			continue
 		}
 		part, err := j.p.Partial(j.i)
 		if err != nil {
@@ -450,17 +553,7 @@ func (n *CalculatorNode) work(ctx context.Context) {
 				Shares:     []wire.Share{{Index: part.I, Value: part.Value}},
 			})
 		}
-		n.mu.Lock()
-		if b != nil {
-			j.t.sent = append(j.t.sent, b)
-		}
-		j.t.left--
-		last := j.t.left == 0
-		if last {
-			n.pending--
-			j.t.done = true
-		}
-		n.mu.Unlock()
+		last := n.finishJob(j.t, b)
 		if b != nil {
 			n.nPartials.Add(1)
 			n.publish(ctx, B2, b) // [0111]
@@ -469,6 +562,34 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
 		}
 	}
+}
+
+// skip reports whether a job's task was signed already: its partial is
+// dropped, never computed.
+func (n *CalculatorNode) skip(t *calcTask) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if t.signed {
+		n.nDropped.Add(1)
+	}
+	return t.signed
+}
+
+// finishJob records one share of t handled, with its Partials packet b
+// (nil when dropped or failed), and reports whether it was the last.
+func (n *CalculatorNode) finishJob(t *calcTask, b []byte) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if b != nil {
+		t.sent = append(t.sent, b)
+	}
+	t.left--
+	if t.left != 0 {
+		return false
+	}
+	n.pending--
+	t.done = true
+	return true
 }
 
 // ack publishes an acknowledgement on B1 ([0109]); reason None accepts.

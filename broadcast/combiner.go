@@ -82,6 +82,8 @@ type CombinerStats struct {
 	Rejected     uint64 // packets that failed authentication
 	OverBound    uint64 // tasks refused because MaxTasks or a bound of bytes was reached
 	Timeouts     uint64 // tasks refused because the approval hook did not answer in time
+	Announced    uint64 // done announcements accepted from the task's distributor ([0115]-[0116])
+	Skipped      uint64 // combinations not run because the task was already signed
 	Bytes        int64  // bytes held now for tasks, against MaxBytes
 	Held         int    // tasks held now
 }
@@ -120,7 +122,7 @@ type CombinerNode struct {
 	perDist map[uint32]int64
 
 	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nSuspects, nOtherKey, nMalformed, nRejected atomic.Uint64
-	nOverBound, nTimeouts                                                                                                                    atomic.Uint64
+	nOverBound, nTimeouts, nAnnounced, nSkipped                                                                                              atomic.Uint64
 }
 
 // groupKey names a task as the combiner groups it ([0112]).
@@ -152,6 +154,7 @@ type group struct {
 	size     int64  // bytes counted against the bounds
 	creator  int    // the calculator whose partials created it, until the task arrives
 	approved bool   // the approval hook said yes (or there is none)
+	signed   bool   // its distributor announced the signature: nothing more to combine
 
 	// Late auditing, once done (CombinerOptions.AuditLate).
 	auditing     bool
@@ -244,6 +247,7 @@ func (n *CombinerNode) Stats() CombinerStats {
 		Resent: n.nResent.Load(), Evicted: n.nEvicted.Load(), Inconsistent: n.nInconsistent.Load(), Suspects: n.nSuspects.Load(),
 		OtherKey: n.nOtherKey.Load(), Malformed: n.nMalformed.Load(), Rejected: n.nRejected.Load(),
 		OverBound: n.nOverBound.Load(), Timeouts: n.nTimeouts.Load(),
+		Announced: n.nAnnounced.Load(), Skipped: n.nSkipped.Load(),
 		Bytes: bytes, Held: held,
 	}
 }
@@ -418,12 +422,16 @@ func (n *CombinerNode) expire() {
 }
 
 func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask {
+	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask && typ != wire.TypeDone {
 		return // acknowledgements, or results when B1 is the result channel
 	}
 	p, body, err := n.auth.open(msg)
 	if err != nil {
 		countRejected(err, &n.nRejected, &n.nMalformed)
+		return
+	}
+	if d, ok := p.(*wire.Done); ok {
+		n.onDone(d)
 		return
 	}
 	task, ok := p.(*wire.Task)
@@ -453,6 +461,21 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 		n.nResent.Add(1)
 		n.publish(ctx, g.result)
 	}
+}
+
+// onDone marks a task signed when its own distributor says so ([0115]-[0116]):
+// the done is signed by the distributor of the task's number (auth.open) and
+// names the same process (instance), task and request fingerprint. Another
+// combiner answered it: a combination not yet started is skipped.
+func (n *CombinerNode) onDone(d *wire.Done) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	g := n.groups[groupKey{keyOf(&d.Header), d.TaskHash}]
+	if g == nil || g.signed {
+		return
+	}
+	g.signed = true
+	n.nAnnounced.Add(1)
 }
 
 // adopt turns a group created by partials into a task's group, when the
@@ -574,7 +597,7 @@ func (n *CombinerNode) handlePartials(ctx context.Context, wg *sync.WaitGroup, m
 // partials since the last failure, and a stored representation they match
 // ([0093], [0113]). n.mu is held.
 func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *group) {
-	if g.state != waiting || g.req == nil || !g.approved || len(g.parts) <= g.tried {
+	if g.state != waiting || g.signed || g.req == nil || !g.approved || len(g.parts) <= g.tried {
 		return
 	}
 	if _, ok := n.comb.Match(g.parts); !ok {
@@ -587,11 +610,16 @@ func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *
 }
 
 // limitedCombine runs Combine on one of the Workers slots. ok is false when
-// ctx ended first.
-func (n *CombinerNode) limitedCombine(ctx context.Context, req *share.Request, parts []share.Partial) (res *combine.Result, ok bool, err error) {
+// ctx ended first, or when g (nil for an audit) was signed while it waited
+// for the slot.
+func (n *CombinerNode) limitedCombine(ctx context.Context, g *group, req *share.Request, parts []share.Partial) (res *combine.Result, ok bool, err error) {
 	select {
 	case n.sem <- struct{}{}:
 	case <-ctx.Done():
+		return nil, false, nil
+	}
+	if g != nil && n.announced(g) {
+		<-n.sem
 		return nil, false, nil
 	}
 	n.nCombines.Add(1)
@@ -600,9 +628,22 @@ func (n *CombinerNode) limitedCombine(ctx context.Context, req *share.Request, p
 	return res, ctx.Err() == nil, err
 }
 
+// announced reports whether g was signed: its combination is skipped, and
+// the group waits until it expires.
+func (n *CombinerNode) announced(g *group) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !g.signed {
+		return false
+	}
+	n.nSkipped.Add(1)
+	g.state = waiting
+	return true
+}
+
 // combine runs on at most Workers goroutines at once.
 func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
-	res, ok, err := n.limitedCombine(ctx, req, parts)
+	res, ok, err := n.limitedCombine(ctx, g, req, parts)
 	if !ok {
 		return
 	}
@@ -685,7 +726,7 @@ func (n *CombinerNode) maybeAudit(ctx context.Context, wg *sync.WaitGroup, g *gr
 }
 
 func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
-	res, ok, err := n.limitedCombine(ctx, req, parts)
+	res, ok, err := n.limitedCombine(ctx, nil, req, parts)
 	if !ok {
 		return
 	}

@@ -416,13 +416,11 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		return nil, err
 	}
 	number := d.next.Add(1) // [0107]
-	pkt, body, err := d.auth.seal(&wire.Task{
-		Header: wire.Header{
-			Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch,
-			Time: time.Now().UnixNano(), Instance: d.instance,
-		},
-		Request: r,
-	})
+	hdr := wire.Header{
+		Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch,
+		Time: time.Now().UnixNano(), Instance: d.instance,
+	}
+	pkt, body, err := d.auth.seal(&wire.Task{Header: hdr, Request: r})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
@@ -465,6 +463,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	var linger <-chan time.Time
 	finish := func() (*Outcome, error) {
 		d.nSigned.Add(1)
+		d.announce(ctx, &hdr, c.fp)
 		d.mu.Lock()
 		out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(start), sortedKeys(c.acks), transmissions, c.bad
 		out.Inconsistent = d.corroborated(out.Claimed)
@@ -565,6 +564,21 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	}
 }
 
+// announce tells the calculators and combiners on B1 that the task's
+// signature verified ([0115]-[0116]), so that they stop working on it.
+func (d *Distributor) announce(ctx context.Context, h *wire.Header, fp [32]byte) {
+	b, _, err := d.auth.seal(&wire.Done{Header: *h, TaskHash: fp})
+	if err != nil {
+		d.log.Error("encoding a done announcement", "task", h.Task, "err", err)
+		return
+	}
+	// The caller's ctx may have ended (a signature found at the deadline):
+	// the announcement still goes out.
+	if err := d.b.Publish(context.WithoutCancel(ctx), B1, b); err != nil {
+		d.log.Debug("publish failed", "task", h.Task, "err", err)
+	}
+}
+
 // receive dispatches acknowledgements and results to the signing calls.
 func (d *Distributor) receive() {
 	c1 := d.sub1.C()
@@ -587,8 +601,8 @@ func (d *Distributor) receive() {
 				continue
 			}
 		}
-		if typ, err := wire.PeekType(msg); err == nil && typ == wire.TypeTask {
-			continue // our own tasks, or another distributor's
+		if typ, err := wire.PeekType(msg); err == nil && (typ == wire.TypeTask || typ == wire.TypeDone) {
+			continue // our own tasks and announcements, or another distributor's
 		}
 		p, _, err := d.auth.open(msg)
 		if err != nil {

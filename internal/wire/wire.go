@@ -71,6 +71,9 @@ const (
 	// TypeSigned wraps one of the packets above with its sender's Ed25519
 	// signature (issue 4 item 2).
 	TypeSigned Type = 5
+	// TypeDone announces that a task's signature verified, output device
+	// (distributor) → calculators and combiners on B1 ([0115]-[0116]).
+	TypeDone Type = 6
 )
 
 // String names the packet type.
@@ -86,6 +89,8 @@ func (t Type) String() string {
 		return "result"
 	case TypeSigned:
 		return "signed"
+	case TypeDone:
+		return "done"
 	}
 	return fmt.Sprintf("Type(%d)", uint8(t))
 }
@@ -102,7 +107,7 @@ var (
 	ErrRange = errors.New("wire: integer out of range")
 )
 
-// Packet is one of *Task, *Ack, *Partials, *Result or *Signed.
+// Packet is one of *Task, *Ack, *Partials, *Result, *Done or *Signed.
 type Packet interface {
 	// Type returns the packet type.
 	Type() Type
@@ -223,8 +228,19 @@ type Result struct {
 	Suspects []int
 }
 
+// Done is the output device's announcement that the signature of a task
+// verified with the public key ([0115]-[0116]): calculators drop the
+// partials of it not yet computed, combiners skip it.
+type Done struct {
+	Header
+	TaskHash [32]byte // fingerprint of the task signed
+}
+
 // Type implements Packet.
 func (*Task) Type() Type { return TypeTask }
+
+// Type implements Packet.
+func (*Done) Type() Type { return TypeDone }
 
 // Type implements Packet.
 func (*Ack) Type() Type { return TypeAck }
@@ -286,6 +302,8 @@ func Unmarshal(b []byte) (Packet, error) {
 		p = new(Result)
 	case TypeSigned:
 		p = new(Signed)
+	case TypeDone:
+		p = new(Done)
 	default:
 		return nil, fmt.Errorf("%w: unknown type %d", ErrMalformed, b[1])
 	}
@@ -696,4 +714,14 @@ func (r *Result) decode(d *decoder) {
 	r.Calculators = d.ints("calculators")
 	r.Inconsistent = d.ints("inconsistent calculators")
 	r.Suspects = d.ints("suspects")
+}
+
+func (p *Done) encode(e *encoder) {
+	e.header(&p.Header)
+	e.buf = append(e.buf, p.TaskHash[:]...)
+}
+
+func (p *Done) decode(d *decoder) {
+	d.header(&p.Header)
+	p.TaskHash = d.hash32()
 }

@@ -26,6 +26,7 @@ func samples() []Packet {
 		&Partials{Header: h, Calculator: 2},
 		&Result{Header: h, TaskHash: [32]byte{8}, Combiner: 2, Signature: []byte{4, 5}, Rep: grouping.Rep{{J: 1, I: 1}, {J: 2, I: 2}, {J: 3, I: 1}}, Calculators: []int{1, 2, 3, 5}, Inconsistent: []int{5}},
 		&Result{Header: Header{}},
+		&Done{Header: h, TaskHash: [32]byte{9, 9}},
 		&Signed{Role: 2, Number: 3, Body: []byte{Version, byte(TypeAck), 0xff}, Sig: bytes.Repeat([]byte{0xaa}, 64)},
 	}
 }
