@@ -52,6 +52,9 @@ type CalculatorOptions struct {
 	// Logger receives refusals and other events; default discards. No
 	// secret is ever logged.
 	Logger *slog.Logger
+	// Observer receives the node's per-task events (see [Observer]);
+	// nil: none. It is called synchronously: a slow Observer slows the node.
+	Observer Observer
 	// Approve is the operator's confirmation ([0092], [0110]), asked for
 	// every checked request before a share is used; nil approves.
 	Approve share.ApproveFunc

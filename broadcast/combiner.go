@@ -61,6 +61,9 @@ type CombinerOptions struct {
 	AuditLate bool
 	// Now is the clock for the TTLs; default time.Now.
 	Now func() time.Time
+	// Observer receives the node's per-task events (see [Observer]);
+	// nil: none. It is called synchronously: a slow Observer slows the node.
+	Observer Observer
 	// Logger receives refusals and other events; default discards.
 	Logger *slog.Logger
 }

@@ -128,6 +128,9 @@ type DistributorOptions struct {
 	// Rand supplies PSS salts when a request has no encoding yet; default
 	// crypto/rand.Reader.
 	Rand io.Reader
+	// Observer receives the node's per-task events (see [Observer]);
+	// nil: none. It is called synchronously: a slow Observer slows the node.
+	Observer Observer
 	// Logger receives warnings, e.g. a signature that does not verify
 	// ([0116]); default discards.
 	Logger *slog.Logger

@@ -1,0 +1,156 @@
+package broadcast
+
+import (
+	"time"
+
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/share"
+)
+
+// Observer receives a node's per-task events, so that audit logs, metrics
+// and logs need no wire decoding. A node calls Observe from its own
+// goroutines, possibly from several at once, and waits for it: an Observer
+// must be safe for concurrent use and should be quick (an audit log's
+// fsync is about the slowest thing it should do). An Event and what it
+// points to must not be modified or kept past the call, except by copying.
+//
+// No event holds a secret: requests are public (the content to be signed,
+// its digest and encoding), as are partial results, representations and
+// signatures, none of which an Event carries except the final signature.
+type Observer interface {
+	Observe(*Event)
+}
+
+// EventKind names what happened in an Event.
+type EventKind uint8
+
+// The events of a task, in the order a node sees them. Which node emits
+// which is noted; every event has the task's KeyID, Epoch, Distributor
+// and Task.
+const (
+	// EventTaskSeen: a calculator or combiner received a task for the
+	// first time ([0108]); retransmissions are not events. Request is set.
+	EventTaskSeen EventKind = iota + 1
+	// EventAccepted: the node's checks and policy accepted the request
+	// (Rule names the policy rule, when a policy is set).
+	EventAccepted
+	// EventRefused: the node refused the task; Err says why (ErrPolicy,
+	// ErrBusy, share.ErrContentMismatch, ...) and Rule names the policy
+	// rule for a policy refusal.
+	EventRefused
+	// EventApproved: the operator's approval hook approved the request
+	// ([0092], [0110]); Approver names who, Wait is how long it took.
+	EventApproved
+	// EventDeclined: the approval hook declined, or did not answer in
+	// time (Err is then ErrApprovalTimeout); Approver, Wait as above.
+	EventDeclined
+	// EventPartialSent: a calculator published its partial result for
+	// share Share ([0109]); Duration is the exponentiation's time.
+	EventPartialSent
+	// EventDropped: a calculator did not compute share Share of a task
+	// already signed (a done announcement, [0115]-[0116]).
+	EventDropped
+	// EventMatched: a combiner matched representation Rep with the
+	// partials of Calculators ([0093]).
+	EventMatched
+	// EventInconsistent: a combiner proved the partials of Calculators
+	// inconsistent with its representations.
+	EventInconsistent
+	// EventSigned: a combiner produced a signature that verifies under
+	// the public key ([0111]); Signature is set, Duration is the time of
+	// the combination (the second sub-key's exponentiation included).
+	EventSigned
+	// EventSubmitted: a distributor broadcast a new task ([0107]);
+	// Request is set.
+	EventSubmitted
+	// EventVerified: a distributor checked a combiner's result with the
+	// public key ([0116]); Err is nil when it verifies. Combiner is set.
+	EventVerified
+	// EventReleased: a distributor released a verified signature:
+	// Signature, Combiner, Rep and Calculators are set.
+	EventReleased
+	// EventFailed: a distributor's task ended without a signature; Err
+	// says why (a *SignError, a context error).
+	EventFailed
+)
+
+var eventNames = [...]string{
+	EventTaskSeen:     "task_seen",
+	EventAccepted:     "accepted",
+	EventRefused:      "refused",
+	EventApproved:     "approved",
+	EventDeclined:     "declined",
+	EventPartialSent:  "partial_sent",
+	EventDropped:      "dropped",
+	EventMatched:      "matched",
+	EventInconsistent: "inconsistent",
+	EventSigned:       "signed",
+	EventSubmitted:    "submitted",
+	EventVerified:     "verified",
+	EventReleased:     "released",
+	EventFailed:       "failed",
+}
+
+// String returns the kind's snake_case name, e.g. "partial_sent".
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "unknown"
+}
+
+// Event is one step of one task at one node. Fields a kind does not use
+// are zero.
+type Event struct {
+	Kind        EventKind
+	Time        time.Time // when it happened, by the node's clock
+	KeyID       string    // the key id ([0124])
+	Epoch       uint32    // the epoch of the key material
+	Distributor uint32    // the task distributor's number ([0099])
+	Task        uint64    // the task number ([0107])
+
+	// Request is the request to be signed (public: content, digest,
+	// hash, encoding), when the event is about one.
+	Request *share.Request
+	// Rule is the policy rule that accepted or refused the request.
+	Rule string
+	// Approver names the operator or program that approved or declined.
+	Approver string
+	// Err says why a task was refused, declined or failed, or why a
+	// result did not verify.
+	Err error
+
+	Share       int           // the share index i of a partial ([0043])
+	Rep         grouping.Rep  // the representation matched or used
+	Calculators []int         // calculators whose partials were used or are inconsistent, ascending
+	Combiner    int           // the combiner that produced the signature
+	Signature   []byte        // the signature produced or released
+	Duration    time.Duration // of the exponentiation or combination
+	Wait        time.Duration // of the approval
+}
+
+// Observers returns an Observer that passes every event to each of obs in
+// turn, skipping nil ones; nil when none is left.
+func Observers(obs ...Observer) Observer {
+	var list multiObserver
+	for _, o := range obs {
+		if o != nil {
+			list = append(list, o)
+		}
+	}
+	switch len(list) {
+	case 0:
+		return nil
+	case 1:
+		return list[0]
+	}
+	return list
+}
+
+type multiObserver []Observer
+
+func (m multiObserver) Observe(e *Event) {
+	for _, o := range m {
+		o.Observe(e)
+	}
+}
