@@ -60,6 +60,13 @@ type ServerOptions struct {
 	// ReadyTimeout bounds how long StartServer waits for the server to
 	// accept connections; default DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// MonitorHost and MonitorPort, when MonitorPort is not 0, turn on the
+	// server's own HTTP monitoring endpoints (/varz, /connz, /healthz, ...):
+	// plain HTTP without authentication, so keep MonitorHost on a loopback
+	// or management address (default "127.0.0.1"). MonitorPort -1 picks a
+	// random free port (see Server.MonitorAddr). Default: off.
+	MonitorHost string
+	MonitorPort int
 	// Logger receives the server's log (notices, warnings, errors; debug
 	// when the logger enables it; never message traces). Default: none.
 	Logger *slog.Logger
@@ -88,6 +95,11 @@ func StartServer(opts ServerOptions) (*Server, error) {
 		ns.SetLoggerV2(serverLogger{opts.Logger.With("nats-server", ns.Name())}, debug, false, false)
 	}
 	ns.Start()
+	if so.HTTPPort != 0 && ns.MonitorAddr() == nil {
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, fmt.Errorf("%w: monitoring port %s did not open", ErrServer, net.JoinHostPort(so.HTTPHost, fmt.Sprint(so.HTTPPort)))
+	}
 	ready := opts.ReadyTimeout
 	if ready <= 0 {
 		ready = DefaultReadyTimeout
@@ -114,6 +126,15 @@ func (o ServerOptions) serverOptions() (*server.Options, error) {
 	}
 	if so.Port < -1 || so.Port > 65535 {
 		return nil, fmt.Errorf("%w: port %d", ErrOptions, so.Port)
+	}
+	if o.MonitorPort < -1 || o.MonitorPort > 65535 {
+		return nil, fmt.Errorf("%w: monitoring port %d", ErrOptions, o.MonitorPort)
+	}
+	if o.MonitorPort != 0 {
+		so.HTTPHost, so.HTTPPort = o.MonitorHost, o.MonitorPort
+		if so.HTTPHost == "" {
+			so.HTTPHost = "127.0.0.1"
+		}
 	}
 	if o.MaxPayload < 0 {
 		return nil, fmt.Errorf("%w: max payload %d", ErrOptions, o.MaxPayload)
@@ -173,6 +194,15 @@ func (s *Server) Port() int {
 		return a.Port
 	}
 	return 0
+}
+
+// MonitorAddr returns the address of the monitoring endpoints, or nil
+// when ServerOptions.MonitorPort was 0.
+func (s *Server) MonitorAddr() net.Addr {
+	if a := s.ns.MonitorAddr(); a != nil {
+		return a
+	}
+	return nil
 }
 
 // NumClients returns the number of connected clients.

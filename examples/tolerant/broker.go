@@ -21,6 +21,12 @@ import (
 // runBroker runs an embedded NATS server until SIGINT or SIGTERM, for a
 // self-contained setup (production may use an existing NATS cluster).
 func runBroker(args []string, stdout, stderr io.Writer) error {
+	return broker(signalContext, args, stdout, stderr)
+}
+
+// broker is runBroker until the context of signals ends; tests pass their
+// own.
+func broker(signals func() (context.Context, context.CancelFunc), args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:4222", "address to listen on (port 0: a random free port); 0.0.0.0:4222 for nodes on other hosts")
 	tlsCert := fs.String("tls-cert", "", "PEM file of the server's TLS certificate (turns TLS on; clients then need -tls-ca)")
@@ -28,9 +34,10 @@ func runBroker(args []string, stdout, stderr io.Writer) error {
 	tlsClientCA := fs.String("tls-client-ca", "", "PEM file of the CA of client certificates: clients must present one signed by it")
 	users := fs.String("users", "", "file of per-node accounts, one per line: NAME PASSWORD, where NAME is a node (calculator-3, combiner-1, distributor-1) and PASSWORD is plain or a bcrypt hash; each node may use only its own subjects")
 	cluster := fs.String("nats-cluster", "", "with -users: restrict the accounts to this signing cluster's subjects (default: any cluster)")
+	monitor := fs.String("monitor", "", "address of NATS's own HTTP monitoring endpoints (/varz, /connz, /healthz), e.g. 127.0.0.1:8222 (port 0: a random free port); plain HTTP without authentication: keep it on loopback or a management network (default: off)")
 	logLevel := fs.String("log-level", "warn", "level of the server's JSON logs on stderr: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-users FILE [-nats-cluster NAME]]")
+		fmt.Fprintln(fs.Output(), "Usage: tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-users FILE [-nats-cluster NAME]] [-monitor 127.0.0.1:8222]")
 		printFlags(fs, nil)
 		fmt.Fprintln(fs.Output(), "\nRuns an embedded NATS server until SIGINT or SIGTERM; prints the URL clients connect to.")
 	}
@@ -41,18 +48,16 @@ func runBroker(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
-	host, portStr, err := net.SplitHostPort(*listen)
+	host, port, err := hostPort("-listen", *listen)
 	if err != nil {
-		return fmt.Errorf("broker: -listen %q: %w", *listen, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535 {
-		return fmt.Errorf("broker: -listen %q: bad port", *listen)
-	}
-	if port == 0 {
-		port = -1 // natsbus: a random free port
+		return err
 	}
 	so := natsbus.ServerOptions{Host: host, Port: port, Logger: log.With("role", "broker")}
+	if *monitor != "" {
+		if so.MonitorHost, so.MonitorPort, err = hostPort("-monitor", *monitor); err != nil {
+			return err
+		}
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return fmt.Errorf("broker: -tls-cert and -tls-key go together")
 	}
@@ -84,13 +89,16 @@ func runBroker(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("broker: -nats-cluster is used with -users only")
 	}
 
-	ctx, stop := signalContext()
+	ctx, stop := signals()
 	defer stop()
 	srv, err := natsbus.StartServer(so)
 	if err != nil {
 		return fmt.Errorf("broker: %w", err)
 	}
 	fmt.Fprintf(stdout, "broker listening on %s\n", srv.URL())
+	if a := srv.MonitorAddr(); a != nil {
+		fmt.Fprintf(stdout, "broker monitoring on http://%s\n", a)
+	}
 	if len(so.Users) > 0 {
 		fmt.Fprintf(stdout, "broker: %d node accounts from %s\n", len(so.Users), *users)
 	}
@@ -107,6 +115,23 @@ func runBroker(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "broker stopped")
 	return nil
+}
+
+// hostPort splits the address of flag name into a host and a port for
+// natsbus.ServerOptions, where -1 asks for a random free port (port 0).
+func hostPort(name, addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("broker: %s %q: %w", name, addr, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("broker: %s %q: bad port", name, addr)
+	}
+	if port == 0 {
+		port = -1
+	}
+	return host, port, nil
 }
 
 // readUsers reads the broker's accounts: "NAME PASSWORD" per line, NAME a
