@@ -19,7 +19,7 @@ import (
 	"github.com/tolerantca/tolerant/share"
 )
 
-// recorder counts the events a role's nodes emit, next to the 
+// recorder counts the events a role's nodes emit, next to the
 type recorder struct {
 	mu    sync.Mutex
 	kinds map[broadcast.EventKind]int
@@ -152,7 +152,9 @@ func TestLocalCluster(t *testing.T) {
 		}
 	}
 	// Where the nodes emit events, the counters agree with the nodes' statistics.
-	lbl := func(role share.Role) map[string]string { return map[string]string{"role": role.String(), "key_id": keyID} }
+	lbl := func(role share.Role) map[string]string {
+		return map[string]string{"role": role.String(), "key_id": keyID}
+	}
 	if recs[share.RoleDistributor].total() > 0 {
 		require.Equal(t, 3.0, series(t, reg, "tolerant_signatures_total", lbl(share.RoleDistributor)))
 		require.Equal(t, 4, recs[share.RoleDistributor].count(broadcast.EventSubmitted))
