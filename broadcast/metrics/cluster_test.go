@@ -19,7 +19,7 @@ import (
 	"github.com/tolerantca/tolerant/share"
 )
 
-// recorder counts the events a role's nodes emit, next to the
+// recorder counts the events a role's nodes emit, next to the metrics.
 type recorder struct {
 	mu    sync.Mutex
 	kinds map[broadcast.EventKind]int
