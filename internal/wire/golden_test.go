@@ -5,8 +5,9 @@ package wire
 // tests require that today's code encodes the packets below to exactly
 // those bytes, decodes the bytes to exactly those packets, and that every
 // type String names has a file, so that a change of the encoding without a
-// new Version fails them. After a deliberate change, with a new Version,
-// write the new version's files (the old ones stay) with
+// new Version fails them; files of older versions must be refused with
+// ErrVersion. After a deliberate change, with a new Version, write the new
+// version's files (the old ones stay) with
 //
 //	go test ./internal/wire -run TestGolden -update
 
@@ -101,6 +102,25 @@ func TestGoldenPackets(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, want, again)
 		})
+	}
+}
+
+// TestGoldenOldVersions: packets of an older encoding version on file are
+// refused with ErrVersion, never misread.
+func TestGoldenOldVersions(t *testing.T) {
+	entries, err := os.ReadDir(goldenDir)
+	require.NoError(t, err)
+	current := fmt.Sprintf("-v%d.hex", Version)
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), current) {
+			continue
+		}
+		text, err := os.ReadFile(filepath.Join(goldenDir, e.Name()))
+		require.NoError(t, err)
+		b, err := hex.DecodeString(strings.TrimSpace(string(text)))
+		require.NoError(t, err)
+		_, err = Unmarshal(b)
+		require.ErrorIs(t, err, ErrVersion, "%s", e.Name())
 	}
 }
 
