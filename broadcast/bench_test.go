@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// TestThousandTasksLossy is issue 4's acceptance test: k=5, t=3, l=2, 1000
+// TestThousandTasksLossy is the acceptance test of the protocol: k=5, t=3, l=2, 1000
 // concurrent tasks over a transport with 10% loss, duplicates and
 // reordering. About 100 s under -race on two cores; skipped with -short.
 func TestThousandTasksLossy(t *testing.T) {

@@ -1,5 +1,7 @@
 // Package combine is the second layer of tolerant: the secret share combiner
-// ([0042] step H, [0093], [00113]).
+// ([0042] step H, [0093], [00113]). Paragraph numbers refer to the patent
+// application "Tolerant digital certificate distribute system and distribute
+// method" (PCT/CN02/00684, CN 01136018.6).
 //
 // A [Combiner] holds representations a with their second sub-secret-keys c_a.
 // Given partial results M^{d_ji} in any order, with duplicates and extras, it

@@ -23,7 +23,7 @@ func benchSearchOpts(b *testing.B, k, t, l int, opts *Options) {
 	b.ReportMetric(float64(combiners), "combiners")
 	if hwm := peakRSS(); hwm > 0 {
 		// The whole test process's peak resident memory: an upper bound on the
-		// search's (issue 3 target: under 1 GiB).
+		// search's (the target: under 1 GiB).
 		b.ReportMetric(float64(hwm)/(1<<20), "peak-RSS-MiB")
 	}
 }

@@ -2,6 +2,11 @@
 // (the patent's "offline secret key distributor", [0041] steps B-E) and the
 // first-layer secret share calculator ([0042] step G, [0092]).
 //
+// Paragraph numbers such as [0092] refer to the patent application
+// "Tolerant digital certificate distribute system and distribute method"
+// (a continuation of PCT/CN02/00684, priority CN 01136018.6), whose method
+// tolerant implements.
+//
 // # Dealing
 //
 // A [Dealer] takes an existing RSA private key (N, e, d) and draws k×l random

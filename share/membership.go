@@ -16,6 +16,10 @@ var (
 	// ErrBelowRedundancy is returned when a change would leave some
 	// calculator set served by fewer combiners than the dealer keeps.
 	ErrBelowRedundancy = errors.New("share: the change leaves a calculator set below the dealer's redundancy")
+	// ErrWrongEpoch is returned for key material, a file or a task of
+	// another dealing (epoch) than the one expected. Package seal returns
+	// it for a bundle of another epoch than the caller trusts.
+	ErrWrongEpoch = errors.New("share: key material of another epoch")
 )
 
 // ChangeOptions tune [Dealer.RemoveCombiner]. The zero value is the safe

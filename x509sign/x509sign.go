@@ -64,14 +64,18 @@ type Options struct {
 // Errors returned by a [Signer]. Cluster errors are wrapped as they are.
 var (
 	// ErrUnsupportedHash: the options ask for a hash other than SHA-256,
-	// SHA-384 or SHA-512 (SHA-1 included), or for no hash at all.
-	ErrUnsupportedHash = errors.New("x509sign: unsupported hash (want SHA-256, SHA-384 or SHA-512)")
+	// SHA-384 or SHA-512 (SHA-1 included), or for no hash at all. It is
+	// [share.ErrUnsupportedHash] itself, so that one errors.Is test
+	// catches the refusal whether the signer or a node made it.
+	ErrUnsupportedHash = share.ErrUnsupportedHash
 	// ErrOptions: nil options, or PSS options that cannot be used.
 	ErrOptions = errors.New("x509sign: invalid signer options")
 	// ErrDigestLength: the digest given to Sign is not the hash's size.
-	ErrDigestLength = errors.New("x509sign: digest length does not match the hash")
-	// ErrTooLarge: the message given to SignMessage exceeds share.MaxContentSize.
-	ErrTooLarge = errors.New("x509sign: message too large")
+	// It is [share.ErrDigestLength] itself.
+	ErrDigestLength = share.ErrDigestLength
+	// ErrTooLarge: the message given to SignMessage exceeds
+	// share.MaxContentSize. It is [share.ErrTooLarge] itself.
+	ErrTooLarge = share.ErrTooLarge
 	// ErrBadSignature: the cluster returned a signature that does not
 	// verify with the public key. It is never returned to the caller.
 	ErrBadSignature = errors.New("x509sign: cluster returned a signature that does not verify")

@@ -5,9 +5,10 @@ import (
 	"encoding/binary"
 )
 
-// Signed is a packet signed by its sender (issue 4 item 2): the sender's
-// role (share.Role) and number, the encoded packet (never itself Signed), and
-// an Ed25519 signature over [SignedMessage](Role, Number, Body).
+// Signed is a packet signed by its sender (Ed25519, RFC 8032 section 5.1):
+// the sender's role (share.Role) and number, the encoded packet (never
+// itself Signed), and an Ed25519 signature over [SignedMessage](Role,
+// Number, Body).
 type Signed struct {
 	Role   uint8
 	Number int

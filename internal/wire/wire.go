@@ -69,7 +69,7 @@ const (
 	// TypeResult carries a signature, combiner → output device on B3 ([0095], [0115]).
 	TypeResult Type = 4
 	// TypeSigned wraps one of the packets above with its sender's Ed25519
-	// signature (issue 4 item 2).
+	// signature (RFC 8032 section 5.1; see [Signed]).
 	TypeSigned Type = 5
 	// TypeDone announces that a task's signature verified, output device
 	// (distributor) → calculators and combiners on B1 ([0115]-[0116]).

@@ -140,7 +140,6 @@ type compiled struct {
 	hashes   []crypto.Hash
 	schemes  []share.Scheme
 	subjects []*regexp.Regexp
-	usages   []string
 }
 
 func (p *Policy) compile() (*compiled, error) {

@@ -204,8 +204,10 @@ func InService(plan *grouping.Plan) []int {
 }
 
 // ErrRemovedCombiner is returned (wrapped together with fs.ErrNotExist)
-// for the bundle of a combiner taken out of service: it has none.
-var ErrRemovedCombiner = errors.New("seal: combiner taken out of service")
+// for the bundle of a combiner taken out of service: it has none. It is
+// [share.ErrCombinerRemoved] itself, which the dealer returns for the same
+// combiner.
+var ErrRemovedCombiner = share.ErrCombinerRemoved
 
 type fileOut struct {
 	name string

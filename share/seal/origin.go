@@ -29,8 +29,8 @@ var (
 	// file was edited after dealing, or forged.
 	ErrBadSignature = errors.New("seal: the dealer's signature does not verify")
 	// ErrWrongEpoch means the file is of another dealing (epoch) than the
-	// one expected.
-	ErrWrongEpoch = errors.New("seal: key material of another epoch")
+	// one expected. It is [share.ErrWrongEpoch] itself.
+	ErrWrongEpoch = share.ErrWrongEpoch
 	// ErrNoTrust means the caller named no dealer key to trust and did not
 	// ask for trust on first use.
 	ErrNoTrust = errors.New("seal: no trusted dealer key given")

@@ -49,16 +49,22 @@ const (
 // (2^20: 1 GiB of memory); age seals with 2^18.
 const maxScryptWorkFactor = 20
 
+// Errors for a missing recipient or identity: a caller's bug, not a file's.
+var (
+	errNoRecipient = errors.New("seal: no recipient")
+	errNilIdentity = errors.New("seal: nil identity")
+)
+
 // Seal encrypts plaintext to r and returns ASCII-armored age.
 func Seal(plaintext []byte, r age.Recipient) ([]byte, error) {
 	if r == nil {
-		return nil, errors.New("seal: no recipient")
+		return nil, errNoRecipient
 	}
 	if x, ok := r.(*age.X25519Recipient); ok && x == nil {
-		return nil, errors.New("seal: no recipient")
+		return nil, errNoRecipient
 	}
 	if s, ok := r.(*age.ScryptRecipient); ok && s == nil {
-		return nil, errors.New("seal: no recipient")
+		return nil, errNoRecipient
 	}
 	return seal(plaintext, r)
 }
@@ -132,13 +138,13 @@ func Open(sealed []byte, ids ...age.Identity) ([]byte, error) {
 	}
 	for _, id := range ids {
 		if id == nil {
-			return nil, errors.New("seal: nil identity")
+			return nil, errNilIdentity
 		}
 		if x, ok := id.(*age.X25519Identity); ok && x == nil {
-			return nil, errors.New("seal: nil identity")
+			return nil, errNilIdentity
 		}
 		if s, ok := id.(*age.ScryptIdentity); ok && s == nil {
-			return nil, errors.New("seal: nil identity")
+			return nil, errNilIdentity
 		}
 	}
 	return open(sealed, ids)
