@@ -203,8 +203,7 @@ func (m *Memory) connected(a, b string) bool {
 }
 
 type delivery struct {
-	s     *memSub
-	delay time.Duration
+	s *memSub
 }
 
 func (m *Memory) publish(ctx context.Context, from string, ch Channel, msg []byte) error {
