@@ -68,7 +68,8 @@ func (h *Host) Nodes() []*Node {
 
 // Run runs every node until ctx ends, then drains them all (see
 // [Node.Run]) and returns. A node that stops by itself is logged and
-// leaves the others running; Run then returns its error once ctx ends.
+// leaves the others running; Run then returns its error once ctx ends,
+// or once every node stopped.
 func (h *Host) Run(ctx context.Context) error {
 	if h.started.Swap(true) {
 		return errors.New("node: Run called twice")
@@ -82,11 +83,16 @@ func (h *Host) Run(ctx context.Context) error {
 	for i, n := range nodes {
 		wg.Go(func() { errs[i] = n.Run(ctx) })
 	}
+	all := make(chan struct{})
+	go func() { wg.Wait(); close(all) }()
 	h.running.Store(true)
 	h.log.Info("node ready", "nodes", len(nodes))
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-all:
+	}
 	h.running.Store(false)
-	wg.Wait()
+	<-all
 	return errors.Join(errs...)
 }
 
