@@ -199,6 +199,10 @@ func NewDistributor(b broadcast.Broadcaster, key *share.DistributorKey, opts *Op
 // combiner. It is an x509sign.KeyedCluster.
 func (n *Node) Distributor() *broadcast.Distributor { return n.dist }
 
+// Transport returns the node's transport, e.g. a *natsbus.Bus whose
+// Status a metrics exporter reads.
+func (n *Node) Transport() broadcast.Broadcaster { return n.b }
+
 // Role returns the node's role.
 func (n *Node) Role() share.Role { return n.role }
 

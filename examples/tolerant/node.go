@@ -193,6 +193,9 @@ func (cfg *nodeConfig) open(log *slog.Logger) ([]opened, error) {
 				k.meta, k.nk = k.comb.Meta, k.comb.NodeKey
 			}
 		}
+		if err != nil && len(cfg.bundles) > 1 && len(cfg.dealerKeys) == 0 && errors.Is(err, seal.ErrWrongDealer) {
+			return nil, fmt.Errorf("%w (bundles of several dealers: pass -dealer-key once per dealer)", err)
+		}
 		if err != nil {
 			return nil, err
 		}
