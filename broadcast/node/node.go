@@ -18,6 +18,14 @@
 // on its own transport, with its own bounds, so that one key's overload,
 // refusal or removal never affects another's. Its [Host.Handler] serves
 // /healthz for all of them, and callers mount more (e.g. /metrics) on it.
+// (The nodes still share the host's CPUs: Options.Workers bounds each.)
+//
+// Two epochs of one key (a rolling share refresh) run side by side on the
+// same subjects: a refresh gives every node a new node key, so each
+// epoch's nodes authenticate only their own epoch's tasks and partials
+// and merely count the other's as rejected; a node of the old epoch never
+// answers a task of the new one. Options.RetireAt then ends the old
+// epoch at the operator's moment.
 package node
 
 import (
