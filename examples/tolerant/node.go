@@ -152,6 +152,10 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 		opts := &node.Options{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout,
 			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log}
 		n, bus, err := cfg.start(ctx, k, opts, log)
+		if err == nil {
+			buses = append(buses, bus)
+			err = host.Add(n)
+		}
 		if err != nil {
 			for _, b := range buses {
 				b.Close()
@@ -160,10 +164,6 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 				log.Info("stopped before connecting")
 				return nil
 			}
-			return err
-		}
-		buses = append(buses, bus)
-		if err := host.Add(n); err != nil {
 			return err
 		}
 	}
