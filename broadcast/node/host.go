@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+
+	"github.com/tolerantca/tolerant/broadcast"
 )
 
 // Host runs several nodes in one process, e.g. the calculators of several
@@ -64,6 +66,23 @@ func (h *Host) Nodes() []*Node {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]*Node(nil), h.nodes...)
+}
+
+// Distributor returns the distributor of the key keyID among the host's
+// nodes, of its newest epoch when there are several (the epoch to sign
+// with during a rolling refresh), or nil: a program that signs with
+// several keys picks the key by id ([0124]).
+func (h *Host) Distributor(keyID string) *broadcast.Distributor {
+	var best *Node
+	for _, n := range h.Nodes() {
+		if n.dist != nil && n.meta.KeyID == keyID && (best == nil || n.meta.Epoch > best.meta.Epoch) {
+			best = n
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.dist
 }
 
 // Run runs every node until ctx ends, then drains them all (see
