@@ -62,21 +62,21 @@ type CalculatorOptions struct {
 
 // CalculatorStats counts what a [CalculatorNode] did.
 type CalculatorStats struct {
-	Tasks      uint64 // new tasks accepted for computation
-	Duplicates uint64 // tasks seen again (retransmitted or replayed): answered from memory, never recomputed
-	Conflicts  uint64 // task numbers reused for another request, or older than the window
-	OtherKey   uint64 // tasks for another key id, ignored ([0124])
-	Refused    uint64 // tasks refused: wrong epoch, failed checks, declined by the approval hook
-	Busy       uint64 // tasks refused because MaxPending was reached
-	OverBound  uint64 // tasks refused because a bound of bytes was reached
-	TaskTime   uint64 // tasks refused because their time is outside the window
-	Timeouts   uint64 // tasks refused because the approval hook did not answer in time
-	Bytes      int64  // bytes of task packets held now, against MaxBytes
-	Malformed  uint64 // packets that did not decode
-	Rejected   uint64 // packets that failed authentication
-	Partials   uint64 // partial results published
-	Announced  uint64 // done announcements accepted from the task's distributor ([0115]-[0116])
-	Dropped    uint64 // partials not computed because their task was already signed
+	Tasks      uint64 `json:"tasks"`      // new tasks accepted for computation
+	Duplicates uint64 `json:"duplicates"` // tasks seen again (retransmitted or replayed): answered from memory, never recomputed
+	Conflicts  uint64 `json:"conflicts"`  // task numbers reused for another request, or older than the window
+	OtherKey   uint64 `json:"other_key"`  // tasks for another key id, ignored ([0124])
+	Refused    uint64 `json:"refused"`    // tasks refused: wrong epoch, failed checks, declined by the approval hook
+	Busy       uint64 `json:"busy"`       // tasks refused because MaxPending was reached
+	OverBound  uint64 `json:"over_bound"` // tasks refused because a bound of bytes was reached
+	TaskTime   uint64 `json:"task_time"`  // tasks refused because their time is outside the window
+	Timeouts   uint64 `json:"timeouts"`   // tasks refused because the approval hook did not answer in time
+	Bytes      int64  `json:"bytes"`      // bytes of task packets held now, against MaxBytes
+	Malformed  uint64 `json:"malformed"`  // packets that did not decode
+	Rejected   uint64 `json:"rejected"`   // packets that failed authentication
+	Partials   uint64 `json:"partials"`   // partial results published
+	Announced  uint64 `json:"announced"`  // done announcements accepted from the task's distributor ([0115]-[0116])
+	Dropped    uint64 `json:"dropped"`    // partials not computed because their task was already signed
 }
 
 // CalculatorNode is a secret share calculator on the bus ([0092], [0109]-[0111]).

@@ -70,25 +70,25 @@ type CombinerOptions struct {
 
 // CombinerStats counts what a [CombinerNode] did.
 type CombinerStats struct {
-	Tasks        uint64 // task packets received for this key (retransmissions included)
-	Partials     uint64 // partial results stored
-	Ignored      uint64 // partials ignored: unknown share, wrong size, duplicate, late, illegal task
-	Combines     uint64 // calls to combine.Combiner.Combine
-	Signed       uint64 // tasks that produced a verified signature
-	Illegal      uint64 // tasks refused and kept as illegal ([0113])
-	Resent       uint64 // results sent again for a retransmitted task
-	Evicted      uint64 // incomplete tasks forgotten (TTL or MaxTasks)
-	Inconsistent uint64 // calculators named as inconsistent, summed over tasks
-	Suspects     uint64 // calculators suspected but not proven wrong, summed over tasks
-	OtherKey     uint64 // packets for another key id or epoch
-	Malformed    uint64 // packets that did not decode
-	Rejected     uint64 // packets that failed authentication
-	OverBound    uint64 // tasks refused because MaxTasks or a bound of bytes was reached
-	Timeouts     uint64 // tasks refused because the approval hook did not answer in time
-	Announced    uint64 // done announcements accepted from the task's distributor ([0115]-[0116])
-	Skipped      uint64 // combinations not run because the task was already signed
-	Bytes        int64  // bytes held now for tasks, against MaxBytes
-	Held         int    // tasks held now
+	Tasks        uint64 `json:"tasks"`        // task packets received for this key (retransmissions included)
+	Partials     uint64 `json:"partials"`     // partial results stored
+	Ignored      uint64 `json:"ignored"`      // partials ignored: unknown share, wrong size, duplicate, late, illegal task
+	Combines     uint64 `json:"combines"`     // calls to combine.Combiner.Combine
+	Signed       uint64 `json:"signed"`       // tasks that produced a verified signature
+	Illegal      uint64 `json:"illegal"`      // tasks refused and kept as illegal ([0113])
+	Resent       uint64 `json:"resent"`       // results sent again for a retransmitted task
+	Evicted      uint64 `json:"evicted"`      // incomplete tasks forgotten (TTL or MaxTasks)
+	Inconsistent uint64 `json:"inconsistent"` // calculators named as inconsistent, summed over tasks
+	Suspects     uint64 `json:"suspects"`     // calculators suspected but not proven wrong, summed over tasks
+	OtherKey     uint64 `json:"other_key"`    // packets for another key id or epoch
+	Malformed    uint64 `json:"malformed"`    // packets that did not decode
+	Rejected     uint64 `json:"rejected"`     // packets that failed authentication
+	OverBound    uint64 `json:"over_bound"`   // tasks refused because MaxTasks or a bound of bytes was reached
+	Timeouts     uint64 `json:"timeouts"`     // tasks refused because the approval hook did not answer in time
+	Announced    uint64 `json:"announced"`    // done announcements accepted from the task's distributor ([0115]-[0116])
+	Skipped      uint64 `json:"skipped"`      // combinations not run because the task was already signed
+	Bytes        int64  `json:"bytes"`        // bytes held now for tasks, against MaxBytes
+	Held         int    `json:"held"`         // tasks held now
 }
 
 // CombinerNode is a secret share combiner on the bus ([0093], [0112]-[0115]).

@@ -149,22 +149,23 @@ type DistributorOptions struct {
 
 // DistributorStats counts what a [Distributor] did.
 type DistributorStats struct {
-	Tasks          uint64 // signing calls that broadcast a task
-	Signed         uint64 // verified signatures returned
-	Failed         uint64 // signing calls that failed
-	Transmissions  uint64 // task broadcasts, retransmissions included
-	BadResults     uint64 // results that failed verification ([0116])
-	LateResults    uint64 // results for a finished or unknown task, or a duplicate
-	Acks, Refusals uint64 // acknowledgements received
-	Malformed      uint64 // packets that did not decode
-	Rejected       uint64 // packets that failed authentication
+	Tasks         uint64 `json:"tasks"`         // signing calls that broadcast a task
+	Signed        uint64 `json:"signed"`        // verified signatures returned
+	Failed        uint64 `json:"failed"`        // signing calls that failed
+	Transmissions uint64 `json:"transmissions"` // task broadcasts, retransmissions included
+	BadResults    uint64 `json:"bad_results"`   // results that failed verification ([0116])
+	LateResults   uint64 `json:"late_results"`  // results for a finished or unknown task, or a duplicate
+	Acks          uint64 `json:"acks"`          // acknowledgements received that accept
+	Refusals      uint64 `json:"refusals"`      // acknowledgements received that refuse
+	Malformed     uint64 `json:"malformed"`     // packets that did not decode
+	Rejected      uint64 `json:"rejected"`      // packets that failed authentication
 	// FalseShape counts acknowledgements claiming another k or t than the
 	// distributor's key material: they are counted, never believed.
-	FalseShape uint64
+	FalseShape uint64 `json:"false_shape"`
 	// FalseBlame counts blame lists from verified results that were not
 	// plausible (a calculator the combiner had no partial of, more than
 	// t-1 names, a number outside 1..k): they are dropped.
-	FalseBlame uint64
+	FalseBlame uint64 `json:"false_blame"`
 }
 
 // Distributor is the online task distributor and the output device

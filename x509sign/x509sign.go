@@ -135,6 +135,24 @@ func New(pub *rsa.PublicKey, keyID string, c Cluster, opts *Options) (*Signer, e
 	return s, nil
 }
 
+// KeyedCluster is a [Cluster] that knows the public key and the key id it
+// signs for, from its key material: a broadcast.Distributor is one.
+type KeyedCluster interface {
+	Cluster
+	PublicKey() *rsa.PublicKey
+	KeyID() string
+}
+
+// FromCluster returns a Signer for c, with the public key and key id of
+// c's own key material, so that they are not asked for again. opts may be
+// nil.
+func FromCluster(c KeyedCluster, opts *Options) (*Signer, error) {
+	if c == nil {
+		return nil, errors.New("x509sign: nil cluster")
+	}
+	return New(c.PublicKey(), c.KeyID(), c, opts)
+}
+
 // Public returns the CA's public key, an *rsa.PublicKey.
 func (s *Signer) Public() crypto.PublicKey { return s.pub }
 

@@ -57,6 +57,7 @@ const (
 	DefaultWriteTimeout = 5 * time.Second         // Options.WriteTimeout
 	DefaultDrainTimeout = 10 * time.Second        // Options.DrainTimeout
 	DefaultQueueSize    = 8192                    // Options.QueueSize
+	DefaultRetryMaxWait = 5 * time.Second         // Options.RetryMaxWait
 )
 
 // maxCluster bounds the length of a cluster name.
@@ -151,6 +152,15 @@ type Options struct {
 	PingInterval time.Duration
 	// DrainTimeout bounds Close's drain. Default DefaultDrainTimeout.
 	DrainTimeout time.Duration
+	// RetryDial makes [Dial] retry, until its context ends, while no
+	// server can be reached yet (a node started before its broker). Wrong
+	// options (ErrOptions) and refused credentials (ErrAuth) are returned
+	// at once: retrying cannot help. The pause starts at 500ms and doubles
+	// up to RetryMaxWait.
+	RetryDial bool
+	// RetryMaxWait caps the pause between RetryDial's attempts. Default
+	// DefaultRetryMaxWait.
+	RetryMaxWait time.Duration
 	// QueueSize is the capacity of every subscription's queue; a message
 	// that finds it full is dropped and counted. Default DefaultQueueSize.
 	QueueSize int
@@ -184,7 +194,8 @@ type Bus struct {
 
 // Dial connects to the NATS server of opts.URL and returns a Bus for the
 // cluster opts.Cluster. It waits until the server accepted the connection,
-// the connection failed (credentials refused: ErrAuth), or ctx ended.
+// the connection failed (credentials refused: ErrAuth), or ctx ended; with
+// opts.RetryDial it tries again while the server cannot be reached.
 func Dial(ctx context.Context, opts Options) (*Bus, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -193,6 +204,30 @@ func Dial(ctx context.Context, opts Options) (*Bus, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !o.RetryDial {
+		return dialOnce(ctx, o)
+	}
+	wait := 500 * time.Millisecond
+	for {
+		b, err := dialOnce(ctx, o)
+		if err == nil || errors.Is(err, ErrOptions) || errors.Is(err, ErrAuth) || ctx.Err() != nil {
+			return b, err
+		}
+		if o.Logger != nil {
+			o.Logger.Warn("cannot reach NATS yet; retrying", "nats", o.Name, "err", err, "retry_in", wait.String())
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, o.RetryMaxWait)
+	}
+}
+
+// dialOnce makes one attempt of Dial with normalized options.
+func dialOnce(ctx context.Context, o Options) (*Bus, error) {
+	var err error
 	b := &Bus{opts: rd.Hide(&o), done: make(chan struct{}), subs: make(map[*Subscription]struct{})}
 	for _, ch := range []broadcast.Channel{broadcast.B1, broadcast.B2, broadcast.B3} {
 		if b.subjects[ch], err = Subject(o.Cluster, ch); err != nil {
@@ -294,6 +329,9 @@ func (o Options) normalize() (Options, error) {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = DefaultQueueSize
+	}
+	if o.RetryMaxWait <= 0 {
+		o.RetryMaxWait = DefaultRetryMaxWait
 	}
 	return o, nil
 }

@@ -74,7 +74,7 @@ func TestRegressionDefaultClusterIsTheKeyID(t *testing.T) {
 	require.Equal(t, keyID, c.Bus(share.Node{Role: share.RoleCalculator, Number: 1}).Cluster())
 
 	nf := natsFlags{url: srv.URL()}
-	o, err := nf.options("distributor-1", keyID, nil)
+	o, err := nf.options("distributor-1", keyID, false, nil)
 	require.NoError(t, err)
 	require.Equal(t, natsbus.DefaultCluster(keyID), o.Cluster)
 	bus, err := nf.dial(ctx, "distributor-1", keyID, false, slog.New(slog.NewTextHandler(io.Discard, nil)))

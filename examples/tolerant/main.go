@@ -18,7 +18,7 @@
 //	tolerant sign   -cluster DIR -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG
 //	tolerant sign   -nats URL -cluster DIR -identity FILE -in FILE [-hash ...] [-pss] -out SIG
 //	tolerant issue  -nats URL -cluster DIR -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem
-//	tolerant node   -role calculator|combiner -bundle FILE -identity FILE -nats URL [-health ADDR]
+//	tolerant node   -role calculator|combiner -bundle FILE [-bundle FILE ...] -identity FILE -nats URL [-health ADDR] [-cutover TIME]
 //	tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
 //	tolerant pkcs11-config -cluster DIR -identity FILE -nats URL -pin-file FILE -out CONF
 //	tolerant audit verify [-head SEQ:HASH] FILE...
@@ -87,10 +87,12 @@ Usage:
                  (-self-signed | -ca ROOT.pem) -out CERT.pem [-count N]
         issue the cluster's self-signed root, or leaves for fresh ECDSA keys
         (written next to CERT.pem), as a task distributor on NATS
-  tolerant node  -role calculator|combiner -bundle FILE -identity FILE -nats URL
-                 [-health ADDR] [-tls-ca FILE] [-creds FILE | -user U -password-file F]
-        run one calculator or combiner until SIGINT/SIGTERM; JSON logs on
-        stderr; GET ADDR/healthz answers 200 while connected and running
+  tolerant node  -role calculator|combiner -bundle FILE [-bundle FILE ...]
+                 -identity FILE -nats URL [-health ADDR] [-cutover TIME]
+                 [-tls-ca FILE] [-creds FILE | -user U -password-file F]
+        run a calculator or combiner of every bundle (several keys, or two
+        epochs of one key until -cutover) until SIGINT/SIGTERM; JSON logs
+        on stderr; GET ADDR/healthz answers 200 while connected and running
   tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE] [-users FILE]
         run an embedded NATS server until SIGINT/SIGTERM
   tolerant pkcs11-config -cluster DIR -identity FILE -nats URL [NATS flags]

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	rtnode "github.com/tolerantca/tolerant/broadcast/node"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -115,13 +116,20 @@ func (ps *mpProcs) run(ctx context.Context, args ...string) string {
 	return o.String()
 }
 
-// mpHealth is what a node's /healthz says.
+// mpHealth is what a node's /healthz says about the process's first
+// node (Nodes[0]), and all of them.
 type mpHealth struct {
 	Code      int
-	Node      string            `json:"node"`
-	Running   bool              `json:"running"`
-	Connected bool              `json:"connected"`
-	Stats     map[string]uint64 `json:"stats"`
+	Node      string
+	Running   bool `json:"running"`
+	Connected bool `json:"connected"`
+	Stats     map[string]uint64
+	Nodes     []struct {
+		Node  string            `json:"node"`
+		Key   string            `json:"key"`
+		Epoch uint32            `json:"epoch"`
+		Stats map[string]uint64 `json:"stats"`
+	} `json:"nodes"`
 }
 
 // getHealth asks a node's health endpoint.
@@ -139,6 +147,9 @@ func getHealth(ctx context.Context, addr string) (mpHealth, error) {
 	defer resp.Body.Close()
 	h := mpHealth{Code: resp.StatusCode}
 	err = json.NewDecoder(resp.Body).Decode(&h)
+	if len(h.Nodes) > 0 {
+		h.Node, h.Stats = h.Nodes[0].Node, h.Nodes[0].Stats
+	}
 	return h, err
 }
 
@@ -630,7 +641,11 @@ func TestNATSCommandErrors(t *testing.T) {
 	}
 
 	// The health handler: 503 before the node runs, 404 and 405 elsewhere.
-	h := &healthz{name: "calculator-1", keyID: "k"}
+	host, err := rtnode.NewHost(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := host.Handler()
 	for _, c := range []struct {
 		method, path string
 		code         int

@@ -23,7 +23,6 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
-	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
@@ -54,9 +53,10 @@ func (f *natsFlags) register(fs *flag.FlagSet) {
 }
 
 // options returns the natsbus options of a connection called name, for the
-// signing cluster keyID unless -nats-cluster names another.
-func (f *natsFlags) options(name, keyID string, log *slog.Logger) (natsbus.Options, error) {
-	o := natsbus.Options{URL: f.url, Cluster: f.cluster, Name: name, CredsFile: f.creds, User: f.user, Logger: log}
+// signing cluster keyID unless -nats-cluster names another; retry asks
+// Dial to wait for a server that cannot be reached yet.
+func (f *natsFlags) options(name, keyID string, retry bool, log *slog.Logger) (natsbus.Options, error) {
+	o := natsbus.Options{URL: f.url, Cluster: f.cluster, Name: name, CredsFile: f.creds, User: f.user, Logger: log, RetryDial: retry}
 	if o.Cluster == "" {
 		o.Cluster = natsbus.DefaultCluster(keyID)
 	}
@@ -88,29 +88,14 @@ func (f *natsFlags) options(name, keyID string, log *slog.Logger) (natsbus.Optio
 
 // dial connects to NATS as name. With retry, it retries until ctx ends
 // when the server cannot be reached yet (a node started before the
-// broker), but not when the options or the credentials are wrong.
+// broker), but not when the options or the credentials are wrong
+// (natsbus.Options.RetryDial).
 func (f *natsFlags) dial(ctx context.Context, name, keyID string, retry bool, log *slog.Logger) (*natsbus.Bus, error) {
-	o, err := f.options(name, keyID, log)
+	o, err := f.options(name, keyID, retry, log)
 	if err != nil {
 		return nil, err
 	}
-	wait := 500 * time.Millisecond
-	for {
-		bus, err := natsbus.Dial(ctx, o)
-		if err == nil {
-			return bus, nil
-		}
-		if !retry || errors.Is(err, natsbus.ErrOptions) || errors.Is(err, natsbus.ErrAuth) || ctx.Err() != nil {
-			return nil, err
-		}
-		log.Warn("cannot reach NATS yet; retrying", "err", err, "retry_in", wait.String())
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-	}
+	return natsbus.Dial(ctx, o)
 }
 
 // readSecretLine reads the first line of a small file holding a secret
@@ -329,55 +314,4 @@ func (r *remote) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return r.bus.Shutdown(ctx)
-}
-
-// logBus is a Broadcaster that logs what its node publishes: per task the
-// distributor and task numbers, and what was sent (which shares, which
-// calculators), never a value.
-type logBus struct {
-	broadcast.Broadcaster
-	log *slog.Logger
-}
-
-// Publish logs msg and publishes it.
-func (b *logBus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) error {
-	b.note(ch, msg)
-	return b.Broadcaster.Publish(ctx, ch, msg)
-}
-
-// note logs one packet this node publishes, by its header only.
-func (b *logBus) note(ch broadcast.Channel, msg []byte) {
-	if !b.log.Enabled(context.Background(), slog.LevelInfo) {
-		return
-	}
-	p, err := wire.Unmarshal(msg)
-	if err != nil {
-		return
-	}
-	if s, ok := p.(*wire.Signed); ok {
-		if p, err = wire.Unmarshal(s.Body); err != nil {
-			return
-		}
-	}
-	switch p := p.(type) {
-	case *wire.Ack:
-		attrs := []any{"distributor", p.Distributor, "task", p.Task}
-		switch p.Status {
-		case wire.Accepted:
-			b.log.Debug("task accepted", attrs...)
-		case wire.Computed:
-			b.log.Info("task computed", attrs...)
-		default: // the calculator logs the reason itself
-			b.log.Debug("task refused", append(attrs, "reason", p.Reason)...)
-		}
-	case *wire.Partials:
-		idx := make([]int, len(p.Shares))
-		for n, s := range p.Shares {
-			idx[n] = s.Index
-		}
-		b.log.Info("partials sent", "distributor", p.Distributor, "task", p.Task, "shares", idx, "channel", ch.String())
-	case *wire.Result:
-		b.log.Info("signature sent", "distributor", p.Distributor, "task", p.Task, "rep", p.Rep.String(),
-			"calculators", p.Calculators, "inconsistent", p.Inconsistent, "channel", ch.String())
-	}
 }
