@@ -293,6 +293,17 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	}
 	step("root and leaf issued, openssl verify OK", start)
 
+	// Every node's /metrics, on its health address, passes promtool.
+	start = time.Now()
+	promtool := promtoolPath(t)
+	for _, n := range mapValues(calcs) {
+		checkNodeMetrics(ctx, t, promtool, n.p.name, n.health, "tolerant_partials_sent_total", "tolerant_nats_connected")
+	}
+	for _, n := range mapValues(combs) {
+		checkNodeMetrics(ctx, t, promtool, n.p.name, n.health, "tolerant_nats_connected")
+	}
+	step("every node's /metrics checked", start)
+
 	// 50 signing requests; 2 calculators and 1 combiner are killed while
 	// they run. The survivors are chosen so that a representation of the
 	// surviving combiner covers the surviving calculators.

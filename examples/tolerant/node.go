@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -56,7 +57,7 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&cfg.plaintext, "insecure-plaintext-keys", false, "accept a bundle in PLAINTEXT (.json, from deal -insecure-plaintext-keys; tests and demos only)")
 	fs.Var(&cfg.dealerKeys, "dealer-key", dealerKeyUsage+"; repeat it for bundles of several dealers")
 	cfg.nats.register(fs)
-	fs.StringVar(&cfg.health, "health", "", "serve GET /healthz on this address, e.g. 127.0.0.1:8080 (200 while connected and running, 503 otherwise)")
+	fs.StringVar(&cfg.health, "health", "", "serve GET /healthz (200 while connected and running, 503 otherwise) and the Prometheus /metrics on this address, e.g. 127.0.0.1:8080")
 	fs.IntVar(&cfg.workers, "workers", 0, "exponentiations computed at once, per bundle (default: the number of CPUs)")
 	fs.BoolVar(&cfg.audit, "audit", false, "combiner: check every partial, to name lying calculators even when their partial was not needed")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "level of the JSON logs on stderr: debug, info, warn or error")
@@ -138,10 +139,20 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	role := share.RoleCalculator
+	if cfg.role == "combiner" {
+		role = share.RoleCombiner
+	}
+	met, metricsHandler, err := nodeMetrics(role, keyIDs(keys), host)
+	if err != nil {
+		return err
+	}
 	// The health endpoint listens first, so that an orchestrator sees 503
 	// while the nodes connect.
 	if cfg.health != "" {
-		shutdown, err := serveHealth(cfg.health, host.Handler(), log)
+		mux := host.Handler()
+		mux.Handle("/metrics", metricsHandler)
+		shutdown, err := serveHealth(cfg.health, mux, log)
 		if err != nil {
 			return err
 		}
@@ -150,7 +161,7 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 	var buses []*natsbus.Bus
 	for _, k := range keys {
 		opts := &node.Options{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout,
-			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log}
+			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log, Observer: met}
 		n, bus, err := cfg.start(ctx, k, opts, log)
 		if err == nil {
 			buses = append(buses, bus)
@@ -211,6 +222,17 @@ func (cfg *nodeConfig) open(log *slog.Logger) ([]opened, error) {
 		return nil, errors.New("-nats-cluster names one signing cluster, but the bundles are of several keys: leave it out (each key's cluster is its key id)")
 	}
 	return keys, nil
+}
+
+// keyIDs returns the distinct key ids of keys, in order.
+func keyIDs(keys []opened) []string {
+	var ids []string
+	for _, k := range keys {
+		if !slices.Contains(ids, k.meta.KeyID) {
+			ids = append(ids, k.meta.KeyID)
+		}
+	}
+	return ids
 }
 
 // bundleFlags returns the flags that open the bundle at path.
