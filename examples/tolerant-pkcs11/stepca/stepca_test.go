@@ -100,7 +100,7 @@ func (c *cluster) stepCAConfig(t *testing.T, client string) (caJSON, root, inter
 	cfg := map[string]any{
 		"root": root, "crt": inter, "key": "pkcs11:object=" + c.key,
 		"kms": map[string]any{"type": "pkcs11",
-			"uri": "pkcs11:module-path=" + client + ";token=" + c.key + "?pin-value=" + c.pin},
+			"uri": "pkcs11:module-path=" + client + ";token=" + c.key + "?pin-source=" + filepath.Join(c.dir, "pin.txt")},
 		"address": "127.0.0.1:9000", "dnsNames": []string{"ca.example.com"},
 		"authority": map[string]any{"provisioners": []any{
 			map[string]any{"type": "JWK", "name": "tolerant", "key": jwk, "encryptedKey": enc}}},
