@@ -68,7 +68,9 @@ type recorders struct {
 
 func newRecorders() *recorders { return &recorders{all: map[node]*recorder{}} }
 
-func (rs *recorders) observer(role share.Role, number int) broadcast.Observer { return rs.get(role, number) }
+func (rs *recorders) observer(role share.Role, number int) broadcast.Observer {
+	return rs.get(role, number)
+}
 
 func (rs *recorders) get(role share.Role, number int) *recorder {
 	rs.mu.Lock()
