@@ -65,7 +65,7 @@ func TestPolicyNamesRuleAndApprover(t *testing.T) {
 	require.NoError(t, err)
 	rec := &events{}
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
-		Approve:  f,
+		Approve: f,
 		Observer: func(role share.Role, _ int) broadcast.Observer {
 			if role != share.RoleCalculator {
 				return nil
