@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,4 +368,63 @@ func TestObserverNil(t *testing.T) {
 	defer l.Close()
 	_, err = l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("nil"))
 	require.NoError(t, err)
+}
+
+// statsObserver calls its node's Stats on every event: a node never holds
+// its lock while it calls the Observer.
+type statsObserver struct {
+	l      *atomic.Pointer[broadcast.Local]
+	role   share.Role
+	number int
+	calls  atomic.Int64
+}
+
+func (o *statsObserver) Observe(*broadcast.Event) {
+	l := o.l.Load()
+	if l == nil {
+		return
+	}
+	switch o.role {
+	case share.RoleCalculator:
+		l.Calculator(o.number).Stats()
+	case share.RoleCombiner:
+		l.Combiner(o.number).Stats()
+	case share.RoleDistributor:
+		l.Distributor().Stats()
+	}
+	o.calls.Add(1)
+}
+
+// TestObserverMayCallNode: an Observer that asks its node for its Stats
+// does not deadlock it.
+func TestObserverMayCallNode(t *testing.T) {
+	var local atomic.Pointer[broadcast.Local]
+	var mu sync.Mutex
+	var all []*statsObserver
+	d := broadcast.TestDealing(t, 3, 2, 2, 1)
+	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
+		Audit: true,
+		Observer: func(role share.Role, number int) broadcast.Observer {
+			o := &statsObserver{l: &local, role: role, number: number}
+			mu.Lock()
+			all = append(all, o)
+			mu.Unlock()
+			return o
+		},
+	})
+	require.NoError(t, err)
+	defer l.Close()
+	local.Store(l)
+	var wg sync.WaitGroup
+	for n := range 8 {
+		wg.Go(func() {
+			_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest(fmt.Sprint("stats ", n)))
+			require.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	l.Close()
+	for _, o := range all {
+		require.Positive(t, o.calls.Load(), "%v %d", o.role, o.number)
+	}
 }
