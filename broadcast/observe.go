@@ -16,6 +16,10 @@ import (
 // must be safe for concurrent use and should be quick (an audit log's
 // fsync is about the slowest thing it should do). An Event and what it
 // points to must not be modified or kept past the call, except by copying.
+// A node never holds its own locks while it calls Observe, so an Observer
+// may call the node (its Stats, say). A calculator and a distributor call
+// it before they act on the event (a partial is observed before it is
+// sent, a signature before it is returned); a combiner just after.
 //
 // No event holds a secret: requests are public (the content to be signed,
 // its digest and encoding), as are partial results, representations and
@@ -39,7 +43,9 @@ const (
 	EventAccepted
 	// EventRefused: the node refused the task; Err says why (ErrPolicy,
 	// ErrBusy, share.ErrContentMismatch, ...) and Rule names the policy
-	// rule for a policy refusal.
+	// rule for a policy refusal. A task refused before the node remembers
+	// it (another epoch, outside the time window, busy, over a bound, a
+	// task number reused) has no EventTaskSeen; Request is then set.
 	EventRefused
 	// EventApproved: the operator's approval hook approved the request
 	// ([0092], [0110]); Approver names who, Wait is how long it took.
