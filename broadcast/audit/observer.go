@@ -15,8 +15,9 @@ import (
 // broadcast.Observer of a calculator, combiner or distributor
 // (CalculatorOptions.Observer and the like), one per node and log.
 //
-// Every event is appended and fsynced before the node goes on
-// ([Writer.Append]). A failed append never stops or slows the node, and is
+// Observe appends each event and fsyncs it before it returns
+// ([Writer.Append]); see broadcast.Observer for when each node calls it
+// (a calculator before it sends the partial). A failed append never stops or slows the node, and is
 // never silent: [Observer.Err] returns the first failure and
 // [Observer.Failures] counts them, for the node's health endpoint. After a
 // write failure every later append fails too (the chain's state is
@@ -24,9 +25,9 @@ import (
 //
 // Events without an audit kind are not logged: broadcast.EventDropped (a
 // share not computed, so no secret used). An entry's ContentSHA256 and
-// Cert come from the event's request when it has one, else from the first
-// event of the same task that had one (the latest [MaxTasks] tasks are
-// remembered): the calculators' partials and the combiners' signatures
+// Cert come from the event's request when it has one, else from an
+// earlier event of the same task that had one (the latest [MaxTasks]
+// tasks are remembered): the calculators' partials and the combiners' signatures
 // are logged with the content they are for.
 type Observer struct {
 	w        *Writer
@@ -51,7 +52,7 @@ type content struct {
 // NewObserver returns the Observer that appends every event of the node to
 // w. w's header must name the node (role and number) that the Observer is
 // given to: a calculator's partial_sent entries name the term (j, i) with
-// j the header's number.
+// j the header's number. With a nil w every append fails ([ErrClosed]).
 func NewObserver(w *Writer) *Observer {
 	return &Observer{w: w, tasks: make(map[taskKey]content)}
 }
@@ -62,18 +63,26 @@ func (o *Observer) Observe(e *broadcast.Event) {
 	if !ok {
 		return
 	}
+	if o.w == nil {
+		o.fail(ErrClosed)
+		return
+	}
 	if ae.Kind == KindPartialSent {
 		ae.Rep = []Term{{J: o.w.hdr.Number, I: e.Share}}
 	}
 	c := o.content(keyOf(&ae), e.Request)
 	ae.ContentSHA256, ae.Cert = c.sha, c.cert
 	if err := o.w.Append(ae); err != nil {
-		o.failures.Add(1)
-		o.mu.Lock()
-		if o.err == nil {
-			o.err = err
-		}
-		o.mu.Unlock()
+		o.fail(err)
+	}
+}
+
+func (o *Observer) fail(err error) {
+	o.failures.Add(1)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err == nil {
+		o.err = err
 	}
 }
 

@@ -344,6 +344,10 @@ func TestObserverAppendFailure(t *testing.T) {
 	}
 	require.ErrorIs(t, o.Err(), audit.ErrClosed)
 	require.Equal(t, uint64(2), o.Failures())
+
+	none := audit.NewObserver(nil)
+	none.Observe(&broadcast.Event{Kind: broadcast.EventTaskSeen})
+	require.ErrorIs(t, none.Err(), audit.ErrClosed)
 }
 
 // TestEventOf: every kind of event but dropped has its audit kind; the
