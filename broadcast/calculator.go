@@ -337,6 +337,7 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	if task.Epoch != n.meta.Epoch {
 		n.nRefused.Add(1)
 		n.ack(ctx, &task.Header, fp, wire.ReasonWrongEpoch, "")
+		n.observe(&task.Header, Event{Kind: EventRefused, Request: &task.Request, Err: ErrWrongEpoch})
 		return
 	}
 
@@ -345,12 +346,13 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	// Uniqueness check ([0110]): the same task is never computed twice.
 	if t, ok := n.tasks[key]; ok {
 		n.mu.Unlock()
-		n.answerKnown(ctx, t, &task.Header, fp)
+		n.answerKnown(ctx, t, &task.Header, fp, &task.Request)
 		return
 	}
 	if reason := n.admit(&task.Header, len(msg)); reason != wire.ReasonNone {
 		n.mu.Unlock()
 		n.ack(ctx, &task.Header, fp, reason, "")
+		n.observe(&task.Header, Event{Kind: EventRefused, Request: &task.Request, Err: errorOf(reason)})
 		return
 	}
 	n.seq++
@@ -365,6 +367,7 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	n.nTasks.Add(1)
 	n.ack(ctx, &task.Header, fp, wire.ReasonNone, "") // [0109]
 	req := task.Request
+	n.observe(&t.hdr, Event{Kind: EventTaskSeen, Request: &req})
 	wg.Go(func() { n.prepare(ctx, t, &req) })
 }
 
@@ -385,13 +388,14 @@ func (n *CalculatorNode) onDone(d *wire.Done) {
 
 // answerKnown answers a task seen before from memory: it is never
 // computed twice ([0110]), and lost partials are sent again.
-func (n *CalculatorNode) answerKnown(ctx context.Context, t *calcTask, h *wire.Header, fp [32]byte) {
+func (n *CalculatorNode) answerKnown(ctx context.Context, t *calcTask, h *wire.Header, fp [32]byte, req *share.Request) {
 	n.mu.Lock()
 	if t.fp != fp {
 		n.mu.Unlock()
 		n.nConflict.Add(1)
 		n.log.Warn("task number reused for another request", "distributor", h.Distributor, "task", h.Task)
 		n.ack(ctx, h, fp, wire.ReasonConflict, "")
+		n.observe(h, Event{Kind: EventRefused, Request: req, Err: ErrTaskConflict})
 		return
 	}
 	refused, detail, done, sent := t.refused, t.detail, t.done, append([][]byte(nil), t.sent...)
@@ -478,12 +482,15 @@ const maxFloors = 1024
 // no worker: a slow approval delays only its own task.
 func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Request) {
 	actx, cancel := context.WithTimeout(withTask(ctx, &t.hdr), n.opts.ApproveTimeout)
+	actx, note := withNote(actx)
 	p, err := n.calc.Prepare(actx, req)
-	if err == nil && n.opts.Approve != nil {
+	asked, start := err == nil && n.opts.Approve != nil, time.Now()
+	if asked {
 		if aerr := n.opts.Approve(actx, req); aerr != nil {
 			err = fmt.Errorf("%w: %w", share.ErrDeclined, aerr)
 		}
 	}
+	wait := time.Since(start)
 	timedOut := actx.Err() != nil
 	cancel()
 	if err != nil {
@@ -495,6 +502,7 @@ func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Re
 			r, detail = wire.ReasonApprovalTimeout, ""
 			n.nTimeouts.Add(1)
 		}
+		n.observeAll(&t.hdr, req, answerEvents(note, asked, err, refusalError(r, detail), timedOut, wait))
 		n.nRefused.Add(1)
 		n.log.Info("task refused", "distributor", t.key.dist, "task", t.key.task, "reason", errorOf(r), "detail", detail)
 		n.mu.Lock()
@@ -505,6 +513,7 @@ func (n *CalculatorNode) prepare(ctx context.Context, t *calcTask, req *share.Re
 		n.ack(ctx, &t.hdr, t.fp, r, detail)
 		return
 	}
+	n.observeAll(&t.hdr, req, answerEvents(note, asked, nil, nil, false, wait))
 	n.mu.Lock()
 	t.left = p.Shares()
 	n.release(t) // the request's content is no longer held
@@ -538,12 +547,15 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			return
 		}
 		if n.skip(j.t) {
+			n.observe(&j.t.hdr, Event{Kind: EventDropped, Share: j.i})
 			if n.finishJob(j.t, nil) {
 				n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
 			}
 			continue
 		}
+		start := time.Now()
 		part, err := j.p.Partial(j.i)
+		took := time.Since(start)
 		if err != nil {
 			n.log.Error("partial failed", "distributor", j.t.key.dist, "task", j.t.key.task, "share", j.i, "err", err)
 		}
@@ -559,6 +571,8 @@ func (n *CalculatorNode) work(ctx context.Context) {
 		last := n.finishJob(j.t, b)
 		if b != nil {
 			n.nPartials.Add(1)
+			// Logged before it leaves: no partial is sent unrecorded.
+			n.observe(&j.t.hdr, Event{Kind: EventPartialSent, Share: j.i, Duration: took})
 			n.publish(ctx, B2, b) // [0111]
 		}
 		if last {
@@ -622,5 +636,23 @@ func (n *CalculatorNode) send(ctx context.Context, a *wire.Ack) {
 func (n *CalculatorNode) publish(ctx context.Context, ch Channel, b []byte) {
 	if err := n.b.Publish(ctx, ch, b); err != nil && ctx.Err() == nil {
 		n.log.Debug("publish failed", "channel", ch, "err", err)
+	}
+}
+
+// observe passes an event of task h to the Observer, if any, filling in
+// the task's names and the time. The node holds no lock when it calls it.
+func (n *CalculatorNode) observe(h *wire.Header, e Event) {
+	if n.opts.Observer == nil {
+		return
+	}
+	e.Time, e.KeyID, e.Epoch, e.Distributor, e.Task = n.now(), h.KeyID, h.Epoch, h.Distributor, h.Task
+	n.opts.Observer.Observe(&e)
+}
+
+// observeAll passes evs, each about req, to the Observer.
+func (n *CalculatorNode) observeAll(h *wire.Header, req *share.Request, evs []Event) {
+	for _, e := range evs {
+		e.Request = req
+		n.observe(h, e)
 	}
 }

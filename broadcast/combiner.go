@@ -123,6 +123,8 @@ type CombinerNode struct {
 	early   map[int][]*group // groups without a task packet, by the calculator that created them
 	bytes   int64
 	perDist map[uint32]int64
+	events  []Event // waiting for the Observer until n.mu is released (unlock)
+	passing bool    // a goroutine passes events on
 
 	nTasks, nPartials, nIgnored, nCombines, nSigned, nIllegal, nResent, nEvicted, nInconsistent, nSuspects, nOtherKey, nMalformed, nRejected atomic.Uint64
 	nOverBound, nTimeouts, nAnnounced, nSkipped                                                                                              atomic.Uint64
@@ -448,11 +450,12 @@ func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg [
 	n.nTasks.Add(1)
 	key := groupKey{keyOf(&task.Header), wire.Fingerprint(body)}
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	defer n.unlock()
 	g := n.lookup(key, &task.Header, 0)
 	if g == nil || (g.req == nil && !n.adopt(g, len(task.Request.Content))) {
 		n.nOverBound.Add(1)
 		n.log.Warn("task refused: over the bound of tasks or bytes", "distributor", key.dist, "task", key.task)
+		n.observe(&task.Header, Event{Kind: EventRefused, Request: &task.Request, Err: ErrOverBound})
 		return
 	}
 	if g.req == nil {
@@ -508,26 +511,41 @@ func (n *CombinerNode) accept(ctx context.Context, wg *sync.WaitGroup, g *group,
 	stripped := full
 	stripped.Content = nil
 	g.req = &stripped
+	n.observe(&g.hdr, Event{Kind: EventTaskSeen, Request: &full})
 	if _, err := full.Encode(n.meta.PublicKey); err != nil {
 		n.nIllegal.Add(1)
 		n.log.Warn("task refused", "distributor", g.key.dist, "task", g.key.task, "reason", err)
+		n.observe(&g.hdr, Event{Kind: EventRefused, Request: &full, Err: errorOf(reasonCode(err))})
 		n.refuse(g)
 		return
 	}
 	if n.approve == nil {
+		n.observe(&g.hdr, Event{Kind: EventAccepted, Request: &full})
 		n.approved(ctx, wg, g)
 		return
 	}
 	wg.Go(func() {
 		actx, cancel := context.WithTimeout(withTask(ctx, &g.hdr), n.opts.ApproveTimeout)
+		actx, note := withNote(actx)
+		start := time.Now()
 		err := n.approve(actx, &full)
+		wait := time.Since(start)
 		timedOut := actx.Err() != nil
 		cancel()
 		if ctx.Err() != nil {
 			return
 		}
 		n.mu.Lock()
-		defer n.mu.Unlock()
+		defer n.unlock()
+		refusal := ErrApprovalTimeout
+		if err != nil && !timedOut {
+			r, detail := reasonOf(fmt.Errorf("%w: %w", share.ErrDeclined, err))
+			refusal = refusalError(r, detail)
+		}
+		for _, e := range answerEvents(note, true, err, refusal, timedOut, wait) {
+			e.Request = &full
+			n.observe(&g.hdr, e)
+		}
 		if n.groups[g.key] != g || g.state != waiting {
 			return
 		}
@@ -615,20 +633,22 @@ func (n *CombinerNode) maybeCombine(ctx context.Context, wg *sync.WaitGroup, g *
 // limitedCombine runs Combine on one of the Workers slots. ok is false when
 // ctx ended first, or when g (nil for an audit) was signed while it waited
 // for the slot.
-func (n *CombinerNode) limitedCombine(ctx context.Context, g *group, req *share.Request, parts []share.Partial) (res *combine.Result, ok bool, err error) {
+func (n *CombinerNode) limitedCombine(ctx context.Context, g *group, req *share.Request, parts []share.Partial) (res *combine.Result, took time.Duration, ok bool, err error) {
 	select {
 	case n.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	if g != nil && n.announced(g) {
 		<-n.sem
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	n.nCombines.Add(1)
+	start := time.Now()
 	res, err = n.comb.Combine(ctx, req, parts)
+	took = time.Since(start)
 	<-n.sem
-	return res, ctx.Err() == nil, err
+	return res, took, ctx.Err() == nil, err
 }
 
 // announced reports whether g was signed: its combination is skipped, and
@@ -646,12 +666,12 @@ func (n *CombinerNode) announced(g *group) bool {
 
 // combine runs on at most Workers goroutines at once.
 func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
-	res, ok, err := n.limitedCombine(ctx, g, req, parts)
+	res, took, ok, err := n.limitedCombine(ctx, g, req, parts)
 	if !ok {
 		return
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	defer n.unlock()
 	switch {
 	case err == nil:
 		b, merr := n.resultPacket(g, res.Signature, res.Rep, parts, res.Inconsistent, res.Suspects)
@@ -672,7 +692,10 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 		n.nSuspects.Add(uint64(len(res.Suspects)))
 		if len(res.Inconsistent) > 0 {
 			n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", res.Inconsistent)
+			n.observe(&g.hdr, Event{Kind: EventInconsistent, Request: req, Calculators: slices.Clone(res.Inconsistent)})
 		}
+		n.observe(&g.hdr, Event{Kind: EventMatched, Request: req, Rep: res.Rep, Calculators: res.Rep.Calculators()})
+		n.observe(&g.hdr, Event{Kind: EventSigned, Request: req, Rep: res.Rep, Signature: res.Signature, Duration: took})
 		// Publishing never blocks for long ([Broadcaster]), so it is done
 		// under the lock, which orders it before any resend.
 		n.publish(ctx, b) // [0095], [0115]
@@ -686,6 +709,8 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 		// declined: the task is kept as illegal for a while ([0113]).
 		n.nIllegal.Add(1)
 		n.log.Warn("task refused", "distributor", g.key.dist, "task", g.key.task, "reason", err)
+		r, detail := reasonOf(err)
+		n.observe(&g.hdr, Event{Kind: EventRefused, Request: req, Rule: detail, Err: refusalError(r, detail)})
 		n.refuse(g)
 	}
 }
@@ -729,12 +754,12 @@ func (n *CombinerNode) maybeAudit(ctx context.Context, wg *sync.WaitGroup, g *gr
 }
 
 func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, req *share.Request, parts []share.Partial) {
-	res, ok, err := n.limitedCombine(ctx, nil, req, parts)
+	res, _, ok, err := n.limitedCombine(ctx, nil, req, parts)
 	if !ok {
 		return
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
+	defer n.unlock()
 	g.auditing, g.audited = false, len(parts)
 	if err == nil && g.state == done {
 		merged := mergeSorted(g.inconsistent, res.Inconsistent)
@@ -750,6 +775,13 @@ func (n *CombinerNode) audit(ctx context.Context, wg *sync.WaitGroup, g *group, 
 				n.nInconsistent.Add(uint64(len(merged) - len(g.inconsistent)))
 				n.nSuspects.Add(uint64(len(suspects)))
 				n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", merged)
+				var found []int
+				for _, j := range merged {
+					if !slices.Contains(g.inconsistent, j) {
+						found = append(found, j)
+					}
+				}
+				n.observe(&g.hdr, Event{Kind: EventInconsistent, Request: req, Calculators: found})
 				g.inconsistent, g.suspects, g.result = merged, res.Suspects, b
 				n.publish(ctx, b)
 			}
@@ -771,4 +803,36 @@ func sortedKeys(set map[int]bool) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// observe queues an event of task h for the Observer, if any, filling in
+// the task's names and the time; unlock passes it on. n.mu is held.
+func (n *CombinerNode) observe(h *wire.Header, e Event) {
+	if n.opts.Observer == nil {
+		return
+	}
+	e.Time, e.KeyID, e.Epoch, e.Distributor, e.Task = n.now(), h.KeyID, h.Epoch, h.Distributor, h.Task
+	n.events = append(n.events, e)
+}
+
+// unlock releases n.mu and passes the queued events to the Observer, never
+// under the lock (an Observer may call the node, e.g. Stats). One
+// goroutine at a time passes them, in the order they were queued.
+func (n *CombinerNode) unlock() {
+	if n.passing || len(n.events) == 0 {
+		n.mu.Unlock()
+		return
+	}
+	n.passing = true
+	for len(n.events) > 0 {
+		evs := n.events
+		n.events = nil
+		n.mu.Unlock()
+		for i := range evs {
+			n.opts.Observer.Observe(&evs[i])
+		}
+		n.mu.Lock()
+	}
+	n.passing = false
+	n.mu.Unlock()
 }

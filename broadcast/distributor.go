@@ -448,7 +448,6 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	fail := func(errs ...error) (*Outcome, error) {
 		d.nFailed.Add(1)
 		d.mu.Lock()
-		defer d.mu.Unlock()
 		e := &SignError{Task: number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(start), errs: errs}
 		if len(c.refusals)+len(c.transient) > 0 {
 			e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
@@ -459,6 +458,8 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 				e.Refusals[j] = refusalError(r, c.details[j])
 			}
 		}
+		d.mu.Unlock()
+		d.observe(&hdr, Event{Kind: EventFailed, Request: &r, Err: e})
 		return nil, e
 	}
 
@@ -479,6 +480,10 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 		}
 		out.Suspects = suspects
 		d.mu.Unlock()
+		d.observe(&hdr, Event{
+			Kind: EventReleased, Request: &r, Signature: out.Signature,
+			Combiner: out.Combiner, Rep: out.Rep, Calculators: out.Calculators,
+		})
 		return out, nil
 	}
 
@@ -489,6 +494,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 			d.log.Debug("publish failed", "task", number, "err", err)
 		}
 	}
+	d.observe(&hdr, Event{Kind: EventSubmitted, Request: &r})
 	send() // [0108]
 	// Retransmission phases: quick until t calculators acknowledged
 	// ([0109]); slow while they compute; after t said they are done,
@@ -505,6 +511,7 @@ func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Ou
 	for {
 		select {
 		case res := <-c.result:
+			d.observe(&hdr, Event{Kind: EventVerified, Request: &r, Combiner: res.Combiner, Signature: res.Signature})
 			if out != nil { // lingering: merge what another combiner knows
 				out.Claimed = mergeSorted(out.Claimed, res.Inconsistent)
 				out.Suspects = mergeSorted(out.Suspects, res.Suspects)
@@ -712,6 +719,12 @@ func commonReason(m map[int]wire.Reason) wire.Reason {
 }
 
 func (d *Distributor) onResult(r *wire.Result) {
+	bad := false
+	defer func() { // after the unlock below: the Observer is never called under d.mu
+		if bad {
+			d.observe(&r.Header, Event{Kind: EventVerified, Combiner: r.Combiner, Signature: r.Signature, Err: ErrBadSignature})
+		}
+	}()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.mine(&r.Header, r.TaskHash)
@@ -720,7 +733,7 @@ func (d *Distributor) onResult(r *wire.Result) {
 		return
 	}
 	// [0116]: the output device checks the signature with the public key.
-	if !d.verify(r.Signature, c.em) {
+	if bad = !d.verify(r.Signature, c.em); bad {
 		c.bad++
 		d.nBad.Add(1)
 		d.log.Warn("signature does not verify: discarded", "task", r.Task, "combiner", r.Combiner)
@@ -789,4 +802,15 @@ func (d *Distributor) verify(sig, em []byte) bool {
 	out := make([]byte, d.size)
 	m.FillBytes(out)
 	return bytes.Equal(out, em)
+}
+
+// observe passes an event of task h to the Observer, if any, filling in
+// the task's names and the time. The distributor holds no lock when it
+// calls it.
+func (d *Distributor) observe(h *wire.Header, e Event) {
+	if d.opts.Observer == nil {
+		return
+	}
+	e.Time, e.KeyID, e.Epoch, e.Distributor, e.Task = time.Now(), h.KeyID, h.Epoch, h.Distributor, h.Task
+	d.opts.Observer.Observe(&e)
 }

@@ -36,6 +36,11 @@ type LocalOptions struct {
 	Combiner    *CombinerOptions
 	// Logger is given to every node that has none; default discards.
 	Logger *slog.Logger
+	// Observer, when set, is asked for each node's [Observer] by its role
+	// and number (calculator j, combiner number, distributor number), e.g.
+	// to give every node its own audit log; it may return nil. A template's
+	// Observer, when set too, gets every event as well.
+	Observer func(role share.Role, number int) Observer
 	// Transport, when set, gives every node its own broadcaster, named by
 	// its endpoint (DistributorEndpoint, CalculatorEndpoint(j),
 	// CombinerEndpoint(n)), instead of an endpoint of a new Memory: a network
@@ -120,6 +125,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		if co.Approve == nil {
 			co.Approve = o.Approve
 		}
+		co.Observer = o.observer(co.Observer, share.RoleCalculator, j)
 		b, err := l.endpoint(CalculatorEndpoint(j))
 		if err != nil {
 			return fail(err)
@@ -143,6 +149,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 			co.Logger = o.Logger
 		}
 		co.AuditLate = co.AuditLate || o.Audit
+		co.Observer = o.observer(co.Observer, share.RoleCombiner, key.Number)
 		if co.Combine == nil {
 			co.Combine = &combine.Options{Audit: o.Audit, Approve: o.CombinerApprove}
 		}
@@ -167,6 +174,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if do.Logger == nil {
 		do.Logger = o.Logger
 	}
+	do.Observer = o.observer(do.Observer, share.RoleDistributor, d.Distributors[0].NodeKey.Number)
 	if do.ResultChannel == 0 && o.Combiner != nil {
 		do.ResultChannel = o.Combiner.ResultChannel
 	}
@@ -180,6 +188,15 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	}
 	l.dist = dist
 	return l, nil
+}
+
+// observer returns the Observer of the node role number: template's and
+// the one of o.Observer.
+func (o *LocalOptions) observer(template Observer, role share.Role, number int) Observer {
+	if o.Observer == nil {
+		return template
+	}
+	return Observers(template, o.Observer(role, number))
 }
 
 // endpoint returns the broadcaster of the node named name.

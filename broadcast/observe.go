@@ -1,6 +1,9 @@
 package broadcast
 
 import (
+	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -13,6 +16,10 @@ import (
 // must be safe for concurrent use and should be quick (an audit log's
 // fsync is about the slowest thing it should do). An Event and what it
 // points to must not be modified or kept past the call, except by copying.
+// A node never holds its own locks while it calls Observe, so an Observer
+// may call the node (its Stats, say). A calculator and a distributor call
+// it before they act on the event (a partial is observed before it is
+// sent, a signature before it is returned); a combiner just after.
 //
 // No event holds a secret: requests are public (the content to be signed,
 // its digest and encoding), as are partial results, representations and
@@ -36,7 +43,9 @@ const (
 	EventAccepted
 	// EventRefused: the node refused the task; Err says why (ErrPolicy,
 	// ErrBusy, share.ErrContentMismatch, ...) and Rule names the policy
-	// rule for a policy refusal.
+	// rule for a policy refusal. A task refused before the node remembers
+	// it (another epoch, outside the time window, busy, over a bound, a
+	// task number reused) has no EventTaskSeen; Request is then set.
 	EventRefused
 	// EventApproved: the operator's approval hook approved the request
 	// ([0092], [0110]); Approver names who, Wait is how long it took.
@@ -57,14 +66,16 @@ const (
 	// inconsistent with its representations.
 	EventInconsistent
 	// EventSigned: a combiner produced a signature that verifies under
-	// the public key ([0111]); Signature is set, Duration is the time of
-	// the combination (the second sub-key's exponentiation included).
+	// the public key ([0111]); Signature and Rep are set, Duration is the
+	// time of the combination (the second sub-key's exponentiation
+	// included).
 	EventSigned
 	// EventSubmitted: a distributor broadcast a new task ([0107]);
 	// Request is set.
 	EventSubmitted
 	// EventVerified: a distributor checked a combiner's result with the
-	// public key ([0116]); Err is nil when it verifies. Combiner is set.
+	// public key ([0116]); Err is nil when it verifies, else
+	// ErrBadSignature. Combiner and Signature are set.
 	EventVerified
 	// EventReleased: a distributor released a verified signature:
 	// Signature, Combiner, Rep and Calculators are set.
@@ -129,6 +140,10 @@ type Event struct {
 	Wait        time.Duration // of the approval
 }
 
+// ErrBadSignature is the Err of an EventVerified whose signature does not
+// verify with the public key ([0116]): the result was discarded.
+var ErrBadSignature = errors.New("broadcast: signature does not verify")
+
 // Observers returns an Observer that passes every event to each of obs in
 // turn, skipping nil ones; nil when none is left.
 func Observers(obs ...Observer) Observer {
@@ -153,4 +168,92 @@ func (m multiObserver) Observe(e *Event) {
 	for _, o := range m {
 		o.Observe(e)
 	}
+}
+
+// NoteApproval lets an approval hook (share.ApproveFunc) running in a node
+// of this package tell the node's [Observer] which policy rule accepted the
+// request and who approved or declined it ([0092], [0113]); an empty
+// argument leaves what was noted before. Both are public text, shown in
+// events and audit logs: never pass a secret or the content. Outside a
+// node's hook it does nothing.
+//
+// What the hook noted decides the events of its answer: a hook that named
+// an approver, or noted nothing at all, is an operator's confirmation
+// (EventApproved or EventDeclined follow EventAccepted or EventRefused);
+// a hook that only named a rule is a policy (EventAccepted or
+// EventRefused alone).
+func NoteApproval(ctx context.Context, rule, approver string) {
+	n, ok := ctx.Value(noteKey{}).(*approvalNote)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if rule != "" {
+		n.rule = safeDetail(rule)
+	}
+	if approver != "" {
+		n.approver = safeDetail(approver)
+	}
+}
+
+type noteKey struct{}
+
+// approvalNote is what an approval hook noted with NoteApproval. The hook
+// may still run after its deadline, hence the lock.
+type approvalNote struct {
+	mu             sync.Mutex
+	rule, approver string
+}
+
+// withNote returns ctx carrying a new note for the approval hook.
+func withNote(ctx context.Context) (context.Context, *approvalNote) {
+	n := &approvalNote{}
+	return context.WithValue(ctx, noteKey{}, n), n
+}
+
+// approvalEvents returns the events of an approval hook's answer err (nil:
+// yes), given the note it left and whether it timed out, with their Rule,
+// Approver and Err; refusal is the error to report for a no. A node with
+// no hook reports EventAccepted alone.
+func (n *approvalNote) events(err, refusal error, timedOut bool) []Event {
+	n.mu.Lock()
+	rule, approver := n.rule, n.approver
+	n.mu.Unlock()
+	var pr policyRule
+	isPolicy := errors.As(err, &pr)
+	if isPolicy {
+		rule = safeDetail(pr.PolicyRule())
+	}
+	operator := approver != "" || rule == "" || timedOut
+	switch {
+	case err == nil && !operator:
+		return []Event{{Kind: EventAccepted, Rule: rule}}
+	case err == nil:
+		return []Event{{Kind: EventAccepted, Rule: rule}, {Kind: EventApproved, Approver: approver}}
+	case timedOut:
+		return []Event{{Kind: EventDeclined, Approver: approver, Err: ErrApprovalTimeout}}
+	case isPolicy && approver == "":
+		return []Event{{Kind: EventRefused, Rule: rule, Err: refusal}}
+	}
+	return []Event{{Kind: EventDeclined, Rule: rule, Approver: approver, Err: refusal}}
+}
+
+// answerEvents returns the events of a node's answer to a request: err
+// from its checks or, when asked, from its approval hook (whose note and
+// Wait then count), refusal the error to report for a no.
+func answerEvents(note *approvalNote, asked bool, err, refusal error, timedOut bool, wait time.Duration) []Event {
+	if !asked {
+		if err != nil {
+			return []Event{{Kind: EventRefused, Err: refusal}}
+		}
+		return []Event{{Kind: EventAccepted}}
+	}
+	evs := note.events(err, refusal, timedOut)
+	for i := range evs {
+		if evs[i].Kind == EventApproved || evs[i].Kind == EventDeclined {
+			evs[i].Wait = wait
+		}
+	}
+	return evs
 }

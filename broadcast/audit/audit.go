@@ -55,26 +55,29 @@ type Kind string
 
 // The kinds of events. A calculator logs task_seen, then accepted or
 // refused, approved or declined (with operator approval), then
-// partial_sent; a combiner logs task_seen, matched and signed; a
-// distributor logs submitted, verified and released.
+// partial_sent; a combiner logs task_seen, accepted or refused, approved
+// or declined, matched, inconsistent (when it proved a calculator wrong)
+// and signed; a distributor logs submitted, verified and released or
+// failed.
 const (
-	KindTaskSeen    Kind = "task_seen"    // a task arrived ([0108])
-	KindAccepted    Kind = "accepted"     // the policy accepted it (Rule)
-	KindRefused     Kind = "refused"      // the policy refused it (Rule, Reason)
-	KindApproved    Kind = "approved"     // an operator approved it (Approver)
-	KindDeclined    Kind = "declined"     // an operator declined it (Approver, Reason)
-	KindPartialSent Kind = "partial_sent" // a calculator sent its partials ([0109])
-	KindMatched     Kind = "matched"      // a combiner matched a representation ([0093]) (Rep)
-	KindSigned      Kind = "signed"       // a combiner produced a signature ([0111]) (SignatureSHA256)
-	KindSubmitted   Kind = "submitted"    // a distributor broadcast a task ([0107])
-	KindVerified    Kind = "verified"     // a distributor verified a result ([0116]) (Result)
-	KindReleased    Kind = "released"     // a distributor released a verified signature (SignatureSHA256)
-	KindFailed      Kind = "failed"       // a task ended without a signature (Reason)
+	KindTaskSeen     Kind = "task_seen"    // a task arrived ([0108])
+	KindAccepted     Kind = "accepted"     // the policy accepted it (Rule)
+	KindRefused      Kind = "refused"      // the policy refused it (Rule, Reason)
+	KindApproved     Kind = "approved"     // an operator approved it (Approver)
+	KindDeclined     Kind = "declined"     // an operator declined it (Approver, Reason)
+	KindPartialSent  Kind = "partial_sent" // a calculator sent its partials ([0109])
+	KindMatched      Kind = "matched"      // a combiner matched a representation ([0093]) (Rep)
+	KindInconsistent Kind = "inconsistent" // a combiner proved the partials of Calculators wrong
+	KindSigned       Kind = "signed"       // a combiner produced a signature ([0111]) (SignatureSHA256)
+	KindSubmitted    Kind = "submitted"    // a distributor broadcast a task ([0107])
+	KindVerified     Kind = "verified"     // a distributor verified a result ([0116]) (Result)
+	KindReleased     Kind = "released"     // a distributor released a verified signature (SignatureSHA256)
+	KindFailed       Kind = "failed"       // a task ended without a signature (Reason)
 )
 
 var kinds = map[Kind]bool{
 	KindTaskSeen: true, KindAccepted: true, KindRefused: true, KindApproved: true,
-	KindDeclined: true, KindPartialSent: true, KindMatched: true, KindSigned: true,
+	KindDeclined: true, KindPartialSent: true, KindMatched: true, KindInconsistent: true, KindSigned: true,
 	KindSubmitted: true, KindVerified: true, KindReleased: true, KindFailed: true,
 }
 

@@ -17,6 +17,7 @@ type Writer struct {
 	mu   sync.Mutex
 	f    *os.File
 	head Head
+	hdr  Header
 	err  error // sticky: after a failed write the chain's state is unknown
 	now  func() time.Time
 }
@@ -38,7 +39,7 @@ func OpenWriter(path string, h Header) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	w := &Writer{f: f, now: time.Now}
+	w := &Writer{f: f, now: time.Now, hdr: h}
 	if err := w.open(path, h); err != nil {
 		f.Close()
 		return nil, err

@@ -192,7 +192,9 @@ type Confirm func(ctx context.Context, s *Summary) error
 // Approver returns the approval hook of the policy: every request is
 // checked against the rules, counted against its distributor's rate, and
 // then, when confirm is not nil, shown to the operator. It fails only when
-// the policy is invalid.
+// the policy is invalid. For the node's events ([broadcast.NoteApproval])
+// the hook names the kind of content (or "digest-only") as the rule that
+// accepted a request, and "operator" as its approver when confirm is set.
 func (p *Policy) Approver(confirm Confirm) (share.ApproveFunc, error) {
 	c, err := p.compile()
 	if err != nil {
@@ -211,7 +213,9 @@ func (p *Policy) Approver(confirm Confirm) (share.ApproveFunc, error) {
 		if !rl.allow(ti.Distributor, time.Now()) {
 			return refuse(RuleRate)
 		}
+		broadcast.NoteApproval(ctx, s.Kind, "") // the rule that accepted: the kind listed, or digest-only
 		if confirm != nil {
+			broadcast.NoteApproval(ctx, "", RuleConfirm)
 			if err := confirm(ctx, s); err != nil {
 				return refuse(RuleConfirm)
 			}

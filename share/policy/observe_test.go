@@ -1,0 +1,118 @@
+package policy_test
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/share"
+	"github.com/tolerantca/tolerant/share/policy"
+)
+
+// events records the events of every calculator.
+type events struct {
+	mu  sync.Mutex
+	all []broadcast.Event
+}
+
+func (r *events) Observe(e *broadcast.Event) {
+	c := *e
+	c.Request = nil
+	r.mu.Lock()
+	r.all = append(r.all, c)
+	r.mu.Unlock()
+}
+
+func (r *events) of(k broadcast.EventKind, task uint64) []broadcast.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []broadcast.Event
+	for _, e := range r.all {
+		if e.Kind == k && e.Task == task {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestPolicyNamesRuleAndApprover: in a node's events the policy names the
+// kind of content as the rule that accepted a request and "operator" as
+// the approver when the operator confirms; a rule's refusal is a refusal,
+// the operator's no a decline.
+func TestPolicyNamesRuleAndApprover(t *testing.T) {
+	plan, _, err := grouping.Search(3, 2, 1, &grouping.Options{Redundancy: 1})
+	require.NoError(t, err)
+	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{11}), caKey, 3, 2, 1, nil)
+	require.NoError(t, err)
+	d, err := dl.Deal(plan)
+	require.NoError(t, err)
+	p := &policy.Policy{Kinds: []string{policy.KindCertificate}}
+	f, err := p.Approver(func(_ context.Context, s *policy.Summary) error {
+		if strings.HasPrefix(s.Subject, "CN=no.") {
+			return errors.New("no")
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	rec := &events{}
+	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
+		Approve: f,
+		Observer: func(role share.Role, _ int) broadcast.Observer {
+			if role != share.RoleCalculator {
+				return nil
+			}
+			return rec
+		},
+	})
+	require.NoError(t, err)
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	good := request(tbsCert(t, "www.example.com", 90, false, x509.KeyUsageDigitalSignature))
+	good.KeyID = ""
+	out, err := l.Distributor().SignDetailed(ctx, good)
+	require.NoError(t, err)
+	no := request(tbsCert(t, "no.example.com", 90, false, x509.KeyUsageDigitalSignature))
+	no.KeyID = ""
+	_, err = l.Distributor().Sign(ctx, no)
+	var declined *broadcast.SignError
+	require.ErrorAs(t, err, &declined)
+	bad := request([]byte("not a certificate"))
+	bad.KeyID = ""
+	_, err = l.Distributor().Sign(ctx, bad)
+	var refused *broadcast.SignError
+	require.ErrorAs(t, err, &refused)
+	l.Close()
+
+	acc := rec.of(broadcast.EventAccepted, out.Task)
+	require.NotEmpty(t, acc)
+	for _, e := range acc {
+		require.Equal(t, policy.KindCertificate, e.Rule)
+	}
+	for _, e := range rec.of(broadcast.EventApproved, out.Task) {
+		require.Equal(t, policy.RuleConfirm, e.Approver)
+	}
+	dec := rec.of(broadcast.EventDeclined, declined.Task)
+	require.NotEmpty(t, dec)
+	for _, e := range dec {
+		require.Equal(t, policy.RuleConfirm, e.Rule)
+		require.Equal(t, policy.RuleConfirm, e.Approver)
+		require.ErrorIs(t, e.Err, broadcast.ErrPolicy)
+	}
+	ref := rec.of(broadcast.EventRefused, refused.Task)
+	require.NotEmpty(t, ref)
+	for _, e := range ref {
+		require.Equal(t, policy.RuleKind, e.Rule)
+	}
+	require.Empty(t, rec.of(broadcast.EventDeclined, refused.Task), "a rule's refusal asks no operator")
+}
