@@ -670,6 +670,12 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 	if !ok {
 		return
 	}
+	if err == nil {
+		// Observed before the result is published, as a calculator does
+		// its partials, so that an audit log holds every signature that
+		// left the node even when the node dies right after.
+		n.observeSigned(&g.hdr, req, res, took)
+	}
 	n.mu.Lock()
 	defer n.unlock()
 	switch {
@@ -692,10 +698,7 @@ func (n *CombinerNode) combine(ctx context.Context, wg *sync.WaitGroup, g *group
 		n.nSuspects.Add(uint64(len(res.Suspects)))
 		if len(res.Inconsistent) > 0 {
 			n.log.Warn("inconsistent partials", "distributor", g.key.dist, "task", g.key.task, "calculators", res.Inconsistent)
-			n.observe(&g.hdr, Event{Kind: EventInconsistent, Request: req, Calculators: slices.Clone(res.Inconsistent)})
 		}
-		n.observe(&g.hdr, Event{Kind: EventMatched, Request: req, Rep: res.Rep, Calculators: res.Rep.Calculators()})
-		n.observe(&g.hdr, Event{Kind: EventSigned, Request: req, Rep: res.Rep, Signature: res.Signature, Duration: took})
 		// Publishing never blocks for long ([Broadcaster]), so it is done
 		// under the lock, which orders it before any resend.
 		n.publish(ctx, b) // [0095], [0115]
@@ -813,6 +816,23 @@ func (n *CombinerNode) observe(h *wire.Header, e Event) {
 	}
 	e.Time, e.KeyID, e.Epoch, e.Distributor, e.Task = n.now(), h.KeyID, h.Epoch, h.Distributor, h.Task
 	n.events = append(n.events, e)
+}
+
+// observeSigned passes a combination's events (inconsistent, matched,
+// signed) to the Observer at once. n.mu is not held.
+func (n *CombinerNode) observeSigned(h *wire.Header, req *share.Request, res *combine.Result, took time.Duration) {
+	if n.opts.Observer == nil {
+		return
+	}
+	fill := func(e Event) *Event {
+		e.Time, e.KeyID, e.Epoch, e.Distributor, e.Task = n.now(), h.KeyID, h.Epoch, h.Distributor, h.Task
+		return &e
+	}
+	if len(res.Inconsistent) > 0 {
+		n.opts.Observer.Observe(fill(Event{Kind: EventInconsistent, Request: req, Calculators: slices.Clone(res.Inconsistent)}))
+	}
+	n.opts.Observer.Observe(fill(Event{Kind: EventMatched, Request: req, Rep: res.Rep, Calculators: res.Rep.Calculators()}))
+	n.opts.Observer.Observe(fill(Event{Kind: EventSigned, Request: req, Rep: res.Rep, Signature: res.Signature, Duration: took}))
 }
 
 // unlock releases n.mu and passes the queued events to the Observer, never

@@ -91,6 +91,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of RetireAt; default time.Now.
 	Now func() time.Time
+	// Health, when set, is part of [Node.Healthy]: an error (e.g. an
+	// audit log that can no longer be written, audit.Observer.Err) makes
+	// the node unhealthy on /healthz. It must be safe for concurrent use.
+	Health func() error
 }
 
 // runner is a calculator or combiner of package broadcast.
@@ -110,6 +114,7 @@ type Node struct {
 	stats   func() any
 	drain   time.Duration
 	log     *slog.Logger
+	health  func() error // Options.Health, or nil
 	running atomic.Bool
 	started atomic.Bool
 }
@@ -165,7 +170,7 @@ func NewCalculator(b broadcast.Broadcaster, key *share.CalculatorKey, opts *Opti
 		return nil, err
 	}
 	return &Node{role: share.RoleCalculator, number: key.J, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log}, nil
+		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
 }
 
 // NewCombiner returns combiner key.Number of key's cluster on b. It subscribes
@@ -183,7 +188,7 @@ func NewCombiner(b broadcast.Broadcaster, key *share.CombinerKey, opts *Options)
 		return nil, err
 	}
 	return &Node{role: share.RoleCombiner, number: key.Number, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log}, nil
+		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
 }
 
 // NewDistributor returns the task distributor of key on b: it signs
@@ -200,7 +205,7 @@ func NewDistributor(b broadcast.Broadcaster, key *share.DistributorKey, opts *Op
 		return nil, err
 	}
 	return &Node{role: share.RoleDistributor, number: key.NodeKey.Number, meta: key.Meta, b: b, dist: d,
-		stats: func() any { return d.Stats() }, drain: o.DrainTimeout, log: log}, nil
+		stats: func() any { return d.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
 }
 
 // Distributor returns the node's distributor, nil for a calculator or a
@@ -302,6 +307,11 @@ func (n *Node) Running() bool { return n.running.Load() }
 func (n *Node) Healthy() error {
 	if !n.running.Load() {
 		return errors.New("node: not running")
+	}
+	if n.health != nil {
+		if err := n.health(); err != nil {
+			return err
+		}
 	}
 	return transportErr(n.b)
 }

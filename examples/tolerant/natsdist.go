@@ -237,6 +237,7 @@ type remote struct {
 	dist *broadcast.Distributor
 	key  *share.DistributorKey
 	rec  *recorder
+	log  *auditLog // nil without -audit-dir
 }
 
 // distributorFlags are the flags of the commands that act as a task
@@ -246,6 +247,7 @@ type distributorFlags struct {
 	dir      string
 	bundle   bundleFlags
 	logLevel string
+	auditDir string
 }
 
 // register adds the flags to fs.
@@ -257,6 +259,7 @@ func (df *distributorFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&df.bundle.plaintext, "insecure-plaintext-keys", false, "accept a distributor bundle in PLAINTEXT (tests and demos only)")
 	fs.StringVar(&df.bundle.dealerKey, "dealer-key", "", dealerKeyUsage)
 	fs.StringVar(&df.logLevel, "log-level", "warn", "level of the JSON logs on stderr: debug, info, warn or error")
+	fs.StringVar(&df.auditDir, "audit-dir", "", strings.Replace(auditDirUsage, "this node's", "the distributor's", 1))
 }
 
 // connect loads the cluster's public files and the distributor's bundle,
@@ -298,14 +301,21 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 	if err != nil {
 		return nil, fmt.Errorf("NATS: %w", err)
 	}
-	dist, err := broadcast.NewDistributor(bus, dk, &broadcast.DistributorOptions{
-		Logger: log, // log names the node already
-	})
+	alog, err := openAuditLog(df.auditDir, share.RoleDistributor, dk.NodeKey.Number, &dk.Meta)
 	if err != nil {
 		bus.Close()
 		return nil, err
 	}
-	return &remote{bus: bus, dist: dist, key: dk, rec: &recorder{dist: dist}}, nil
+	dist, err := broadcast.NewDistributor(bus, dk, &broadcast.DistributorOptions{
+		Logger:   log, // log names the node already
+		Observer: alog.observer(),
+	})
+	if err != nil {
+		alog.Close()
+		bus.Close()
+		return nil, err
+	}
+	return &remote{bus: bus, dist: dist, key: dk, rec: &recorder{dist: dist}, log: alog}, nil
 }
 
 // Close stops the distributor and drains the NATS connection.
@@ -313,5 +323,9 @@ func (r *remote) Close() error {
 	r.dist.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return r.bus.Shutdown(ctx)
+	err := r.bus.Shutdown(ctx)
+	if lerr := r.log.health(); lerr != nil && err == nil {
+		err = fmt.Errorf("audit log: %w", lerr)
+	}
+	return errors.Join(err, r.log.Close())
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	"github.com/tolerantca/tolerant/broadcast/node"
 	"github.com/tolerantca/tolerant/share"
@@ -36,6 +37,7 @@ type nodeConfig struct {
 	logLevel   string
 	drain      time.Duration
 	cutover    string
+	auditDir   string
 	policy     policyFlags
 	stdout     io.Writer // where -approve prompt shows requests
 }
@@ -63,10 +65,11 @@ func runNode(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "level of the JSON logs on stderr: debug, info, warn or error")
 	fs.DurationVar(&cfg.drain, "drain-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long to wait for the work in progress and then the NATS connection to drain")
 	fs.StringVar(&cfg.cutover, "cutover", "", "end of a rolling share refresh, as an RFC 3339 time: from then on the bundles of a key's older epochs refuse every task (key material of another epoch), those of its newest epoch keep signing")
+	fs.StringVar(&cfg.auditDir, "audit-dir", "", auditDirUsage)
 	cfg.policy.register(fs)
 	cfg.stdout = stdout
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE [-bundle FILE ...] -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR] [-cutover TIME]\n"+
+		fmt.Fprintln(fs.Output(), "Usage: tolerant node -role calculator|combiner -bundle FILE [-bundle FILE ...] -identity FILE -nats URL [-nats-cluster NAME] [-health ADDR] [-audit-dir DIR] [-cutover TIME]\n"+
 			"                     [-policy FILE [-approve prompt|exec:CMD] [-approve-timeout D]]\n"+
 			"                     [-tls-ca FILE [-tls-cert FILE -tls-key FILE]] [-creds FILE | -user NAME -password-file FILE]")
 		printFlags(fs, nil)
@@ -160,8 +163,14 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 	}
 	var buses []*natsbus.Bus
 	for _, k := range keys {
+		alog, err := openAuditLog(cfg.auditDir, role, k.nk.Number, &k.meta)
+		if err != nil {
+			return err
+		}
+		defer alog.Close()
 		opts := &node.Options{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout,
-			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log, Observer: met}
+			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log,
+			Observer: broadcast.Observers(met, alog.observer()), Health: alog.health}
 		n, bus, err := cfg.start(ctx, k, opts, log)
 		if err == nil {
 			buses = append(buses, bus)
