@@ -537,6 +537,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 			}
 		}
 	}
+	if o.Optimal && o.Method == Best && len(best.Combiners) > st.LowerBound {
+		best = anneal(k, t, l, o, st, best)
+	}
 	if o.Optimal && o.Method == Best && !o.Pairs {
 		best = optimise(k, t, l, o, st, best)
 	}
