@@ -17,8 +17,9 @@ import (
 // new share number for one member. Mixing share numbers inside a combiner
 // lets it hold more sets than the partition construction.
 
-// The temperatures and the cycle length of the annealing schedule.
-var (
+// The annealing schedule: the temperature falls from annealT0 to annealT1
+// within each cycle of annealCycle moves.
+const (
 	annealT0    = 1.0
 	annealT1    = 0.05
 	annealCycle = 20000
@@ -67,7 +68,12 @@ func anneal(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 	for m := len(best.Combiners) - 1; m >= max(st.LowerBound, 1); m-- {
 		var q *Plan
 		for n := uint64(0); q == nil && n < annealRuns && time.Now().Before(deadline); n++ {
-			q = annealSearch(k, t, l, r, m, o.Pairs, o.Seed+n, annealIters, deadline)
+			// Runs alternate between a start from best and a random one.
+			var from *Plan
+			if n%2 == 0 {
+				from = best
+			}
+			q = annealSearch(k, t, l, r, m, o.Pairs, from, o.Seed+n/2, annealIters, deadline)
 		}
 		if q == nil {
 			break
@@ -81,8 +87,9 @@ func anneal(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 }
 
 // annealSearch looks for a plan with m combiners within iters moves (and
-// before deadline); nil if none was found.
-func annealSearch(k, t, l, r, m int, pairs bool, seed uint64, iters int, deadline time.Time) *Plan {
+// before deadline); nil if none was found. It starts from the plan from
+// (m+1 combiners, or nil) without its smallest combiner.
+func annealSearch(k, t, l, r, m int, pairs bool, from *Plan, seed uint64, iters int, deadline time.Time) *Plan {
 	if m < r || r < 1 {
 		return nil
 	}
@@ -97,19 +104,7 @@ func annealSearch(k, t, l, r, m int, pairs bool, seed uint64, iters int, deadlin
 		}
 		an.sets = append(an.sets, ms)
 	}
-	an.byComb = make([][]int, m)
-	for n := range an.sets {
-		first := rng.IntN(m)
-		for c := range r {
-			sh := make([]int, t)
-			for i := range sh {
-				sh[i] = 1 + rng.IntN(l)
-			}
-			a := (first + c) % m
-			an.slots = append(an.slots, annealSlot{set: n, comb: a, share: sh})
-			an.byComb[a] = append(an.byComb[a], len(an.slots)-1)
-		}
-	}
+	an.place(rng, from)
 	an.energyC = make([]int, m)
 	an.energyP = make([][]int, m)
 	total := 0
@@ -126,21 +121,81 @@ func annealSearch(k, t, l, r, m int, pairs bool, seed uint64, iters int, deadlin
 			}
 		}
 	}
-	t0, t1 := annealT0, annealT1
 	it := 0
 	for ; total > 0 && it < iters; it++ {
 		if it%256 == 0 && time.Now().After(deadline) {
 			return nil
 		}
-		// Temperature falls geometrically within cycles of 20000 moves.
 		frac := float64(it%annealCycle) / float64(annealCycle)
-		temp := t0 * math.Pow(t1/t0, frac)
+		temp := annealT0 * math.Pow(annealT1/annealT0, frac)
 		total += an.move(rng, temp)
 	}
 	if total > 0 {
 		return nil
 	}
 	return an.plan()
+}
+
+// place gives every set r slots: those of from (its smallest combiner
+// left out) where from has m+1 combiners, the rest on random combiners
+// with random share numbers.
+func (an *annealer) place(rng *rand.Rand, from *Plan) {
+	an.byComb = make([][]int, an.m)
+	idx := map[uint64]int{}
+	for n, ms := range an.sets {
+		var mask uint64
+		for _, j := range ms {
+			mask |= 1 << j
+		}
+		idx[mask] = n
+	}
+	cnt := make([]int, len(an.sets))
+	if from != nil && len(from.Combiners) == an.m+1 {
+		drop := 0
+		for a, reps := range from.Combiners {
+			if len(reps) < len(from.Combiners[drop]) {
+				drop = a
+			}
+		}
+		for a, reps := range from.Combiners {
+			if a == drop {
+				continue
+			}
+			to := a
+			if a > drop {
+				to--
+			}
+			for _, rp := range reps {
+				if n, ok := idx[rp.mask()]; ok && cnt[n] < an.r && !an.holds(to, n) {
+					an.addSlot(n, to, rp)
+					cnt[n]++
+				}
+			}
+		}
+	}
+	for n := range an.sets {
+		for ; cnt[n] < an.r; cnt[n]++ {
+			a := rng.IntN(an.m)
+			for an.holds(a, n) {
+				a = (a + 1) % an.m
+			}
+			rp := make(Rep, an.t)
+			for i, j := range an.sets[n] {
+				rp[i] = Term{J: j + 1, I: 1 + rng.IntN(an.l)}
+			}
+			an.addSlot(n, a, rp)
+		}
+	}
+}
+
+// addSlot puts a slot of set n with the share numbers of rp on combiner a.
+func (an *annealer) addSlot(n, a int, rp Rep) {
+	sh := make([]int, an.t)
+	for i, x := range rp {
+		sh[i] = x.I
+	}
+	an.slots = append(an.slots, annealSlot{set: n, comb: a, share: sh})
+	an.byComb[a] = append(an.byComb[a], len(an.slots)-1)
 }
 
 // move tries one random move and returns the change of energy (0 when
