@@ -61,17 +61,21 @@ type Options struct {
 	// new representations must be secure together with all of it. Search
 	// ignores it.
 	History [][]Rep
-	// Optimal makes Search run, after its heuristics, an exact search
-	// (without Pairs) for a plan with fewer combiners, from the lower bound
-	// up, within TimeLimit: Stats.Proven then says whether the plan is
-	// proven to have the fewest combiners. Only this search reads the
-	// clock, so with Optimal the result may depend on the machine's speed.
+	// Optimal makes Search run, after its heuristics and without Pairs, a
+	// simulated annealing (anneal.go) for one combiner less at a time
+	// while above the lower bound, then an exact search for a plan with
+	// fewer combiners, from the lower bound up, each within TimeLimit:
+	// Stats.Proven then says whether the plan is proven to have the
+	// fewest combiners. Only these searches read the clock (the annealing
+	// runs are bounded by a move count, the clock only cuts them short),
+	// so with Optimal the result may depend on the machine's speed.
 	// With Pairs, Optimal makes the pair search try every count several
 	// times on small problems instead (no clock) and rebalances the
 	// result: fewer and more evenly loaded combiners, which leave less
 	// room for AddCalculator.
 	Optimal bool
-	// TimeLimit bounds the exact search; 0 means DefaultTimeLimit.
+	// TimeLimit bounds the annealing and the exact search, each; 0 means
+	// DefaultTimeLimit.
 	TimeLimit time.Duration
 }
 
@@ -536,6 +540,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 				best = q
 			}
 		}
+	}
+	if o.Optimal && o.Method == Best && !o.Pairs && len(best.Combiners) > st.LowerBound {
+		best = anneal(k, t, l, o, st, best)
 	}
 	if o.Optimal && o.Method == Best && !o.Pairs {
 		best = optimise(k, t, l, o, st, best)
