@@ -536,6 +536,7 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 		// Rebalancing pair plans changes representations and can leave
 		// less room for AddCalculator: only with Optimal.
 		if o.Optimal {
+			best = symmetricPairs(k, t, l, o, st, best)
 			if q := rebalance(best, o.Redundancy, true); better(q, best) {
 				best = q
 			}
