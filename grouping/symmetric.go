@@ -20,7 +20,7 @@ import (
 // symNodes bounds the nodes of one symmetric search, so that its result
 // depends on the seed-free order of the search only, not on the clock
 // (which only cuts it short).
-const symNodes = 20000
+const symNodes = 100000
 
 // symmetricPairs runs, on small problems (as the thorough pair search),
 // symmetricPairSearch for one combiner less than best at a time, down to
@@ -50,32 +50,33 @@ func symmetricPairs(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 }
 
 // symmetricPairSearch looks for a pair-secure plan with r = 1 and c
-// combiners, for each order p of c from c down to 2 with a permutation
-// made of p-cycles (cyclePerm); nil if none was found within the node
-// budget and before deadline.
+// combiners invariant under a c-cycle of the calculators that cycles the
+// combiners, then under sigma = (1 2)(3 4) mapping every combiner onto
+// itself; nil if neither was found within the node budget and before
+// deadline.
 func symmetricPairSearch(k, t, l, c int, st *Stats, deadline time.Time) *Plan {
-	for p := c; p >= 2; p-- {
-		if c%p != 0 || p > k {
-			continue
-		}
-		if q := symSearch(k, t, l, c, cyclePerm(k, p), p, st, deadline); q != nil {
+	if c >= 2 && c <= k {
+		if q := symSearch(k, t, l, c, cyclePerm(k, c), c, c, st, deadline); q != nil {
 			return q
 		}
+	}
+	if k >= 4 {
+		perm := cyclePerm(k, 1)
+		perm[1], perm[2], perm[3], perm[4] = 2, 1, 4, 3
+		return symSearch(k, t, l, c, perm, 1, 2, st, deadline)
 	}
 	return nil
 }
 
-// cyclePerm returns the permutation of 1..k (index 0 unused) made of
-// floor(k/p) disjoint p-cycles on 1..p, p+1..2p, ... and fixing the rest.
+// cyclePerm returns the permutation of 1..k (index 0 unused) that cycles
+// 1..p and fixes the rest.
 func cyclePerm(k, p int) []int {
 	perm := make([]int, k+1)
 	for j := 1; j <= k; j++ {
 		perm[j] = j
 	}
-	for start := 1; start+p-1 <= k; start += p {
-		for i := range p {
-			perm[start+i] = start + (i+1)%p
-		}
+	for i := range p {
+		perm[1+i] = 1 + (i+1)%p
 	}
 	return perm
 }
@@ -87,7 +88,7 @@ func cyclePerm(k, p int) []int {
 // and its share numbers; sigma^i of the representation goes to combiner i
 // of the block, and a branch is cut as soon as a combiner or a pair of
 // combiners leaks.
-func symSearch(k, t, l, c int, perm []int, p int, st *Stats, deadline time.Time) *Plan {
+func symSearch(k, t, l, c int, perm []int, p, ord int, st *Stats, deadline time.Time) *Plan {
 	s, err := newState(k, t, l, true, st)
 	if err != nil || !s.pairRoom(c) {
 		return nil
@@ -117,8 +118,11 @@ func symSearch(k, t, l, c int, perm []int, p int, st *Stats, deadline time.Time)
 						stop = true
 						return nil
 					}
+					if ok, _ := s.canAdd(b*p, e, false); !ok {
+						continue
+					}
 					ns := s.cloneWithout(-1)
-					if !ns.placeOrbit(e, perm, b*p, p) {
+					if !ns.placeOrbit(e, perm, b*p, p, ord) {
 						continue
 					}
 					if q := dfs(o+1, max(used, b+1), ns); q != nil {
@@ -137,16 +141,20 @@ func symSearch(k, t, l, c int, perm []int, p int, st *Stats, deadline time.Time)
 	return q.plan()
 }
 
-// placeOrbit commits sigma^i of e to combiner first+i for i < p, if each
-// keeps its combiner and every pair secure. An orbit shorter than p gives
-// its sets to more than one combiner of the block.
-func (s *state) placeOrbit(e Rep, perm []int, first, p int) bool {
-	for i := range p {
-		a := first + i
-		if ok, _ := s.canAdd(a, e, false); !ok {
-			return false
+// placeOrbit commits sigma^i of e, for i below ord (the order of sigma),
+// to combiner first + i mod p, if each keeps its combiner and every pair
+// secure; a combiner already holding the representation skips it. An
+// orbit shorter than p gives its sets to more than one combiner of the
+// block.
+func (s *state) placeOrbit(e Rep, perm []int, first, p, ord int) bool {
+	for i := range ord {
+		a := first + i%p
+		if !slices.ContainsFunc(s.combs[a].reps, e.Equal) {
+			if ok, _ := s.canAdd(a, e, false); !ok {
+				return false
+			}
+			s.commit(a, e)
 		}
-		s.commit(a, e)
 		e = permuteRep(e, perm)
 	}
 	return true
