@@ -28,6 +28,9 @@ func TestAnnealTargets(t *testing.T) {
 			}
 			t.Logf("%v", time.Since(start))
 			require.NotNil(t, p)
+			if c.pairs {
+				refCheckPlan(t, p, c.r, c.pairs)
+			}
 			rep, err := Check(p)
 			require.NoError(t, err)
 			require.True(t, rep.Secure)
@@ -36,5 +39,21 @@ func TestAnnealTargets(t *testing.T) {
 				require.True(t, rep.PairsSecure)
 			}
 		})
+	}
+}
+
+// TestAnnealDeterministic: the same seed gives the same plan, the clock
+// only cutting a run short.
+func TestAnnealDeterministic(t *testing.T) {
+	deadline := time.Now().Add(time.Hour)
+	p := annealSearch(5, 3, 2, 1, 3, true, nil, 1, annealIters, deadline)
+	q := annealSearch(5, 3, 2, 1, 3, true, nil, 1, annealIters, deadline)
+	require.NotNil(t, p)
+	require.True(t, p.Equal(q))
+	p = annealSearch(6, 3, 2, 2, 3, false, nil, 2, 2000, deadline)
+	q = annealSearch(6, 3, 2, 2, 3, false, nil, 2, 2000, deadline)
+	require.Equal(t, p == nil, q == nil)
+	if p != nil {
+		require.True(t, p.Equal(q))
 	}
 }
