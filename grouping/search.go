@@ -70,12 +70,13 @@ type Options struct {
 	// runs are bounded by a move count, the clock only cuts them short),
 	// so with Optimal the result may depend on the machine's speed.
 	// With Pairs, Optimal makes the pair search try every count several
-	// times on small problems instead (no clock) and rebalances the
-	// result: fewer and more evenly loaded combiners, which leave less
-	// room for AddCalculator.
+	// times on small problems instead, then runs the symmetric pair search
+	// (symmetric.go; bounded by a node count, the clock within TimeLimit
+	// only cutting it short) and rebalances the result: fewer and more
+	// evenly loaded combiners, which leave less room for AddCalculator.
 	Optimal bool
-	// TimeLimit bounds the annealing and the exact search, each; 0 means
-	// DefaultTimeLimit.
+	// TimeLimit bounds the annealing, the exact search and the symmetric
+	// pair search, each; 0 means DefaultTimeLimit.
 	TimeLimit time.Duration
 }
 
