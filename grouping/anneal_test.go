@@ -21,6 +21,9 @@ func TestAnnealTargets(t *testing.T) {
 		{5, 3, 2, 1, 3, true},
 	} {
 		t.Run(fmt.Sprintf("%v", c), func(t *testing.T) {
+			if !c.pairs && (testing.Short() || raceEnabled) {
+				t.Skip("long: run without -short and -race (TestTableRows runs it through Search)")
+			}
 			start := time.Now()
 			var p *Plan
 			for seed := uint64(1); p == nil && seed <= annealRuns; seed++ {
