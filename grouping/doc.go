@@ -87,7 +87,8 @@
 // sets and its time, the best proven lower bound (after a 10 s exact
 // search, which proved nothing beyond the bound on these rows), and the
 // count an independent search found ((o): with Options.Optimal, which
-// adds the annealing above; the pair rows all use it):
+// adds the annealing above and, for the pair rows, the symmetric pair
+// search below):
 //
 //	(k,t,l)   r pairs | greedy  time  | Search  split          time   | lower bound | found
 //	(5,3,2)   1       |   2    <1 ms  |   2     5+5            <1 ms  |     2       |   2
