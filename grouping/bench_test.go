@@ -60,7 +60,7 @@ func BenchmarkTableRows(b *testing.B) {
 	for _, row := range tableRows {
 		name := fmt.Sprintf("k%d_t%d_l%d_r%d_pairs%v", row.k, row.t, row.l, row.r, row.pairs)
 		b.Run(name, func(b *testing.B) {
-			benchSearchOpts(b, row.k, row.t, row.l, &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs})
+			benchSearchOpts(b, row.k, row.t, row.l, row.opts())
 		})
 	}
 }
@@ -96,7 +96,7 @@ func TestTable(t *testing.T) {
 		t.Skip("set GROUPING_TABLE=1")
 	}
 	for _, row := range tableRows {
-		o := &Options{Redundancy: row.r, Pairs: row.pairs, Optimal: row.pairs}
+		o := row.opts()
 		start := time.Now()
 		ff, err := FirstFit(row.k, row.t, row.l, o)
 		if err != nil {

@@ -102,6 +102,6 @@ func TestPairRoom(t *testing.T) {
 	s, err = newState(10, 5, 2, false, &st)
 	require.NoError(t, err)
 	require.True(t, s.pairRoom(MaxCombiners))
-	_, ok := pairTry(10, 5, 2, 60, 1, nil, &st)
+	_, ok := repairTry(10, 5, 2, 60, 1, true, nil, &st, 0)
 	require.False(t, ok)
 }

@@ -1,10 +1,5 @@
 package grouping
 
-// maxPerCombinerBudget bounds the nodes of one exhaustive search in
-// maxPerCombiner, so that Search stays fast; results that hit it are not
-// used.
-const maxPerCombinerBudget = 20000
-
 // maxPerCombiner computes exactly the largest number of calculator sets of
 // (k, t, l) one combiner can serve securely, by exhaustive search with
 // symmetry breaking: calculators can be renumbered, so the first set

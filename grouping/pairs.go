@@ -5,57 +5,6 @@ import (
 	"slices"
 )
 
-// pairTry builds a pair-secure plan with exactly c combiners, all opened
-// up front, or reports failure.
-func pairTry(k, t, l, c, r int, rng *rand.Rand, st *Stats) (*state, bool) {
-	s, err := newState(k, t, l, true, st)
-	if err != nil || !s.pairRoom(c) {
-		return nil, false
-	}
-	for range c {
-		s.open()
-	}
-	sets := subsets(k, t)
-	order := rng.Perm(len(sets))
-	eqs := make([][]Rep, len(sets))
-	for n, m := range sets {
-		eqs[n] = equivalents(m, l)
-		rng.Shuffle(len(eqs[n]), func(i, j int) { eqs[n][i], eqs[n][j] = eqs[n][j], eqs[n][i] })
-	}
-	for round := 0; round < r; round++ {
-		for _, n := range order {
-			if !s.placePair(sets[n], eqs[n]) {
-				return nil, false
-			}
-		}
-	}
-	return s, true
-}
-
-// pairScore reports whether combiner a can take e with every pair
-// containing a staying secure, and the total rank growth over the
-// combiner's and those pairs' coalition bases.
-func (s *state) pairScore(a int, e Rep) (bool, int) {
-	s.stats.Candidates++
-	c := s.combs[a]
-	ok, grow := s.fits(c.bases, &c.killers, freshMask(e, s.l, c.used), e, true)
-	if !ok {
-		return false, 0
-	}
-	for b := range s.combs {
-		if b == a {
-			continue
-		}
-		key := [2]int{min(a, b), max(a, b)}
-		ok, g := s.fits(s.pairB[key], nil, freshMask(e, s.l, c.used, s.combs[b].used), e, true)
-		if !ok {
-			return false, 0
-		}
-		grow += g
-	}
-	return true, grow
-}
-
 // placePair places one more representation of calculator set m: the
 // combiners that do not serve m yet are tried from the least loaded (a
 // fuller combiner blocks more pairs), each with the representations of m
@@ -156,7 +105,8 @@ func (s *state) remove(a, n int) Rep {
 	return r
 }
 
-// repairTry is pairTry with ejections: when no combiner can take a set, a
+// repairTry builds a plan with exactly c combiners, all opened up front,
+// placing the sets with placePair; when no combiner can take a set, a
 // random combiner takes it after conflicting representations are ejected
 // (and queued again). Without pairs only each combiner must stay secure.
 func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget int) (*state, bool) {

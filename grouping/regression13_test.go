@@ -1,7 +1,9 @@
 package grouping
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -44,5 +46,36 @@ func TestRegressionSearchTooManyCombiners(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, rep.Verdict())
 		require.GreaterOrEqual(t, rep.MinRedundancy, c[3])
+	}
+}
+
+// TestRegressionPairSearchTooManyCombiners: Search with Pairs and Optimal
+// used 6 combiners for pair-safe (6,4,2) and (6,3,2) where 5 and 4
+// suffice, and with Optimal 4 for (6,4,2) with r=2 where 3 suffice.
+// Under -race only (6,4,2) runs (TestTableRows runs the rest in .ci/run).
+func TestRegressionPairSearchTooManyCombiners(t *testing.T) {
+	for _, c := range []struct {
+		k, t, l, r, want int
+		pairs, long      bool
+	}{
+		{6, 4, 2, 1, 5, true, false},
+		{6, 3, 2, 1, 4, true, true},
+		{6, 4, 2, 2, 3, false, true},
+	} {
+		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
+			if c.long && (testing.Short() || raceEnabled) {
+				t.Skip("long: TestTableRows runs it without -race")
+			}
+			p, _, err := Search(c.k, c.t, c.l, &Options{Redundancy: c.r, Pairs: c.pairs, Optimal: true, TimeLimit: time.Minute})
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(p.Combiners), c.want)
+			rep, err := Check(p)
+			require.NoError(t, err)
+			require.NoError(t, rep.Verdict())
+			require.GreaterOrEqual(t, rep.MinRedundancy, c.r)
+			if c.pairs {
+				require.True(t, rep.PairsSecure)
+			}
+		})
 	}
 }

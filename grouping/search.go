@@ -61,17 +61,22 @@ type Options struct {
 	// new representations must be secure together with all of it. Search
 	// ignores it.
 	History [][]Rep
-	// Optimal makes Search run, after its heuristics, an exact search
-	// (without Pairs) for a plan with fewer combiners, from the lower bound
-	// up, within TimeLimit: Stats.Proven then says whether the plan is
-	// proven to have the fewest combiners. Only this search reads the
-	// clock, so with Optimal the result may depend on the machine's speed.
+	// Optimal makes Search run, after its heuristics and without Pairs, a
+	// simulated annealing (anneal.go) for one combiner less at a time
+	// while above the lower bound, then an exact search for a plan with
+	// fewer combiners, from the lower bound up, each within TimeLimit:
+	// Stats.Proven then says whether the plan is proven to have the
+	// fewest combiners. Only these searches read the clock (the annealing
+	// runs are bounded by a move count, the clock only cuts them short),
+	// so with Optimal the result may depend on the machine's speed.
 	// With Pairs, Optimal makes the pair search try every count several
-	// times on small problems instead (no clock) and rebalances the
-	// result: fewer and more evenly loaded combiners, which leave less
-	// room for AddCalculator.
+	// times on small problems instead, then runs the symmetric pair search
+	// (symmetric.go; bounded by a node count, the clock within TimeLimit
+	// only cutting it short) and rebalances the result: fewer and more
+	// evenly loaded combiners, which leave less room for AddCalculator.
 	Optimal bool
-	// TimeLimit bounds the exact search; 0 means DefaultTimeLimit.
+	// TimeLimit bounds the annealing, the exact search and the symmetric
+	// pair search, each; 0 means DefaultTimeLimit.
 	TimeLimit time.Duration
 }
 
@@ -532,10 +537,14 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 		// Rebalancing pair plans changes representations and can leave
 		// less room for AddCalculator: only with Optimal.
 		if o.Optimal {
+			best = symmetricPairs(k, t, l, o, st, best)
 			if q := rebalance(best, o.Redundancy, true); better(q, best) {
 				best = q
 			}
 		}
+	}
+	if o.Optimal && o.Method == Best && !o.Pairs && len(best.Combiners) > st.LowerBound {
+		best = anneal(k, t, l, o, st, best)
 	}
 	if o.Optimal && o.Method == Best && !o.Pairs {
 		best = optimise(k, t, l, o, st, best)
