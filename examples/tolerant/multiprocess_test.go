@@ -225,10 +225,11 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	// Every calculator and combiner as its own process.
 	start = time.Now()
 	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
+	auditDir := filepath.Join(dir, "audit")
 	startNode := func(n share.Node) *mpNode {
 		t.Helper()
 		p := ps.start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
-			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s")
+			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s", "-audit-dir", auditDir)
 		if err := p.waitReady(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +273,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 			t.Fatal(err)
 		}
 	}
-	dist := []string{"-nats", url, "-cluster", distDir, "-identity", identity(share.Node{Role: share.RoleDistributor, Number: 1})}
+	dist := []string{"-nats", url, "-cluster", distDir, "-identity", identity(share.Node{Role: share.RoleDistributor, Number: 1}), "-audit-dir", auditDir}
 	root := filepath.Join(dir, "root.pem")
 	leaf := filepath.Join(dir, "leaf.pem")
 	ps.run(ctx, append([]string{"issue", "-cn", "tolerant multi-process root", "-self-signed", "-out", root}, dist...)...)
@@ -406,6 +407,20 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	}
 	wg.Wait()
 	step(fmt.Sprintf("503 without NATS; %d nodes exited 0 on SIGTERM", len(running)), start)
+
+	// Every node's audit log, killed ones included, chains, and the logs
+	// cross-check: each of the 53 signatures released shows in t
+	// calculators' logs and one combiner's.
+	start = time.Now()
+	logs, err := filepath.Glob(filepath.Join(auditDir, "*.jsonl"))
+	if err != nil || len(logs) != 5+len(combs)+1 {
+		t.Fatalf("audit logs: %v, %v", logs, err)
+	}
+	report := ps.run(ctx, append([]string{"audit", "verify"}, logs...)...)
+	if !strings.Contains(report, "cross-check: 53 releases\n") || !strings.Contains(report, "audit logs OK") {
+		t.Fatalf("audit verify: want 53 releases cross-checked:\n%s", report)
+	}
+	step("audit verify: every node's log chains and cross-checks", start)
 
 	// No secret in any log.
 	for _, p := range ps.all {
