@@ -107,6 +107,9 @@ type CalculatorNode struct {
 	queue   jobHeap // jobs waiting for a worker, oldest task first
 	seq     uint64  // arrival number of the latest task
 
+	parked  int          // further shares held back by hold
+	expTime atomic.Int64 // moving average of an exponentiation's wall time, in ns
+
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
 	nOverBound, nTaskTime, nTimeouts, nAnnounced, nDropped                                atomic.Uint64
 }
@@ -131,6 +134,7 @@ type calcJob struct {
 	p    *share.Prepared
 	i    int
 	rank uint64 // the queue serves the lowest rank first
+	held bool   // held back once already (hold)
 }
 
 // deferShares is how many later tasks' first shares are served before a
@@ -543,7 +547,12 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			}
 			continue
 		}
+		if n.hold(j) {
+			continue
+		}
+		began := time.Now()
 		part, err := j.p.Partial(j.i)
+		n.pace(time.Since(began))
 		if err != nil {
 			n.log.Error("partial failed", "distributor", j.t.key.dist, "task", j.t.key.task, "share", j.i, "err", err)
 		}
@@ -565,6 +574,42 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
 		}
 	}
+}
+
+// hold holds back a task's further share, once, for as long as serving
+// deferShares first shares takes the node, when other jobs wait: under load
+// the first shares usually sign the task ([0100]) and its distributor's done
+// drops the rest before they are computed. A task alone is not held: all
+// of its shares are computed at once. It reports whether j was held.
+func (n *CalculatorNode) hold(j calcJob) bool {
+	if j.i == 1 || j.held {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.queue)+n.parked == 0 {
+		return false
+	}
+	n.parked++
+	j.held = true
+	wait := time.Duration(n.expTime.Load()) * deferShares / time.Duration(n.opts.Workers)
+	time.AfterFunc(wait, func() {
+		n.mu.Lock()
+		n.parked--
+		n.queue.push(j)
+		n.mu.Unlock()
+		n.ready <- struct{}{} // never blocks: the job's token was taken
+	})
+	return true
+}
+
+// pace adds an exponentiation's wall time to the moving average of hold.
+func (n *CalculatorNode) pace(d time.Duration) {
+	avg := n.expTime.Load()
+	if avg == 0 {
+		avg = int64(d)
+	}
+	n.expTime.Store(avg + (int64(d)-avg)/8)
 }
 
 // skip reports whether a job's task was signed already: its partial is
