@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,9 @@ func (lg *ledger) observe(msg []byte) {
 	case *wire.Partials:
 		t := lg.task(&q.Header)
 		for _, sh := range q.Shares {
+			if slices.ContainsFunc(t.parts, func(p ledgerPart) bool { return p.term == grouping.Term{J: q.Calculator, I: sh.Index} }) {
+				continue // sent again on a retransmission, not computed again
+			}
 			t.parts = append(t.parts, ledgerPart{grouping.Term{J: q.Calculator, I: sh.Index}, !t.done.IsZero(), time.Now()})
 		}
 	case *wire.Result:
@@ -174,6 +178,10 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	ctx := context.Background()
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	rsaCPU, rsaWall := cpuTime(), time.Now()
+	rsaRate(b, 500)
+	rsaCPU, rsaWall2 := cpuTime()-rsaCPU, time.Now()
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range 64 {
 		wg.Go(func() {
@@ -191,6 +199,10 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
+	b.ReportMetric(rsaCPU.Seconds()/rsaWall2.Sub(rsaWall).Seconds(), "rsa-cores")
+	b.ReportMetric((float64(b.N)/cpu.Seconds())/(500/rsaCPU.Seconds()), "cpu-ratio")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sig/s")
 	b.ReportMetric(float64(exponentiations(l))/float64(b.N), "exps/sig")
 	var combines, signed, skipped, dropped uint64
@@ -238,4 +250,13 @@ func (lg *ledger) timeline(tb testing.TB) {
 		fmt.Fprintf(&b, "| result@%s done@%s results %v", ms(t.result), ms(t.done), t.results)
 		tb.Log(b.String())
 	}
+}
+
+// cpuTime returns the CPU time the process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,7 +108,7 @@ type CalculatorNode struct {
 	queue   jobHeap // jobs waiting for a worker, oldest task first
 	seq     uint64  // arrival number of the latest task
 
-	parked  int          // further shares held back by hold
+	held    []*heldJob   // further shares held back (hold)
 	expTime atomic.Int64 // moving average of an exponentiation's wall time, in ns
 
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
@@ -385,6 +386,7 @@ func (n *CalculatorNode) onDone(d *wire.Done) {
 	}
 	t.signed = true
 	n.nAnnounced.Add(1)
+	n.progress(t)
 }
 
 // answerKnown answers a task seen before from memory: it is never
@@ -576,30 +578,70 @@ func (n *CalculatorNode) work(ctx context.Context) {
 	}
 }
 
-// hold holds back a task's further share, once, for as long as serving
-// deferShares first shares takes the node, when other jobs wait: under load
-// the first shares usually sign the task ([0100]) and its distributor's done
-// drops the rest before they are computed. A task alone is not held: all
-// of its shares are computed at once. It reports whether j was held.
+// heldJob is a further share held back by hold.
+type heldJob struct {
+	j     calcJob
+	later int  // tasks that arrived after j's and were signed while it was held
+	back  bool // put back in the queue
+}
+
+// stuckAfter is how many tasks that arrived after a held share's task must
+// be signed before the share is put back: its own task is then likely
+// stuck (a liar, a lost or a slow calculator among its first shares).
+const stuckAfter = 8
+
+// holdFor is how long a further share is held at most, in exponentiations
+// of the node: as long as serving 4·deferShares first shares takes.
+const holdFor = 4 * deferShares
+
+// hold holds back a task's further share, once, when other jobs wait:
+// under load the first shares of t calculators usually sign the task
+// ([0100]), and its distributor's done drops the rest before they are
+// computed. The share is put back in the queue when its task is signed,
+// when stuckAfter later tasks were signed, or after holdFor
+// exponentiations' time. A task alone is not held: all of its shares are
+// computed at once. hold reports whether j was held.
 func (n *CalculatorNode) hold(j calcJob) bool {
 	if j.i == 1 || j.held {
 		return false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if len(n.queue)+n.parked == 0 {
+	if len(n.queue)+len(n.held) == 0 {
 		return false
 	}
-	n.parked++
 	j.held = true
-	wait := time.Duration(n.expTime.Load()) * deferShares / time.Duration(n.opts.Workers)
+	h := &heldJob{j: j}
+	n.held = append(n.held, h)
+	wait := time.Duration(n.expTime.Load()) * holdFor / time.Duration(n.opts.Workers)
 	time.AfterFunc(wait, func() {
 		n.mu.Lock()
-		n.parked--
-		n.queue.push(j)
-		n.mu.Unlock()
-		n.ready <- struct{}{} // never blocks: the job's token was taken
+		defer n.mu.Unlock()
+		if n.putBack(h) {
+			n.held = slices.DeleteFunc(n.held, func(x *heldJob) bool { return x == h })
+		}
 	})
+	return true
+}
+
+// progress puts back the held shares that t's signature releases. n.mu is held.
+func (n *CalculatorNode) progress(t *calcTask) {
+	n.held = slices.DeleteFunc(n.held, func(h *heldJob) bool {
+		if h.j.t.seq < t.seq {
+			h.later++
+		}
+		return (h.j.t == t || h.later >= stuckAfter) && n.putBack(h)
+	})
+}
+
+// putBack returns h to the queue, once, and reports whether it did. n.mu is held.
+func (n *CalculatorNode) putBack(h *heldJob) bool {
+	if h.back {
+		return false
+	}
+	h.back = true
+	n.queue.push(h.j)
+	n.ready <- struct{}{} // never blocks: the job's token was taken
 	return true
 }
 
