@@ -108,8 +108,9 @@ type CalculatorNode struct {
 	queue   jobHeap // jobs waiting for a worker, oldest task first
 	seq     uint64  // arrival number of the latest task
 
-	held    []*heldJob   // further shares held back (hold)
-	expTime atomic.Int64 // moving average of an exponentiation's wall time, in ns
+	held    []*heldJob    // further shares held back (hold)
+	heldLag time.Duration // moving average of the time from holding a share to its task's done
+	expTime atomic.Int64  // moving average of an exponentiation's wall time, in ns
 
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
 	nOverBound, nTaskTime, nTimeouts, nAnnounced, nDropped                                atomic.Uint64
@@ -298,6 +299,7 @@ func (n *CalculatorNode) Run(ctx context.Context) error {
 		cancel()
 		n.Close()
 		wg.Wait()
+		n.stopHeld()
 	}()
 	for range n.opts.Workers {
 		wg.Go(func() { n.work(ctx) })
@@ -581,8 +583,10 @@ func (n *CalculatorNode) work(ctx context.Context) {
 // heldJob is a further share held back by hold.
 type heldJob struct {
 	j     calcJob
-	later int  // tasks that arrived after j's and were signed while it was held
-	back  bool // put back in the queue
+	at    time.Time   // when it was held
+	later int         // tasks that arrived after j's and were signed while it was held
+	back  bool        // put back in the queue
+	timer *time.Timer // puts it back after holdTime
 }
 
 // stuckAfter is how many tasks that arrived after a held share's task must
@@ -590,17 +594,13 @@ type heldJob struct {
 // stuck (a liar, a lost or a slow calculator among its first shares).
 const stuckAfter = 8
 
-// holdFor is how long a further share is held at most, in exponentiations
-// of the node: as long as serving 4·deferShares first shares takes.
-const holdFor = 4 * deferShares
-
 // hold holds back a task's further share, once, when other jobs wait:
 // under load the first shares of t calculators usually sign the task
 // ([0100]), and its distributor's done drops the rest before they are
 // computed. The share is put back in the queue when its task is signed,
-// when stuckAfter later tasks were signed, or after holdFor
-// exponentiations' time. A task alone is not held: all of its shares are
-// computed at once. hold reports whether j was held.
+// when stuckAfter later tasks were signed, or after holdTime. A task
+// alone is not held: all of its shares are computed at once. hold reports
+// whether j was held.
 func (n *CalculatorNode) hold(j calcJob) bool {
 	if j.i == 1 || j.held {
 		return false
@@ -611,10 +611,9 @@ func (n *CalculatorNode) hold(j calcJob) bool {
 		return false
 	}
 	j.held = true
-	h := &heldJob{j: j}
+	h := &heldJob{j: j, at: time.Now()}
 	n.held = append(n.held, h)
-	wait := time.Duration(n.expTime.Load()) * holdFor / time.Duration(n.opts.Workers)
-	time.AfterFunc(wait, func() {
+	h.timer = time.AfterFunc(n.holdTime(), func() {
 		n.mu.Lock()
 		defer n.mu.Unlock()
 		if n.putBack(h) {
@@ -624,14 +623,43 @@ func (n *CalculatorNode) hold(j calcJob) bool {
 	return true
 }
 
+// holdTime is how long a share is held at most when no task is signed:
+// twice the usual time from holding a share to its task's done, at least
+// as long as serving deferShares first shares takes, at most four times
+// that. n.mu is held.
+func (n *CalculatorNode) holdTime() time.Duration {
+	unit := time.Duration(n.expTime.Load()) * deferShares / time.Duration(n.opts.Workers)
+	return min(max(2*n.heldLag, unit), 4*unit)
+}
+
 // progress puts back the held shares that t's signature releases. n.mu is held.
 func (n *CalculatorNode) progress(t *calcTask) {
 	n.held = slices.DeleteFunc(n.held, func(h *heldJob) bool {
-		if h.j.t.seq < t.seq {
-			h.later++
+		switch {
+		case h.j.t == t:
+			lag := time.Since(h.at)
+			if n.heldLag == 0 {
+				n.heldLag = lag
+			}
+			n.heldLag += (lag - n.heldLag) / 8
+		case h.j.t.seq < t.seq:
+			if h.later++; h.later < stuckAfter {
+				return false
+			}
+		default:
+			return false
 		}
-		return (h.j.t == t || h.later >= stuckAfter) && n.putBack(h)
+		return n.putBack(h)
 	})
+}
+
+// stopHeld stops the timers of the held shares, once the workers stopped.
+func (n *CalculatorNode) stopHeld() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, h := range n.held {
+		h.timer.Stop()
+	}
 }
 
 // putBack returns h to the queue, once, and reports whether it did. n.mu is held.
