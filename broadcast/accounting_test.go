@@ -85,7 +85,9 @@ func (lg *ledger) observe(msg []byte) {
 		if len(t.results) == 0 {
 			t.rep, t.result = q.Rep, time.Now()
 		}
-		t.results = append(t.results, q.Combiner)
+		if !slices.Contains(t.results, q.Combiner) { // not a result sent again
+			t.results = append(t.results, q.Combiner)
+		}
 	}
 }
 
