@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -252,13 +251,4 @@ func (lg *ledger) timeline(tb testing.TB) {
 		fmt.Fprintf(&b, "| result@%s done@%s results %v", ms(t.result), ms(t.done), t.results)
 		tb.Log(b.String())
 	}
-}
-
-// cpuTime returns the CPU time the process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
