@@ -217,7 +217,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	if testing.Verbose() || os.Getenv("LEDGER_TIMELINE") != "" && float64(exponentiations(l))/float64(b.N) > 7.5 {
 		lg.timeline(b)
 	}
-	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d", b.N, lg.sum(), combines, signed, skipped, dropped)
+	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d; displacement %v", b.N, lg.sum(), combines, signed, skipped, dropped, lg.displacement())
 }
 
 // timeline prints, per task in task order, the times (ms from the first
@@ -251,4 +251,41 @@ func (lg *ledger) timeline(tb testing.TB) {
 		fmt.Fprintf(&b, "| result@%s done@%s results %v", ms(t.result), ms(t.done), t.results)
 		tb.Log(b.String())
 	}
+}
+
+// displacement returns, per calculator, the largest distance between a
+// task's place in the calculator's order of first shares and its place in
+// calculator 1's.
+func (lg *ledger) displacement() map[int]int {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	type at struct {
+		task uint64
+		t    time.Time
+	}
+	byCalc := make(map[int][]at)
+	for k, t := range lg.tasks {
+		for _, p := range t.parts {
+			if p.term.I == 1 {
+				byCalc[p.term.J] = append(byCalc[p.term.J], at{k.task, p.at})
+			}
+		}
+	}
+	place := make(map[int]map[uint64]int)
+	for j, xs := range byCalc {
+		slices.SortFunc(xs, func(a, b at) int { return a.t.Compare(b.t) })
+		place[j] = make(map[uint64]int)
+		for i, x := range xs {
+			place[j][x.task] = i
+		}
+	}
+	out := make(map[int]int)
+	for j := range place {
+		for task, i := range place[j] {
+			if k, ok := place[1][task]; ok {
+				out[j] = max(out[j], k-i, i-k)
+			}
+		}
+	}
+	return out
 }

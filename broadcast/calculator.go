@@ -108,9 +108,12 @@ type CalculatorNode struct {
 	queue   jobHeap // jobs waiting for a worker, oldest task first
 	seq     uint64  // arrival number of the latest task
 
-	held    []*heldJob    // further shares held back (hold)
-	heldLag time.Duration // moving average of the time from holding a share to its task's done
-	expTime atomic.Int64  // moving average of an exponentiation's wall time, in ns
+	held     []*heldJob    // further shares held back (hold)
+	quiet    *time.Timer   // puts every held share back when no task is signed for quietTime
+	since    time.Time     // when the latest done arrived, or the first share was held since
+	prevDone time.Time     // when the latest done arrived while shares were held
+	doneGap  time.Duration // moving average of the time between dones while shares are held
+	expTime  atomic.Int64  // moving average of an exponentiation's wall time, in ns
 
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
 	nOverBound, nTaskTime, nTimeouts, nAnnounced, nDropped                                atomic.Uint64
@@ -582,25 +585,24 @@ func (n *CalculatorNode) work(ctx context.Context) {
 
 // heldJob is a further share held back by hold.
 type heldJob struct {
-	j     calcJob
-	at    time.Time   // when it was held
-	later int         // tasks that arrived after j's and were signed while it was held
-	back  bool        // put back in the queue
-	timer *time.Timer // puts it back after holdTime
+	j      calcJob
+	ahead  int // other tasks pending when it was held
+	passed int // dones of other tasks since
 }
 
-// stuckAfter is how many tasks that arrived after a held share's task must
-// be signed before the share is put back: its own task is then likely
-// stuck (a liar, a lost or a slow calculator among its first shares).
+// stuckAfter is how many dones beyond the tasks that were pending when a
+// share was held put it back: its own task was overtaken by all of them,
+// and is likely stuck (a liar, a lost or a slow calculator among its first
+// shares).
 const stuckAfter = 8
 
 // hold holds back a task's further share, once, when other jobs wait:
 // under load the first shares of t calculators usually sign the task
 // ([0100]), and its distributor's done drops the rest before they are
 // computed. The share is put back in the queue when its task is signed,
-// when stuckAfter later tasks were signed, or after holdTime. A task
-// alone is not held: all of its shares are computed at once. hold reports
-// whether j was held.
+// when the task was overtaken (stuckAfter), or when no task at all was
+// signed for quietTime. A task alone is not held: all of its shares are
+// computed at once. hold reports whether j was held.
 func (n *CalculatorNode) hold(j calcJob) bool {
 	if j.i == 1 || j.held {
 		return false
@@ -611,66 +613,84 @@ func (n *CalculatorNode) hold(j calcJob) bool {
 		return false
 	}
 	j.held = true
-	h := &heldJob{j: j, at: time.Now()}
-	n.held = append(n.held, h)
-	h.timer = time.AfterFunc(n.holdTime(), func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.putBack(h) {
-			n.held = slices.DeleteFunc(n.held, func(x *heldJob) bool { return x == h })
-		}
-	})
+	if len(n.held) == 0 {
+		n.since, n.prevDone = time.Now(), time.Time{}
+	}
+	n.held = append(n.held, &heldJob{j: j, ahead: n.pending - 1})
+	if n.quiet == nil {
+		n.quiet = time.AfterFunc(n.quietTime(), n.onQuiet)
+	}
 	return true
 }
 
-// holdTime is how long a share is held at most when no task is signed:
-// twice the usual time from holding a share to its task's done, at least
-// as long as serving deferShares first shares takes, at most four times
+// quietTime is how long no task may be signed before every held share is
+// put back: eight times the usual time between dones, at least as long as
+// serving 2·deferShares first shares takes the node, at most eight times
 // that. n.mu is held.
-func (n *CalculatorNode) holdTime() time.Duration {
+func (n *CalculatorNode) quietTime() time.Duration {
 	unit := time.Duration(n.expTime.Load()) * deferShares / time.Duration(n.opts.Workers)
-	return min(max(2*n.heldLag, unit), 4*unit)
+	return min(max(8*n.doneGap, 2*unit), 16*unit)
 }
 
-// progress puts back the held shares that t's signature releases. n.mu is held.
+// onQuiet puts every held share back when no task was signed for
+// quietTime: the cluster needs the further shares (a calculator down or
+// lying for every task). Otherwise it waits again.
+func (n *CalculatorNode) onQuiet() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.quiet = nil
+	if len(n.held) == 0 {
+		return
+	}
+	if wait := n.quietTime() - time.Since(n.since); wait > 0 {
+		n.quiet = time.AfterFunc(wait, n.onQuiet)
+		return
+	}
+	for _, h := range n.held {
+		n.putBack(h)
+	}
+	n.held = nil
+}
+
+// progress records t's done and puts back the held shares it releases.
+// n.mu is held.
 func (n *CalculatorNode) progress(t *calcTask) {
+	if len(n.held) == 0 {
+		return
+	}
+	now := time.Now()
+	if !n.prevDone.IsZero() {
+		gap := now.Sub(n.prevDone)
+		if n.doneGap == 0 {
+			n.doneGap = gap
+		}
+		n.doneGap += (gap - n.doneGap) / 8
+	}
+	n.since, n.prevDone = now, now
 	n.held = slices.DeleteFunc(n.held, func(h *heldJob) bool {
-		switch {
-		case h.j.t == t:
-			lag := time.Since(h.at)
-			if n.heldLag == 0 {
-				n.heldLag = lag
-			}
-			n.heldLag += (lag - n.heldLag) / 8
-		case h.j.t.seq < t.seq:
-			if h.later++; h.later < stuckAfter {
+		if h.j.t != t {
+			if h.passed++; h.passed <= h.ahead+stuckAfter {
 				return false
 			}
-		default:
-			return false
 		}
-		return n.putBack(h)
+		n.putBack(h)
+		return true
 	})
 }
 
-// stopHeld stops the timers of the held shares, once the workers stopped.
+// stopHeld stops the timer of the held shares, once the workers stopped.
 func (n *CalculatorNode) stopHeld() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, h := range n.held {
-		h.timer.Stop()
+	if n.quiet != nil {
+		n.quiet.Stop()
 	}
 }
 
-// putBack returns h to the queue, once, and reports whether it did. n.mu is held.
-func (n *CalculatorNode) putBack(h *heldJob) bool {
-	if h.back {
-		return false
-	}
-	h.back = true
+// putBack returns a held share to the queue. n.mu is held.
+func (n *CalculatorNode) putBack(h *heldJob) {
 	n.queue.push(h.j)
 	n.ready <- struct{}{} // never blocks: the job's token was taken
-	return true
 }
 
 // pace adds an exponentiation's wall time to the moving average of hold.

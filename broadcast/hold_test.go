@@ -15,8 +15,8 @@ import (
 // worker, with tasks 1..count of distributor 1 queued before the worker
 // starts, so that the order of its exponentiations is known: every first
 // share, oldest task first, then the further shares. sign delivers the
-// distributor's done for the tasks numbered.
-func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorNode, sign func(tasks ...uint64)) {
+// distributor's done for the tasks numbered; add delivers tasks from..to.
+func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorNode, sign func(tasks ...uint64), add func(from, to uint64)) {
 	t.Helper()
 	mem := NewMemory(nil)
 	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{Workers: 1})
@@ -25,12 +25,15 @@ func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorN
 	var prep, work sync.WaitGroup
 	owner := d.Distributors[0]
 	now := time.Now()
-	tasks := make([][]byte, count+1)
-	for num := 1; num <= count; num++ {
-		tasks[num] = bigTask(t, owner, uint64(num), 10, now)
-		n.handle(ctx, &prep, tasks[num])
+	tasks := make(map[uint64][]byte)
+	add = func(from, to uint64) {
+		for num := from; num <= to; num++ {
+			tasks[num] = bigTask(t, owner, num, 10, now)
+			n.handle(ctx, &prep, tasks[num])
+		}
+		prep.Wait()
 	}
-	prep.Wait()
+	add(1, uint64(count))
 	work.Go(func() { n.work(ctx) })
 	t.Cleanup(func() {
 		cancel()
@@ -45,7 +48,7 @@ func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorN
 			n.handle(ctx, &prep, sealAs(t, owner.NodeKey, &done))
 		}
 	}
-	return n, sign
+	return n, sign, add
 }
 
 // TestRegressionFurtherSharesBeforeDone: a calculator computed a task's
@@ -55,7 +58,7 @@ func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorN
 // waits for the done, which drops it: four signed tasks cost exactly four
 // exponentiations, one per task.
 func TestRegressionFurtherSharesBeforeDone(t *testing.T) {
-	n, sign := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 4)
+	n, sign, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 4)
 	waitFor(t, func() bool { return n.Stats().Partials == 4 })
 	sign(1, 2, 3, 4)
 	waitFor(t, func() bool { return n.Stats().Dropped == 4 })
@@ -64,28 +67,31 @@ func TestRegressionFurtherSharesBeforeDone(t *testing.T) {
 	require.Equal(t, uint64(4), st.Announced)
 }
 
-// TestHeldShareOfStuckTask: a task still unsigned when stuckAfter later
-// tasks were signed is stuck (a liar or a lost calculator among its first
-// shares): its further share is computed at once, while the held share of
-// a later task keeps waiting.
+// TestHeldShareOfStuckTask: a task still unsigned when every task pending
+// at its hold, and stuckAfter more, were signed is stuck (a liar or a lost
+// calculator among its first shares): its further share is computed, while
+// the held shares of the others are dropped by their dones.
 func TestHeldShareOfStuckTask(t *testing.T) {
-	n, sign := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 10)
+	n, sign, add := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 10)
 	waitFor(t, func() bool { return n.Stats().Partials == 10 })
-	sign(2, 3, 4, 5, 6, 7, 8, 9)
-	waitFor(t, func() bool { st := n.Stats(); return st.Partials == 11 && st.Dropped == 8 })
-	n.mu.Lock()
-	require.Len(t, n.held, 1, "task 10 arrived after the signed ones: its share still waits")
-	require.Equal(t, uint64(10), n.held[0].j.t.key.task)
-	n.mu.Unlock()
-	sign(1, 10)
+	sign(2, 3, 4, 5, 6, 7, 8, 9, 10)
 	waitFor(t, func() bool { return n.Stats().Dropped == 9 })
-	require.Equal(t, uint64(11), n.Stats().Partials)
+	add(11, 19)
+	waitFor(t, func() bool { return n.Stats().Partials == 19 })
+	sign(11, 12, 13, 14, 15, 16, 17, 18)
+	waitFor(t, func() bool { return n.Stats().Dropped == 17 })
+	require.Equal(t, uint64(19), n.Stats().Partials, "task 1 passed by 17 dones: 9 pending at its hold and 8 more")
+	sign(19)
+	waitFor(t, func() bool { st := n.Stats(); return st.Partials == 20 && st.Dropped == 18 })
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	require.Empty(t, n.held)
 }
 
 // TestHeldShareTimesOut: when no task is signed at all (every task needs a
 // further share), the held shares are computed after holdTime.
 func TestHeldShareTimesOut(t *testing.T) {
-	n, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 2)
+	n, _, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 2)
 	waitFor(t, func() bool { return n.Stats().Partials == 4 })
 	require.Zero(t, n.Stats().Dropped)
 }
@@ -95,7 +101,7 @@ func TestHeldShareTimesOut(t *testing.T) {
 // among its first shares cost it no time.
 func TestLoneTaskNotHeld(t *testing.T) {
 	begin := time.Now()
-	n, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 1)
+	n, _, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 1)
 	waitFor(t, func() bool { return n.Stats().Partials == 2 })
 	took := time.Since(begin)
 	exp := time.Duration(n.expTime.Load())
