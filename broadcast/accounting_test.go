@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -183,6 +184,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	rsaRate(b, 500)
 	rsaCPU, rsaWall2 := cpuTime()-rsaCPU, time.Now()
 	cpu0 := cpuTime()
+	idle0, total0 := pIdle()
 	b.ResetTimer()
 	for range 64 {
 		wg.Go(func() {
@@ -201,6 +203,8 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
+	idle1, total1 := pIdle()
+	b.ReportMetric(1-(idle1-idle0)/(total1-total0), "busy-Ps")
 	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
 	b.ReportMetric(rsaCPU.Seconds()/rsaWall2.Sub(rsaWall).Seconds(), "rsa-cores")
 	b.ReportMetric((float64(b.N)/cpu.Seconds())/(500/rsaCPU.Seconds()), "cpu-ratio")
@@ -288,4 +292,12 @@ func (lg *ledger) displacement() map[int]int {
 		}
 	}
 	return out
+}
+
+// pIdle returns the Go runtime's estimates of the CPU time its Ps spent
+// idle and in all, in seconds.
+func pIdle() (idle, total float64) {
+	ms := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(ms)
+	return ms[0].Value.Float64(), ms[1].Value.Float64()
 }
