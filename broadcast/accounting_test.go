@@ -221,7 +221,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	if testing.Verbose() || os.Getenv("LEDGER_TIMELINE") != "" && float64(exponentiations(l))/float64(b.N) > 7.5 {
 		lg.timeline(b)
 	}
-	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d; displacement %v", b.N, lg.sum(), combines, signed, skipped, dropped, lg.displacement())
+	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d; displacement %v; transport %+v; distributor %+v", b.N, lg.sum(), combines, signed, skipped, dropped, lg.displacement(), mem.Stats(), l.Distributor().Stats())
 }
 
 // timeline prints, per task in task order, the times (ms from the first

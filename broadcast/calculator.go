@@ -693,7 +693,8 @@ func (n *CalculatorNode) putBack(h *heldJob) {
 	n.ready <- struct{}{} // never blocks: the job's token was taken
 }
 
-// pace adds an exponentiation's wall time to the moving average of hold.
+// pace adds an exponentiation's wall time to the moving average that
+// quietTime scales with.
 func (n *CalculatorNode) pace(d time.Duration) {
 	avg := n.expTime.Load()
 	if avg == 0 {
