@@ -580,6 +580,7 @@ func (n *CalculatorNode) work(ctx context.Context) {
 		if last {
 			n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
 		}
+		runtime.Gosched() // let the nodes' receivers woken by the partial run before the next exponentiation
 	}
 }
 
