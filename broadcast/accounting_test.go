@@ -3,7 +3,6 @@ package broadcast
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -169,7 +168,8 @@ func (a accounting) String() string {
 // result used, other first and second shares published before the done
 // announcement, partials published after it, and results (one combination
 // each; combinations that failed or were skipped are in the combiners'
-// stats).
+// stats), next to the CPU the process used (cores, cpu-ratio) and how busy
+// the runtime kept its Ps. With -v it logs every task's timeline.
 func BenchmarkThroughputAccounting(b *testing.B) {
 	lg := newLedger()
 	mem := NewMemory(nil)
@@ -218,10 +218,10 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	for _, c := range l.calcs {
 		dropped += c.Stats().Dropped
 	}
-	if testing.Verbose() || os.Getenv("LEDGER_TIMELINE") != "" && float64(exponentiations(l))/float64(b.N) > 7.5 {
+	if testing.Verbose() {
 		lg.timeline(b)
 	}
-	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d; displacement %v; transport %+v; distributor %+v", b.N, lg.sum(), combines, signed, skipped, dropped, lg.displacement(), mem.Stats(), l.Distributor().Stats())
+	b.Logf("N=%d %s; combines %d (signed %d, skipped %d), partials dropped %d; transport %+v; distributor %+v", b.N, lg.sum(), combines, signed, skipped, dropped, mem.Stats(), l.Distributor().Stats())
 }
 
 // timeline prints, per task in task order, the times (ms from the first
@@ -255,43 +255,6 @@ func (lg *ledger) timeline(tb testing.TB) {
 		fmt.Fprintf(&b, "| result@%s done@%s results %v", ms(t.result), ms(t.done), t.results)
 		tb.Log(b.String())
 	}
-}
-
-// displacement returns, per calculator, the largest distance between a
-// task's place in the calculator's order of first shares and its place in
-// calculator 1's.
-func (lg *ledger) displacement() map[int]int {
-	lg.mu.Lock()
-	defer lg.mu.Unlock()
-	type at struct {
-		task uint64
-		t    time.Time
-	}
-	byCalc := make(map[int][]at)
-	for k, t := range lg.tasks {
-		for _, p := range t.parts {
-			if p.term.I == 1 {
-				byCalc[p.term.J] = append(byCalc[p.term.J], at{k.task, p.at})
-			}
-		}
-	}
-	place := make(map[int]map[uint64]int)
-	for j, xs := range byCalc {
-		slices.SortFunc(xs, func(a, b at) int { return a.t.Compare(b.t) })
-		place[j] = make(map[uint64]int)
-		for i, x := range xs {
-			place[j][x.task] = i
-		}
-	}
-	out := make(map[int]int)
-	for j := range place {
-		for task, i := range place[j] {
-			if k, ok := place[1][task]; ok {
-				out[j] = max(out[j], k-i, i-k)
-			}
-		}
-	}
-	return out
 }
 
 // pIdle returns the Go runtime's estimates of the CPU time its Ps spent
