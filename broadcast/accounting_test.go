@@ -3,7 +3,6 @@ package broadcast
 import (
 	"context"
 	"fmt"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -168,8 +167,8 @@ func (a accounting) String() string {
 // result used, other first and second shares published before the done
 // announcement, partials published after it, and results (one combination
 // each; combinations that failed or were skipped are in the combiners'
-// stats), next to the CPU the process used (cores, cpu-ratio) and how busy
-// the runtime kept its Ps. With -v it logs every task's timeline.
+// stats), next to the CPU the process used (cores, cpu-ratio). With -v it
+// logs every task's timeline.
 func BenchmarkThroughputAccounting(b *testing.B) {
 	lg := newLedger()
 	mem := NewMemory(nil)
@@ -184,7 +183,6 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	rsaRate(b, 500)
 	rsaCPU, rsaWall2 := cpuTime()-rsaCPU, time.Now()
 	cpu0 := cpuTime()
-	idle0, total0 := pIdle()
 	b.ResetTimer()
 	for range 64 {
 		wg.Go(func() {
@@ -203,8 +201,6 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
-	idle1, total1 := pIdle()
-	b.ReportMetric(1-(idle1-idle0)/(total1-total0), "busy-Ps")
 	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
 	b.ReportMetric(rsaCPU.Seconds()/rsaWall2.Sub(rsaWall).Seconds(), "rsa-cores")
 	b.ReportMetric((float64(b.N)/cpu.Seconds())/(500/rsaCPU.Seconds()), "cpu-ratio")
@@ -255,12 +251,4 @@ func (lg *ledger) timeline(tb testing.TB) {
 		fmt.Fprintf(&b, "| result@%s done@%s results %v", ms(t.result), ms(t.done), t.results)
 		tb.Log(b.String())
 	}
-}
-
-// pIdle returns the Go runtime's estimates of the CPU time its Ps spent
-// idle and in all, in seconds.
-func pIdle() (idle, total float64) {
-	ms := []metrics.Sample{{Name: "/cpu/classes/idle:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
-	metrics.Read(ms)
-	return ms[0].Value.Float64(), ms[1].Value.Float64()
 }
