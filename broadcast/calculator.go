@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,6 +108,13 @@ type CalculatorNode struct {
 	queue   jobHeap // jobs waiting for a worker, oldest task first
 	seq     uint64  // arrival number of the latest task
 
+	held     []*heldJob    // further shares held back (hold)
+	quiet    *time.Timer   // puts every held share back when no task is signed for quietTime
+	since    time.Time     // when the latest done arrived, or the first share was held since
+	prevDone time.Time     // when the latest done arrived while shares were held
+	doneGap  time.Duration // moving average of the time between dones while shares are held
+	expTime  atomic.Int64  // moving average of an exponentiation's wall time, in ns
+
 	nTasks, nDup, nConflict, nOtherKey, nRefused, nBusy, nMalformed, nRejected, nPartials atomic.Uint64
 	nOverBound, nTaskTime, nTimeouts, nAnnounced, nDropped                                atomic.Uint64
 }
@@ -131,6 +139,7 @@ type calcJob struct {
 	p    *share.Prepared
 	i    int
 	rank uint64 // the queue serves the lowest rank first
+	held bool   // held back once already (hold)
 }
 
 // deferShares is how many later tasks' first shares are served before a
@@ -293,6 +302,7 @@ func (n *CalculatorNode) Run(ctx context.Context) error {
 		cancel()
 		n.Close()
 		wg.Wait()
+		n.stopHeld()
 	}()
 	for range n.opts.Workers {
 		wg.Go(func() { n.work(ctx) })
@@ -384,6 +394,7 @@ func (n *CalculatorNode) onDone(d *wire.Done) {
 	}
 	t.signed = true
 	n.nAnnounced.Add(1)
+	n.progress(t)
 }
 
 // answerKnown answers a task seen before from memory: it is never
@@ -553,9 +564,13 @@ func (n *CalculatorNode) work(ctx context.Context) {
 			}
 			continue
 		}
+		if n.hold(j) {
+			continue
+		}
 		start := time.Now()
 		part, err := j.p.Partial(j.i)
 		took := time.Since(start)
+		n.pace(took)
 		if err != nil {
 			n.log.Error("partial failed", "distributor", j.t.key.dist, "task", j.t.key.task, "share", j.i, "err", err)
 		}
@@ -567,6 +582,9 @@ func (n *CalculatorNode) work(ctx context.Context) {
 				Calculator: part.J,
 				Shares:     []wire.Share{{Index: part.I, Value: part.Value}},
 			})
+			if err != nil {
+				n.log.Error("encoding a partial", "distributor", j.t.key.dist, "task", j.t.key.task, "share", j.i, "err", err)
+			}
 		}
 		last := n.finishJob(j.t, b)
 		if b != nil {
@@ -578,7 +596,128 @@ func (n *CalculatorNode) work(ctx context.Context) {
 		if last {
 			n.ackStatus(ctx, &j.t.hdr, j.t.fp, wire.Computed)
 		}
+		runtime.Gosched() // let the nodes' receivers woken by the partial run before the next exponentiation
 	}
+}
+
+// heldJob is a further share held back by hold.
+type heldJob struct {
+	j      calcJob
+	ahead  int // other tasks pending when it was held
+	passed int // dones of other tasks since
+}
+
+// stuckAfter is how many dones beyond the tasks that were pending when a
+// share was held put it back: its own task was overtaken by all of them,
+// and is likely stuck (a liar, a lost or a slow calculator among its first
+// shares).
+const stuckAfter = 8
+
+// hold holds back a task's further share, once, when other jobs wait:
+// under load the first shares of t calculators usually sign the task
+// ([0100]), and its distributor's done drops the rest before they are
+// computed. The share is put back in the queue when its task is signed,
+// when the task was overtaken (stuckAfter), or when no task at all was
+// signed for quietTime. A task alone is not held: all of its shares are
+// computed at once. hold reports whether j was held.
+func (n *CalculatorNode) hold(j calcJob) bool {
+	if j.i == 1 || j.held {
+		return false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.queue)+len(n.held) == 0 {
+		return false
+	}
+	j.held = true
+	if len(n.held) == 0 {
+		n.since, n.prevDone = time.Now(), time.Time{}
+	}
+	n.held = append(n.held, &heldJob{j: j, ahead: n.pending - 1})
+	if n.quiet == nil {
+		n.quiet = time.AfterFunc(n.quietTime(), n.onQuiet)
+	}
+	return true
+}
+
+// quietTime is how long no task may be signed before every held share is
+// put back: eight times the usual time between dones, at least as long as
+// serving 2·deferShares first shares takes the node, at most eight times
+// that. n.mu is held.
+func (n *CalculatorNode) quietTime() time.Duration {
+	unit := time.Duration(n.expTime.Load()) * deferShares / time.Duration(n.opts.Workers)
+	return min(max(8*n.doneGap, 2*unit), 16*unit)
+}
+
+// onQuiet puts every held share back when no task was signed for
+// quietTime: the cluster needs the further shares (a calculator down or
+// lying for every task). Otherwise it waits again.
+func (n *CalculatorNode) onQuiet() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.quiet = nil
+	if len(n.held) == 0 {
+		return
+	}
+	if wait := n.quietTime() - time.Since(n.since); wait > 0 {
+		n.quiet = time.AfterFunc(wait, n.onQuiet)
+		return
+	}
+	for _, h := range n.held {
+		n.putBack(h)
+	}
+	n.held = nil
+}
+
+// progress records t's done and puts back the held shares it releases.
+// n.mu is held.
+func (n *CalculatorNode) progress(t *calcTask) {
+	if len(n.held) == 0 {
+		return
+	}
+	now := time.Now()
+	if !n.prevDone.IsZero() {
+		gap := now.Sub(n.prevDone)
+		if n.doneGap == 0 {
+			n.doneGap = gap
+		}
+		n.doneGap += (gap - n.doneGap) / 8
+	}
+	n.since, n.prevDone = now, now
+	n.held = slices.DeleteFunc(n.held, func(h *heldJob) bool {
+		if h.j.t != t {
+			if h.passed++; h.passed <= h.ahead+stuckAfter {
+				return false
+			}
+		}
+		n.putBack(h)
+		return true
+	})
+}
+
+// stopHeld stops the timer of the held shares, once the workers stopped.
+func (n *CalculatorNode) stopHeld() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.quiet != nil {
+		n.quiet.Stop()
+	}
+}
+
+// putBack returns a held share to the queue. n.mu is held.
+func (n *CalculatorNode) putBack(h *heldJob) {
+	n.queue.push(h.j)
+	n.ready <- struct{}{} // never blocks: the job's token was taken
+}
+
+// pace adds an exponentiation's wall time to the moving average that
+// quietTime scales with.
+func (n *CalculatorNode) pace(d time.Duration) {
+	avg := n.expTime.Load()
+	if avg == 0 {
+		avg = int64(d)
+	}
+	n.expTime.Store(avg + (int64(d)-avg)/8)
 }
 
 // skip reports whether a job's task was signed already: its partial is
