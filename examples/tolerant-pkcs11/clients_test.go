@@ -223,7 +223,7 @@ func startCluster(t *testing.T) *clientEnv {
 			continue
 		}
 		p := startBG(t, fmt.Sprintf("%s-%d", n.Role, n.Number), e.tolerant, nil, "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()),
-			"-bundle", c.Path(n), "-identity", identity(n), "-nats", url)
+			"-bundle", c.Path(n), "-identity", identity(n), "-nats", url, "-audit-dir", filepath.Join(dir, "audit"))
 		p.waitFor(t, `"node ready"`)
 		if n.Role == share.RoleCalculator {
 			e.calcs[n.Number] = p
@@ -233,7 +233,7 @@ func startCluster(t *testing.T) *clientEnv {
 	e.pinFile = write("pin.txt", e.pin+"\n")
 	e.conf = filepath.Join(dir, "p11.conf")
 	e.run(t, e.tolerant, "pkcs11-config", "-cluster", cdir, "-identity", identity(nodes[0]), "-nats", url,
-		"-pin-file", e.pinFile, "-out", e.conf)
+		"-pin-file", e.pinFile, "-out", e.conf, "-audit-log", filepath.Join(dir, "audit", "module.jsonl"))
 	e.label = c.Info.KeyID
 	e.cluster, e.identity, e.url = cdir, identity(nodes[0]), url
 	e.public = filepath.Join(cdir, seal.PublicFile)
@@ -271,6 +271,20 @@ func TestClients(t *testing.T) {
 	e.calcs[4].kill()
 	e.calcs[5].kill()
 	t.Run("two-calculators-down", clients)
+	t.Run("audit-logs", e.auditLogs)
+}
+
+// auditLogs checks the audit logs of the module (the distributor of every
+// client above) and of the nodes: each chains, and every signature the
+// module released shows in t calculators' logs and one combiner's.
+func (e *clientEnv) auditLogs(t *testing.T) {
+	logs, err := filepath.Glob(filepath.Join(e.dir, "audit", "*.jsonl"))
+	require.NoError(t, err)
+	require.Contains(t, logs, filepath.Join(e.dir, "audit", "module.jsonl"))
+	out := e.run(t, e.tolerant, append([]string{"audit", "verify"}, logs...)...)
+	require.Contains(t, out, "audit logs OK")
+	require.NotContains(t, out, "cross-check: 0 releases")
+	t.Log(out[strings.LastIndex(out, "cross-check"):])
 }
 
 // pkcs11Tool lists the token and its objects and signs with

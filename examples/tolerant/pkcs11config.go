@@ -34,6 +34,7 @@ func runPKCS11Config(args []string, stdout, stderr io.Writer) error {
 	cert := fs.String("cert", "", "PEM certificate of the key, shown as a certificate object with the key's CKA_ID (NSS's certutil needs one)")
 	maxFail := fs.Int("max-pin-failures", p11conf.DefaultMaxPINFailures, "wrong PINs in a row that lock the token (unlock: remove CONF.failures)")
 	timeout := fs.Duration("timeout", p11conf.DefaultTimeout, "bound on one signature")
+	auditLog := fs.String("audit-log", "", "the distributor's append-only audit log file (locked by the one process that loads the module: use it behind p11-kit server)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tolerant pkcs11-config -cluster DIR -identity FILE -nats URL [NATS flags] -pin-file FILE -out CONF")
 		fmt.Fprintln(fs.Output(), "\nWrites the configuration of libtolerant-pkcs11.so; point TOLERANT_PKCS11_CONFIG at CONF.\n\nFlags:")
@@ -65,7 +66,7 @@ func runPKCS11Config(args []string, stdout, stderr io.Writer) error {
 		NATS: p11conf.NATS{URL: nf.url, Cluster: nf.cluster, TLSCA: abs(nf.tlsCA), TLSCert: abs(nf.tlsCert),
 			TLSKey: abs(nf.tlsKey), Creds: abs(nf.creds), User: nf.user, PasswordFile: abs(nf.passwordFile)},
 		TokenLabel: *tokenLabel, KeyLabel: *keyLabel, Certificate: abs(*cert), PIN: h,
-		MaxPINFailures: *maxFail, Timeout: timeout.String(),
+		MaxPINFailures: *maxFail, Timeout: timeout.String(), AuditLog: abs(*auditLog),
 	}
 	if err := p11conf.Write(*out, conf); err != nil {
 		return fmt.Errorf("pkcs11-config: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/audit"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -46,16 +47,36 @@ func (c *Config) trust() (seal.Trust, error) {
 // remote is the distributor's connection: closing it stops the
 // distributor and drains NATS.
 type remote struct {
-	bus  *natsbus.Bus
-	dist *broadcast.Distributor
+	bus   *natsbus.Bus
+	dist  *broadcast.Distributor
+	audit *audit.Writer // nil without AuditLog
 }
 
-// Close stops the distributor and drains the NATS connection.
+// Close stops the distributor, drains the NATS connection and closes the
+// audit log.
 func (r *remote) Close() error {
 	r.dist.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return r.bus.Shutdown(ctx)
+	err := r.bus.Shutdown(ctx)
+	if r.audit != nil {
+		err = errors.Join(err, r.audit.Close())
+	}
+	return err
+}
+
+// openAudit opens the distributor's audit log, when the configuration
+// names one; nil, nil otherwise.
+func (c *Config) openAudit(dk *share.DistributorKey) (*audit.Writer, broadcast.Observer, error) {
+	if c.AuditLog == "" {
+		return nil, nil, nil
+	}
+	w, err := audit.OpenWriter(c.Path(c.AuditLog), audit.Header{Role: audit.RoleDistributor, Number: dk.NodeKey.Number,
+		Keys: []audit.KeyInfo{{KeyID: dk.KeyID, Epoch: dk.Epoch, T: dk.T}}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit_log: %w", err)
+	}
+	return w, audit.NewObserver(w), nil
 }
 
 // Dial opens the distributor's bundle, connects to NATS, starts a task
@@ -85,12 +106,20 @@ func (c *Config) Dial(ctx context.Context, cl *seal.Cluster, log *slog.Logger) (
 	if err != nil {
 		return nil, nil, fmt.Errorf("NATS: %w", err)
 	}
-	dist, err := broadcast.NewDistributor(bus, dk, &broadcast.DistributorOptions{Logger: log})
+	aw, obs, err := c.openAudit(dk)
 	if err != nil {
 		bus.Close()
 		return nil, nil, err
 	}
-	r := &remote{bus: bus, dist: dist}
+	dist, err := broadcast.NewDistributor(bus, dk, &broadcast.DistributorOptions{Logger: log, Observer: obs})
+	if err != nil {
+		if aw != nil {
+			aw.Close()
+		}
+		bus.Close()
+		return nil, nil, err
+	}
+	r := &remote{bus: bus, dist: dist, audit: aw}
 	s, err := x509sign.New(cl.PublicKey, dk.KeyID, dist, &x509sign.Options{Timeout: -1})
 	if err != nil {
 		r.Close()

@@ -105,6 +105,12 @@ type Config struct {
 	Timeout string `json:"timeout,omitempty"`
 	// LogLevel of the module's JSON logs on stderr (default "error").
 	LogLevel string `json:"log_level,omitempty"`
+	// AuditLog, when set, is the path of the distributor's append-only
+	// audit log (broadcast/audit): every task submitted, every result
+	// verified, every signature released. One process at a time holds
+	// it (the file is locked): with it, load the module in one process,
+	// e.g. behind p11-kit server, or a second process fails to sign.
+	AuditLog string `json:"audit_log,omitempty"`
 
 	dir  string // the configuration file's directory
 	path string
