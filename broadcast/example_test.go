@@ -5,19 +5,21 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 )
 
 // A whole (5,3,2) cluster in one process, with two calculators down.
 func ExampleStartLocal() {
-	key := testkeys.Must(testkeys.RSA2048)
+	key := exampleKey()
 	plan, _, err := grouping.Search(5, 3, 2, nil)
 	if err != nil {
 		panic(err)
@@ -52,4 +54,22 @@ func ExampleStartLocal() {
 	// Output:
 	// verifies: true
 	// calculators used: [1 3 5]
+}
+
+// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
+// public test key: in production the CA's own key, on the offline dealer.
+func exampleKey() *rsa.PrivateKey {
+	b, err := os.ReadFile("testdata/ca-key.pem")
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		panic("testdata/ca-key.pem: no PEM block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	return key.(*rsa.PrivateKey)
 }

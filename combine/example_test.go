@@ -7,19 +7,21 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 )
 
 // exampleCluster deals a key with the patent's (5, 3, 2) plan and returns
 // the calculators, the first combiner and a request.
 func exampleCluster() (*rsa.PrivateKey, []*share.Calculator, *combine.Combiner, *share.Request) {
-	key := testkeys.Must(testkeys.RSA2048)
+	key := exampleKey()
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, nil)
 	if err != nil {
 		panic(err)
@@ -107,4 +109,22 @@ func ExampleResult_Inconsistent() {
 	// representation: (21,32,41)
 	// inconsistent calculators: []
 	// suspects: [1 2 3 4 5]
+}
+
+// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
+// public test key: in production the CA's own key, on the offline dealer.
+func exampleKey() *rsa.PrivateKey {
+	b, err := os.ReadFile("testdata/ca-key.pem")
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		panic("testdata/ca-key.pem: no PEM block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	return key.(*rsa.PrivateKey)
 }

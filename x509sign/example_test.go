@@ -3,15 +3,17 @@ package x509sign_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -21,7 +23,7 @@ import (
 // running in this process on the in-memory broadcast.
 func ExampleNew() {
 	// Offline: split the CA key ([0041] steps B-E).
-	key := testkeys.Must(testkeys.RSA2048) // the CA's existing key
+	key := exampleKey() // the CA's existing key
 	plan, _, err := grouping.Search(5, 3, 2, nil)
 	if err != nil {
 		panic(err)
@@ -70,4 +72,22 @@ func ExampleNew() {
 	// Output:
 	// Example Tolerant Root SHA256-RSA
 	// self-signature verifies: true
+}
+
+// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
+// public test key: in production the CA's own key, on the offline dealer.
+func exampleKey() *rsa.PrivateKey {
+	b, err := os.ReadFile("testdata/ca-key.pem")
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		panic("testdata/ca-key.pem: no PEM block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	return key.(*rsa.PrivateKey)
 }

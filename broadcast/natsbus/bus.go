@@ -493,11 +493,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 func (b *Bus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.options().DialTimeout)
 	defer cancel()
-	s, err := b.SubscribeContext(ctx, ch)
-	if err != nil {
-		return nil, err // not a typed nil
-	}
-	return s, nil
+	return b.SubscribeContext(ctx, ch)
 }
 
 // SubscribeContext starts receiving the messages of ch. While connected, it
@@ -505,7 +501,10 @@ func (b *Bus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
 // message published afterwards, by anyone, is delivered. While
 // disconnected it returns at once: the subscription is registered when the
 // connection is back, as after every reconnection.
-func (b *Bus) SubscribeContext(ctx context.Context, ch broadcast.Channel) (*Subscription, error) {
+//
+// Like Subscribe it returns a broadcast.Subscription; its dynamic type is
+// *[Subscription] (for Dropped and Channel), and it is nil on error.
+func (b *Bus) SubscribeContext(ctx context.Context, ch broadcast.Channel) (broadcast.Subscription, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
