@@ -44,6 +44,7 @@ var Known = []string{
 	"natsbus.Options", "natsbus.User", "natsbus.ServerOptions",
 	"natsbus.ClusterOptions", "natsbus.Cluster", "natsbus.Bus",
 	"natsbus.Subscription",
+	"node.Node", "node.Host",
 }
 
 // Public lists, qualified by package name, the types that [SecretTypes]
