@@ -88,20 +88,9 @@ func (s *state) leakCoal(bases []basis, e Rep) int {
 // remove deletes representation n of combiner a and rebuilds the bases
 // that held it.
 func (s *state) remove(a, n int) Rep {
-	old := s.combs[a]
-	r := old.reps[n]
-	reps := slices.Delete(slices.Clone(old.reps), n, n+1)
-	c := s.newComb()
-	c.killers = old.killers
-	s.combs[a] = c
-	for b := range s.combs {
-		if b != a && s.pairs {
-			s.pairB[[2]int{min(a, b), max(a, b)}] = cloneBases(s.combs[b].bases)
-		}
-	}
-	for _, x := range reps {
-		s.commit(a, x)
-	}
+	c := s.combs[a]
+	r := c.reps[n]
+	s.replay(a, slices.Delete(slices.Clone(c.reps), n, n+1))
 	return r
 }
 

@@ -759,11 +759,65 @@ func (s *state) rebuild(a, n int) {
 	if a < 0 {
 		return
 	}
-	old := s.combs[a]
-	c := s.newComb()
-	c.killers = old.killers
-	s.combs[a] = c
-	for _, r := range old.reps[:n] {
-		s.commit(a, r)
+	s.replay(a, slices.Clone(s.combs[a].reps[:n]))
+}
+
+// replay empties combiner a (keeping its killers), resets its pairs' bases
+// to the partners' own and commits reps again. The caller guarantees that
+// reps were held securely before, by a (and with every partner): a subset
+// of a secure set of equations is secure (the kernel lattice can only grow,
+// so its g divides the larger set's), so each row is stored without the
+// leak test, and the bases are reused instead of allocated.
+func (s *state) replay(a int, reps []Rep) {
+	c := s.combs[a]
+	for i, b := range c.bases {
+		c.bases[i] = resetBasis(b, s.arith, s.n)
 	}
+	clear(c.used)
+	clear(c.sets)
+	c.reps = c.reps[:0]
+	if s.pairs {
+		for b := range s.combs {
+			if b == a {
+				continue
+			}
+			key := [2]int{min(a, b), max(a, b)}
+			bs := s.pairB[key]
+			for ci, x := range s.combs[b].bases {
+				bs[ci] = copyBasis(bs[ci], x)
+			}
+		}
+	}
+	for _, r := range reps {
+		s.store(a, r)
+	}
+}
+
+// store is commit for a representation known not to leak: the rows are
+// applied without the leak test.
+func (s *state) store(a int, r Rep) {
+	c := s.combs[a]
+	for ci, cm := range s.coal {
+		s.buf = restrict(r, cm, s.l, s.buf)
+		s.stats.Checks++
+		storeRow(c.bases[ci], s.buf)
+	}
+	if s.pairs {
+		for b := range s.combs {
+			if b == a {
+				continue
+			}
+			bs := s.pairB[[2]int{min(a, b), max(a, b)}]
+			for ci, cm := range s.coal {
+				s.buf = restrict(r, cm, s.l, s.buf)
+				s.stats.Checks++
+				storeRow(bs[ci], s.buf)
+			}
+		}
+	}
+	for _, x := range r {
+		c.used[col(x, s.l)]++
+	}
+	c.reps = append(c.reps, r)
+	c.sets[r.mask()] = true
 }
