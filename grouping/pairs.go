@@ -57,8 +57,8 @@ func (s *state) placePair(m uint64, eqs []Rep) bool {
 func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 	s.stats.Candidates++
 	c := s.combs[a]
-	if ok, _ := s.fits(c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
-		return false, -1, s.leakCoal(c.bases, e)
+	if ok, _ := s.fits(c, c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
+		return false, -1, s.leakCoal(c, c.bases, e)
 	}
 	if !s.pairs {
 		return true, 0, 0
@@ -68,15 +68,16 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 			continue
 		}
 		bs := s.pairB[[2]int{min(a, b), max(a, b)}]
-		if ok, _ := s.fits(bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
-			return false, b, s.leakCoal(bs, e)
+		if ok, _ := s.fits(nil, bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
+			return false, b, s.leakCoal(nil, bs, e)
 		}
 	}
 	return true, 0, 0
 }
 
-func (s *state) leakCoal(bases []basis, e Rep) int {
+func (s *state) leakCoal(cs *combState, bases []basis, e Rep) int {
 	for ci, c := range s.coal {
+		s.refresh(cs, ci)
 		s.buf = restrict(e, c, s.l, s.buf)
 		if bases[ci].add(s.buf, false) >= resLeak {
 			return ci
@@ -86,11 +87,28 @@ func (s *state) leakCoal(bases []basis, e Rep) int {
 }
 
 // remove deletes representation n of combiner a and rebuilds the bases
-// that held it.
+// that held it (in pair mode at once, otherwise when next used).
 func (s *state) remove(a, n int) Rep {
 	c := s.combs[a]
 	r := c.reps[n]
-	s.replay(a, slices.Delete(slices.Clone(c.reps), n, n+1))
+	if s.pairs {
+		s.replay(a, slices.Delete(slices.Clone(c.reps), n, n+1))
+		return r
+	}
+	// Without pairs the bases are rebuilt lazily (refresh): a chain of
+	// removals before the next successful check rebuilds each basis once.
+	c.reps = slices.Delete(slices.Clone(c.reps), n, n+1)
+	for _, x := range r {
+		c.used[col(x, s.l)]--
+	}
+	delete(c.sets, r.mask())
+	for _, x := range c.reps {
+		c.sets[x.mask()] = true
+	}
+	for ci := range c.stale {
+		c.stale[ci] = true
+	}
+	c.nStale = len(c.stale)
 	return r
 }
 

@@ -108,6 +108,10 @@ type combState struct {
 	bases   []basis
 	used    []int32 // representations using each share column
 	killers []int   // coalitions that refused recently, tried first
+	// stale marks the bases that no longer hold exactly reps (after a
+	// removal): they are rebuilt from reps when next used.
+	stale []bool
+	nStale int
 }
 
 // state is a plan under construction.
@@ -139,7 +143,7 @@ func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
 }
 
 func (s *state) newComb() *combState {
-	c := &combState{sets: map[uint64]bool{}, bases: make([]basis, len(s.coal)), used: make([]int32, s.n)}
+	c := &combState{sets: map[uint64]bool{}, bases: make([]basis, len(s.coal)), used: make([]int32, s.n), stale: make([]bool, len(s.coal))}
 	for i := range c.bases {
 		c.bases[i] = newBasis(s.arith, s.n)
 	}
@@ -185,16 +189,18 @@ outer:
 	return m
 }
 
-// fits reports whether adding r to bases keeps them leak-free. With score,
+// fits reports whether adding r to bases (those of combiner cs, or of a
+// pair with cs nil) keeps them leak-free. With score,
 // it scans every coalition and returns the number where r raises the rank
 // (a smaller number leaves more room for later representations).
-func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score bool) (bool, int) {
+func (s *state) fits(cs *combState, bases []basis, killers *[]int, fresh uint64, r Rep, score bool) (bool, int) {
 	if killers != nil {
 		for _, ci := range *killers {
 			c := s.coal[ci]
 			if c&fresh != fresh {
 				continue
 			}
+			s.refresh(cs, ci)
 			s.buf = restrict(r, c, s.l, s.buf)
 			s.stats.Checks++
 			if bases[ci].add(s.buf, false) >= resLeak {
@@ -208,6 +214,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 			grow++
 			continue
 		}
+		s.refresh(cs, ci)
 		s.buf = restrict(r, c, s.l, s.buf)
 		s.stats.Checks++
 		switch bases[ci].add(s.buf, false) {
@@ -236,7 +243,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 	s.stats.Candidates++
 	c := s.combs[a]
-	ok, grow := s.fits(c.bases, &c.killers, freshMask(r, s.l, c.used), r, score)
+	ok, grow := s.fits(c, c.bases, &c.killers, freshMask(r, s.l, c.used), r, score)
 	if !ok || !s.pairs {
 		return ok, grow
 	}
@@ -245,7 +252,7 @@ func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 			continue
 		}
 		key := [2]int{min(a, b), max(a, b)}
-		if ok, _ := s.fits(s.pairB[key], nil, freshMask(r, s.l, c.used, s.combs[b].used), r, false); !ok {
+		if ok, _ := s.fits(nil, s.pairB[key], nil, freshMask(r, s.l, c.used, s.combs[b].used), r, false); !ok {
 			return false, 0
 		}
 	}
@@ -256,6 +263,9 @@ func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 func (s *state) commit(a int, r Rep) {
 	c := s.combs[a]
 	for ci, cm := range s.coal {
+		if c.stale[ci] {
+			continue // rebuilt from reps, r included, when next used
+		}
 		s.buf = restrict(r, cm, s.l, s.buf)
 		s.stats.Checks++
 		c.bases[ci].add(s.buf, true)
@@ -665,7 +675,7 @@ func (s *state) cloneWithout(drop int) *state {
 
 func (c *combState) clone() *combState {
 	n := &combState{reps: slices.Clone(c.reps), sets: make(map[uint64]bool, len(c.sets)), bases: cloneBases(c.bases),
-		used: slices.Clone(c.used), killers: slices.Clone(c.killers)}
+		used: slices.Clone(c.used), killers: slices.Clone(c.killers), stale: slices.Clone(c.stale), nStale: c.nStale}
 	for m := range c.sets {
 		n.sets[m] = true
 	}
@@ -775,6 +785,8 @@ func (s *state) replay(a int, reps []Rep) {
 	}
 	clear(c.used)
 	clear(c.sets)
+	clear(c.stale)
+	c.nStale = 0
 	c.reps = c.reps[:0]
 	if s.pairs {
 		for b := range s.combs {
@@ -820,4 +832,30 @@ func (s *state) store(a int, r Rep) {
 	}
 	c.reps = append(c.reps, r)
 	c.sets[r.mask()] = true
+}
+
+// refresh rebuilds basis ci of combiner c from its representations when it
+// is stale (c nil: a pair's bases, never stale). The representations were
+// held securely together before, so every subset is secure and the rows
+// are stored without the leak test.
+func (s *state) refresh(c *combState, ci int) {
+	if c == nil || !c.stale[ci] {
+		return
+	}
+	b := resetBasis(c.bases[ci], s.arith, s.n)
+	c.bases[ci] = b
+	for _, r := range c.reps {
+		s.buf = restrict(r, s.coal[ci], s.l, s.buf)
+		s.stats.Checks++
+		storeRow(b, s.buf)
+	}
+	c.stale[ci] = false
+	c.nStale--
+}
+
+// refreshAll rebuilds every stale basis of combiner c.
+func (s *state) refreshAll(c *combState) {
+	for ci := 0; c.nStale > 0 && ci < len(c.stale); ci++ {
+		s.refresh(c, ci)
+	}
 }
