@@ -110,7 +110,7 @@ type combState struct {
 	killers []int   // coalitions that refused recently, tried first
 	// stale marks the bases that no longer hold exactly reps (after a
 	// removal): they are rebuilt from reps when next used.
-	stale []bool
+	stale  []bool
 	nStale int
 }
 
