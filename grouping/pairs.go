@@ -57,8 +57,8 @@ func (s *state) placePair(m uint64, eqs []Rep) bool {
 func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 	s.stats.Candidates++
 	c := s.combs[a]
-	if ok, _ := s.fits(c, c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
-		return false, -1, s.leakCoal(c, c.bases, e)
+	if ok, ci := s.fits(c, c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
+		return false, -1, ci
 	}
 	if !s.pairs {
 		return true, 0, 0
@@ -68,22 +68,11 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 			continue
 		}
 		bs := s.pairB[[2]int{min(a, b), max(a, b)}]
-		if ok, _ := s.fits(nil, bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
-			return false, b, s.leakCoal(nil, bs, e)
+		if ok, ci := s.fits(nil, bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
+			return false, b, ci
 		}
 	}
 	return true, 0, 0
-}
-
-func (s *state) leakCoal(cs *combState, bases []basis, e Rep) int {
-	for ci, c := range s.coal {
-		s.refresh(cs, ci)
-		s.buf = restrict(e, c, s.l, s.buf)
-		if bases[ci].add(s.buf, false) >= resLeak {
-			return ci
-		}
-	}
-	return 0
 }
 
 // remove deletes representation n of combiner a and rebuilds the bases

@@ -190,9 +190,10 @@ outer:
 }
 
 // fits reports whether adding r to bases (those of combiner cs, or of a
-// pair with cs nil) keeps them leak-free. With score,
-// it scans every coalition and returns the number where r raises the rank
-// (a smaller number leaves more room for later representations).
+// pair with cs nil) keeps them leak-free. When it does, it returns the
+// number of coalitions where r raises the rank (a smaller number leaves
+// more room for later representations); when not, the index of the
+// refusing coalition (without killers the first one in order).
 func (s *state) fits(cs *combState, bases []basis, killers *[]int, fresh uint64, r Rep, score bool) (bool, int) {
 	if killers != nil {
 		for _, ci := range *killers {
@@ -204,7 +205,7 @@ func (s *state) fits(cs *combState, bases []basis, killers *[]int, fresh uint64,
 			s.buf = restrict(r, c, s.l, s.buf)
 			s.stats.Checks++
 			if bases[ci].add(s.buf, false) >= resLeak {
-				return false, 0
+				return false, ci
 			}
 		}
 	}
@@ -230,7 +231,7 @@ func (s *state) fits(cs *combState, bases []basis, killers *[]int, fresh uint64,
 				}
 				*killers = ks
 			}
-			return false, 0
+			return false, ci
 		case resIndependent:
 			grow++
 		}
