@@ -32,6 +32,9 @@ func (s *state) placePair(m uint64, eqs []Rep) bool {
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return len(s.combs[a].reps) - len(s.combs[b].reps) })
 	for _, a := range idx {
+		if s.limit > 0 && len(s.combs[a].reps) >= s.limit {
+			continue
+		}
 		for _, e := range prev {
 			if ok, _, _ := s.whyNot(a, e); ok {
 				s.commit(a, e)
@@ -86,18 +89,9 @@ func (s *state) remove(a, n int) Rep {
 	}
 	// Without pairs the bases are rebuilt lazily (refresh): a chain of
 	// removals before the next successful check rebuilds each basis once.
-	c.reps = slices.Delete(slices.Clone(c.reps), n, n+1)
-	for _, x := range r {
-		c.used[col(x, s.l)]--
-	}
-	delete(c.sets, r.mask())
-	for _, x := range c.reps {
-		c.sets[x.mask()] = true
-	}
-	for ci := range c.stale {
-		c.stale[ci] = true
-	}
-	c.nStale = len(c.stale)
+	last := len(c.reps) - 1
+	c.reps = append(slices.Delete(slices.Clone(c.reps), n, n+1), r)
+	s.truncate(a, last)
 	return r
 }
 
@@ -106,10 +100,19 @@ func (s *state) remove(a, n int) Rep {
 // random combiner takes it after conflicting representations are ejected
 // (and queued again). Without pairs only each combiner must stay secure.
 func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
+	return repairTryCap(k, t, l, c, r, pairs, rng, st, budget, 0)
+}
+
+// repairTryCap is repairTry where, with limit > 0, no combiner serves more
+// than limit calculator sets: placements skip full combiners, a forced
+// placement prefers one that is not full and ejects another of its sets
+// when it overflows.
+func repairTryCap(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget, limit int) (*state, bool) {
 	s, err := newState(k, t, l, pairs, st)
 	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
+	s.limit = limit
 	for range c {
 		s.open()
 	}
@@ -142,7 +145,12 @@ func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget 
 		// Force: least loaded combiner not serving m (random tie-break).
 		var free []int
 		for a, cs := range s.combs {
-			if !cs.sets[m] {
+			if !cs.sets[m] && (limit == 0 || len(cs.reps) < limit) {
+				free = append(free, a)
+			}
+		}
+		for a, cs := range s.combs {
+			if len(free) == 0 && !cs.sets[m] {
 				free = append(free, a)
 			}
 		}
@@ -189,6 +197,10 @@ func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget 
 			queue = append(queue, out.mask())
 		}
 		s.commit(a, e)
+		if limit > 0 && len(s.combs[a].reps) > limit {
+			out := s.remove(a, rng.IntN(len(s.combs[a].reps)-1))
+			queue = append(queue, out.mask())
+		}
 	}
 	return s, true
 }

@@ -125,6 +125,7 @@ type state struct {
 	pairB   map[[2]int][]basis // pair of combiner indices (a<b) -> bases of the union
 	stats   *Stats
 	buf     []int
+	limit   int // with limit > 0, placePair skips combiners serving as many sets
 }
 
 func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
@@ -560,6 +561,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	if o.Optimal && o.Method == Best && !o.Pairs {
 		best = optimise(k, t, l, o, st, best)
 	}
+	if o.Method == Best && !o.Pairs {
+		best = balanceSearch(k, t, l, o, st, best)
+	}
 	st.Proven = st.LowerBound > 0 && len(best.Combiners) <= st.LowerBound
 	st.Duration = time.Since(start)
 	return best, st, nil
@@ -770,7 +774,27 @@ func (s *state) rebuild(a, n int) {
 	if a < 0 {
 		return
 	}
-	s.replay(a, slices.Clone(s.combs[a].reps[:n]))
+	s.truncate(a, n)
+}
+
+// truncate keeps the first n representations of combiner a (not in pair
+// mode) and marks its bases stale: each is rebuilt when next used.
+func (s *state) truncate(a, n int) {
+	c := s.combs[a]
+	for _, r := range c.reps[n:] {
+		for _, x := range r {
+			c.used[col(x, s.l)]--
+		}
+		delete(c.sets, r.mask())
+	}
+	c.reps = slices.Clone(c.reps[:n])
+	for _, r := range c.reps {
+		c.sets[r.mask()] = true
+	}
+	for ci := range c.stale {
+		c.stale[ci] = true
+	}
+	c.nStale = len(c.stale)
 }
 
 // replay empties combiner a (keeping its killers), resets its pairs' bases
