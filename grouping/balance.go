@@ -171,13 +171,6 @@ func setsOf(reps []Rep) map[uint64]bool {
 // for each set the combiners that can serve it, or nil when that is beyond
 // workLimit row reductions.
 func maximalEligible(p *Plan, pairs bool, workLimit int64) [][]elig {
-	return maximalEligibleOrder(p, pairs, workLimit, nil, false)
-}
-
-// maximalEligibleOrder is maximalEligible extending the combiners in order
-// (nil: 0, 1, ...); with relieve, each combiner tries first the sets of
-// the most loaded combiners, which it may then take over.
-func maximalEligibleOrder(p *Plan, pairs bool, workLimit int64, order []int, relieve bool) [][]elig {
 	k, t, l := p.K, p.T, p.L
 	sets := subsets(k, t)
 	eqn := 1
@@ -204,25 +197,8 @@ func maximalEligibleOrder(p *Plan, pairs bool, workLimit int64, order []int, rel
 			s.commit(a, r)
 		}
 	}
-	if order == nil {
-		order = make([]int, len(s.combs))
-		for a := range order {
-			order[a] = a
-		}
-	}
-	byLoad := slices.Clone(sets)
-	if relieve {
-		// The load of the most loaded combiner serving each set.
-		heavy := map[uint64]int{}
-		for _, reps := range p.Combiners {
-			for _, r := range reps {
-				heavy[r.mask()] = max(heavy[r.mask()], len(reps))
-			}
-		}
-		slices.SortStableFunc(byLoad, func(x, y uint64) int { return heavy[y] - heavy[x] })
-	}
-	for _, a := range order {
-		for _, m := range byLoad {
+	for a := range s.combs {
+		for _, m := range sets {
 			if s.combs[a].sets[m] {
 				continue
 			}
