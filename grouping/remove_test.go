@@ -66,3 +66,43 @@ func TestRemoveMatchesFreshState(t *testing.T) {
 		})
 	}
 }
+
+// TestRepairTryCap checks the capped repairing search: every plan it
+// returns keeps every combiner within the cap, serves every set r times
+// and passes Check; and balanceSearch evens out the patent greedy's
+// uneven (5,3,2) plan.
+func TestRepairTryCap(t *testing.T) {
+	for _, c := range [][5]int{{5, 3, 2, 2, 1}, {6, 3, 2, 3, 2}, {6, 3, 2, 2, 1}} {
+		k, tt, l, m, r := c[0], c[1], c[2], c[3], c[4]
+		limit := (binom(k, tt)*r + m - 1) / m
+		rng := rand.New(rand.NewPCG(1, 2))
+		found := false
+		for try := 0; try < 8 && !found; try++ {
+			s, ok := repairTryCap(k, tt, l, m, r, false, rng, &Stats{}, 2000, limit)
+			if !ok {
+				continue
+			}
+			found = true
+			p := s.plan()
+			for _, reps := range p.Combiners {
+				require.LessOrEqual(t, len(reps), limit, "%v", c)
+			}
+			rep, err := Check(p)
+			require.NoError(t, err)
+			require.NoError(t, rep.Verdict())
+			require.GreaterOrEqual(t, rep.MinRedundancy, r)
+		}
+		require.True(t, found, "%v", c)
+	}
+	ff, err := FirstFit(5, 3, 2, nil)
+	require.NoError(t, err)
+	require.Len(t, ff.Combiners, 2)
+	require.Greater(t, spread(ff), 1, "split %v", ff.Load().Sets)
+	o, err := (&Options{}).norm()
+	require.NoError(t, err)
+	p := balanceSearch(5, 3, 2, o, &Stats{}, ff)
+	require.LessOrEqual(t, spread(p), 1, "split %v", p.Load().Sets)
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.NoError(t, rep.Verdict())
+}
