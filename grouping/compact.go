@@ -93,3 +93,37 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 // balanceTries is the number of further plans compactSearch tries when the
 // best one's split is uneven by more than one set.
 const balanceTries = 8
+
+// balanceCapTries is the number of capped repairing searches balanceSearch
+// makes.
+const balanceCapTries = 16
+
+// balanceSearch looks, for a plan without pairs whose split is uneven by
+// more than one set, for another with as many combiners where no combiner
+// serves more than its even share, ceil(C(k,t)*r/c) sets ([0036] point
+// 1): the repairing search under that cap (repairTryCap), each result
+// rebalanced (balance.go). Only small problems (repairWorkLimit); driven by
+// the seed and step budgets, never by the clock.
+func balanceSearch(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
+	n, r, c := binom(k, t), o.Redundancy, len(best.Combiners)
+	if spread(best) <= 1 || n*binom(k, t-1) > repairWorkLimit {
+		return best
+	}
+	limit := (n*r + c - 1) / c
+	rng := rand.New(rand.NewPCG(o.Seed, 0xba1a))
+	for try := 0; try < balanceCapTries && spread(best) > 1; try++ {
+		st.Restarts++
+		s, ok := repairTryCap(k, t, l, c, r, false, rng, st, max(100*n*r, 2000), limit)
+		if !ok {
+			continue
+		}
+		q := s.plan()
+		if b := rebalance(q, r, false); better(b, q) {
+			q = b
+		}
+		if better(q, best) {
+			best = q
+		}
+	}
+	return best
+}

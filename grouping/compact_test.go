@@ -31,7 +31,7 @@ var tableRows = []tableRow{
 	{10, 5, 2, 1, false, 5, true, true, false},
 	{12, 6, 2, 1, false, 14, true, true, false},
 	{6, 3, 2, 2, false, 3, true, false, false},
-	{6, 4, 2, 2, false, 3, false, true, true},
+	{6, 4, 2, 2, false, 3, true, true, true},
 	{7, 3, 2, 2, false, 4, true, false, false},
 	{7, 4, 2, 2, false, 5, true, false, false},
 	{8, 4, 2, 2, false, 5, true, false, false},

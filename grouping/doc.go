@@ -61,7 +61,12 @@
 //     can still hold securely, and the sets are assigned to r of the
 //     combiners that can serve each, moving sets along paths from a
 //     combiner to one with two sets less until none is left (a subset of a
-//     secure set of equations is secure).
+//     secure set of equations is secure). Without pairs, a plan still
+//     uneven by more than one set is searched again on small problems with
+//     as many combiners, none above its even share ceil(C(k,t)*r/c) (the
+//     repairing search under that cap, compact.go): (6,4,2) with r=2 then
+//     splits 10+10+10 instead of 9+9+12. The same cap finds no even
+//     pair-safe (6,3,2) plan in 150 tries.
 //
 // Everything is deterministic for a seed; the package is pure (no
 // goroutines, no global state; the clock is read for statistics and, with
@@ -101,9 +106,9 @@
 //	(10,5,2)  1       |  23   0.17 s  |   5     50..51        1.0 s   |     2       |   5
 //	(12,6,2)  1       |  77   8.8 s   |  13     71..72        8.8 s   |     2       |  14
 //	(6,3,2)   2       |   5    <1 ms  |   3     14,13,13        1 ms  |     3       |   3
-//	(6,4,2)   2       |   5    <1 ms  |   3 (o) 9,9,12        3.8 s   |     3       |   3
+//	(6,4,2)   2       |   5    <1 ms  |   3 (o) 10 each       4.5 s   |     3       |   3
 //	(7,3,2)   2       |   6    <1 ms  |   4     18,18,17,17    73 ms  |     3       |   4
-//	(7,4,2)   2       |   8     1 ms  |   5     14 each       0.2 s   |     3       |   5
+//	(7,4,2)   2       |   8     1 ms  |   5     14 each        50 ms  |     3       |   5
 //	(8,4,2)   2       |  14    10 ms  |   5     28 each       0.9 s   |     3       |   5
 //	(9,4,2)   2       |  20    21 ms  |   7     36 each       4.9 s   |     3       |   7
 //	(10,5,2)  2       |  44   0.47 s  |  10     50..51        3.7 s   |     3       |  10

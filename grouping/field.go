@@ -102,6 +102,37 @@ type basis interface {
 	rank() int
 }
 
+// resetBasis returns an empty basis like b (arithmetic a, width n),
+// b itself emptied where it can.
+func resetBasis(b basis, a Arithmetic, n int) basis {
+	if z, ok := b.(*zBasis); ok && z.n == n {
+		z.reset()
+		return z
+	}
+	return newBasis(a, n)
+}
+
+// copyBasis returns a copy of src, written into dst's memory where it can.
+func copyBasis(dst, src basis) basis {
+	d, ok1 := dst.(*zBasis)
+	o, ok2 := src.(*zBasis)
+	if ok1 && ok2 && d.n == o.n {
+		d.copyFrom(o)
+		return d
+	}
+	return src.clone()
+}
+
+// storeRow stores a row known not to leak: for the integer basis without
+// the leak test (which would run the same reduction once more).
+func storeRow(b basis, cols []int) {
+	if z, ok := b.(*zBasis); ok {
+		z.apply(cols)
+		return
+	}
+	b.add(cols, true)
+}
+
 func newBasis(a Arithmetic, n int) basis {
 	switch a {
 	case ArithRational:

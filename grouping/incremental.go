@@ -152,6 +152,7 @@ func (p *Plan) historyState(k int, o Options) (*state, error) {
 // from the plan still binds the combiner that keeps it.
 func (s *state) absorb(a int, r Rep) {
 	c := s.combs[a]
+	s.refreshAll(c)
 	had := c.sets[r.mask()]
 	s.commit(a, r)
 	c.reps = c.reps[:len(c.reps)-1]

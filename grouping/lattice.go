@@ -65,6 +65,22 @@ func newZBasis(n int) *zBasis {
 
 func (b *zBasis) count() int { return len(b.vecs) / b.n }
 
+// reset empties b in place: no row stored.
+func (b *zBasis) reset() {
+	b.vecs = b.vecs[:b.n]
+	clear(b.vecs)
+	b.vecs[b.n-1] = 1
+	clear(b.touched)
+	b.bad = false
+}
+
+// copyFrom makes b a copy of o (of the same width), reusing b's memory.
+func (b *zBasis) copyFrom(o *zBasis) {
+	b.vecs = append(b.vecs[:0], o.vecs...)
+	copy(b.touched, o.touched)
+	b.bad = o.bad
+}
+
 // rank is the rank of the stored rows: n minus the dimension of K.
 func (b *zBasis) rank() int {
 	free := 0

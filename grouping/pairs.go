@@ -32,6 +32,9 @@ func (s *state) placePair(m uint64, eqs []Rep) bool {
 	}
 	slices.SortStableFunc(idx, func(a, b int) int { return len(s.combs[a].reps) - len(s.combs[b].reps) })
 	for _, a := range idx {
+		if s.limit > 0 && len(s.combs[a].reps) >= s.limit {
+			continue
+		}
 		for _, e := range prev {
 			if ok, _, _ := s.whyNot(a, e); ok {
 				s.commit(a, e)
@@ -57,8 +60,8 @@ func (s *state) placePair(m uint64, eqs []Rep) bool {
 func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 	s.stats.Candidates++
 	c := s.combs[a]
-	if ok, _ := s.fits(c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
-		return false, -1, s.leakCoal(c.bases, e)
+	if ok, ci := s.fits(c, c.bases, nil, freshMask(e, s.l, c.used), e, false); !ok {
+		return false, -1, ci
 	}
 	if !s.pairs {
 		return true, 0, 0
@@ -68,40 +71,27 @@ func (s *state) whyNot(a int, e Rep) (ok bool, b, ci int) {
 			continue
 		}
 		bs := s.pairB[[2]int{min(a, b), max(a, b)}]
-		if ok, _ := s.fits(bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
-			return false, b, s.leakCoal(bs, e)
+		if ok, ci := s.fits(nil, bs, nil, freshMask(e, s.l, c.used, s.combs[b].used), e, false); !ok {
+			return false, b, ci
 		}
 	}
 	return true, 0, 0
 }
 
-func (s *state) leakCoal(bases []basis, e Rep) int {
-	for ci, c := range s.coal {
-		s.buf = restrict(e, c, s.l, s.buf)
-		if bases[ci].add(s.buf, false) >= resLeak {
-			return ci
-		}
-	}
-	return 0
-}
-
 // remove deletes representation n of combiner a and rebuilds the bases
-// that held it.
+// that held it (in pair mode at once, otherwise when next used).
 func (s *state) remove(a, n int) Rep {
-	old := s.combs[a]
-	r := old.reps[n]
-	reps := slices.Delete(slices.Clone(old.reps), n, n+1)
-	c := s.newComb()
-	c.killers = old.killers
-	s.combs[a] = c
-	for b := range s.combs {
-		if b != a && s.pairs {
-			s.pairB[[2]int{min(a, b), max(a, b)}] = cloneBases(s.combs[b].bases)
-		}
+	c := s.combs[a]
+	r := c.reps[n]
+	if s.pairs {
+		s.replay(a, slices.Delete(slices.Clone(c.reps), n, n+1))
+		return r
 	}
-	for _, x := range reps {
-		s.commit(a, x)
-	}
+	// Without pairs the bases are rebuilt lazily (refresh): a chain of
+	// removals before the next successful check rebuilds each basis once.
+	last := len(c.reps) - 1
+	c.reps = append(slices.Delete(slices.Clone(c.reps), n, n+1), r)
+	s.truncate(a, last)
 	return r
 }
 
@@ -110,10 +100,19 @@ func (s *state) remove(a, n int) Rep {
 // random combiner takes it after conflicting representations are ejected
 // (and queued again). Without pairs only each combiner must stay secure.
 func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget int) (*state, bool) {
+	return repairTryCap(k, t, l, c, r, pairs, rng, st, budget, 0)
+}
+
+// repairTryCap is repairTry where, with limit > 0, no combiner serves more
+// than limit calculator sets: placements skip full combiners, a forced
+// placement prefers one that is not full and ejects another of its sets
+// when it overflows.
+func repairTryCap(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget, limit int) (*state, bool) {
 	s, err := newState(k, t, l, pairs, st)
 	if err != nil || !s.pairRoom(c) {
 		return nil, false
 	}
+	s.limit = limit
 	for range c {
 		s.open()
 	}
@@ -146,7 +145,12 @@ func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget 
 		// Force: least loaded combiner not serving m (random tie-break).
 		var free []int
 		for a, cs := range s.combs {
-			if !cs.sets[m] {
+			if !cs.sets[m] && (limit == 0 || len(cs.reps) < limit) {
+				free = append(free, a)
+			}
+		}
+		for a, cs := range s.combs {
+			if len(free) == 0 && !cs.sets[m] {
 				free = append(free, a)
 			}
 		}
@@ -193,6 +197,10 @@ func repairTry(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budget 
 			queue = append(queue, out.mask())
 		}
 		s.commit(a, e)
+		if limit > 0 && len(s.combs[a].reps) > limit {
+			out := s.remove(a, rng.IntN(len(s.combs[a].reps)-1))
+			queue = append(queue, out.mask())
+		}
 	}
 	return s, true
 }

@@ -108,6 +108,10 @@ type combState struct {
 	bases   []basis
 	used    []int32 // representations using each share column
 	killers []int   // coalitions that refused recently, tried first
+	// stale marks the bases that no longer hold exactly reps (after a
+	// removal): they are rebuilt from reps when next used.
+	stale  []bool
+	nStale int
 }
 
 // state is a plan under construction.
@@ -121,6 +125,7 @@ type state struct {
 	pairB   map[[2]int][]basis // pair of combiner indices (a<b) -> bases of the union
 	stats   *Stats
 	buf     []int
+	limit   int // with limit > 0, placePair skips combiners serving as many sets
 }
 
 func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
@@ -139,7 +144,7 @@ func newState(k, t, l int, pairs bool, stats *Stats) (*state, error) {
 }
 
 func (s *state) newComb() *combState {
-	c := &combState{sets: map[uint64]bool{}, bases: make([]basis, len(s.coal)), used: make([]int32, s.n)}
+	c := &combState{sets: map[uint64]bool{}, bases: make([]basis, len(s.coal)), used: make([]int32, s.n), stale: make([]bool, len(s.coal))}
 	for i := range c.bases {
 		c.bases[i] = newBasis(s.arith, s.n)
 	}
@@ -185,20 +190,23 @@ outer:
 	return m
 }
 
-// fits reports whether adding r to bases keeps them leak-free. With score,
-// it scans every coalition and returns the number where r raises the rank
-// (a smaller number leaves more room for later representations).
-func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score bool) (bool, int) {
+// fits reports whether adding r to bases (those of combiner cs, or of a
+// pair with cs nil) keeps them leak-free. When it does, it returns the
+// number of coalitions where r raises the rank (a smaller number leaves
+// more room for later representations); when not, the index of the
+// refusing coalition (without killers the first one in order).
+func (s *state) fits(cs *combState, bases []basis, killers *[]int, fresh uint64, r Rep, score bool) (bool, int) {
 	if killers != nil {
 		for _, ci := range *killers {
 			c := s.coal[ci]
 			if c&fresh != fresh {
 				continue
 			}
+			s.refresh(cs, ci)
 			s.buf = restrict(r, c, s.l, s.buf)
 			s.stats.Checks++
 			if bases[ci].add(s.buf, false) >= resLeak {
-				return false, 0
+				return false, ci
 			}
 		}
 	}
@@ -208,6 +216,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 			grow++
 			continue
 		}
+		s.refresh(cs, ci)
 		s.buf = restrict(r, c, s.l, s.buf)
 		s.stats.Checks++
 		switch bases[ci].add(s.buf, false) {
@@ -223,7 +232,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 				}
 				*killers = ks
 			}
-			return false, 0
+			return false, ci
 		case resIndependent:
 			grow++
 		}
@@ -236,7 +245,7 @@ func (s *state) fits(bases []basis, killers *[]int, fresh uint64, r Rep, score b
 func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 	s.stats.Candidates++
 	c := s.combs[a]
-	ok, grow := s.fits(c.bases, &c.killers, freshMask(r, s.l, c.used), r, score)
+	ok, grow := s.fits(c, c.bases, &c.killers, freshMask(r, s.l, c.used), r, score)
 	if !ok || !s.pairs {
 		return ok, grow
 	}
@@ -245,7 +254,7 @@ func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 			continue
 		}
 		key := [2]int{min(a, b), max(a, b)}
-		if ok, _ := s.fits(s.pairB[key], nil, freshMask(r, s.l, c.used, s.combs[b].used), r, false); !ok {
+		if ok, _ := s.fits(nil, s.pairB[key], nil, freshMask(r, s.l, c.used, s.combs[b].used), r, false); !ok {
 			return false, 0
 		}
 	}
@@ -256,6 +265,9 @@ func (s *state) canAdd(a int, r Rep, score bool) (bool, int) {
 func (s *state) commit(a int, r Rep) {
 	c := s.combs[a]
 	for ci, cm := range s.coal {
+		if c.stale[ci] {
+			continue // rebuilt from reps, r included, when next used
+		}
 		s.buf = restrict(r, cm, s.l, s.buf)
 		s.stats.Checks++
 		c.bases[ci].add(s.buf, true)
@@ -549,6 +561,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	if o.Optimal && o.Method == Best && !o.Pairs {
 		best = optimise(k, t, l, o, st, best)
 	}
+	if o.Method == Best && !o.Pairs {
+		best = balanceSearch(k, t, l, o, st, best)
+	}
 	st.Proven = st.LowerBound > 0 && len(best.Combiners) <= st.LowerBound
 	st.Duration = time.Since(start)
 	return best, st, nil
@@ -665,7 +680,7 @@ func (s *state) cloneWithout(drop int) *state {
 
 func (c *combState) clone() *combState {
 	n := &combState{reps: slices.Clone(c.reps), sets: make(map[uint64]bool, len(c.sets)), bases: cloneBases(c.bases),
-		used: slices.Clone(c.used), killers: slices.Clone(c.killers)}
+		used: slices.Clone(c.used), killers: slices.Clone(c.killers), stale: slices.Clone(c.stale), nStale: c.nStale}
 	for m := range c.sets {
 		n.sets[m] = true
 	}
@@ -759,11 +774,113 @@ func (s *state) rebuild(a, n int) {
 	if a < 0 {
 		return
 	}
-	old := s.combs[a]
-	c := s.newComb()
-	c.killers = old.killers
-	s.combs[a] = c
-	for _, r := range old.reps[:n] {
-		s.commit(a, r)
+	s.truncate(a, n)
+}
+
+// truncate keeps the first n representations of combiner a (not in pair
+// mode) and marks its bases stale: each is rebuilt when next used.
+func (s *state) truncate(a, n int) {
+	c := s.combs[a]
+	for _, r := range c.reps[n:] {
+		for _, x := range r {
+			c.used[col(x, s.l)]--
+		}
+		delete(c.sets, r.mask())
+	}
+	c.reps = slices.Clone(c.reps[:n])
+	for _, r := range c.reps {
+		c.sets[r.mask()] = true
+	}
+	for ci := range c.stale {
+		c.stale[ci] = true
+	}
+	c.nStale = len(c.stale)
+}
+
+// replay empties combiner a (keeping its killers), resets its pairs' bases
+// to the partners' own and commits reps again. The caller guarantees that
+// reps were held securely before, by a (and with every partner): a subset
+// of a secure set of equations is secure (the kernel lattice can only grow,
+// so its g divides the larger set's), so each row is stored without the
+// leak test, and the bases are reused instead of allocated.
+func (s *state) replay(a int, reps []Rep) {
+	c := s.combs[a]
+	for i, b := range c.bases {
+		c.bases[i] = resetBasis(b, s.arith, s.n)
+	}
+	clear(c.used)
+	clear(c.sets)
+	clear(c.stale)
+	c.nStale = 0
+	c.reps = c.reps[:0]
+	if s.pairs {
+		for b := range s.combs {
+			if b == a {
+				continue
+			}
+			key := [2]int{min(a, b), max(a, b)}
+			bs := s.pairB[key]
+			for ci, x := range s.combs[b].bases {
+				bs[ci] = copyBasis(bs[ci], x)
+			}
+		}
+	}
+	for _, r := range reps {
+		s.store(a, r)
+	}
+}
+
+// store is commit for a representation known not to leak: the rows are
+// applied without the leak test.
+func (s *state) store(a int, r Rep) {
+	c := s.combs[a]
+	for ci, cm := range s.coal {
+		s.buf = restrict(r, cm, s.l, s.buf)
+		s.stats.Checks++
+		storeRow(c.bases[ci], s.buf)
+	}
+	if s.pairs {
+		for b := range s.combs {
+			if b == a {
+				continue
+			}
+			bs := s.pairB[[2]int{min(a, b), max(a, b)}]
+			for ci, cm := range s.coal {
+				s.buf = restrict(r, cm, s.l, s.buf)
+				s.stats.Checks++
+				storeRow(bs[ci], s.buf)
+			}
+		}
+	}
+	for _, x := range r {
+		c.used[col(x, s.l)]++
+	}
+	c.reps = append(c.reps, r)
+	c.sets[r.mask()] = true
+}
+
+// refresh rebuilds basis ci of combiner c from its representations when it
+// is stale (c nil: a pair's bases, never stale). The representations were
+// held securely together before, so every subset is secure and the rows
+// are stored without the leak test.
+func (s *state) refresh(c *combState, ci int) {
+	if c == nil || !c.stale[ci] {
+		return
+	}
+	b := resetBasis(c.bases[ci], s.arith, s.n)
+	c.bases[ci] = b
+	for _, r := range c.reps {
+		s.buf = restrict(r, s.coal[ci], s.l, s.buf)
+		s.stats.Checks++
+		storeRow(b, s.buf)
+	}
+	c.stale[ci] = false
+	c.nStale--
+}
+
+// refreshAll rebuilds every stale basis of combiner c.
+func (s *state) refreshAll(c *combState) {
+	for ci := 0; c.nStale > 0 && ci < len(c.stale); ci++ {
+		s.refresh(c, ci)
 	}
 }
