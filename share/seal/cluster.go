@@ -215,82 +215,154 @@ type fileOut struct {
 	mode os.FileMode
 }
 
+// writeCluster writes the cluster directory of dealing d: it marshals,
+// signs and seals every bundle (sealNode) and the dealer's state
+// (sealDealer) in memory, signs the public files, refuses an occupied dir
+// and then writes every file. A failure leaves nothing behind; secrets are
+// cleared on the way out.
 func writeCluster(dir string, dl *share.Dealer, d *share.Dealing, opts *Options, sealed bool,
 	sealNode func(share.Node, []byte) ([]byte, string, error), sealDealer func([]byte) ([]byte, error)) (err error) {
 	ext := PlaintextExt
 	if sealed {
 		ext = SealedExt
 	}
+	info := clusterInfo(dl, d, sealed, ext)
+	bw := &bundleWriter{dl: dl, info: &info, ext: ext, sealNode: sealNode}
+	defer bw.clear()
+	opts.progress("marshaling the key material of %d distributors, %d calculators and %d combiners",
+		len(d.Distributors), len(d.Calculators), len(d.Combiners))
+	if err := bw.addDealing(d); err != nil {
+		return err
+	}
+	public, err := publicFiles(dl, d, &info)
+	if err != nil {
+		return err
+	}
+	// Refuse an occupied directory before the slow scrypt step.
+	names := []string{info.Dealer}
+	for _, f := range append(public, bw.files...) {
+		names = append(names, f.name)
+	}
+	if err := checkAbsent(dir, names); err != nil {
+		return err
+	}
+	if err := bw.addDealerState(sealDealer); err != nil {
+		return err
+	}
+	opts.progress("writing %d files to %s", len(public)+len(bw.files), dir)
+	return writeAll(dir, append(public, bw.files...))
+}
+
+// clusterInfo returns the cluster.json of dealing d of dl, without its
+// bundles.
+func clusterInfo(dl *share.Dealer, d *share.Dealing, sealed bool, ext string) Info {
 	k, t, l := dl.Params()
-	pub := dl.PublicKey()
-	info := Info{
-		Format: infoFormat, KeyID: dl.KeyID(), Epoch: d.Calculators[0].Epoch, ModulusBits: pub.N.BitLen(),
+	return Info{
+		Format: infoFormat, KeyID: dl.KeyID(), Epoch: d.Calculators[0].Epoch, ModulusBits: dl.PublicKey().N.BitLen(),
 		K: k, T: t, L: l, ShareBits: dl.ShareBits(), Sealed: sealed,
 		Public: PublicFile, Plan: PlanFile, Roster: RosterFile, Dealer: DealerFile(ext),
 	}
-	// Everything is marshaled and sealed in memory first, so that a failure
-	// leaves nothing behind; secrets are cleared on the way out.
-	var secret []fileOut
-	defer func() {
-		for _, f := range secret {
-			clear(f.data)
-		}
-	}()
-	opts.progress("marshaling the key material of %d distributors, %d calculators and %d combiners",
-		len(d.Distributors), len(d.Calculators), len(d.Combiners))
-	add := func(n share.Node, b []byte, merr error) error {
-		if merr != nil {
-			return fmt.Errorf("seal: %v: %w", n, merr)
-		}
-		signed, err := signBundle(dl, n, info.KeyID, info.Epoch, b)
-		clear(b)
-		if err != nil {
-			return fmt.Errorf("seal: %v: %w", n, err)
-		}
-		defer clear(signed)
-		out, recipient, err := sealNode(n, signed)
-		if err != nil {
-			return err
-		}
-		name := BundleFile(n, ext)
-		secret = append(secret, fileOut{name: name, data: out, mode: 0o600})
-		info.Bundles = append(info.Bundles, Bundle{Role: n.Role, Number: n.Number, File: name, Recipient: recipient})
-		return nil
+}
+
+// bundleWriter collects the secret files of a cluster directory in memory:
+// every node's bundle, signed by the dealer and sealed, then the dealer's
+// state. It lists each bundle in info.
+type bundleWriter struct {
+	dl       *share.Dealer
+	info     *Info
+	ext      string
+	sealNode func(share.Node, []byte) ([]byte, string, error)
+	files    []fileOut
+}
+
+// clear clears the secret files collected.
+func (w *bundleWriter) clear() {
+	for _, f := range w.files {
+		clear(f.data)
 	}
+}
+
+// addDealing adds the bundles of every distributor, calculator and
+// combiner of d, in that order.
+func (w *bundleWriter) addDealing(d *share.Dealing) error {
 	for _, dk := range d.Distributors {
 		b, err := dk.Marshal()
-		if err := add(share.Node{Role: share.RoleDistributor, Number: dk.NodeKey.Number}, b, err); err != nil {
+		if err := w.add(share.Node{Role: share.RoleDistributor, Number: dk.NodeKey.Number}, b, err); err != nil {
 			return err
 		}
 	}
 	for _, ck := range d.Calculators {
 		b, err := ck.Marshal()
-		if err := add(share.Node{Role: share.RoleCalculator, Number: ck.J}, b, err); err != nil {
+		if err := w.add(share.Node{Role: share.RoleCalculator, Number: ck.J}, b, err); err != nil {
 			return err
 		}
 	}
 	for _, ck := range d.Combiners {
 		b, err := ck.Marshal()
-		if err := add(share.Node{Role: share.RoleCombiner, Number: ck.Number}, b, err); err != nil {
+		if err := w.add(share.Node{Role: share.RoleCombiner, Number: ck.Number}, b, err); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+// add signs node n's marshaled key material b (merr is the error of
+// marshaling it), clears b, seals the signed bundle and adds it.
+func (w *bundleWriter) add(n share.Node, b []byte, merr error) error {
+	if merr != nil {
+		return fmt.Errorf("seal: %v: %w", n, merr)
+	}
+	signed, err := signBundle(w.dl, n, w.info.KeyID, w.info.Epoch, b)
+	clear(b)
 	if err != nil {
-		return fmt.Errorf("seal: public key: %w", err)
+		return fmt.Errorf("seal: %v: %w", n, err)
+	}
+	defer clear(signed)
+	out, recipient, err := w.sealNode(n, signed)
+	if err != nil {
+		return err
+	}
+	name := BundleFile(n, w.ext)
+	w.files = append(w.files, fileOut{name: name, data: out, mode: 0o600})
+	w.info.Bundles = append(w.info.Bundles, Bundle{Role: n.Role, Number: n.Number, File: name, Recipient: recipient})
+	return nil
+}
+
+// addDealerState marshals the dealer's state, seals it with sealDealer,
+// clears the plaintext and adds the sealed state.
+func (w *bundleWriter) addDealerState(sealDealer func([]byte) ([]byte, error)) error {
+	state, err := w.dl.MarshalState()
+	if err != nil {
+		return fmt.Errorf("seal: dealer state: %w", err)
+	}
+	sealedState, err := sealDealer(state)
+	clear(state)
+	if err != nil {
+		return fmt.Errorf("seal: dealer state: %w", err)
+	}
+	w.files = append(w.files, fileOut{name: w.info.Dealer, data: sealedState, mode: 0o600})
+	return nil
+}
+
+// publicFiles returns the public files of the cluster directory
+// (cluster.json, public.pem, plan.json, roster.json) and their signature
+// file, cluster.sig.
+func publicFiles(dl *share.Dealer, d *share.Dealing, info *Info) ([]fileOut, error) {
+	pubDER, err := x509.MarshalPKIXPublicKey(dl.PublicKey())
+	if err != nil {
+		return nil, fmt.Errorf("seal: public key: %w", err)
 	}
 	planJSON, err := json.MarshalIndent(d.Plan, "", "  ")
 	if err != nil {
-		return fmt.Errorf("seal: plan: %w", err)
+		return nil, fmt.Errorf("seal: plan: %w", err)
 	}
 	rosterJSON, err := json.MarshalIndent(dl.Roster(), "", "  ")
 	if err != nil {
-		return fmt.Errorf("seal: roster: %w", err)
+		return nil, fmt.Errorf("seal: roster: %w", err)
 	}
 	infoJSON, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
-		return fmt.Errorf("seal: cluster info: %w", err)
+		return nil, fmt.Errorf("seal: cluster info: %w", err)
 	}
 	public := []fileOut{
 		{InfoFile, append(infoJSON, '\n'), 0o644},
@@ -300,31 +372,9 @@ func writeCluster(dir string, dl *share.Dealer, d *share.Dealing, opts *Options,
 	}
 	sigFile, err := signPublic(dl, info.KeyID, info.Epoch, public)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	public = append(public, sigFile)
-	// Refuse an occupied directory before the slow scrypt step.
-	names := []string{info.Dealer}
-	for _, f := range append(public, secret...) {
-		names = append(names, f.name)
-	}
-	if err := checkAbsent(dir, names); err != nil {
-		return err
-	}
-
-	state, err := dl.MarshalState()
-	if err != nil {
-		return fmt.Errorf("seal: dealer state: %w", err)
-	}
-	sealedState, err := sealDealer(state)
-	clear(state)
-	if err != nil {
-		return fmt.Errorf("seal: dealer state: %w", err)
-	}
-	secret = append(secret, fileOut{name: info.Dealer, data: sealedState, mode: 0o600})
-
-	opts.progress("writing %d files to %s", len(public)+len(secret), dir)
-	return writeAll(dir, append(public, secret...))
+	return append(public, sigFile), nil
 }
 
 // checkAbsent fails, wrapping fs.ErrExist, if dir holds any of names, or if
@@ -434,112 +484,171 @@ func LoadPublic(dir string, trust Trust) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	read := func(name string) ([]byte, error) {
-		p := filepath.Join(dir, name)
-		b, err := readFile(p, maxPublicFileSize)
-		if err != nil {
-			return nil, fmt.Errorf("seal: %w", err)
-		}
-		if err := m.check(name, b); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		return b, nil
-	}
+	r := publicReader{dir: dir, m: m}
 	c := &Cluster{Dir: dir, DealerKey: ed25519.PublicKey(m.DealerKey)}
-	b, err := read(InfoFile)
-	if err != nil {
+	if err := r.readInfo(&c.Info); err != nil {
 		return nil, err
+	}
+	if err := r.readKeys(c); err != nil {
+		return nil, err
+	}
+	if err := c.checkInfo(); err != nil {
+		return nil, err
+	}
+	if err := c.checkRoster(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// publicReader reads the public files of a cluster directory, each checked
+// against the signed manifest before anything in it is parsed.
+type publicReader struct {
+	dir string
+	m   *manifest
+}
+
+// read reads the public file name and checks it against the manifest.
+func (r publicReader) read(name string) ([]byte, error) {
+	p := filepath.Join(r.dir, name)
+	b, err := readFile(p, maxPublicFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("seal: %w", err)
+	}
+	if err := r.m.check(name, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return b, nil
+}
+
+// readInfo reads cluster.json into in and checks its format, its key and
+// epoch (those the manifest signs) and its file names.
+func (r publicReader) readInfo(in *Info) error {
+	b, err := r.read(InfoFile)
+	if err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c.Info); err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, InfoFile), err)
-	}
-	in := &c.Info
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("seal: %s: %s", filepath.Join(dir, InfoFile), fmt.Sprintf(format, args...))
+	if err := dec.Decode(in); err != nil {
+		return fmt.Errorf("seal: %s: %w", filepath.Join(r.dir, InfoFile), err)
 	}
 	if in.Format != infoFormat {
-		return nil, bad("format %q, want %q", in.Format, infoFormat)
+		return badInfo(r.dir, "format %q, want %q", in.Format, infoFormat)
 	}
-	if in.KeyID != m.KeyID || in.Epoch != m.Epoch {
-		return nil, bad("key %s epoch %d, but %s signs key %s epoch %d", in.KeyID, in.Epoch, SignatureFile, m.KeyID, m.Epoch)
+	if in.KeyID != r.m.KeyID || in.Epoch != r.m.Epoch {
+		return badInfo(r.dir, "key %s epoch %d, but %s signs key %s epoch %d", in.KeyID, in.Epoch, SignatureFile, r.m.KeyID, r.m.Epoch)
 	}
-	ext := PlaintextExt
-	if in.Sealed {
-		ext = SealedExt
+	if in.Public != PublicFile || in.Plan != PlanFile || in.Roster != RosterFile || in.Dealer != DealerFile(in.ext()) {
+		return badInfo(r.dir, "unexpected file names")
 	}
-	if in.Public != PublicFile || in.Plan != PlanFile || in.Roster != RosterFile || in.Dealer != DealerFile(ext) {
-		return nil, bad("unexpected file names")
-	}
+	return nil
+}
 
-	if b, err = read(PublicFile); err != nil {
-		return nil, err
+// readKeys reads and parses public.pem, plan.json and roster.json into c,
+// in that order.
+func (r publicReader) readKeys(c *Cluster) error {
+	b, err := r.read(PublicFile)
+	if err != nil {
+		return err
 	}
 	if c.PublicKey, err = parsePublicKey(b); err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, PublicFile), err)
+		return fmt.Errorf("seal: %s: %w", filepath.Join(r.dir, PublicFile), err)
 	}
-	if b, err = read(PlanFile); err != nil {
-		return nil, err
+	if b, err = r.read(PlanFile); err != nil {
+		return err
 	}
 	if c.Plan, err = grouping.ParsePlan(b); err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, PlanFile), err)
+		return fmt.Errorf("seal: %s: %w", filepath.Join(r.dir, PlanFile), err)
 	}
-	if b, err = read(RosterFile); err != nil {
-		return nil, err
+	if b, err = r.read(RosterFile); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(b, &c.Roster); err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", filepath.Join(dir, RosterFile), err)
+		return fmt.Errorf("seal: %s: %w", filepath.Join(r.dir, RosterFile), err)
 	}
+	return nil
+}
 
+// badInfo returns an error about the cluster.json of dir.
+func badInfo(dir, format string, args ...any) error {
+	return fmt.Errorf("seal: %s: %s", filepath.Join(dir, InfoFile), fmt.Sprintf(format, args...))
+}
+
+// ext returns the extension of the bundles in: [SealedExt] or
+// [PlaintextExt].
+func (in *Info) ext() string {
+	if in.Sealed {
+		return SealedExt
+	}
+	return PlaintextExt
+}
+
+// checkInfo checks cluster.json against the plan and the public key, and
+// that it lists exactly the bundles of the layout: distributors 1..D,
+// calculators 1..K and combiners in service, in that order, with the
+// layout's names, each with a recipient exactly when sealed.
+func (c *Cluster) checkInfo() error {
+	in := &c.Info
 	if in.K != c.Plan.K || in.T != c.Plan.T || in.L != c.Plan.L {
-		return nil, bad("k=%d t=%d l=%d, but %s says k=%d t=%d l=%d", in.K, in.T, in.L, PlanFile, c.Plan.K, c.Plan.T, c.Plan.L)
+		return badInfo(c.Dir, "k=%d t=%d l=%d, but %s says k=%d t=%d l=%d", in.K, in.T, in.L, PlanFile, c.Plan.K, c.Plan.T, c.Plan.L)
 	}
 	if in.ModulusBits != c.PublicKey.N.BitLen() {
-		return nil, bad("%d-bit modulus, but %s holds %d bits", in.ModulusBits, PublicFile, c.PublicKey.N.BitLen())
+		return badInfo(c.Dir, "%d-bit modulus, but %s holds %d bits", in.ModulusBits, PublicFile, c.PublicKey.N.BitLen())
 	}
-	// The bundles are exactly distributors 1..D, calculators 1..K and
-	// combiners 1..m, in that order, with the layout's names.
 	distributors := 0
 	for distributors < len(in.Bundles) && in.Bundles[distributors].Role == share.RoleDistributor {
 		distributors++
 	}
 	i := 0
-	want := func(role share.Role, numbers []int) error {
-		for _, n := range numbers {
-			node := share.Node{Role: role, Number: n}
-			if i >= len(in.Bundles) || in.Bundles[i].Node() != node || in.Bundles[i].File != BundleFile(node, ext) {
-				return bad("bundle %d is not %v (%s)", i+1, node, BundleFile(node, ext))
-			}
-			if in.Sealed != (in.Bundles[i].Recipient != "") {
-				return bad("recipient of %v does not fit sealed=%v", node, in.Sealed)
+	for _, want := range []struct {
+		role    share.Role
+		numbers []int
+	}{
+		{share.RoleDistributor, upTo(distributors)},
+		{share.RoleCalculator, upTo(c.Plan.K)},
+		{share.RoleCombiner, InService(c.Plan)},
+	} {
+		for _, n := range want.numbers {
+			if err := c.checkBundle(i, share.Node{Role: want.role, Number: n}); err != nil {
+				return err
 			}
 			i++
 		}
-		return nil
-	}
-	if err := want(share.RoleDistributor, upTo(distributors)); err != nil {
-		return nil, err
-	}
-	if err := want(share.RoleCalculator, upTo(c.Plan.K)); err != nil {
-		return nil, err
-	}
-	if err := want(share.RoleCombiner, InService(c.Plan)); err != nil {
-		return nil, err
 	}
 	if i != len(in.Bundles) || distributors == 0 {
-		return nil, bad("bundles do not match the plan")
+		return badInfo(c.Dir, "bundles do not match the plan")
 	}
-	// The roster lists every node of the layout.
-	if len(c.Roster) != len(in.Bundles) {
-		return nil, fmt.Errorf("seal: %s: %d nodes, %s lists %d", filepath.Join(dir, RosterFile), len(c.Roster), InfoFile, len(in.Bundles))
+	return nil
+}
+
+// checkBundle checks that bundle i of cluster.json is node's, with the
+// layout's name and a recipient exactly when sealed.
+func (c *Cluster) checkBundle(i int, node share.Node) error {
+	in := &c.Info
+	name := BundleFile(node, in.ext())
+	if i >= len(in.Bundles) || in.Bundles[i].Node() != node || in.Bundles[i].File != name {
+		return badInfo(c.Dir, "bundle %d is not %v (%s)", i+1, node, name)
 	}
-	for _, bd := range in.Bundles {
+	if in.Sealed != (in.Bundles[i].Recipient != "") {
+		return badInfo(c.Dir, "recipient of %v does not fit sealed=%v", node, in.Sealed)
+	}
+	return nil
+}
+
+// checkRoster checks that the roster lists every node of the layout, each
+// with a 32-byte key.
+func (c *Cluster) checkRoster() error {
+	path := filepath.Join(c.Dir, RosterFile)
+	if len(c.Roster) != len(c.Info.Bundles) {
+		return fmt.Errorf("seal: %s: %d nodes, %s lists %d", path, len(c.Roster), InfoFile, len(c.Info.Bundles))
+	}
+	for _, bd := range c.Info.Bundles {
 		if k, err := c.Roster.Lookup(bd.Node()); err != nil || len(k) != 32 {
-			return nil, fmt.Errorf("seal: %s: no key for %v", filepath.Join(dir, RosterFile), bd.Node())
+			return fmt.Errorf("seal: %s: no key for %v", path, bd.Node())
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // upTo returns 1..n.
@@ -557,11 +666,7 @@ func (c *Cluster) Sealed() bool { return c.Info.Sealed }
 // Path returns the path of node n's bundle, which may not exist (a
 // directory prepared for one host holds that host's bundle only).
 func (c *Cluster) Path(n share.Node) string {
-	ext := PlaintextExt
-	if c.Info.Sealed {
-		ext = SealedExt
-	}
-	return filepath.Join(c.Dir, BundleFile(n, ext))
+	return filepath.Join(c.Dir, BundleFile(n, c.Info.ext()))
 }
 
 // Distributors returns the number of distributors of the cluster.
