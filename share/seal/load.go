@@ -36,10 +36,21 @@ func readFile(path string, limit int64) ([]byte, error) {
 // for .age, read as is for .json when plaintext is allowed. The caller
 // clears it.
 func readBundle(path string, id age.Identity, plaintext bool) ([]byte, error) {
+	if filepath.Ext(path) == SealedExt && id == nil {
+		return nil, fmt.Errorf("seal: %s is sealed: an identity is needed to open it", path)
+	}
+	return readByExt(path, plaintext, "InsecureLoadPlaintext... functions load", func(b []byte) ([]byte, error) { return Open(b, id) })
+}
+
+// readByExt returns the plaintext of the file at path by its extension:
+// read as is for .json when plaintext is allowed (else [ErrPlaintext],
+// saying that only loaders load it), or read and opened with open for .age.
+// The caller clears it.
+func readByExt(path string, plaintext bool, loaders string, open func([]byte) ([]byte, error)) ([]byte, error) {
 	switch filepath.Ext(path) {
 	case PlaintextExt:
 		if !plaintext {
-			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintext... functions load it", ErrPlaintext, path)
+			return nil, fmt.Errorf("%w: %s: only %s it", ErrPlaintext, path, loaders)
 		}
 		b, err := readFile(path, maxPlaintextSize)
 		if err != nil {
@@ -47,14 +58,11 @@ func readBundle(path string, id age.Identity, plaintext bool) ([]byte, error) {
 		}
 		return b, nil
 	case SealedExt:
-		if id == nil {
-			return nil, fmt.Errorf("seal: %s is sealed: an identity is needed to open it", path)
-		}
 		b, err := readFile(path, MaxSealedSize)
 		if err != nil {
 			return nil, fmt.Errorf("seal: %w", err)
 		}
-		pt, err := Open(b, id)
+		pt, err := open(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
@@ -201,26 +209,11 @@ func LoadDealer(path, passphrase string) (*share.Dealer, error) {
 }
 
 func loadDealer(path, passphrase string, plaintext bool) (*share.Dealer, error) {
-	var b []byte
-	switch filepath.Ext(path) {
-	case PlaintextExt:
-		if !plaintext {
-			return nil, fmt.Errorf("%w: %s: only InsecureLoadPlaintextDealer loads it", ErrPlaintext, path)
-		}
-		var err error
-		if b, err = readFile(path, maxPlaintextSize); err != nil {
-			return nil, fmt.Errorf("seal: %w", err)
-		}
-	case SealedExt:
-		sealed, err := readFile(path, MaxSealedSize)
-		if err != nil {
-			return nil, fmt.Errorf("seal: %w", err)
-		}
-		if b, err = OpenWithPassphrase(sealed, passphrase); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	default:
-		return nil, fmt.Errorf("seal: %s: want a %s (sealed) or %s (plaintext) file", path, SealedExt, PlaintextExt)
+	b, err := readByExt(path, plaintext, "InsecureLoadPlaintextDealer loads", func(sealed []byte) ([]byte, error) {
+		return OpenWithPassphrase(sealed, passphrase)
+	})
+	if err != nil {
+		return nil, err
 	}
 	defer clear(b)
 	dl, err := share.ParseDealerState(b)
