@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -129,22 +130,37 @@ func LoadCalculator(path string, id age.Identity, trust Trust) (*share.Calculato
 }
 
 func loadCalculator(path string, id age.Identity, trust Trust, plaintext bool) (*share.CalculatorKey, error) {
-	sb, err := readSigned(path, id, share.RoleCalculator, trust, plaintext)
+	return loadNode(path, id, trust, plaintext, share.RoleCalculator, share.ParseCalculatorKey,
+		func(ck *share.CalculatorKey) (int, *share.Meta, error) { return ck.J, &ck.Meta, nil })
+}
+
+// loadNode loads the bundle of a node of role at path: it checks the
+// dealer's signature (readSigned) before parsing the material with parse,
+// then that the signature and the file's canonical name are for the node
+// that node reads from the key (its number and public part).
+func loadNode[K any](path string, id age.Identity, trust Trust, plaintext bool, role share.Role,
+	parse func([]byte) (K, error), node func(K) (int, *share.Meta, error)) (K, error) {
+	var zero K
+	sb, err := readSigned(path, id, role, trust, plaintext)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
 	defer clear(sb.Material)
-	ck, err := share.ParseCalculatorKey(sb.Material)
+	k, err := parse(sb.Material)
 	if err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", path, err)
+		return zero, fmt.Errorf("seal: %s: %w", path, err)
 	}
-	if err := checkSigned(sb, ck.J, &ck.Meta); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	number, meta, err := node(k)
+	if err != nil {
+		return zero, fmt.Errorf("seal: %s: %w", path, err)
 	}
-	if err := checkName(path, share.RoleCalculator, ck.J); err != nil {
-		return nil, err
+	if err := checkSigned(sb, number, meta); err != nil {
+		return zero, fmt.Errorf("%s: %w", path, err)
 	}
-	return ck, nil
+	if err := checkName(path, role, number); err != nil {
+		return zero, err
+	}
+	return k, nil
 }
 
 // LoadCombiner loads a combiner's bundle like [LoadCalculator], binding it
@@ -154,22 +170,8 @@ func LoadCombiner(path string, id age.Identity, trust Trust) (*share.CombinerKey
 }
 
 func loadCombiner(path string, id age.Identity, trust Trust, plaintext bool) (*share.CombinerKey, error) {
-	sb, err := readSigned(path, id, share.RoleCombiner, trust, plaintext)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(sb.Material)
-	ck, err := share.ParseCombinerKey(sb.Material)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", path, err)
-	}
-	if err := checkSigned(sb, ck.Number, &ck.Meta); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := checkName(path, share.RoleCombiner, ck.Number); err != nil {
-		return nil, err
-	}
-	return ck, nil
+	return loadNode(path, id, trust, plaintext, share.RoleCombiner, share.ParseCombinerKey,
+		func(ck *share.CombinerKey) (int, *share.Meta, error) { return ck.Number, &ck.Meta, nil })
 }
 
 // LoadDistributor loads a distributor's bundle like [LoadCalculator],
@@ -179,26 +181,17 @@ func LoadDistributor(path string, id age.Identity, trust Trust) (*share.Distribu
 }
 
 func loadDistributor(path string, id age.Identity, trust Trust, plaintext bool) (*share.DistributorKey, error) {
-	sb, err := readSigned(path, id, share.RoleDistributor, trust, plaintext)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(sb.Material)
-	dk, err := share.ParseDistributorKey(sb.Material)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %s: %w", path, err)
-	}
-	if dk.NodeKey == nil {
-		return nil, fmt.Errorf("seal: %s: no node key", path)
-	}
-	if err := checkSigned(sb, dk.NodeKey.Number, &dk.Meta); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := checkName(path, share.RoleDistributor, dk.NodeKey.Number); err != nil {
-		return nil, err
-	}
-	return dk, nil
+	return loadNode(path, id, trust, plaintext, share.RoleDistributor, share.ParseDistributorKey,
+		func(dk *share.DistributorKey) (int, *share.Meta, error) {
+			if dk.NodeKey == nil {
+				return 0, nil, errNoNodeKey
+			}
+			return dk.NodeKey.Number, &dk.Meta, nil
+		})
 }
+
+// errNoNodeKey is the error of a distributor's bundle without a node key.
+var errNoNodeKey = errors.New("no node key")
 
 // LoadDealer loads the dealer's state sealed to passphrase (dealer.age); a
 // plaintext one (dealer.json) is refused with [ErrPlaintext]: see
