@@ -54,19 +54,13 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	}
 	cfg.resolveCombiners(dealing.Plan)
 
-	// Every node's bundle sealed to its own fresh age identity, as keygen
-	// and deal would do on separate hosts.
-	start := time.Now()
-	dir, err := os.MkdirTemp("", "tolerant-demo-")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	dir, bundles, err := sealDemoDir(dl, dealing, log)
+	if dir != "" {
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
-	bundles, err := sealDemoBundles(dir, dl, dealing)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "seal     %d bundles sealed to fresh age identities in %v (%s)\n", len(bundles), since(start), dir)
 
 	url, stopServer, err := demoNATSServer(cfg.nats, log)
 	if err != nil {
@@ -102,12 +96,28 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	if err != nil {
 		return nil, err
 	}
-	sum.Transport = "nats"
-	sum.ExpectFailures = cfg.expectFailures(dealing.Plan)
+	sum.Transport, sum.ExpectFailures = "nats", cfg.expectFailures(dealing.Plan)
 	addInconsistent(sum, dist.Inconsistent())
 	dist.Close()
 	bus.Close()
 	return stopDemoNodes(sum, liars, nodes, total, log)
+}
+
+// sealDemoDir seals every node's bundle to its own fresh age identity, as
+// keygen and deal would do on separate hosts, in a new temporary directory
+// it returns (to be removed, also when it returns an error, unless "").
+func sealDemoDir(dl *share.Dealer, dealing *share.Dealing, log io.Writer) (string, []demoBundle, error) {
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "tolerant-demo-")
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: %w", err)
+	}
+	bundles, err := sealDemoBundles(dir, dl, dealing)
+	if err != nil {
+		return dir, nil, err
+	}
+	fmt.Fprintf(log, "seal     %d bundles sealed to fresh age identities in %v (%s)\n", len(bundles), since(start), dir)
+	return dir, bundles, nil
 }
 
 // demoNATSServer returns the URL of the demo's NATS server and a function
