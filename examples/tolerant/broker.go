@@ -27,68 +27,112 @@ func runBroker(args []string, stdout, stderr io.Writer) error {
 // broker is runBroker until the context of signals ends; tests pass their
 // own.
 func broker(signals func() (context.Context, context.CancelFunc), args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseBrokerFlags(args, stderr)
+	if cfg == nil || err != nil {
+		return err
+	}
+	so, err := cfg.serverOptions(stderr)
+	if err != nil {
+		return err
+	}
+	return serveBroker(signals, so, cfg.users, stdout)
+}
+
+// brokerConfig is what the flags of "tolerant broker" ask for.
+type brokerConfig struct {
+	listen, monitor, logLevel    string
+	tlsCert, tlsKey, tlsClientCA string
+	users, cluster               string
+}
+
+// parseBrokerFlags parses the flags of "tolerant broker". It returns a nil
+// config with a nil error when the user asked for help.
+func parseBrokerFlags(args []string, stderr io.Writer) (*brokerConfig, error) {
+	cfg := &brokerConfig{}
 	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:4222", "address to listen on (port 0: a random free port); 0.0.0.0:4222 for nodes on other hosts")
-	tlsCert := fs.String("tls-cert", "", "PEM file of the server's TLS certificate (turns TLS on; clients then need -tls-ca)")
-	tlsKey := fs.String("tls-key", "", "PEM file of the server certificate's private key")
-	tlsClientCA := fs.String("tls-client-ca", "", "PEM file of the CA of client certificates: clients must present one signed by it")
-	users := fs.String("users", "", "file of per-node accounts, one per line: NAME PASSWORD, where NAME is a node (calculator-3, combiner-1, distributor-1) and PASSWORD is plain or a bcrypt hash; each node may use only its own subjects")
-	cluster := fs.String("nats-cluster", "", "with -users: restrict the accounts to this signing cluster's subjects (default: any cluster)")
-	monitor := fs.String("monitor", "", "address of NATS's own HTTP monitoring endpoints (/varz, /connz, /healthz), e.g. 127.0.0.1:8222 (port 0: a random free port); plain HTTP without authentication: keep it on loopback or a management network (default: off)")
-	logLevel := fs.String("log-level", "warn", "level of the server's JSON logs on stderr: debug, info, warn or error")
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:4222", "address to listen on (port 0: a random free port); 0.0.0.0:4222 for nodes on other hosts")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM file of the server's TLS certificate (turns TLS on; clients then need -tls-ca)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM file of the server certificate's private key")
+	fs.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "PEM file of the CA of client certificates: clients must present one signed by it")
+	fs.StringVar(&cfg.users, "users", "", "file of per-node accounts, one per line: NAME PASSWORD, where NAME is a node (calculator-3, combiner-1, distributor-1) and PASSWORD is plain or a bcrypt hash; each node may use only its own subjects")
+	fs.StringVar(&cfg.cluster, "nats-cluster", "", "with -users: restrict the accounts to this signing cluster's subjects (default: any cluster)")
+	fs.StringVar(&cfg.monitor, "monitor", "", "address of NATS's own HTTP monitoring endpoints (/varz, /connz, /healthz), e.g. 127.0.0.1:8222 (port 0: a random free port); plain HTTP without authentication: keep it on loopback or a management network (default: off)")
+	fs.StringVar(&cfg.logLevel, "log-level", "warn", "level of the server's JSON logs on stderr: debug, info, warn or error")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tolerant broker [-listen 127.0.0.1:4222] [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]] [-users FILE [-nats-cluster NAME]] [-monitor 127.0.0.1:8222]")
 		printFlags(fs, nil)
 		fmt.Fprintln(fs.Output(), "\nRuns an embedded NATS server until SIGINT or SIGTERM; prints the URL clients connect to.")
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
-		return err
+		return nil, err
 	}
-	log, err := newLogger(stderr, *logLevel)
+	return cfg, nil
+}
+
+// serverOptions checks cfg and turns it into the embedded server's
+// options: logger, addresses, TLS and accounts.
+func (cfg *brokerConfig) serverOptions(stderr io.Writer) (natsbus.ServerOptions, error) {
+	log, err := newLogger(stderr, cfg.logLevel)
 	if err != nil {
-		return fmt.Errorf("broker: %w", err)
+		return natsbus.ServerOptions{}, fmt.Errorf("broker: %w", err)
 	}
-	host, port, err := hostPort("-listen", *listen)
+	host, port, err := hostPort("-listen", cfg.listen)
 	if err != nil {
-		return err
+		return natsbus.ServerOptions{}, err
 	}
 	so := natsbus.ServerOptions{Host: host, Port: port, Logger: log.With("role", "broker")}
-	if *monitor != "" {
-		if so.MonitorHost, so.MonitorPort, err = hostPort("-monitor", *monitor); err != nil {
-			return err
+	if cfg.monitor != "" {
+		if so.MonitorHost, so.MonitorPort, err = hostPort("-monitor", cfg.monitor); err != nil {
+			return natsbus.ServerOptions{}, err
 		}
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return fmt.Errorf("broker: -tls-cert and -tls-key go together")
+	if so.TLS, err = cfg.tlsConfig(); err != nil {
+		return natsbus.ServerOptions{}, err
 	}
-	if *tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
-		if err != nil {
-			return fmt.Errorf("broker: TLS: %w", err)
+	if cfg.users != "" {
+		if so.Users, err = readUsers(cfg.users, cfg.cluster); err != nil {
+			return natsbus.ServerOptions{}, fmt.Errorf("broker: %w", err)
 		}
-		so.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if *tlsClientCA != "" {
-			b, err := readLimited(*tlsClientCA, 1<<20)
-			if err != nil {
-				return fmt.Errorf("broker: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(b) {
-				return fmt.Errorf("broker: %s: no certificate", *tlsClientCA)
-			}
-			so.TLS.ClientCAs, so.TLS.ClientAuth = pool, tls.RequireAndVerifyClientCert
-		}
-	} else if *tlsClientCA != "" {
-		return fmt.Errorf("broker: -tls-client-ca needs -tls-cert and -tls-key")
+	} else if cfg.cluster != "" {
+		return natsbus.ServerOptions{}, fmt.Errorf("broker: -nats-cluster is used with -users only")
 	}
-	if *users != "" {
-		if so.Users, err = readUsers(*users, *cluster); err != nil {
-			return fmt.Errorf("broker: %w", err)
-		}
-	} else if *cluster != "" {
-		return fmt.Errorf("broker: -nats-cluster is used with -users only")
-	}
+	return so, nil
+}
 
+// tlsConfig returns the server's TLS configuration of -tls-cert, -tls-key
+// and -tls-client-ca, or nil without -tls-cert.
+func (cfg *brokerConfig) tlsConfig() (*tls.Config, error) {
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return nil, fmt.Errorf("broker: -tls-cert and -tls-key go together")
+	}
+	if cfg.tlsCert == "" {
+		if cfg.tlsClientCA != "" {
+			return nil, fmt.Errorf("broker: -tls-client-ca needs -tls-cert and -tls-key")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("broker: TLS: %w", err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.tlsClientCA != "" {
+		b, err := readLimited(cfg.tlsClientCA, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("broker: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("broker: %s: no certificate", cfg.tlsClientCA)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// serveBroker runs the embedded NATS server of so until the context of
+// signals ends, then shuts it down; users names the accounts' file.
+func serveBroker(signals func() (context.Context, context.CancelFunc), so natsbus.ServerOptions, users string, stdout io.Writer) error {
 	ctx, stop := signals()
 	defer stop()
 	srv, err := natsbus.StartServer(so)
@@ -100,7 +144,7 @@ func broker(signals func() (context.Context, context.CancelFunc), args []string,
 		fmt.Fprintf(stdout, "broker monitoring on http://%s\n", a)
 	}
 	if len(so.Users) > 0 {
-		fmt.Fprintf(stdout, "broker: %d node accounts from %s\n", len(so.Users), *users)
+		fmt.Fprintf(stdout, "broker: %d node accounts from %s\n", len(so.Users), users)
 	}
 	select {
 	case <-ctx.Done():

@@ -78,6 +78,34 @@ type clusterDir struct {
 // A node whose bundle or identity file is absent is left out; a bundle that
 // does not open (wrong identity, tampered) is an error.
 func loadCluster(dir, idDir string) (*clusterDir, error) {
+	c, err := loadTrustedPublic(dir, idDir)
+	if err != nil {
+		return nil, err
+	}
+	ids := clusterIdentities{sealed: c.Sealed(), dir: idDir}
+	cd := &clusterDir{pub: c.PublicKey, keyID: c.Info.KeyID, sealed: c.Sealed(), dealing: &share.Dealing{Plan: c.Plan}}
+	if err := cd.loadCalculators(c, ids); err != nil {
+		return nil, err
+	}
+	if err := cd.loadCombiners(c, ids); err != nil {
+		return nil, err
+	}
+	if err := cd.loadDistributor(c, ids); err != nil {
+		return nil, err
+	}
+	if n := c.Plan.K - len(cd.missingCalcs); n < c.Plan.T {
+		return nil, fmt.Errorf("%s: key material for %d calculators, a signature needs t=%d", dir, n, c.Plan.T)
+	}
+	if len(cd.dealing.Combiners) == 0 {
+		return nil, fmt.Errorf("%s: no combiner key material", dir)
+	}
+	return cd, nil
+}
+
+// loadTrustedPublic reads the public files of the cluster directory dir,
+// checked against the dealer key pinned in idDir, and refuses sealed
+// bundles without an identity directory.
+func loadTrustedPublic(dir, idDir string) (*seal.Cluster, error) {
 	trust, pin, err := dealerTrust("", identitiesPin(idDir))
 	if err != nil {
 		return nil, err
@@ -93,25 +121,38 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 		return nil, fmt.Errorf("%s holds sealed bundles: pass -identities DIR, a directory of the nodes' identity files "+
 			"(calculator-J.key, combiner-A.key, distributor-N.key, made with tolerant keygen)", dir)
 	}
-	// identity returns node n's identity, or ok=false when its file is absent.
-	identity := func(n share.Node) (id age.Identity, ok bool, err error) {
-		if !c.Sealed() {
-			return nil, true, nil
-		}
-		x, err := seal.ReadIdentityFile(filepath.Join(idDir, seal.IdentityFile(n)))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return x, true, nil
+	return c, nil
+}
+
+// clusterIdentities are the nodes' identity files in dir, for a cluster
+// whose bundles are sealed (none are needed otherwise).
+type clusterIdentities struct {
+	sealed bool
+	dir    string
+}
+
+// identity returns node n's identity, or ok=false when its file is absent.
+func (ids clusterIdentities) identity(n share.Node) (id age.Identity, ok bool, err error) {
+	if !ids.sealed {
+		return nil, true, nil
 	}
-	cd := &clusterDir{pub: c.PublicKey, keyID: c.Info.KeyID, sealed: c.Sealed(), dealing: &share.Dealing{Plan: c.Plan}}
+	x, err := seal.ReadIdentityFile(filepath.Join(ids.dir, seal.IdentityFile(n)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return x, true, nil
+}
+
+// loadCalculators opens the bundle of every calculator of c, listing in
+// cd.missingCalcs those without an identity or a bundle.
+func (cd *clusterDir) loadCalculators(c *seal.Cluster, ids clusterIdentities) error {
 	for j := 1; j <= c.Plan.K; j++ {
-		id, ok, err := identity(share.Node{Role: share.RoleCalculator, Number: j})
+		id, ok, err := ids.identity(share.Node{Role: share.RoleCalculator, Number: j})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var ck *share.CalculatorKey
 		if ok {
@@ -122,14 +163,20 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cd.dealing.Calculators = append(cd.dealing.Calculators, ck)
 	}
+	return nil
+}
+
+// loadCombiners opens the bundle of every combiner of c in service,
+// listing in cd.missingCombs those without an identity or a bundle.
+func (cd *clusterDir) loadCombiners(c *seal.Cluster, ids clusterIdentities) error {
 	for _, a := range seal.InService(c.Plan) { // a removed combiner has no bundle
-		id, ok, err := identity(share.Node{Role: share.RoleCombiner, Number: a})
+		id, ok, err := ids.identity(share.Node{Role: share.RoleCombiner, Number: a})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var ck *share.CombinerKey
 		if ok {
@@ -140,13 +187,19 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cd.dealing.Combiners = append(cd.dealing.Combiners, ck)
 	}
-	id, ok, err := identity(share.Node{Role: share.RoleDistributor, Number: 1})
+	return nil
+}
+
+// loadDistributor opens the bundle of distributor 1 of c, setting
+// cd.noDistributor when it has no identity or no bundle.
+func (cd *clusterDir) loadDistributor(c *seal.Cluster, ids clusterIdentities) error {
+	id, ok, err := ids.identity(share.Node{Role: share.RoleDistributor, Number: 1})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var dk *share.DistributorKey
 	if ok {
@@ -156,17 +209,11 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 	case !ok || errors.Is(err, fs.ErrNotExist):
 		cd.noDistributor = true
 	case err != nil:
-		return nil, err
+		return err
 	default:
 		cd.dealing.Distributors = []*share.DistributorKey{dk}
 	}
-	if n := c.Plan.K - len(cd.missingCalcs); n < c.Plan.T {
-		return nil, fmt.Errorf("%s: key material for %d calculators, a signature needs t=%d", dir, n, c.Plan.T)
-	}
-	if len(cd.dealing.Combiners) == 0 {
-		return nil, fmt.Errorf("%s: no combiner key material", dir)
-	}
-	return cd, nil
+	return nil
 }
 
 // readPublicKey reads an RSA public key from a PKIX ("PUBLIC KEY") PEM file.

@@ -94,108 +94,181 @@ Flags:
 `
 
 func runDeal(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseDealFlags(args, stderr)
+	if cfg == nil || err != nil {
+		return err
+	}
+	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "deal: "+format+"\n", args...) }
+
+	// Everything that can be checked is checked before the long steps.
+	rc, passphrase, err := cfg.readSealInputs(stderr)
+	if err != nil {
+		return err
+	}
+	if err := refuseExistingCluster(cfg.out); err != nil {
+		return err
+	}
+	key, err := readPrivateKey(cfg.keyPath)
+	if err != nil {
+		return err
+	}
+
+	plan, dl, dealing, err := cfg.deal(key, rc, progress)
+	if err != nil {
+		return err
+	}
+	if cfg.plaintext {
+		progress("writing PLAINTEXT key material to %s", cfg.out)
+		err = seal.WritePlaintextCluster(cfg.out, dl, dealing)
+	} else {
+		err = seal.WriteClusterWithOptions(cfg.out, dl, dealing, rc, passphrase, &seal.Options{
+			Progress:                         func(m string) { progress("%s", m) },
+			InsecureScryptWorkFactorForTests: testScryptWorkFactor,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("deal: %w", err)
+	}
+	cfg.report(stdout, key, plan, dl, dealing, rc)
+	return nil
+}
+
+// dealConfig is what the flags of "tolerant deal" ask for.
+type dealConfig struct {
+	keyPath, out                      string
+	k, t, l, redundancy, distributors int
+	explicitRedundancy                bool // -r or -redundancy given
+	epoch                             uint
+	keyID                             string
+	half, plaintext, pairs            bool
+	recipientsPath, passFile          string
+	given                             *grouping.Plan // from -plan, or nil
+}
+
+// parseDealFlags parses and checks the flags of "tolerant deal". It returns
+// a nil config with a nil error when the user asked for help.
+func parseDealFlags(args []string, stderr io.Writer) (*dealConfig, error) {
+	cfg := &dealConfig{}
 	fs := flag.NewFlagSet("deal", flag.ContinueOnError)
-	keyPath := fs.String("key", "", "the CA's RSA private key, PKCS#1 or PKCS#8 PEM (required)")
-	k := fs.Int("k", 5, "number of calculators")
-	t := fs.Int("t", 3, "threshold: calculators needed for a signature")
-	l := fs.Int("l", 2, "shares per calculator")
-	out := fs.String("out", "", "directory to write the cluster to; must not hold one already (required)")
-	var redundancy int
-	fs.IntVar(&redundancy, "r", 1, "redundancy: combiners that must serve every calculator set")
-	fs.IntVar(&redundancy, "redundancy", 1, "same as -r")
-	distributors := fs.Int("distributors", 1, "number of task distributors given a signing key")
-	epoch := fs.Uint("epoch", 0, "epoch of this dealing of the key, written into every node's material")
-	keyID := fs.String("key-id", "", "key id written into every node's material (default: derived from the public key)")
-	half := fs.Bool("half-length-shares", false, "use the patent's |N|/2-bit shares (each c_a then reveals the top half of d; refused for e > 2^32)")
-	recipientsPath := fs.String("recipients", "", "file of the nodes' age recipients: lines \"calculator 1 age1...\"")
-	passFile := fs.String("passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")")
-	plaintext := fs.Bool("insecure-plaintext-keys", false, "write every node's key material and the dealer's state UNENCRYPTED (tests and demos only)")
+	fs.StringVar(&cfg.keyPath, "key", "", "the CA's RSA private key, PKCS#1 or PKCS#8 PEM (required)")
+	fs.IntVar(&cfg.k, "k", 5, "number of calculators")
+	fs.IntVar(&cfg.t, "t", 3, "threshold: calculators needed for a signature")
+	fs.IntVar(&cfg.l, "l", 2, "shares per calculator")
+	fs.StringVar(&cfg.out, "out", "", "directory to write the cluster to; must not hold one already (required)")
+	fs.IntVar(&cfg.redundancy, "r", 1, "redundancy: combiners that must serve every calculator set")
+	fs.IntVar(&cfg.redundancy, "redundancy", 1, "same as -r")
+	fs.IntVar(&cfg.distributors, "distributors", 1, "number of task distributors given a signing key")
+	fs.UintVar(&cfg.epoch, "epoch", 0, "epoch of this dealing of the key, written into every node's material")
+	fs.StringVar(&cfg.keyID, "key-id", "", "key id written into every node's material (default: derived from the public key)")
+	fs.BoolVar(&cfg.half, "half-length-shares", false, "use the patent's |N|/2-bit shares (each c_a then reveals the top half of d; refused for e > 2^32)")
+	fs.StringVar(&cfg.recipientsPath, "recipients", "", "file of the nodes' age recipients: lines \"calculator 1 age1...\"")
+	fs.StringVar(&cfg.passFile, "passphrase-file", "", "file holding the dealer's passphrase (default: $"+passphraseEnv+")")
+	fs.BoolVar(&cfg.plaintext, "insecure-plaintext-keys", false, "write every node's key material and the dealer's state UNENCRYPTED (tests and demos only)")
 	planPath := fs.String("plan", "", "deal this plan (JSON of \"tolerant plan\") instead of searching one")
-	pairs := fs.Bool("pairs", false, "keep any two combiners together with t-1 calculators from recovering d, now and through extend and retire")
+	fs.BoolVar(&cfg.pairs, "pairs", false, "keep any two combiners together with t-1 calculators from recovering d, now and through extend and retire")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), dealUsage)
 		fs.PrintDefaults()
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
-		return err
+		return nil, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var given *grouping.Plan
+	cfg.explicitRedundancy = set["r"] || set["redundancy"]
 	if *planPath != "" {
-		p, err := readPlan(*planPath, *k, *t, *l, set)
+		p, err := readPlan(*planPath, cfg.k, cfg.t, cfg.l, set)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		given, *k, *t, *l = p, p.K, p.T, p.L
+		cfg.given, cfg.k, cfg.t, cfg.l = p, p.K, p.T, p.L
 	}
-	if *keyPath == "" || *out == "" {
+	if cfg.keyPath == "" || cfg.out == "" {
 		fmt.Fprintln(stderr, "deal: -key and -out are required")
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
+	if err := cfg.validate(stderr); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// validate checks the flags that go together and the epoch's range.
+func (cfg *dealConfig) validate(stderr io.Writer) error {
 	switch {
-	case *plaintext && (*recipientsPath != "" || *passFile != ""):
+	case cfg.plaintext && (cfg.recipientsPath != "" || cfg.passFile != ""):
 		fmt.Fprintln(stderr, "deal: -insecure-plaintext-keys writes no sealed file: drop -recipients and -passphrase-file")
 		return errUsage
-	case !*plaintext && *recipientsPath == "":
+	case !cfg.plaintext && cfg.recipientsPath == "":
 		return errPlaintext
 	}
-	if *epoch > 1<<32-1 {
+	if cfg.epoch > 1<<32-1 {
 		fmt.Fprintln(stderr, "deal: -epoch must fit in 32 bits")
 		return errUsage
 	}
-	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "deal: "+format+"\n", args...) }
+	return nil
+}
 
-	// Everything that can be checked is checked before the long steps.
-	var rc *seal.Recipients
-	var passphrase string
-	if !*plaintext {
-		f, err := os.Open(*recipientsPath)
-		if err != nil {
-			return fmt.Errorf("deal: %w", err)
-		}
-		rc, err = seal.ParseRecipients(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("deal: %s: %w", *recipientsPath, err)
-		}
-		// The combiners are known once the plan is.
-		if err := rc.Check(*distributors, *k, len(rc.Combiners)); err != nil {
-			return fmt.Errorf("deal: %s: %w", *recipientsPath, err)
-		}
-		if passphrase, err = readPassphrase(*passFile, stderr); err != nil {
-			return err
-		}
+// readSealInputs reads, unless the keys are written in plaintext, the
+// nodes' recipients (checked for everything but the combiners, known once
+// the plan is) and the dealer's passphrase.
+func (cfg *dealConfig) readSealInputs(stderr io.Writer) (*seal.Recipients, string, error) {
+	if cfg.plaintext {
+		return nil, "", nil
 	}
+	f, err := os.Open(cfg.recipientsPath)
+	if err != nil {
+		return nil, "", fmt.Errorf("deal: %w", err)
+	}
+	rc, err := seal.ParseRecipients(f)
+	f.Close()
+	if err != nil {
+		return nil, "", fmt.Errorf("deal: %s: %w", cfg.recipientsPath, err)
+	}
+	if err := rc.Check(cfg.distributors, cfg.k, len(rc.Combiners)); err != nil {
+		return nil, "", fmt.Errorf("deal: %s: %w", cfg.recipientsPath, err)
+	}
+	passphrase, err := readPassphrase(cfg.passFile, stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	return rc, passphrase, nil
+}
+
+// refuseExistingCluster fails if dir already holds a cluster's public
+// files or a dealer's state.
+func refuseExistingCluster(dir string) error {
 	for _, name := range []string{seal.InfoFile, publicFile, planFile, seal.RosterFile, seal.DealerFile(seal.SealedExt), seal.DealerFile(seal.PlaintextExt)} {
-		if _, err := os.Lstat(filepath.Join(*out, name)); err == nil {
-			return fmt.Errorf("deal: %s already exists; deal into a new or empty directory", filepath.Join(*out, name))
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			return fmt.Errorf("deal: %s already exists; deal into a new or empty directory", filepath.Join(dir, name))
 		}
 	}
-	key, err := readPrivateKey(*keyPath)
-	if err != nil {
-		return err
-	}
+	return nil
+}
 
-	plan, redundancy, err := dealPlan(given, *k, *t, *l, redundancy, set["r"] || set["redundancy"], *pairs, progress)
+// deal finds (or takes) the plan, checks that rc, if not nil, has a
+// recipient for each of its combiners, and deals key by it ([0041] steps
+// C-E).
+func (cfg *dealConfig) deal(key *rsa.PrivateKey, rc *seal.Recipients, progress func(string, ...any)) (*grouping.Plan, *share.Dealer, *share.Dealing, error) {
+	plan, redundancy, err := dealPlan(cfg.given, cfg.k, cfg.t, cfg.l, cfg.redundancy, cfg.explicitRedundancy, cfg.pairs, progress)
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	if rc != nil {
-		if err := rc.Check(*distributors, *k, len(plan.Combiners)); err != nil {
-			return fmt.Errorf("deal: %s: %w (the plan needs %d combiners: run \"tolerant keygen\" on each combiner host "+
-				"and list it as \"combiner A age1...\")", *recipientsPath, err, len(plan.Combiners))
+		if err := rc.Check(cfg.distributors, cfg.k, len(plan.Combiners)); err != nil {
+			return nil, nil, nil, fmt.Errorf("deal: %s: %w (the plan needs %d combiners: run \"tolerant keygen\" on each combiner host "+
+				"and list it as \"combiner A age1...\")", cfg.recipientsPath, err, len(plan.Combiners))
 		}
 	}
-	opts := &share.Options{KeyID: *keyID, Epoch: uint32(*epoch), Distributors: *distributors, Redundancy: redundancy, Pairs: *pairs}
-	if *half {
+	opts := &share.Options{KeyID: cfg.keyID, Epoch: uint32(cfg.epoch), Distributors: cfg.distributors, Redundancy: redundancy, Pairs: cfg.pairs}
+	if cfg.half {
 		opts.Length = share.HalfLength
 	}
-	progress("drawing %d×%d shares of the %d-bit key", *k, *l, key.N.BitLen())
-	dl, err := share.NewDealer(rand.Reader, key, *k, *t, *l, opts)
+	progress("drawing %d×%d shares of the %d-bit key", cfg.k, cfg.l, key.N.BitLen())
+	dl, err := share.NewDealer(rand.Reader, key, cfg.k, cfg.t, cfg.l, opts)
 	if err != nil {
-		return fmt.Errorf("deal: %w", err)
+		return nil, nil, nil, fmt.Errorf("deal: %w", err)
 	}
 	reps := 0
 	for _, c := range plan.Combiners {
@@ -204,38 +277,30 @@ func runDeal(args []string, stdout, stderr io.Writer) error {
 	progress("computing %d second sub-keys for %d combiners", reps, len(plan.Combiners))
 	dealing, err := dl.Deal(plan)
 	if err != nil {
-		return fmt.Errorf("deal: %w", err)
+		return nil, nil, nil, fmt.Errorf("deal: %w", err)
 	}
+	return plan, dl, dealing, nil
+}
 
-	if *plaintext {
-		progress("writing PLAINTEXT key material to %s", *out)
-		err = seal.WritePlaintextCluster(*out, dl, dealing)
-	} else {
-		err = seal.WriteClusterWithOptions(*out, dl, dealing, rc, passphrase, &seal.Options{
-			Progress:                         func(m string) { progress("%s", m) },
-			InsecureScryptWorkFactorForTests: testScryptWorkFactor,
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("deal: %w", err)
-	}
+// report tells the user on stdout what was dealt and written, and where
+// each file goes.
+func (cfg *dealConfig) report(stdout io.Writer, key *rsa.PrivateKey, plan *grouping.Plan, dl *share.Dealer, dealing *share.Dealing, rc *seal.Recipients) {
 	fmt.Fprintf(stdout, "dealt key %s (%d bits, %d-bit shares) over k=%d calculators, t=%d, l=%d, %d combiners, %d distributors\n",
-		dl.KeyID(), key.N.BitLen(), dl.ShareBits(), *k, *t, *l, len(plan.Combiners), len(dealing.Distributors))
+		dl.KeyID(), key.N.BitLen(), dl.ShareBits(), cfg.k, cfg.t, cfg.l, len(plan.Combiners), len(dealing.Distributors))
 	fmt.Fprintf(stdout, "dealer key %s: every bundle and public file is signed by it; give it to each node as -dealer-key\n",
 		seal.FormatDealerKey(dl.DealerKey()))
-	if *plaintext {
+	if cfg.plaintext {
 		fmt.Fprintf(stdout, "wrote %d calculator, %d combiner and %d distributor key files and %s (PLAINTEXT, mode 0600), "+
 			"%s, %s, %s and %s to %s\n", len(dealing.Calculators), len(dealing.Combiners), len(dealing.Distributors),
-			seal.DealerFile(seal.PlaintextExt), seal.InfoFile, publicFile, planFile, seal.RosterFile, *out)
-		return nil
+			seal.DealerFile(seal.PlaintextExt), seal.InfoFile, publicFile, planFile, seal.RosterFile, cfg.out)
+		return
 	}
-	fmt.Fprintf(stdout, "wrote to %s:\n", *out)
+	fmt.Fprintf(stdout, "wrote to %s:\n", cfg.out)
 	fmt.Fprintf(stdout, "  %s, %s, %s, %s: public, for every node\n", seal.InfoFile, publicFile, planFile, seal.RosterFile)
 	for _, n := range nodesOf(dealing) {
 		fmt.Fprintf(stdout, "  %-18s sealed to %v: copy it to that node only\n", seal.BundleFile(n, seal.SealedExt), rc.Recipient(n))
 	}
 	fmt.Fprintf(stdout, "  %-18s the dealer's state, sealed to the passphrase: keep it offline\n", seal.DealerFile(seal.SealedExt))
-	return nil
 }
 
 // readPlan reads the plan of deal -plan FILE. Flags -k, -t, -l given as

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -349,34 +350,69 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	sum := &demoSummary{K: cfg.k, T: cfg.t, L: cfg.l, Tasks: 1 + cfg.tasks, Down: cfg.down,
-		CombinersDown: cfg.combinersDown, Liars: cfg.liars, Loss: cfg.loss, Inconsistent: []int{}}
-	var (
-		mu        sync.Mutex
-		latencies []time.Duration
-	)
-	note := func(took time.Duration, o *broadcast.Outcome, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			sum.Failed++
-			if len(sum.Errors) < 5 {
-				sum.Errors = append(sum.Errors, err.Error())
-			}
-			return
+	tally := &demoTally{sum: &demoSummary{K: cfg.k, T: cfg.t, L: cfg.l, Tasks: 1 + cfg.tasks, Down: cfg.down,
+		CombinersDown: cfg.combinersDown, Liars: cfg.liars, Loss: cfg.loss, Inconsistent: []int{}}}
+	now := time.Now()
+	root, rootDER := issueDemoRoot(signer, rec, now, tally, log)
+	leaves, err := issueDemoLeaves(cfg, signer, rec, root, now, tally, log)
+	if err != nil {
+		return nil, err
+	}
+	sum := tally.sum
+	sum.P50ms, sum.P99ms = percentile(tally.latencies, 0.50), percentile(tally.latencies, 0.99)
+	slices.Sort(sum.Inconsistent)
+
+	if rootDER == nil {
+		return sum, nil
+	}
+	if err := verifyDemo(root, leaves, log); err != nil {
+		return nil, err
+	}
+	if cfg.out != "" && leaves[0] != nil {
+		if err := writeDemoPEM(cfg.out, rootDER, leaves[0], log); err != nil {
+			return nil, err
 		}
-		sum.Signed++
-		latencies = append(latencies, took)
-		if o != nil {
-			for _, j := range o.Inconsistent {
-				if !slices.Contains(sum.Inconsistent, j) {
-					sum.Inconsistent = append(sum.Inconsistent, j)
-				}
+	}
+	return sum, nil
+}
+
+// demoTally counts the signatures of a demo as they complete, from many
+// goroutines.
+type demoTally struct {
+	mu        sync.Mutex
+	sum       *demoSummary
+	latencies []time.Duration
+}
+
+// note records one signature that took took: a failure with its error (the
+// first five kept), or a success with its latency and the calculators its
+// outcome o found inconsistent.
+func (t *demoTally) note(took time.Duration, o *broadcast.Outcome, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sum := t.sum
+	if err != nil {
+		sum.Failed++
+		if len(sum.Errors) < 5 {
+			sum.Errors = append(sum.Errors, err.Error())
+		}
+		return
+	}
+	sum.Signed++
+	t.latencies = append(t.latencies, took)
+	if o != nil {
+		for _, j := range o.Inconsistent {
+			if !slices.Contains(sum.Inconsistent, j) {
+				sum.Inconsistent = append(sum.Inconsistent, j)
 			}
 		}
 	}
+}
 
-	now := time.Now()
+// issueDemoRoot issues the demo's self-signed root CA certificate through
+// signer and returns it with its DER; if that fails, it returns the
+// template (the issuer of the leaves all the same) and nil DER.
+func issueDemoRoot(signer crypto.Signer, rec *recorder, now time.Time, tally *demoTally, log io.Writer) (*x509.Certificate, []byte) {
 	rootTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "tolerant demo root CA", Organization: []string{"tolerant demo"}},
@@ -395,36 +431,33 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 	}
 	took := time.Since(start)
 	o := rec.last()
-	note(took, o, err)
+	tally.note(took, o, err)
 	if err != nil {
 		fmt.Fprintf(log, "root     FAILED after %v: %v\n", since(start), err)
 	} else {
 		describe(log, "root", root.Subject.CommonName, o, took)
 	}
+	return root, rootDER
+}
 
+// issueDemoLeaves issues cfg.tasks TLS server certificates under root
+// concurrently, through signer, and returns their DER (nil where one
+// failed).
+func issueDemoLeaves(cfg *demoConfig, signer crypto.Signer, rec *recorder, root *x509.Certificate, now time.Time, tally *demoTally, log io.Writer) ([][]byte, error) {
 	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	leaves := make([][]byte, cfg.tasks)
 	var wg sync.WaitGroup
-	start = time.Now()
+	start := time.Now()
 	for n := range cfg.tasks {
 		wg.Go(func() {
 			name := fmt.Sprintf("www%d.example.com", n+1)
 			if n == 0 {
 				name = "www.example.com"
 			}
-			tmpl := &x509.Certificate{
-				SerialNumber:       serial(),
-				Subject:            pkix.Name{CommonName: name},
-				DNSNames:           []string{name},
-				NotBefore:          now.Add(-time.Minute),
-				NotAfter:           now.Add(90 * 24 * time.Hour),
-				KeyUsage:           x509.KeyUsageDigitalSignature,
-				ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-				SignatureAlgorithm: x509.SHA256WithRSA,
-			}
+			tmpl := demoLeafTemplate(name, now)
 			t0 := time.Now()
 			der, err := x509.CreateCertificate(rand.Reader, tmpl, root, &leafKey.PublicKey, signer)
 			took := time.Since(t0)
@@ -433,7 +466,7 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 				o = rec.find(der)
 				leaves[n] = der
 			}
-			note(took, o, err)
+			tally.note(took, o, err)
 			if n == 0 && err == nil && cfg.tasks == 1 {
 				describe(log, "leaf", name, o, took)
 			}
@@ -443,15 +476,29 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 	if cfg.tasks > 1 {
 		fmt.Fprintf(log, "leaves   %d issued concurrently in %v\n", cfg.tasks, since(start))
 	}
-	sum.P50ms, sum.P99ms = percentile(latencies, 0.50), percentile(latencies, 0.99)
-	slices.Sort(sum.Inconsistent)
+	return leaves, nil
+}
 
-	// Verify, as a relying party would.
-	if rootDER == nil {
-		return sum, nil
+// demoLeafTemplate returns the template of the demo's TLS server
+// certificate for name, valid for 90 days from now.
+func demoLeafTemplate(name string, now time.Time) *x509.Certificate {
+	return &x509.Certificate{
+		SerialNumber:       serial(),
+		Subject:            pkix.Name{CommonName: name},
+		DNSNames:           []string{name},
+		NotBefore:          now.Add(-time.Minute),
+		NotAfter:           now.Add(90 * 24 * time.Hour),
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		SignatureAlgorithm: x509.SHA256WithRSA,
 	}
+}
+
+// verifyDemo verifies root's self-signature and every issued leaf (nil
+// entries skipped) as a relying party would.
+func verifyDemo(root *x509.Certificate, leaves [][]byte, log io.Writer) error {
 	if err := root.CheckSignatureFrom(root); err != nil {
-		return nil, fmt.Errorf("demo: the root's self-signature does not verify: %w", err)
+		return fmt.Errorf("demo: the root's self-signature does not verify: %w", err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
@@ -462,10 +509,10 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 		}
 		leaf, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
+			return fmt.Errorf("demo: %w", err)
 		}
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: leaf.DNSNames[0]}); err != nil {
-			return nil, fmt.Errorf("demo: leaf %s does not verify: %w", leaf.Subject.CommonName, err)
+			return fmt.Errorf("demo: leaf %s does not verify: %w", leaf.Subject.CommonName, err)
 		}
 		verified++
 	}
@@ -475,19 +522,23 @@ func issueAll(ctx context.Context, cfg *demoConfig, pub *rsa.PublicKey, keyID st
 	}
 	fmt.Fprintf(log, "verify   x509.Verify: %d %s → %q; root self-signature OK\n", verified, noun, root.Subject.CommonName)
 	fmt.Fprintf(log, "         root SHA-256 fingerprint %X\n", sha256.Sum256(root.Raw))
-	if cfg.out != "" && leaves[0] != nil {
-		if err := os.MkdirAll(cfg.out, 0o755); err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		for name, der := range map[string][]byte{"root.pem": rootDER, "leaf.pem": leaves[0]} {
-			b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-			if err := os.WriteFile(filepath.Join(cfg.out, name), b, 0o644); err != nil {
-				return nil, fmt.Errorf("demo: %w", err)
-			}
-		}
-		fmt.Fprintf(log, "wrote    %s and %s\n", filepath.Join(cfg.out, "root.pem"), filepath.Join(cfg.out, "leaf.pem"))
+	return nil
+}
+
+// writeDemoPEM writes the root and the first leaf as root.pem and
+// leaf.pem in dir.
+func writeDemoPEM(dir string, rootDER, leafDER []byte, log io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	return sum, nil
+	for name, der := range map[string][]byte{"root.pem": rootDER, "leaf.pem": leafDER} {
+		b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	fmt.Fprintf(log, "wrote    %s and %s\n", filepath.Join(dir, "root.pem"), filepath.Join(dir, "leaf.pem"))
+	return nil
 }
 
 // percentile returns the q-quantile of ds in milliseconds (nearest rank).

@@ -54,39 +54,131 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	}
 	cfg.resolveCombiners(dealing.Plan)
 
-	// Every node's bundle sealed to its own fresh age identity, as keygen
-	// and deal would do on separate hosts.
-	start := time.Now()
-	dir, err := os.MkdirTemp("", "tolerant-demo-")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	dir, bundles, err := sealDemoDir(dl, dealing, log)
+	if dir != "" {
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
-	bundles, err := sealDemoBundles(dir, dl, dealing)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(log, "seal     %d bundles sealed to fresh age identities in %v (%s)\n", len(bundles), since(start), dir)
 
-	// The NATS server.
-	url := cfg.nats
-	if url == "auto" {
-		srv, err := natsbus.StartServer(natsbus.ServerOptions{Host: "127.0.0.1", Port: -1})
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		defer srv.Close()
-		url = srv.URL()
-		fmt.Fprintf(log, "nats     embedded server on %s\n", url)
+	url, stopServer, err := demoNATSServer(cfg.nats, log)
+	if err != nil {
+		return nil, err
 	}
-	var rnd [4]byte
-	rand.Read(rnd[:])
-	cluster := "demo-" + hex.EncodeToString(rnd[:]) // not shared with another demo on the same server
+	defer stopServer()
+	cluster := demoClusterName()
 
-	// The nodes, each its own process.
-	start = time.Now()
 	nodes := newDemoNodes(log)
 	defer nodes.stopAll(10 * time.Second)
+	liars, err := startDemoCluster(ctx, cfg, exe, nodes, bundles, dl, dealing, url, cluster, log)
+	if liars != nil {
+		defer liars.stop()
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	bus, dist, err := dialDemoDistributor(ctx, cfg, dealing.Distributors[0], url, cluster)
+	if bus != nil {
+		defer bus.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer dist.Close()
+
+	killed := killAfterRoot(ctx, cfg, dist, nodes, log)
+	rec := &recorder{dist: dist}
+	sum, err := issueAll(ctx, cfg, dl.PublicKey(), dl.KeyID(), rec, log)
+	cancel() // the killer, if the root failed
+	<-killed
+	if err != nil {
+		return nil, err
+	}
+	sum.Transport, sum.ExpectFailures = "nats", cfg.expectFailures(dealing.Plan)
+	addInconsistent(sum, dist.Inconsistent())
+	dist.Close()
+	bus.Close()
+	return stopDemoNodes(sum, liars, nodes, total, log)
+}
+
+// sealDemoDir seals every node's bundle to its own fresh age identity, as
+// keygen and deal would do on separate hosts, in a new temporary directory
+// it returns (to be removed, also when it returns an error, unless "").
+func sealDemoDir(dl *share.Dealer, dealing *share.Dealing, log io.Writer) (string, []demoBundle, error) {
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "tolerant-demo-")
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: %w", err)
+	}
+	bundles, err := sealDemoBundles(dir, dl, dealing)
+	if err != nil {
+		return dir, nil, err
+	}
+	fmt.Fprintf(log, "seal     %d bundles sealed to fresh age identities in %v (%s)\n", len(bundles), since(start), dir)
+	return dir, bundles, nil
+}
+
+// demoNATSServer returns the URL of the demo's NATS server and a function
+// that stops it: for "auto" an embedded server it starts, otherwise url
+// itself and a function that does nothing.
+func demoNATSServer(url string, log io.Writer) (string, func(), error) {
+	if url != "auto" {
+		return url, func() {}, nil
+	}
+	srv, err := natsbus.StartServer(natsbus.ServerOptions{Host: "127.0.0.1", Port: -1})
+	if err != nil {
+		return "", nil, fmt.Errorf("demo: %w", err)
+	}
+	url = srv.URL()
+	fmt.Fprintf(log, "nats     embedded server on %s\n", url)
+	return url, func() { srv.Close() }, nil
+}
+
+// demoClusterName returns a fresh NATS cluster name, not shared with
+// another demo on the same server.
+func demoClusterName() string {
+	var rnd [4]byte
+	rand.Read(rnd[:])
+	return "demo-" + hex.EncodeToString(rnd[:])
+}
+
+// startDemoCluster starts a "tolerant node" process for every bundle
+// except the lying calculators, which it starts in this process, waits
+// until every node is ready and tells the story. The liars it returns, if
+// not nil, must be stopped, also when it returns an error.
+func startDemoCluster(ctx context.Context, cfg *demoConfig, exe string, nodes *demoNodes, bundles []demoBundle,
+	dl *share.Dealer, dealing *share.Dealing, url, cluster string, log io.Writer) (*demoLiarNodes, error) {
+	start := time.Now()
+	procs, err := startDemoNodeProcs(cfg, exe, nodes, bundles, dl, url, cluster)
+	if err != nil {
+		return nil, err
+	}
+	liars, err := startDemoLiars(ctx, url, cluster, demoLiars(cfg, dealing), cfg.loss)
+	if err != nil {
+		return nil, err
+	}
+	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
+	err = nodes.waitReady(rctx)
+	rcancel()
+	if err != nil {
+		return liars, fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(log, "cluster  %d node processes ready in %v on NATS cluster %q (to be killed after the root: calculators %v, combiners %v)\n",
+		procs, since(start), cluster, cfg.down, cfg.combinersDown)
+	if len(cfg.liars) > 0 {
+		fmt.Fprintf(log, "         calculators %v run in this process and send wrong partials\n", cfg.liars)
+	}
+	if cfg.loss > 0 {
+		fmt.Fprintf(log, "         this process loses %.0f%% of the messages it receives\n", 100*cfg.loss)
+	}
+	return liars, nil
+}
+
+// startDemoNodeProcs starts a "tolerant node" process for every bundle
+// except the lying calculators' and returns how many it started.
+func startDemoNodeProcs(cfg *demoConfig, exe string, nodes *demoNodes, bundles []demoBundle, dl *share.Dealer, url, cluster string) (int, error) {
 	procs := 0
 	for _, b := range bundles {
 		if b.role == "calculator" && slices.Contains(cfg.liars, b.number) {
@@ -98,37 +190,21 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 			args = append(args, "-audit")
 		}
 		if err := nodes.start(exe, b.name, args); err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
+			return procs, fmt.Errorf("demo: %w", err)
 		}
 		procs++
 	}
-	liars, err := startDemoLiars(ctx, url, cluster, demoLiars(cfg, dealing), cfg.loss)
-	if err != nil {
-		return nil, err
-	}
-	defer liars.stop()
-	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
-	err = nodes.waitReady(rctx)
-	rcancel()
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
-	}
-	fmt.Fprintf(log, "cluster  %d node processes ready in %v on NATS cluster %q (to be killed after the root: calculators %v, combiners %v)\n",
-		procs, since(start), cluster, cfg.down, cfg.combinersDown)
-	if len(cfg.liars) > 0 {
-		fmt.Fprintf(log, "         calculators %v run in this process and send wrong partials\n", cfg.liars)
-	}
-	if cfg.loss > 0 {
-		fmt.Fprintf(log, "         this process loses %.0f%% of the messages it receives\n", 100*cfg.loss)
-	}
+	return procs, nil
+}
 
-	// The task distributor, in this process.
-	dk := dealing.Distributors[0]
+// dialDemoDistributor connects the task distributor dk, in this process,
+// to the NATS cluster, losing cfg.loss of what it receives. The bus it
+// returns, if not nil, must be closed, also when it returns an error.
+func dialDemoDistributor(ctx context.Context, cfg *demoConfig, dk *share.DistributorKey, url, cluster string) (*natsbus.Bus, *broadcast.Distributor, error) {
 	bus, err := natsbus.Dial(ctx, natsbus.Options{URL: url, Cluster: cluster, Name: natsbus.NodeName(dk.NodeKey.Node)})
 	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
-	defer bus.Close()
 	var b broadcast.Broadcaster = bus
 	if cfg.loss > 0 {
 		b = faults.Lossy(bus, cfg.loss)
@@ -140,12 +216,15 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 	}
 	dist, err := broadcast.NewDistributor(b, dk, do)
 	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+		return bus, nil, fmt.Errorf("demo: %w", err)
 	}
-	defer dist.Close()
+	return bus, dist, nil
+}
 
-	// -down and -combiners-down: real processes killed once the root is
-	// signed, while the leaves are in flight.
+// killAfterRoot kills the processes of -down and -combiners-down (SIGKILL)
+// once the root is signed, while the leaves are in flight. The channel it
+// returns is closed when it is done or ctx is done.
+func killAfterRoot(ctx context.Context, cfg *demoConfig, dist *broadcast.Distributor, nodes *demoNodes, log io.Writer) <-chan struct{} {
 	killed := make(chan struct{})
 	go func() {
 		defer close(killed)
@@ -168,26 +247,25 @@ func runDemoNATS(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSumm
 			nodes.kill(log, natsbus.NodeName(share.Node{Role: share.RoleCombiner, Number: a}))
 		}
 	}()
+	return killed
+}
 
-	rec := &recorder{dist: dist}
-	sum, err := issueAll(ctx, cfg, dl.PublicKey(), dl.KeyID(), rec, log)
-	cancel() // the killer, if the root failed
-	<-killed
-	if err != nil {
-		return nil, err
-	}
-	sum.Transport = "nats"
-	sum.ExpectFailures = cfg.expectFailures(dealing.Plan)
-	for j := range dist.Inconsistent() {
+// addInconsistent adds the calculators in inconsistent that sum does not
+// list yet to sum.Inconsistent, and sorts it.
+func addInconsistent(sum *demoSummary, inconsistent map[int]uint64) {
+	for j := range inconsistent {
 		if !slices.Contains(sum.Inconsistent, j) {
 			sum.Inconsistent = append(sum.Inconsistent, j)
 		}
 	}
 	slices.Sort(sum.Inconsistent)
-	dist.Close()
-	bus.Close()
+}
 
-	start = time.Now()
+// stopDemoNodes stops the lying calculators and every node process
+// (SIGTERM), records the nodes that did not stop cleanly in sum and
+// returns sum with an error naming them.
+func stopDemoNodes(sum *demoSummary, liars *demoLiarNodes, nodes *demoNodes, total time.Time, log io.Writer) (*demoSummary, error) {
+	start := time.Now()
 	liars.stop()
 	stopped, errs := nodes.stopAll(10 * time.Second)
 	fmt.Fprintf(log, "stop     %d node processes stopped with SIGTERM and drained in %v\n", stopped, since(start))

@@ -146,68 +146,15 @@ type issueConfig struct {
 // runIssue issues a self-signed root or leaf certificates as a task
 // distributor of a cluster on NATS.
 func runIssue(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("issue", flag.ContinueOnError)
-	var df distributorFlags
-	var cfg issueConfig
-	df.register(fs)
-	fs.StringVar(&cfg.cn, "cn", "", "subject common name (required); for a leaf also its DNS name unless -dns is given")
-	fs.StringVar(&cfg.ca, "ca", "", "the cluster's CA certificate (PEM): issue a leaf signed by it")
-	fs.BoolVar(&cfg.selfSigned, "self-signed", false, "issue the self-signed root CA certificate of the cluster's key")
-	fs.StringVar(&cfg.out, "out", "", "where to write the certificate(s), PEM (required)")
-	fs.StringVar(&cfg.keyOut, "key-out", "", "leaf: a new file (mode 0600, never overwritten) for the leaf's new ECDSA P-256 private key(s), PKCS#8 PEM (default: OUT with -key.pem)")
-	dns := fs.String("dns", "", "leaf: comma-separated DNS names (default: the common name)")
-	fs.IntVar(&cfg.days, "days", 0, "validity in days (default: 3650 for a root, 90 for a leaf)")
-	fs.BoolVar(&cfg.pss, "pss", false, "sign with RSASSA-PSS (SHA-256) instead of PKCS#1 v1.5")
-	fs.IntVar(&cfg.count, "count", 1, "leaf: issue this many leaves concurrently (common names N.CN), all written to OUT and KEY")
-	fs.IntVar(&cfg.concurrency, "concurrency", 16, "leaf: at most this many signing requests in flight")
-	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "deadline of each signing request")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: tolerant issue -nats URL -cluster DIR [-distributor FILE] -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem [-key-out KEY.pem] [-count N]")
-		printFlags(fs, nil)
-		fmt.Fprintln(fs.Output(), "\nVerify with: openssl verify -CAfile ROOT.pem CERT.pem")
-	}
-	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+	cfg, df, err := parseIssueFlags(args, stderr)
+	if cfg == nil || err != nil {
 		return err
-	}
-	if df.nats.url == "" || df.dir == "" || cfg.cn == "" || cfg.out == "" {
-		fmt.Fprintln(stderr, "issue: -nats, -cluster, -cn and -out are required")
-		fs.Usage()
-		return errUsage
-	}
-	if cfg.selfSigned == (cfg.ca != "") {
-		fmt.Fprintln(stderr, "issue: exactly one of -self-signed and -ca ROOT.pem is required")
-		fs.Usage()
-		return errUsage
-	}
-	if cfg.count < 1 || cfg.count > 100000 || cfg.concurrency < 1 || (cfg.selfSigned && cfg.count != 1) {
-		fmt.Fprintln(stderr, "issue: -count and -concurrency must be positive, and -count is for leaves only")
-		return errUsage
-	}
-	if *dns != "" {
-		for _, n := range strings.Split(*dns, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				cfg.dns = append(cfg.dns, n)
-			}
-		}
-	}
-	if cfg.keyOut == "" {
-		cfg.keyOut = strings.TrimSuffix(cfg.out, ".pem") + "-key.pem"
-	}
-	if cfg.days <= 0 {
-		cfg.days = 90
-		if cfg.selfSigned {
-			cfg.days = 3650
-		}
 	}
 	var ca *x509.Certificate
 	if !cfg.selfSigned {
-		var err error
 		if ca, err = readCertificate(cfg.ca); err != nil {
 			return fmt.Errorf("issue: %w", err)
 		}
-	}
-
-	if !cfg.selfSigned {
 		if _, err := os.Lstat(cfg.keyOut); err == nil { // checked again when written
 			return fmt.Errorf("issue: %w: %s", errKeyFileExists, cfg.keyOut)
 		}
@@ -227,7 +174,7 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("issue: %w", err)
 	}
 	if cfg.selfSigned {
-		return issueRoot(&cfg, signer, stdout)
+		return issueRoot(cfg, signer, stdout)
 	}
 	if pk, ok := ca.PublicKey.(*rsa.PublicKey); !ok || !pk.Equal(r.key.PublicKey) {
 		return fmt.Errorf("issue: %s is not a certificate of the cluster's key %s", cfg.ca, r.key.KeyID)
@@ -235,7 +182,73 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 	if !ca.IsCA {
 		return fmt.Errorf("issue: %s is not a CA certificate", cfg.ca)
 	}
-	return issueLeaves(ctx, &cfg, ca, signer, stdout)
+	return issueLeaves(ctx, cfg, ca, signer, stdout)
+}
+
+// parseIssueFlags parses and checks the flags of "tolerant issue" and
+// fills in the defaults. It returns a nil config with a nil error when the
+// user asked for help.
+func parseIssueFlags(args []string, stderr io.Writer) (*issueConfig, *distributorFlags, error) {
+	fs := flag.NewFlagSet("issue", flag.ContinueOnError)
+	df := &distributorFlags{}
+	cfg := &issueConfig{}
+	df.register(fs)
+	fs.StringVar(&cfg.cn, "cn", "", "subject common name (required); for a leaf also its DNS name unless -dns is given")
+	fs.StringVar(&cfg.ca, "ca", "", "the cluster's CA certificate (PEM): issue a leaf signed by it")
+	fs.BoolVar(&cfg.selfSigned, "self-signed", false, "issue the self-signed root CA certificate of the cluster's key")
+	fs.StringVar(&cfg.out, "out", "", "where to write the certificate(s), PEM (required)")
+	fs.StringVar(&cfg.keyOut, "key-out", "", "leaf: a new file (mode 0600, never overwritten) for the leaf's new ECDSA P-256 private key(s), PKCS#8 PEM (default: OUT with -key.pem)")
+	dns := fs.String("dns", "", "leaf: comma-separated DNS names (default: the common name)")
+	fs.IntVar(&cfg.days, "days", 0, "validity in days (default: 3650 for a root, 90 for a leaf)")
+	fs.BoolVar(&cfg.pss, "pss", false, "sign with RSASSA-PSS (SHA-256) instead of PKCS#1 v1.5")
+	fs.IntVar(&cfg.count, "count", 1, "leaf: issue this many leaves concurrently (common names N.CN), all written to OUT and KEY")
+	fs.IntVar(&cfg.concurrency, "concurrency", 16, "leaf: at most this many signing requests in flight")
+	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "deadline of each signing request")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: tolerant issue -nats URL -cluster DIR [-distributor FILE] -identity FILE -cn NAME (-self-signed | -ca ROOT.pem) -out CERT.pem [-key-out KEY.pem] [-count N]")
+		printFlags(fs, nil)
+		fmt.Fprintln(fs.Output(), "\nVerify with: openssl verify -CAfile ROOT.pem CERT.pem")
+	}
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return nil, nil, err
+	}
+	if df.nats.url == "" || df.dir == "" || cfg.cn == "" || cfg.out == "" {
+		fmt.Fprintln(stderr, "issue: -nats, -cluster, -cn and -out are required")
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	if cfg.selfSigned == (cfg.ca != "") {
+		fmt.Fprintln(stderr, "issue: exactly one of -self-signed and -ca ROOT.pem is required")
+		fs.Usage()
+		return nil, nil, errUsage
+	}
+	if cfg.count < 1 || cfg.count > 100000 || cfg.concurrency < 1 || (cfg.selfSigned && cfg.count != 1) {
+		fmt.Fprintln(stderr, "issue: -count and -concurrency must be positive, and -count is for leaves only")
+		return nil, nil, errUsage
+	}
+	cfg.setDefaults(*dns)
+	return cfg, df, nil
+}
+
+// setDefaults splits the comma-separated DNS names dns and fills in the
+// key file and the validity left unset.
+func (cfg *issueConfig) setDefaults(dns string) {
+	if dns != "" {
+		for _, n := range strings.Split(dns, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				cfg.dns = append(cfg.dns, n)
+			}
+		}
+	}
+	if cfg.keyOut == "" {
+		cfg.keyOut = strings.TrimSuffix(cfg.out, ".pem") + "-key.pem"
+	}
+	if cfg.days <= 0 {
+		cfg.days = 90
+		if cfg.selfSigned {
+			cfg.days = 3650
+		}
+	}
 }
 
 // sigAlg is the certificate signature algorithm of -pss.
@@ -282,56 +295,11 @@ func issueRoot(cfg *issueConfig, signer *x509sign.Signer, stdout io.Writer) erro
 // issueLeaves issues cfg.count leaves signed by ca, at most
 // cfg.concurrency at once, each for a fresh ECDSA P-256 key.
 func issueLeaves(ctx context.Context, cfg *issueConfig, ca *x509.Certificate, signer *x509sign.Signer, stdout io.Writer) error {
-	type leaf struct {
-		der []byte
-		key []byte
-		err error
-		ms  time.Duration
-	}
-	leaves := make([]leaf, cfg.count)
-	sem := make(chan struct{}, cfg.concurrency)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
-	)
 	start := time.Now()
-	for n := range cfg.count {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			leaves[n].err = ctx.Err()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			name := cfg.cn
-			if cfg.count > 1 {
-				name = fmt.Sprintf("%d.%s", n+1, cfg.cn)
-			}
-			t0 := time.Now()
-			der, key, err := issueLeaf(cfg, name, ca, signer)
-			took := time.Since(t0)
-			leaves[n] = leaf{der: der, key: key, err: err, ms: took}
-			mu.Lock()
-			defer mu.Unlock()
-			done++
-			if err != nil {
-				fmt.Fprintf(stdout, "FAILED %d/%d %q after %v: %v\n", done, cfg.count, name, took.Round(time.Millisecond), err)
-			} else if cfg.count > 1 {
-				fmt.Fprintf(stdout, "issued %d/%d %q in %v\n", done, cfg.count, name, took.Round(time.Millisecond))
-			}
-		})
-	}
-	wg.Wait()
-
+	leaves := signLeaves(ctx, cfg, ca, signer, stdout)
 	var certs, keys []byte
 	var lat []time.Duration
 	var errs []error
-	pool := x509.NewCertPool()
-	pool.AddCert(ca)
 	for _, l := range leaves {
 		if l.err != nil {
 			errs = append(errs, l.err)
@@ -364,6 +332,59 @@ func issueLeaves(ctx context.Context, cfg *issueConfig, ca *x509.Certificate, si
 		return fmt.Errorf("issue: %d of %d certificates failed; first: %w", len(errs), cfg.count, errs[0])
 	}
 	return nil
+}
+
+// issuedLeaf is one leaf of "tolerant issue": its certificate and private
+// key (DER), or the error that stopped it, and how long it took.
+type issuedLeaf struct {
+	der []byte
+	key []byte
+	err error
+	ms  time.Duration
+}
+
+// signLeaves issues cfg.count leaves, at most cfg.concurrency at once,
+// telling each on stdout as it completes; the leaves not started when ctx
+// is done carry its error.
+func signLeaves(ctx context.Context, cfg *issueConfig, ca *x509.Certificate, signer *x509sign.Signer, stdout io.Writer) []issuedLeaf {
+	leaves := make([]issuedLeaf, cfg.count)
+	sem := make(chan struct{}, cfg.concurrency)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
+	for n := range cfg.count {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			leaves[n].err = ctx.Err()
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			name := cfg.cn
+			if cfg.count > 1 {
+				name = fmt.Sprintf("%d.%s", n+1, cfg.cn)
+			}
+			t0 := time.Now()
+			der, key, err := issueLeaf(cfg, name, ca, signer)
+			took := time.Since(t0)
+			leaves[n] = issuedLeaf{der: der, key: key, err: err, ms: took}
+			mu.Lock()
+			defer mu.Unlock()
+			done++
+			if err != nil {
+				fmt.Fprintf(stdout, "FAILED %d/%d %q after %v: %v\n", done, cfg.count, name, took.Round(time.Millisecond), err)
+			} else if cfg.count > 1 {
+				fmt.Fprintf(stdout, "issued %d/%d %q in %v\n", done, cfg.count, name, took.Round(time.Millisecond))
+			}
+		})
+	}
+	wg.Wait()
+	return leaves
 }
 
 // errKeyFileExists: -key-out names a file that exists already. It is never

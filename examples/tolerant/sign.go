@@ -23,15 +23,45 @@ var hashByName = map[string]crypto.Hash{
 	"sha512": crypto.SHA512,
 }
 
-func runSign(args []string, stdout, stderr io.Writer) (err error) {
+func runSign(args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseSignFlags(args, stderr)
+	if cfg == nil || err != nil {
+		return err
+	}
+	content, err := readLimited(cfg.in, share.MaxContentSize)
+	if err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	cd, err := loadCluster(cfg.dir, cfg.idDir)
+	if err != nil {
+		return fmt.Errorf("sign: %w", err)
+	}
+	if cd.noDistributor {
+		return fmt.Errorf("sign: no key material for distributor 1 in %s: the cluster signs its tasks with it", cfg.dir)
+	}
+	return cfg.signLocally(cd, content, stdout, stderr)
+}
+
+// signConfig is what the flags of "tolerant sign" ask for.
+type signConfig struct {
+	dir, idDir, in, out string
+	hash                crypto.Hash
+	pss                 bool
+	timeout             time.Duration
+}
+
+// parseSignFlags parses and checks the flags of "tolerant sign". It returns
+// a nil config with a nil error when the user asked for help.
+func parseSignFlags(args []string, stderr io.Writer) (*signConfig, error) {
+	cfg := &signConfig{}
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	dir := fs.String("cluster", "", "cluster directory written by deal (required)")
-	idDir := fs.String("identities", "", "for a sealed cluster: directory of the nodes' identity files, calculator-J.key, combiner-A.key, distributor-N.key (tolerant keygen)")
-	in := fs.String("in", "", "file to sign (required)")
-	out := fs.String("out", "", "where to write the raw signature (required)")
+	fs.StringVar(&cfg.dir, "cluster", "", "cluster directory written by deal (required)")
+	fs.StringVar(&cfg.idDir, "identities", "", "for a sealed cluster: directory of the nodes' identity files, calculator-J.key, combiner-A.key, distributor-N.key (tolerant keygen)")
+	fs.StringVar(&cfg.in, "in", "", "file to sign (required)")
+	fs.StringVar(&cfg.out, "out", "", "where to write the raw signature (required)")
 	hashName := fs.String("hash", "sha256", "hash: sha256, sha384 or sha512")
-	pss := fs.Bool("pss", false, "sign with RSASSA-PSS (salt length = hash length) instead of PKCS#1 v1.5")
-	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	fs.BoolVar(&cfg.pss, "pss", false, "sign with RSASSA-PSS (salt length = hash length) instead of PKCS#1 v1.5")
+	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "give up after this long")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: tolerant sign -cluster DIR [-identities DIR] -in FILE [-hash sha256|sha384|sha512] [-pss] -out SIG")
 		fmt.Fprintln(fs.Output(), "\nRuns every node of the cluster directory in this process. A sealed directory needs -identities DIR\nholding calculator-J.key, combiner-A.key and distributor-N.key (made with tolerant keygen);\na node whose bundle or identity file is absent is left out.\n\nFlags:")
@@ -39,30 +69,25 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintln(fs.Output(), "\nVerify with: openssl dgst -sha256 -verify DIR/public.pem -signature SIG FILE\n(add -sigopt rsa_padding_mode:pss for -pss)")
 	}
 	if help, err := parseFlags(fs, args, stderr); help || err != nil {
-		return err
+		return nil, err
 	}
-	if *dir == "" || *in == "" || *out == "" {
+	if cfg.dir == "" || cfg.in == "" || cfg.out == "" {
 		fmt.Fprintln(stderr, "sign: -cluster, -in and -out are required")
 		fs.Usage()
-		return errUsage
+		return nil, errUsage
 	}
 	h, ok := hashByName[strings.ToLower(*hashName)]
 	if !ok {
 		fmt.Fprintf(stderr, "sign: unknown hash %q (want sha256, sha384 or sha512)\n", *hashName)
-		return errUsage
+		return nil, errUsage
 	}
-	content, err := readLimited(*in, share.MaxContentSize)
-	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	cd, err := loadCluster(*dir, *idDir)
-	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
+	cfg.hash = h
+	return cfg, nil
+}
 
-	if cd.noDistributor {
-		return fmt.Errorf("sign: no key material for distributor 1 in %s: the cluster signs its tasks with it", *dir)
-	}
+// signLocally runs the nodes of cd in this process, signs content through
+// them, writes the signature to cfg.out and tells how it was made.
+func (cfg *signConfig) signLocally(cd *clusterDir, content []byte, stdout, stderr io.Writer) (err error) {
 	ctx := context.Background()
 	local, err := broadcast.StartLocal(ctx, cd.dealing, nil)
 	if err != nil {
@@ -77,16 +102,11 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 		fmt.Fprintf(stderr, "sign: no key files for calculators %v and combiners %v: running without them\n", cd.missingCalcs, cd.missingCombs)
 	}
 	rec := &recorder{dist: local.Distributor()}
-	signer, err := x509sign.New(cd.pub, cd.keyID, rec, &x509sign.Options{Timeout: *timeout})
+	signer, err := x509sign.New(cd.pub, cd.keyID, rec, &x509sign.Options{Timeout: cfg.timeout})
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	var opts crypto.SignerOpts = h
-	scheme := "PKCS#1 v1.5"
-	if *pss {
-		opts = &rsa.PSSOptions{Hash: h, SaltLength: rsa.PSSSaltLengthEqualsHash}
-		scheme = "PSS"
-	}
+	opts, scheme := cfg.signerOpts()
 	// SignMessage: the calculators and combiners see the file itself, not
 	// only its digest ([0092], [0110]); the signature is verified with the
 	// public key before it is returned ([0116]).
@@ -94,11 +114,11 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
-	if err := os.WriteFile(*out, sig, 0o644); err != nil {
+	if err := os.WriteFile(cfg.out, sig, 0o644); err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
 	fmt.Fprintf(stdout, "signed %s (%d bytes) with key %s, %v %s: %d-byte signature written to %s\n",
-		*in, len(content), cd.keyID, h, scheme, len(sig), *out)
+		cfg.in, len(content), cd.keyID, cfg.hash, scheme, len(sig), cfg.out)
 	if o := rec.last(); o != nil {
 		fmt.Fprintf(stdout, "partials from calculators %v; combiner %d matched %v in %v\n", o.Calculators, o.Combiner, o.Rep, o.Elapsed.Round(time.Millisecond))
 		if len(o.Inconsistent) > 0 {
@@ -108,6 +128,15 @@ func runSign(args []string, stdout, stderr io.Writer) (err error) {
 		}
 	}
 	return nil
+}
+
+// signerOpts returns the signer options of cfg's hash and padding, and
+// the padding's name.
+func (cfg *signConfig) signerOpts() (crypto.SignerOpts, string) {
+	if cfg.pss {
+		return &rsa.PSSOptions{Hash: cfg.hash, SaltLength: rsa.PSSSaltLengthEqualsHash}, "PSS"
+	}
+	return cfg.hash, "PKCS#1 v1.5"
 }
 
 // readLimited reads path, refusing files larger than limit.
