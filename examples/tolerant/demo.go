@@ -263,8 +263,9 @@ func runDemoLocal(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSum
 }
 
 // liarLinger is how long the demo's distributor waits after a signature
-// when calculators lie, so that every combiner can name them.
-const liarLinger = 500 * time.Millisecond
+// when calculators lie, so that every combiner can name them: 1.5 s, so
+// that a combiner slowed by a loaded machine still does ([0113]).
+const liarLinger = 1500 * time.Millisecond
 
 // demoLiars returns the key material of the calculators that lie.
 func demoLiars(cfg *demoConfig, d *share.Dealing) []*share.CalculatorKey {
