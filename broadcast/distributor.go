@@ -395,184 +395,266 @@ func (d *Distributor) Sign(ctx context.Context, req *share.Request) ([]byte, err
 // wrapping ErrDeadline, ErrRefused or ErrClosed.
 func (d *Distributor) SignDetailed(ctx context.Context, req *share.Request) (*Outcome, error) {
 	start := time.Now()
+	r, em, err := d.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	s, err := d.begin(ctx, start, r, em)
+	if err != nil {
+		return nil, err
+	}
+	defer s.end()
+	return s.run()
+}
+
+// prepare checks req as the calculators will, fills in the distributor's
+// key id, PSS-encodes a request without an encoding with a fresh salt, and
+// returns the request with the value its signature must open to.
+func (d *Distributor) prepare(req *share.Request) (share.Request, []byte, error) {
 	if req == nil {
-		return nil, share.ErrUnsupported
+		return share.Request{}, nil, share.ErrUnsupported
 	}
 	r := *req
 	if r.KeyID == "" {
 		r.KeyID = d.keyID
 	}
 	if r.KeyID != d.keyID {
-		return nil, share.ErrWrongKey
+		return share.Request{}, nil, share.ErrWrongKey
 	}
 	if r.Scheme == share.PSS && len(r.Encoded) == 0 {
 		if !emsa.SupportedHash(r.Hash) {
-			return nil, share.ErrUnsupportedHash
+			return share.Request{}, nil, share.ErrUnsupportedHash
 		}
 		em, err := emsa.PSSEncode(d.opts.Rand, r.Hash, r.Digest, r.SaltLength, d.pub.N.BitLen())
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", share.ErrPSSEncoding, err)
+			return share.Request{}, nil, fmt.Errorf("%w: %v", share.ErrPSSEncoding, err)
 		}
 		r.Encoded = em
 	}
 	em, err := r.Encode(d.pub) // the value the signature must open to
 	if err != nil {
-		return nil, err
+		return share.Request{}, nil, err
 	}
+	return r, em, nil
+}
+
+// Retransmission phases of a signing: quick until t calculators
+// acknowledged ([0109]); slow while they compute; after t said they are
+// done, ResultTimeout doubling, to recover lost partials and results.
+const (
+	phaseAcks = iota
+	phaseComputing
+	phaseResult
+)
+
+// signing is one call of [Distributor.SignDetailed]: its task, the call
+// registered for the task's acknowledgements and results, and the
+// retransmission state.
+type signing struct {
+	d      *Distributor
+	ctx    context.Context
+	start  time.Time
+	number uint64 // the task number ([0107])
+	hdr    wire.Header
+	req    share.Request
+	pkt    []byte // the sealed task
+	c      *call
+
+	transmissions int
+	out           *Outcome         // the first verified signature; nil before
+	linger        <-chan time.Time // nil until lingering
+	phase         int
+	interval      time.Duration
+	timer         *time.Timer
+}
+
+// begin numbers and seals the task of r ([0107]) and registers its call so
+// that acknowledgements and results reach it. The caller must call end.
+func (d *Distributor) begin(ctx context.Context, start time.Time, r share.Request, em []byte) (*signing, error) {
 	number := d.next.Add(1) // [0107]
-	hdr := wire.Header{
+	s := &signing{d: d, ctx: ctx, start: start, number: number, req: r}
+	s.hdr = wire.Header{
 		Distributor: d.number, Task: number, KeyID: d.keyID, Epoch: d.epoch,
 		Time: time.Now().UnixNano(), Instance: d.instance,
 	}
-	pkt, body, err := d.auth.seal(&wire.Task{Header: hdr, Request: r})
+	pkt, body, err := d.auth.seal(&wire.Task{Header: s.hdr, Request: r})
 	if err != nil {
 		return nil, fmt.Errorf("broadcast: encoding the task: %w", err)
 	}
-	c := &call{
+	s.pkt = pkt
+	s.c = &call{
 		fp: wire.Fingerprint(body), em: em,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
 		details: make(map[int]string), transient: make(map[int]wire.Reason),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
 	d.mu.Lock()
-	d.calls[number] = c
+	d.calls[number] = s.c
 	d.mu.Unlock()
 	d.nTasks.Add(1)
-	defer func() {
-		d.mu.Lock()
-		delete(d.calls, number)
-		c.finished = true
-		d.mu.Unlock()
-	}()
+	return s, nil
+}
 
-	fail := func(errs ...error) (*Outcome, error) {
-		d.nFailed.Add(1)
-		d.mu.Lock()
-		e := &SignError{Task: number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(start), errs: errs}
-		if len(c.refusals)+len(c.transient) > 0 {
-			e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
-			for j, r := range c.transient {
-				e.Refusals[j] = errorOf(r)
-			}
-			for j, r := range c.refusals {
-				e.Refusals[j] = refusalError(r, c.details[j])
-			}
-		}
-		d.mu.Unlock()
-		d.observe(&hdr, Event{Kind: EventFailed, Request: &r, Err: e})
-		return nil, e
-	}
+// end unregisters the call: later packets of the task count as late.
+func (s *signing) end() {
+	s.d.mu.Lock()
+	delete(s.d.calls, s.number)
+	s.c.finished = true
+	s.d.mu.Unlock()
+}
 
-	transmissions := 0
-	var out *Outcome
-	var linger <-chan time.Time
-	finish := func() (*Outcome, error) {
-		d.nSigned.Add(1)
-		d.announce(ctx, &hdr, c.fp)
-		d.mu.Lock()
-		out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(start), sortedKeys(c.acks), transmissions, c.bad
-		out.Inconsistent = d.corroborated(out.Claimed)
-		var suspects []int
-		for _, j := range mergeSorted(out.Suspects, out.Claimed) {
-			if !slices.Contains(out.Inconsistent, j) {
-				suspects = append(suspects, j)
-			}
-		}
-		out.Suspects = suspects
-		d.mu.Unlock()
-		d.observe(&hdr, Event{
-			Kind: EventReleased, Request: &r, Signature: out.Signature,
-			Combiner: out.Combiner, Rep: out.Rep, Calculators: out.Calculators,
-		})
-		return out, nil
-	}
-
-	send := func() {
-		transmissions++
-		d.nTx.Add(1)
-		if err := d.b.Publish(ctx, B1, pkt); err != nil && ctx.Err() == nil {
-			d.log.Debug("publish failed", "task", number, "err", err)
-		}
-	}
-	d.observe(&hdr, Event{Kind: EventSubmitted, Request: &r})
-	send() // [0108]
-	// Retransmission phases: quick until t calculators acknowledged
-	// ([0109]); slow while they compute; after t said they are done,
-	// ResultTimeout doubling, to recover lost partials and results.
-	const (
-		phaseAcks = iota
-		phaseComputing
-		phaseResult
-	)
-	phase := phaseAcks
-	interval := d.opts.Retransmit
-	timer := time.NewTimer(interval)
-	defer timer.Stop()
+// run broadcasts the task ([0108]) and waits for a verified signature,
+// retransmitting by phase, until the call succeeds or fails.
+func (s *signing) run() (*Outcome, error) {
+	d, c := s.d, s.c
+	d.observe(&s.hdr, Event{Kind: EventSubmitted, Request: &s.req})
+	s.send() // [0108]
+	s.phase = phaseAcks
+	s.interval = d.opts.Retransmit
+	s.timer = time.NewTimer(s.interval)
+	defer s.timer.Stop()
 	for {
 		select {
 		case res := <-c.result:
-			d.observe(&hdr, Event{Kind: EventVerified, Request: &r, Combiner: res.Combiner, Signature: res.Signature})
-			if out != nil { // lingering: merge what another combiner knows
-				out.Claimed = mergeSorted(out.Claimed, res.Inconsistent)
-				out.Suspects = mergeSorted(out.Suspects, res.Suspects)
-				continue
+			if s.onVerified(res) {
+				return s.finish()
 			}
-			out = &Outcome{
-				Signature: res.Signature, Combiner: res.Combiner, Rep: res.Rep,
-				Calculators: res.Calculators, Claimed: res.Inconsistent, Suspects: res.Suspects, Task: number,
-			}
-			if d.opts.Linger <= 0 {
-				return finish()
-			}
-			timer.Stop()
-			linger = time.After(d.opts.Linger)
-		case <-linger:
-			return finish()
+		case <-s.linger:
+			return s.finish()
 		case err := <-c.refused:
-			return fail(ErrRefused, err)
-		case <-ctx.Done():
-			if out != nil {
-				return finish()
-			}
-			d.mu.Lock()
-			n := len(c.acks)
-			d.mu.Unlock()
-			if n < d.t {
-				return fail(ErrDeadline, ErrNotEnoughCalculators, ctx.Err())
-			}
-			return fail(ErrDeadline, ErrNoCombiner, ctx.Err())
+			return s.fail(ErrRefused, err)
+		case <-s.ctx.Done():
+			return s.deadline()
 		case <-d.stop:
-			if out != nil {
-				return finish()
+			if s.out != nil {
+				return s.finish()
 			}
-			return fail(ErrClosed)
+			return s.fail(ErrClosed)
 		case <-c.progress:
-			d.mu.Lock()
-			next := phaseAcks
-			switch {
-			case len(c.computed) >= d.t:
-				next = phaseResult
-			case len(c.acks) >= d.t:
-				next = phaseComputing
-			}
-			d.mu.Unlock()
-			if next > phase && out == nil {
-				phase = next
-				interval = d.opts.ResultTimeout
-				if phase == phaseComputing {
-					interval = d.opts.MaxRetransmit
-				}
-				timer.Reset(interval)
-			}
-		case <-timer.C:
-			if out != nil {
+			s.advance()
+		case <-s.timer.C:
+			if s.out != nil {
 				continue
 			}
-			send()
-			interval = min(2*interval, d.opts.MaxRetransmit)
-			timer.Reset(interval)
+			s.send()
+			s.interval = min(2*s.interval, d.opts.MaxRetransmit)
+			s.timer.Reset(s.interval)
 		}
 	}
+}
+
+// send broadcasts the task on B1 once more.
+func (s *signing) send() {
+	s.transmissions++
+	s.d.nTx.Add(1)
+	if err := s.d.b.Publish(s.ctx, B1, s.pkt); err != nil && s.ctx.Err() == nil {
+		s.d.log.Debug("publish failed", "task", s.number, "err", err)
+	}
+}
+
+// onVerified takes a verified signature ([0116]): the first becomes the
+// outcome, a later one (while lingering) adds what its combiner knows.
+// It reports whether the call should finish now.
+func (s *signing) onVerified(res *wire.Result) bool {
+	s.d.observe(&s.hdr, Event{Kind: EventVerified, Request: &s.req, Combiner: res.Combiner, Signature: res.Signature})
+	if s.out != nil { // lingering: merge what another combiner knows
+		s.out.Claimed = mergeSorted(s.out.Claimed, res.Inconsistent)
+		s.out.Suspects = mergeSorted(s.out.Suspects, res.Suspects)
+		return false
+	}
+	s.out = &Outcome{
+		Signature: res.Signature, Combiner: res.Combiner, Rep: res.Rep,
+		Calculators: res.Calculators, Claimed: res.Inconsistent, Suspects: res.Suspects, Task: s.number,
+	}
+	if s.d.opts.Linger <= 0 {
+		return true
+	}
+	s.timer.Stop()
+	s.linger = time.After(s.d.opts.Linger)
+	return false
+}
+
+// advance moves to a later retransmission phase when the acknowledgements
+// allow it ([0109]), and restarts the timer with that phase's interval.
+func (s *signing) advance() {
+	d, c := s.d, s.c
+	d.mu.Lock()
+	next := phaseAcks
+	switch {
+	case len(c.computed) >= d.t:
+		next = phaseResult
+	case len(c.acks) >= d.t:
+		next = phaseComputing
+	}
+	d.mu.Unlock()
+	if next > s.phase && s.out == nil {
+		s.phase = next
+		s.interval = d.opts.ResultTimeout
+		if s.phase == phaseComputing {
+			s.interval = d.opts.MaxRetransmit
+		}
+		s.timer.Reset(s.interval)
+	}
+}
+
+// deadline ends the call when ctx ended: with the signature if one
+// verified, otherwise failing with why none came.
+func (s *signing) deadline() (*Outcome, error) {
+	if s.out != nil {
+		return s.finish()
+	}
+	s.d.mu.Lock()
+	n := len(s.c.acks)
+	s.d.mu.Unlock()
+	if n < s.d.t {
+		return s.fail(ErrDeadline, ErrNotEnoughCalculators, s.ctx.Err())
+	}
+	return s.fail(ErrDeadline, ErrNoCombiner, s.ctx.Err())
+}
+
+// finish announces the verified signature ([0115]-[0116]), completes the
+// outcome with the blame the combiners' claims corroborate, and releases it.
+func (s *signing) finish() (*Outcome, error) {
+	d, c, out := s.d, s.c, s.out
+	d.nSigned.Add(1)
+	d.announce(s.ctx, &s.hdr, c.fp)
+	d.mu.Lock()
+	out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(s.start), sortedKeys(c.acks), s.transmissions, c.bad
+	out.Inconsistent = d.corroborated(out.Claimed)
+	var suspects []int
+	for _, j := range mergeSorted(out.Suspects, out.Claimed) {
+		if !slices.Contains(out.Inconsistent, j) {
+			suspects = append(suspects, j)
+		}
+	}
+	out.Suspects = suspects
+	d.mu.Unlock()
+	d.observe(&s.hdr, Event{
+		Kind: EventReleased, Request: &s.req, Signature: out.Signature,
+		Combiner: out.Combiner, Rep: out.Rep, Calculators: out.Calculators,
+	})
+	return out, nil
+}
+
+// fail ends the call with a *[SignError] wrapping errs, with the
+// calculators' refusals and why.
+func (s *signing) fail(errs ...error) (*Outcome, error) {
+	d, c := s.d, s.c
+	d.nFailed.Add(1)
+	d.mu.Lock()
+	e := &SignError{Task: s.number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(s.start), errs: errs}
+	if len(c.refusals)+len(c.transient) > 0 {
+		e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
+		for j, r := range c.transient {
+			e.Refusals[j] = errorOf(r)
+		}
+		for j, r := range c.refusals {
+			e.Refusals[j] = refusalError(r, c.details[j])
+		}
+	}
+	d.mu.Unlock()
+	d.observe(&s.hdr, Event{Kind: EventFailed, Request: &s.req, Err: e})
+	return nil, e
 }
 
 // announce tells the calculators and combiners on B1 that the task's

@@ -105,11 +105,23 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if l.dial == nil {
 		l.mem = NewMemory(o.Memory)
 	}
-	fail := func(err error) (*Local, error) {
+	err := l.startCalculators(ctx, d, &o)
+	if err == nil {
+		err = l.startCombiners(ctx, d, &o)
+	}
+	if err == nil && !o.NoDistributor {
+		err = l.startDistributor(d, &o)
+	}
+	if err != nil {
 		l.Close()
 		return nil, err
 	}
+	return l, nil
+}
 
+// startCalculators starts every calculator of d that o does not take down,
+// each on its own endpoint.
+func (l *Local) startCalculators(ctx context.Context, d *share.Dealing, o *LocalOptions) error {
 	for _, key := range d.Calculators {
 		j := key.J
 		if slices.Contains(o.Down, j) {
@@ -128,15 +140,21 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		co.Observer = o.observer(co.Observer, share.RoleCalculator, j)
 		b, err := l.endpoint(CalculatorEndpoint(j))
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		n, err := NewCalculatorNode(b, key, &co)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		l.calcs[j] = n
 		l.run(ctx, CalculatorEndpoint(j), n.Run)
 	}
+	return nil
+}
+
+// startCombiners starts every combiner of d that o does not take down,
+// each on its own endpoint.
+func (l *Local) startCombiners(ctx context.Context, d *share.Dealing, o *LocalOptions) error {
 	for _, key := range d.Combiners {
 		if slices.Contains(o.CombinersDown, key.Number) {
 			continue
@@ -155,18 +173,20 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 		}
 		b, err := l.endpoint(CombinerEndpoint(key.Number))
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		n, err := NewCombinerNode(b, key, &co)
 		if err != nil {
-			return fail(err)
+			return err
 		}
 		l.combs[key.Number] = n
 		l.run(ctx, CombinerEndpoint(key.Number), n.Run)
 	}
-	if o.NoDistributor {
-		return l, nil
-	}
+	return nil
+}
+
+// startDistributor starts d's distributor 1 on the distributor endpoint.
+func (l *Local) startDistributor(d *share.Dealing, o *LocalOptions) error {
 	var do DistributorOptions
 	if o.Distributor != nil {
 		do = *o.Distributor
@@ -180,14 +200,14 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	}
 	b, err := l.endpoint(DistributorEndpoint)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	dist, err := NewDistributor(b, d.Distributors[0], &do)
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	l.dist = dist
-	return l, nil
+	return nil
 }
 
 // observer returns the Observer of the node role number: template's and
