@@ -84,6 +84,9 @@ func evenSymSearch(y evenSym, limit int) (*Plan, int) {
 						continue
 					}
 					nodes++
+					if ok, _ := s.canAdd(bl[0], e, false); !ok {
+						continue // cheap first check before cloning
+					}
 					ns := s.cloneWithout(-1)
 					if !ns.placeOrbit(e, y.perm, bl[0], bl[1], y.ord) || len(ns.combs[bl[0]].sets) > limit {
 						continue
