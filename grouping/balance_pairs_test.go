@@ -128,7 +128,7 @@ func normalFlip(e Rep, free [4]bool, groupOf func(int) int) ([4]bool, bool) {
 // even cap 5: no pair-secure (6,3,2) plan of 4 combiners serving 5
 // calculator sets each is invariant under (1 2 3)(4 5 6) (0.25 million
 // nodes, 2 s) or, with TOLERANT_LONG=1, under a fixed-point-free
-// involution of the calculators (11 million nodes, 2 minutes). It does not
+// involution of the calculators (10.9 million nodes, 1 minute). It does not
 // exclude even plans of other symmetry or none.
 func TestNoEvenSymmetricPairPlan632(t *testing.T) {
 	if testing.Short() || raceEnabled {
@@ -138,7 +138,7 @@ func TestNoEvenSymmetricPairPlan632(t *testing.T) {
 	t.Logf("(1 2 3)(4 5 6): %d nodes", nodes)
 	require.Nil(t, q)
 	if os.Getenv("TOLERANT_LONG") != "1" {
-		t.Skip("involution: exhaustive search of 2 minutes, set TOLERANT_LONG=1")
+		t.Skip("involution: exhaustive search of a minute, set TOLERANT_LONG=1")
 	}
 	q, nodes = evenSymSearch(involution, 5)
 	t.Logf("(1 2)(3 4)(5 6): %d nodes", nodes)
