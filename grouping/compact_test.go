@@ -38,6 +38,9 @@ var tableRows = []tableRow{
 	{9, 4, 2, 2, false, 7, true, true, false},
 	{10, 5, 2, 2, false, 10, true, true, false},
 	{5, 3, 2, 1, true, 3, true, false, false},
+	// Uneven (5,4,7,4): no even plan of 4 combiners is invariant under
+	// (1 2 3)(4 5 6) or a fixed-point-free involution of the calculators
+	// (exhaustive, TestNoEvenSymmetricPairPlan632); others are not ruled out.
 	{6, 3, 2, 1, true, 4, false, true, false},
 	{6, 4, 2, 1, true, 5, true, true, false},
 }

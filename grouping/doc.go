@@ -66,7 +66,16 @@
 //     as many combiners, none above its even share ceil(C(k,t)*r/c) (the
 //     repairing search under that cap, compact.go): (6,4,2) with r=2 then
 //     splits 10+10+10 instead of 9+9+12. The same cap finds no even
-//     pair-safe (6,3,2) plan in 150 tries.
+//     pair-safe (6,3,2) plan in 150 tries, and exhaustive symmetric
+//     searches prove that none of 4 combiners of 5 sets each (every set
+//     then served once) is invariant under (1 2 3)(4 5 6) or under a
+//     fixed-point-free involution of the calculators such as
+//     (1 2)(3 4)(5 6) (all 8 representations per set, 0.25 and 11 million
+//     nodes; TestNoEvenSymmetricPairPlan632). No group of order 4 of
+//     the calculators can act regularly on the 4 combiners of an even
+//     plan either: each holds a non-identity element fixing a 3-set, which
+//     then fixes the one combiner serving it. Whether an even plan of
+//     another symmetry, or none, exists is open.
 //
 // Everything is deterministic for a seed; the package is pure (no
 // goroutines, no global state; the clock is read for statistics and, with
@@ -123,7 +132,7 @@
 // each count once and does not rebalance (4, 7 and 7 combiners for the
 // pair rows), plans with more room for AddCalculator. The pair-safe
 // (6,3,2) plans with 4 combiners found so far are uneven (5,4,7,4 here;
-// the annealing's 4,6,6,4). For (12,6,2) Search skips the patent's greedy
+// the annealing's 4,6,6,4), and no even one is symmetric (Balance above). For (12,6,2) Search skips the patent's greedy
 // (Stats.FirstFitCombiners is 0) when the construction succeeds.
 // TestTableRows asserts every "found" count and checks every plan;
 // BenchmarkTableRows measures the times.
