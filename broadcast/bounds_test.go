@@ -65,11 +65,16 @@ func TestRegressionCombinerKeepsContent(t *testing.T) {
 		require.NoError(t, mem.Publish(context.Background(), B1, bigTask(t, d.Distributors[0], num+1, 4<<20, time.Now())))
 		waitFor(t, func() bool { return n.Stats().Tasks == num+1 })
 	}
+	// A task is counted (Stats().Tasks) just before the node takes its
+	// lock to hold it: wait until all 32 are held.
+	held := func() int {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return len(n.groups)
+	}
+	waitFor(t, func() bool { return held() >= 32 })
 	after := heapLive()
-	n.mu.Lock()
-	groups := len(n.groups)
-	n.mu.Unlock()
-	require.Equal(t, 32, groups, "the tasks are held")
+	require.Equal(t, 32, held(), "the tasks are held")
 	grown := int64(after) - int64(before)
 	t.Logf("heap grew by %d KiB for 32 tasks of 4 MiB", grown>>10)
 	require.Less(t, grown, int64(16<<20), "task contents are still held")
