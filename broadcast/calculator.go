@@ -210,7 +210,7 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if b == nil || key == nil {
 		return nil, errors.New("broadcast: nil broadcaster or calculator key")
 	}
-	a, err := newAuth(key.NodeKey, key.Roster, share.RoleCalculator, key.J)
+	a, err := newAuth(key.NodeKey, key.Roster, share.RoleCalculator, key.Number)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	// The node asks the approval hook itself, after the checks of Prepare
 	// and before any exponentiation, so that it keeps the hook's reason.
 	if n.calc, err = share.NewCalculator(key, nil); err != nil {
-		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
+		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.Number, err)
 	}
 	if n.opts.Workers <= 0 {
 		n.opts.Workers = runtime.NumCPU()
@@ -250,14 +250,14 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	n.now = orNow(n.opts.Now)
 	n.started = n.now()
 	n.perDist = make(map[uint32]int64)
-	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", key.J, "key", n.meta.KeyID)
+	n.log = orDiscard(n.opts.Logger).With("node", "calculator", "j", key.Number, "key", n.meta.KeyID)
 	n.tasks = make(map[taskKey]*calcTask)
 	n.floor = make(map[source]uint64)
 	// At most MaxPending tasks of at most wire.MaxList shares each wait.
 	n.ready = make(chan struct{}, n.opts.MaxPending*wire.MaxList)
 	sub, err := b.Subscribe(B1)
 	if err != nil {
-		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.J, err)
+		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.Number, err)
 	}
 	n.sub = sub
 	return n, nil

@@ -124,7 +124,7 @@ func TestDoneSkipsCombination(t *testing.T) {
 	value[255] = 2
 	for _, ck := range d.Calculators {
 		require.NoError(t, mem.Publish(ctx, B2, sealAs(t, ck.NodeKey, &wire.Partials{
-			Header: done.Header, TaskHash: done.TaskHash, Calculator: ck.J, Shares: []wire.Share{{Index: 1, Value: value}},
+			Header: done.Header, TaskHash: done.TaskHash, Calculator: ck.Number, Shares: []wire.Share{{Index: 1, Value: value}},
 		})))
 	}
 	waitFor(t, func() bool { return n.Stats().Partials == uint64(len(d.Calculators)) })

@@ -22,7 +22,7 @@ func startWithLiars(t *testing.T, d *share.Dealing, liars, down []int, linger ti
 	t.Helper()
 	var keys []*share.CalculatorKey
 	for _, ck := range d.Calculators {
-		if slices.Contains(liars, ck.J) {
+		if slices.Contains(liars, ck.Number) {
 			keys = append(keys, ck)
 		}
 	}

@@ -123,7 +123,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 // each on its own endpoint.
 func (l *Local) startCalculators(ctx context.Context, d *share.Dealing, o *LocalOptions) error {
 	for _, key := range d.Calculators {
-		j := key.J
+		j := key.Number
 		if slices.Contains(o.Down, j) {
 			continue
 		}

@@ -199,13 +199,13 @@ func TestObserverEvents(t *testing.T) {
 	require.Empty(t, dist.of(broadcast.EventFailed, task))
 
 	for _, ck := range d.Calculators {
-		c := rs.get(share.RoleCalculator, ck.J)
-		require.Len(t, c.of(broadcast.EventTaskSeen, task), 1, "calculator %d: seen once", ck.J)
+		c := rs.get(share.RoleCalculator, ck.Number)
+		require.Len(t, c.of(broadcast.EventTaskSeen, task), 1, "calculator %d: seen once", ck.Number)
 		acc := c.of(broadcast.EventAccepted, task)
-		require.Len(t, acc, 1, "calculator %d", ck.J)
+		require.Len(t, acc, 1, "calculator %d", ck.Number)
 		require.Equal(t, "test-rule", acc[0].Rule)
 		app := c.of(broadcast.EventApproved, task)
-		require.Len(t, app, 1, "calculator %d", ck.J)
+		require.Len(t, app, 1, "calculator %d", ck.Number)
 		require.Equal(t, "alice", app[0].Approver)
 		require.Positive(t, app[0].Wait)
 		for _, p := range c.of(broadcast.EventPartialSent, task) {
@@ -213,7 +213,7 @@ func TestObserverEvents(t *testing.T) {
 			require.True(t, p.Share >= 1 && p.Share <= ck.L, "share %d", p.Share)
 		}
 		require.Equal(t, ck.L, len(c.of(broadcast.EventPartialSent, task))+len(c.of(broadcast.EventDropped, task)),
-			"calculator %d: every share sent or dropped", ck.J)
+			"calculator %d: every share sent or dropped", ck.Number)
 	}
 	for _, j := range out.Calculators {
 		require.NotEmpty(t, rs.get(share.RoleCalculator, j).of(broadcast.EventPartialSent, task), "calculator %d", j)
@@ -260,7 +260,7 @@ func TestObserverRefusals(t *testing.T) {
 	require.ErrorIs(t, failed[0].Err, broadcast.ErrRefused)
 	refused, declined := 0, 0
 	for _, ck := range d.Calculators {
-		c := rs.get(share.RoleCalculator, ck.J)
+		c := rs.get(share.RoleCalculator, ck.Number)
 		for _, e := range c.of(broadcast.EventRefused, se.Task) {
 			refused++
 			require.Equal(t, "kind", e.Rule)

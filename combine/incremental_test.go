@@ -49,7 +49,7 @@ func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		calcs[ck.J] = c
+		calcs[ck.Number] = c
 	}
 	f := &fixture{key: key}
 	req := (&fixture{deal: old}).request("after a change")

@@ -57,7 +57,7 @@ func NewCalculator(key *CalculatorKey, approve ApproveFunc) (*Calculator, error)
 }
 
 // Number returns the calculator's number j.
-func (c *Calculator) Number() int { return c.key.J }
+func (c *Calculator) Number() int { return c.key.Number }
 
 // Meta returns the public part of the calculator's key material.
 func (c *Calculator) Meta() Meta { return c.key.Meta }
@@ -103,7 +103,7 @@ func (p *Prepared) Partial(i int) (Partial, error) {
 	if err != nil {
 		return Partial{}, err
 	}
-	return Partial{J: p.c.key.J, I: i, Value: v}, nil
+	return Partial{J: p.c.key.Number, I: i, Value: v}, nil
 }
 
 // Compute checks req, asks for approval, and returns the partials for all of

@@ -310,7 +310,7 @@ func (dl *Dealer) Calculator(j int) (*CalculatorKey, error) {
 	for i, s := range dl.secrets().shares[j-1] {
 		shares[i] = new(big.Int).Set(s)
 	}
-	return &CalculatorKey{Meta: dl.meta(), J: j, Shares: shares, NodeKey: dl.nodeKey(Node{Role: RoleCalculator, Number: j})}, nil
+	return &CalculatorKey{Meta: dl.meta(), Number: j, Shares: shares, NodeKey: dl.nodeKey(Node{Role: RoleCalculator, Number: j})}, nil
 }
 
 func (dl *Dealer) meta() Meta {

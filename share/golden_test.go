@@ -247,7 +247,7 @@ func writeGolden(t *testing.T) {
 	}
 	for _, k := range d.Calculators {
 		b, err := k.Marshal()
-		put("calculator", k.J, b, err)
+		put("calculator", k.Number, b, err)
 	}
 	for _, k := range d.Combiners {
 		b, err := k.Marshal()

@@ -73,7 +73,7 @@ func (m *Meta) checkOwn(nk *NodeKey, role Role) error {
 // number j and its shares d_j1 … d_jl ([0064]).
 type CalculatorKey struct {
 	Meta
-	J       int        // calculator number, 1..K
+	Number  int        // calculator number, 1..K
 	Shares  []*big.Int // Shares[i-1] is d_ji; secret
 	NodeKey *NodeKey   // signs this calculator's packets; secret
 }
@@ -83,10 +83,10 @@ func (ck *CalculatorKey) Validate() error {
 	if err := ck.Meta.validate(); err != nil {
 		return err
 	}
-	if ck.J < 1 || ck.J > ck.K {
-		return fmt.Errorf("%w: calculator number %d of %d", ErrMalformed, ck.J, ck.K)
+	if ck.Number < 1 || ck.Number > ck.K {
+		return fmt.Errorf("%w: calculator number %d of %d", ErrMalformed, ck.Number, ck.K)
 	}
-	if ck.NodeKey == nil || ck.NodeKey.Number != ck.J {
+	if ck.NodeKey == nil || ck.NodeKey.Number != ck.Number {
 		return fmt.Errorf("%w: node key", ErrMalformed)
 	}
 	if err := ck.checkOwn(ck.NodeKey, RoleCalculator); err != nil {
@@ -249,7 +249,7 @@ func (ck *CalculatorKey) Marshal() ([]byte, error) {
 	if err := ck.Validate(); err != nil {
 		return nil, err
 	}
-	out := calculatorJSON{metaJSON: ck.toJSON(calculatorFormat), J: ck.J, NodeKey: ck.NodeKey.seedJSON()}
+	out := calculatorJSON{metaJSON: ck.toJSON(calculatorFormat), J: ck.Number, NodeKey: ck.NodeKey.seedJSON()}
 	for _, s := range ck.Shares {
 		out.Shares = append(out.Shares, s.Text(16))
 	}
@@ -270,7 +270,7 @@ func ParseCalculatorKey(b []byte) (*CalculatorKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := &CalculatorKey{Meta: m, J: in.J, NodeKey: nk}
+	ck := &CalculatorKey{Meta: m, Number: in.J, NodeKey: nk}
 	if len(in.Shares) > MaxShares {
 		return nil, fmt.Errorf("%w: %d shares", ErrMalformed, len(in.Shares))
 	}

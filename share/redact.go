@@ -32,7 +32,7 @@ func (dl Dealer) MarshalJSON() ([]byte, error) { return redact.JSON(dl.String())
 
 // String describes the key without its shares.
 func (ck CalculatorKey) String() string {
-	return fmt.Sprintf("calculator %d of key %s (epoch %d, k=%d t=%d l=%d)", ck.J, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L)
+	return fmt.Sprintf("calculator %d of key %s (epoch %d, k=%d t=%d l=%d)", ck.Number, ck.KeyID, ck.Epoch, ck.K, ck.T, ck.L)
 }
 
 // Format prints only [CalculatorKey.String], whatever the verb.
@@ -132,7 +132,7 @@ func (c Calculator) String() string {
 	if c.key == nil {
 		return "calculator (no key)"
 	}
-	return fmt.Sprintf("calculator %d of key %s (epoch %d, %d shares)", c.key.J, c.key.KeyID, c.key.Epoch, len(c.exps.Value()))
+	return fmt.Sprintf("calculator %d of key %s (epoch %d, %d shares)", c.key.Number, c.key.KeyID, c.key.Epoch, len(c.exps.Value()))
 }
 
 // Format prints only [Calculator.String], whatever the verb.
@@ -154,7 +154,7 @@ func (p Prepared) String() string {
 	if p.c == nil || p.c.key == nil {
 		return "prepared request (no calculator)"
 	}
-	return fmt.Sprintf("prepared request for calculator %d of key %s (%d shares)", p.c.key.J, p.c.key.KeyID, len(p.c.exps.Value()))
+	return fmt.Sprintf("prepared request for calculator %d of key %s (%d shares)", p.c.key.Number, p.c.key.KeyID, len(p.c.exps.Value()))
 }
 
 // Format prints only [Prepared.String], whatever the verb.

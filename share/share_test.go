@@ -176,12 +176,12 @@ func TestKeyMaterialRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.J != ck.J || got.KeyID != "ca-root-2026" || got.Epoch != 7 || got.PublicKey.N.Cmp(ck.PublicKey.N) != 0 {
-			t.Errorf("calculator %d: metadata changed in the round trip", ck.J)
+		if got.Number != ck.Number || got.KeyID != "ca-root-2026" || got.Epoch != 7 || got.PublicKey.N.Cmp(ck.PublicKey.N) != 0 {
+			t.Errorf("calculator %d: metadata changed in the round trip", ck.Number)
 		}
 		for i := range ck.Shares {
 			if got.Shares[i].Cmp(ck.Shares[i]) != 0 {
-				t.Errorf("calculator %d share %d changed", ck.J, i+1)
+				t.Errorf("calculator %d share %d changed", ck.Number, i+1)
 			}
 		}
 		if _, err := ParseCombinerKey(b); !errors.Is(err, ErrMalformed) {
@@ -351,8 +351,8 @@ func TestAddCalculatorKeepsSecondKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ck.J != 5 || ck.K != 5 {
-		t.Fatalf("new calculator %d of %d", ck.J, ck.K)
+	if ck.Number != 5 || ck.K != 5 {
+		t.Fatalf("new calculator %d of %d", ck.Number, ck.K)
 	}
 	after, _ := dl.SecondKey(rep(11, 22, 31))
 	if before.Cmp(after) != 0 {

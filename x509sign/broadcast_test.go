@@ -50,7 +50,7 @@ func startLocalLiars(t testing.TB, key *rsa.PrivateKey, k, tt, l int, opts *broa
 		o := *opts
 		var keys []*share.CalculatorKey
 		for _, ck := range dealing.Calculators {
-			if slices.Contains(liars, ck.J) {
+			if slices.Contains(liars, ck.Number) {
 				keys = append(keys, ck)
 			}
 		}

@@ -162,14 +162,14 @@ func NewCalculator(b broadcast.Broadcaster, key *share.CalculatorKey, opts *Opti
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or calculator key")
 	}
-	o, log, obs := prepare(opts, share.RoleCalculator, key.J, &key.Meta)
+	o, log, obs := prepare(opts, share.RoleCalculator, key.Number, &key.Meta)
 	c, err := broadcast.NewCalculatorNode(b, key, &broadcast.CalculatorOptions{
 		Workers: o.Workers, Approve: retire(&o), ApproveTimeout: o.ApproveTimeout, Logger: log, Observer: obs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleCalculator, number: key.J, meta: key.Meta, b: b, run: c,
+	return &Node{role: share.RoleCalculator, number: key.Number, meta: key.Meta, b: b, run: c,
 		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
 }
 

@@ -61,7 +61,7 @@ func cluster(t *testing.T, h *Host, mem *broadcast.Memory, dealing *share.Dealin
 	t.Helper()
 	tag := fmt.Sprintf("%s-%d-", dealing.Calculators[0].KeyID, dealing.Calculators[0].Epoch)
 	for _, k := range dealing.Calculators {
-		n, err := NewCalculator(mem.Endpoint(tag+broadcast.CalculatorEndpoint(k.J)), k, calc)
+		n, err := NewCalculator(mem.Endpoint(tag+broadcast.CalculatorEndpoint(k.Number)), k, calc)
 		require.NoError(t, err)
 		require.NoError(t, h.Add(n))
 	}

@@ -271,7 +271,7 @@ const liarLinger = 1500 * time.Millisecond
 func demoLiars(cfg *demoConfig, d *share.Dealing) []*share.CalculatorKey {
 	var out []*share.CalculatorKey
 	for _, ck := range d.Calculators {
-		if slices.Contains(cfg.liars, ck.J) {
+		if slices.Contains(cfg.liars, ck.Number) {
 			out = append(out, ck)
 		}
 	}

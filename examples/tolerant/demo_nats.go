@@ -299,7 +299,7 @@ func startDemoLiars(ctx context.Context, url, cluster string, keys []*share.Calc
 		bus, err := natsbus.Dial(ctx, natsbus.Options{URL: url, Cluster: cluster, Name: natsbus.NodeName(ck.NodeKey.Node)})
 		if err != nil {
 			ls.stop()
-			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.J, err)
+			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.Number, err)
 		}
 		ls.buses = append(ls.buses, bus)
 		b := faults.Liar(bus, ck)
@@ -309,7 +309,7 @@ func startDemoLiars(ctx context.Context, url, cluster string, keys []*share.Calc
 		n, err := broadcast.NewCalculatorNode(b, ck, nil)
 		if err != nil {
 			ls.stop()
-			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.J, err)
+			return nil, fmt.Errorf("demo: lying calculator %d: %w", ck.Number, err)
 		}
 		ls.wg.Go(func() { n.Run(ctx) })
 	}
@@ -372,8 +372,8 @@ func sealDemoBundles(dir string, dl *share.Dealer, d *share.Dealing) ([]demoBund
 		return nil
 	}
 	for _, ck := range d.Calculators {
-		if err := add(share.Node{Role: share.RoleCalculator, Number: ck.J}, ck.Marshal); err != nil {
-			return nil, fmt.Errorf("demo: sealing calculator %d: %w", ck.J, err)
+		if err := add(share.Node{Role: share.RoleCalculator, Number: ck.Number}, ck.Marshal); err != nil {
+			return nil, fmt.Errorf("demo: sealing calculator %d: %w", ck.Number, err)
 		}
 	}
 	for _, ck := range d.Combiners {

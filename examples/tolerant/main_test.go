@@ -290,7 +290,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
 		ck, err := seal.InsecureLoadPlaintextCalculator(path, testTrust)
-		if err != nil || ck.J != j {
+		if err != nil || ck.Number != j {
 			t.Fatalf("%s: %v", path, err)
 		}
 	}

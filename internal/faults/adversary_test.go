@@ -28,7 +28,7 @@ func TestRewrite(t *testing.T) {
 		a.K = 99
 		return []wire.Packet{a, a}
 	})
-	msg, err := Seal(ck.NodeKey, &wire.Ack{Calculator: ck.J, K: ck.K, T: ck.T, Status: wire.Accepted})
+	msg, err := Seal(ck.NodeKey, &wire.Ack{Calculator: ck.Number, K: ck.K, T: ck.T, Status: wire.Accepted})
 	require.NoError(t, err)
 	require.NoError(t, adv.Publish(context.Background(), broadcast.B1, msg))
 	for range 2 {
@@ -41,7 +41,7 @@ func TestRewrite(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 99, inner.(*wire.Ack).K)
 	}
-	parts, err := Seal(ck.NodeKey, &wire.Partials{Calculator: ck.J, Shares: []wire.Share{{Index: 1, Value: []byte{1}}}})
+	parts, err := Seal(ck.NodeKey, &wire.Partials{Calculator: ck.Number, Shares: []wire.Share{{Index: 1, Value: []byte{1}}}})
 	require.NoError(t, err)
 	require.NoError(t, adv.Publish(context.Background(), broadcast.B1, parts)) // dropped
 	require.NoError(t, adv.Publish(context.Background(), broadcast.B1, []byte("junk")))

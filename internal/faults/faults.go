@@ -150,7 +150,7 @@ func Transport(mem *broadcast.Memory, liars []*share.CalculatorKey) func(string)
 	return func(endpoint string) (broadcast.Broadcaster, error) {
 		b := mem.Endpoint(endpoint)
 		for _, key := range liars {
-			if endpoint == broadcast.CalculatorEndpoint(key.J) {
+			if endpoint == broadcast.CalculatorEndpoint(key.Number) {
 				return Liar(b, key), nil
 			}
 		}

@@ -50,10 +50,10 @@ func TestLiar(t *testing.T) {
 
 	value := make([]byte, 256)
 	value[255] = 3
-	body, err := wire.Marshal(&wire.Partials{Calculator: ck.J, Shares: []wire.Share{{Index: 1, Value: value}}})
+	body, err := wire.Marshal(&wire.Partials{Calculator: ck.Number, Shares: []wire.Share{{Index: 1, Value: value}}})
 	require.NoError(t, err)
 	role := uint8(ck.NodeKey.Role)
-	msg, err := wire.Marshal(&wire.Signed{Role: role, Number: ck.J, Body: body, Sig: ck.NodeKey.Sign(wire.SignedMessage(role, ck.J, body))})
+	msg, err := wire.Marshal(&wire.Signed{Role: role, Number: ck.Number, Body: body, Sig: ck.NodeKey.Sign(wire.SignedMessage(role, ck.Number, body))})
 	require.NoError(t, err)
 	require.NoError(t, liar.Publish(context.Background(), broadcast.B2, msg))
 

@@ -178,7 +178,7 @@ func checkDealing(dl *share.Dealer, d *share.Dealing) error {
 		}
 	}
 	for i, ck := range d.Calculators {
-		if ck == nil || ck.J != i+1 || ck.KeyID != dl.KeyID() {
+		if ck == nil || ck.Number != i+1 || ck.KeyID != dl.KeyID() {
 			return fmt.Errorf("seal: calculator %d of the dealing is missing or misnumbered", i+1)
 		}
 	}
@@ -293,7 +293,7 @@ func (w *bundleWriter) addDealing(d *share.Dealing) error {
 	}
 	for _, ck := range d.Calculators {
 		b, err := ck.Marshal()
-		if err := w.add(share.Node{Role: share.RoleCalculator, Number: ck.J}, b, err); err != nil {
+		if err := w.add(share.Node{Role: share.RoleCalculator, Number: ck.Number}, b, err); err != nil {
 			return err
 		}
 	}
@@ -718,8 +718,8 @@ func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, erro
 	if err != nil {
 		return nil, err
 	}
-	if ck.J != j {
-		return nil, fmt.Errorf("%w: %s holds calculator %d, not %d", ErrWrongNode, path, ck.J, j)
+	if ck.Number != j {
+		return nil, fmt.Errorf("%w: %s holds calculator %d, not %d", ErrWrongNode, path, ck.Number, j)
 	}
 	if err := c.checkMeta(path, &ck.Meta); err != nil {
 		return nil, err

@@ -286,7 +286,7 @@ func TestSwappedBundle(t *testing.T) {
 	other := filepath.Join(t.TempDir(), "bundle.age")
 	b, _ := os.ReadFile(calc(2))
 	os.WriteFile(other, b, 0o600)
-	if ck, err := LoadCalculator(other, id3, tc.trust()); err != nil || ck.J != 3 {
+	if ck, err := LoadCalculator(other, id3, tc.trust()); err != nil || ck.Number != 3 {
 		t.Fatalf("LoadCalculator(bundle.age): %v", err)
 	}
 	// A combiner's bundle is not a calculator's, whatever its name.

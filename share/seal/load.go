@@ -131,7 +131,7 @@ func LoadCalculator(path string, id age.Identity, trust Trust) (*share.Calculato
 
 func loadCalculator(path string, id age.Identity, trust Trust, plaintext bool) (*share.CalculatorKey, error) {
 	return loadNode(path, id, trust, plaintext, share.RoleCalculator, share.ParseCalculatorKey,
-		func(ck *share.CalculatorKey) (int, *share.Meta, error) { return ck.J, &ck.Meta, nil })
+		func(ck *share.CalculatorKey) (int, *share.Meta, error) { return ck.Number, &ck.Meta, nil })
 }
 
 // loadNode loads the bundle of a node of role at path: it checks the

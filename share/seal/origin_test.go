@@ -28,7 +28,7 @@ func forgedCalculator(t *testing.T, tc *testCluster, j int) *share.CalculatorKey
 	real := tc.d.Calculators[j-1]
 	_, priv, err := ed25519.GenerateKey(nil)
 	require.NoError(t, err)
-	forged := &share.CalculatorKey{Meta: real.Meta, J: j,
+	forged := &share.CalculatorKey{Meta: real.Meta, Number: j,
 		NodeKey: &share.NodeKey{Node: share.Node{Role: share.RoleCalculator, Number: j}, Private: priv}}
 	forged.Roster = append(share.Roster(nil), real.Roster...)
 	for i := range forged.Roster {

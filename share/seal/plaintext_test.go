@@ -30,7 +30,7 @@ func TestRegressionLoadRefusesPlaintext(t *testing.T) {
 
 	ck, err := InsecureLoadPlaintextCalculator(calc, tc.trust())
 	require.NoError(t, err)
-	require.Equal(t, 1, ck.J)
+	require.Equal(t, 1, ck.Number)
 	cb, err := InsecureLoadPlaintextCombiner(comb, tc.trust())
 	require.NoError(t, err)
 	require.Equal(t, 1, cb.Number)
