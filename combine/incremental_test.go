@@ -7,6 +7,11 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -18,37 +23,23 @@ import (
 func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 	key := testkeys.Must(testkeys.RSA2048)
 	plan, _, err := grouping.Search(4, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{4}), key, 4, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	old, err := dl.Deal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Add calculator 5.
 	next, added, err := plan.AddCalculator(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ck5, err := dl.AddCalculator(rand.NewChaCha8([32]byte{5}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for a, reps := range plan.Combiners {
-		if !slices.EqualFunc(reps, next.Combiners[a][:len(reps)], grouping.Rep.Equal) {
-			t.Fatalf("combiner %d: existing representations changed", a+1)
-		}
+		require.Empty(t, cmp.Diff(reps, next.Combiners[a][:len(reps)], cmpopts.EquateEmpty()), "combiner %d: existing representations changed (-before +after)", a+1)
 	}
 	calcs := map[int]*share.Calculator{}
 	for _, ck := range append(slices.Clone(old.Calculators), ck5) {
 		c, err := share.NewCalculator(ck, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		calcs[ck.Number] = c
 	}
 	f := &fixture{key: key}
@@ -58,25 +49,19 @@ func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 		var out []share.Partial
 		for _, j := range js {
 			p, err := calcs[j].Compute(context.Background(), req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			out = append(out, p...)
 		}
 		return out
 	}
 	signs := func(ck *share.CombinerKey, js ...int) bool {
 		c, err := New(ck, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		res, err := c.Combine(context.Background(), req, partials(js...))
 		if errors.Is(err, ErrNoMatch) {
 			return false
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return slices.Equal(res.Signature, want)
 	}
 	// Old combiners, with their old key material, still sign every old set.
@@ -85,9 +70,7 @@ func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 		for _, ck := range old.Combiners {
 			ok = ok || signs(ck, set...)
 		}
-		if !ok {
-			t.Errorf("after adding calculator 5, no old combiner signs %v", set)
-		}
+		assert.True(t, ok, "after adding calculator 5, no old combiner signs %v", set)
 	}
 	// The added representations, dealt with the same dealer, sign sets with 5.
 	var fresh []*share.CombinerKey
@@ -96,9 +79,7 @@ func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 			continue
 		}
 		ck, err := dl.Combiner(a+1, reps)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fresh = append(fresh, ck)
 	}
 	for _, set := range [][]int{{1, 2, 5}, {3, 4, 5}, {2, 4, 5}} {
@@ -106,28 +87,20 @@ func TestAddRemoveCalculatorKeepsOldCombiners(t *testing.T) {
 		for _, ck := range fresh {
 			ok = ok || signs(ck, set...)
 		}
-		if !ok {
-			t.Errorf("no new representation signs %v", set)
-		}
+		assert.True(t, ok, "no new representation signs %v", set)
 	}
 	// Remove calculator 2: what is left of the plan only lost representations,
 	// and the old combiners still sign the sets without calculator 2.
 	_, removed, err := next.RemoveCalculator(2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, reps := range removed {
 		for _, r := range reps {
-			if !slices.Contains(r.Calculators(), 2) {
-				t.Errorf("removing calculator 2 removed %v", r)
-			}
+			assert.Contains(t, r.Calculators(), 2, "removing calculator 2 removed %v", r)
 		}
 	}
 	ok := false
 	for _, ck := range old.Combiners {
 		ok = ok || signs(ck, 1, 3, 4)
 	}
-	if !ok {
-		t.Error("after removing calculator 2, no old combiner signs {1,3,4}")
-	}
+	assert.True(t, ok, "after removing calculator 2, no old combiner signs {1,3,4}")
 }

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -107,7 +108,7 @@ func TestRefreshEpochsIndependent(t *testing.T) {
 						for _, e := range ck.Entries {
 							c, err := dl.SecondKey(e.Rep)
 							require.NoError(t, err)
-							require.Zero(t, c.Cmp(e.C))
+							require.Empty(t, cmp.Diff(c, e.C, bigIntEqual), "second sub-key of %v (-dealer +combiner key)", e.Rep)
 						}
 					}
 				}
@@ -161,7 +162,7 @@ func TestRefresh(t *testing.T) {
 			for _, x := range e.Rep {
 				sum.Add(sum, d1.Calculators[x.J-1].Shares[x.I-1])
 			}
-			require.Zero(t, sum.Cmp(dl.secrets().d), "c_a + sum of the new shares is d")
+			require.Empty(t, cmp.Diff(dl.secrets().d, sum, bigIntEqual), "c_a + sum of the new shares is d (-d +sum) for %v", e.Rep)
 		}
 	}
 

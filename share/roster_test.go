@@ -2,11 +2,11 @@ package share
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -17,69 +17,50 @@ func TestRoster(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 3, 2, 1, &Options{Distributors: 2})
 	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{rep(11, 21)}, {rep(11, 31), rep(21, 31)}}}
 	dealing, err := dl.Deal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dealing.Distributors) != 2 || len(dl.Roster()) != 2+3+2 {
-		t.Fatalf("%d distributors, roster of %d", len(dealing.Distributors), len(dl.Roster()))
-	}
+	require.NoError(t, err)
+	require.Len(t, dealing.Distributors, 2, "distributors")
+	require.Len(t, dl.Roster(), 2+3+2, "roster: 2 distributors, 3 calculators, 2 combiners")
 	msg := []byte("packet")
 	c2 := dealing.Calculators[1]
 	sig := c2.NodeKey.Sign(msg)
 	for _, m := range []Meta{dealing.Distributors[0].Meta, dealing.Combiners[1].Meta, c2.Meta} {
-		if err := m.Roster.Verify(Node{RoleCalculator, 2}, msg, sig); err != nil {
-			t.Errorf("calculator 2's signature: %v", err)
-		}
-		if err := m.Roster.Verify(Node{RoleCalculator, 3}, msg, sig); err == nil {
-			t.Error("calculator 2's signature accepted as calculator 3's")
-		}
-		if err := m.Roster.Verify(Node{RoleCalculator, 9}, msg, sig); !errors.Is(err, ErrNotInRoster) {
-			t.Errorf("unknown node: %v", err)
-		}
+		assert.NoError(t, m.Roster.Verify(Node{RoleCalculator, 2}, msg, sig), "calculator 2's signature")
+		assert.Error(t, m.Roster.Verify(Node{RoleCalculator, 3}, msg, sig), "calculator 2's signature accepted as calculator 3's")
+		assert.ErrorIs(t, m.Roster.Verify(Node{RoleCalculator, 9}, msg, sig), ErrNotInRoster, "unknown node")
 	}
 	// Node keys survive a round trip and are checked against the roster.
 	b, err := dealing.Distributors[1].Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dk, err := ParseDistributorKey(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !dk.NodeKey.Public().Equal(dealing.Distributors[1].NodeKey.Public()) || dk.NodeKey.Number != 2 {
-		t.Error("distributor key changed in the round trip")
-	}
-	b, _ = c2.Marshal()
+	require.NoError(t, err)
+	assert.Equal(t, dealing.Distributors[1].NodeKey.Public(), dk.NodeKey.Public(), "distributor node key changed in the round trip")
+	assert.Equal(t, 2, dk.NodeKey.Number, "distributor number changed in the round trip")
+	b, err = c2.Marshal()
+	require.NoError(t, err)
 	back, err := ParseCalculatorKey(b)
-	if err != nil || !back.NodeKey.Public().Equal(c2.NodeKey.Public()) {
-		t.Fatalf("calculator node key round trip: %v", err)
-	}
+	require.NoError(t, err, "calculator node key round trip")
+	require.Equal(t, c2.NodeKey.Public(), back.NodeKey.Public(), "calculator node key changed in the round trip")
 	// A calculator key whose node key is not in its roster is refused.
 	other := *c2
 	other.NodeKey = dealing.Calculators[0].NodeKey
-	if err := other.Validate(); !errors.Is(err, ErrMalformed) {
-		t.Errorf("foreign node key: %v", err)
-	}
+	assert.ErrorIs(t, other.Validate(), ErrMalformed, "foreign node key accepted")
 	// Node keys never print.
 	seed := fmt.Sprintf("%x", c2.NodeKey.Private.Seed())
-	if out := fmt.Sprintf("%v %+v %x %s", c2.NodeKey, c2, c2.NodeKey, dk); strings.Contains(out, seed[:16]) {
-		t.Error("a node key printed its seed")
-	}
+	out := fmt.Sprintf("%v %+v %x %s", c2.NodeKey, c2, c2.NodeKey, dk)
+	assert.False(t, strings.Contains(out, seed[:16]), "a node key printed its seed")
 	// The same dealer derives the same node keys again; adding a calculator keeps them.
 	before := dl.Roster()
-	if _, err := dl.AddCalculator(seeded(7)); err != nil {
-		t.Fatal(err)
-	}
+	_, err = dl.AddCalculator(seeded(7))
+	require.NoError(t, err)
 	after := dl.Roster()
 	for _, e := range before {
 		k, err := after.Lookup(e.Node)
-		if err != nil || !k.Equal(e.Key) {
-			t.Errorf("%v changed key after adding a calculator", e.Node)
+		if assert.NoError(t, err, "%v left the roster after adding a calculator", e.Node) {
+			assert.Equal(t, e.Key, k, "%v changed key after adding a calculator", e.Node)
 		}
 	}
-	if _, err := after.Lookup(Node{RoleCalculator, 4}); err != nil {
-		t.Error("the new calculator is not in the roster")
-	}
+	_, err = after.Lookup(Node{RoleCalculator, 4})
+	assert.NoError(t, err, "the new calculator is not in the roster")
 }
 
 // The dealer's signing key is derived from its state, independent of every

@@ -1,52 +1,46 @@
 package share
 
 import (
-	"errors"
+	"math/big"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
+// bigIntEqual makes cmp.Diff compare *big.Int by value (shares, c_a, d).
+var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })
+
 func TestDealerStateRoundTrip(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 4, 3, 2, &Options{Epoch: 3, Distributors: 2})
-	if _, err := dl.Combiner(2, []grouping.Rep{rep(11, 22, 31)}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := dl.Combiner(2, []grouping.Rep{rep(11, 22, 31)})
+	require.NoError(t, err)
 	b, err := dl.MarshalState()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back, err := ParseDealerState(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := rep(12, 21, 41)
-	c1, _ := dl.SecondKey(r)
+	c1, err := dl.SecondKey(r)
+	require.NoError(t, err)
 	c2, err := back.SecondKey(r)
-	if err != nil || c1.Cmp(c2) != 0 {
-		t.Fatalf("second key changed: %v", err)
-	}
+	require.NoError(t, err, "second key of the parsed state")
+	require.Empty(t, cmp.Diff(c1, c2, bigIntEqual), "second key changed (-before +after)")
 	r1, r2 := dl.Roster(), back.Roster()
-	if len(r1) != len(r2) || len(r1) != 2+4+2 {
-		t.Fatalf("roster of %d and %d nodes", len(r1), len(r2))
-	}
-	for n := range r1 {
-		if r1[n].Node != r2[n].Node || !r1[n].Key.Equal(r2[n].Key) {
-			t.Errorf("roster entry %d changed", n)
-		}
-	}
+	require.Len(t, r1, 2+4+2, "roster: 2 distributors, 4 calculators, 2 combiners")
+	assert.Empty(t, cmp.Diff(r1, r2), "roster changed (-before +after)")
 	// A state whose d does not belong to its public key is refused.
 	other := newDealer(t, testkeys.RSA2048b, 4, 3, 2, nil)
 	ob, _ := other.MarshalState()
 	mixed := strings.Replace(string(b), extract(string(b), `"d": "`), extract(string(ob), `"d": "`), 1)
-	if _, err := ParseDealerState([]byte(mixed)); !errors.Is(err, ErrMalformed) {
-		t.Errorf("foreign d accepted: %v", err)
-	}
-	if _, err := ParseDealerState([]byte(`{"format":"tolerant dealer state v1"}`)); !errors.Is(err, ErrMalformed) {
-		t.Errorf("empty state: %v", err)
-	}
+	_, err = ParseDealerState([]byte(mixed))
+	assert.ErrorIs(t, err, ErrMalformed, "foreign d accepted")
+	_, err = ParseDealerState([]byte(`{"format":"tolerant dealer state v1"}`))
+	assert.ErrorIs(t, err, ErrMalformed, "empty state accepted")
 }
 
 // extract returns the JSON string value after prefix.
@@ -57,17 +51,15 @@ func extract(s, prefix string) string {
 
 func FuzzParseDealerState(f *testing.F) {
 	dl, err := NewDealer(seeded(1), testkeys.Must(testkeys.RSA1024), 3, 2, 1, &Options{InsecureAllowSmallKeysForTests: true})
-	if err != nil {
-		f.Fatal(err)
-	}
-	b, _ := dl.MarshalState()
+	require.NoError(f, err)
+	b, err := dl.MarshalState()
+	require.NoError(f, err)
 	f.Add(b)
 	f.Add([]byte(`{"format":"tolerant dealer state v1","shares":[["-1"]]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if dl, err := ParseDealerState(b); err == nil {
-			if _, err := dl.MarshalState(); err != nil {
-				t.Error(err)
-			}
+			_, err := dl.MarshalState()
+			assert.NoError(t, err, "a parsed state must marshal again")
 		}
 	})
 }

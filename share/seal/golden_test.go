@@ -201,7 +201,7 @@ func identityFor(t *testing.T, ids map[share.Node]age.Identity, base string) age
 			return id
 		}
 	}
-	t.Fatalf("no identity for %s", base)
+	require.FailNowf(t, "no identity", "no identity for bundle %s", base)
 	return nil
 }
 
