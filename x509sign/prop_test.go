@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
 	"github.com/tolerantca/tolerant/internal/testkeys"
@@ -55,17 +56,14 @@ func TestPropertyNeverPanics(t *testing.T) {
 		}
 		supported := h == crypto.SHA256 || h == crypto.SHA384 || h == crypto.SHA512
 		if !supported {
-			if !errors.Is(err, x509sign.ErrUnsupportedHash) {
-				rt.Fatalf("%v: err %v", h, err)
-			}
+			require.ErrorIs(rt, err, x509sign.ErrUnsupportedHash, "%v", h)
 			return
 		}
 		if err != nil {
 			badDigest := !message && len(input) != h.Size() && errors.Is(err, x509sign.ErrDigestLength)
 			badSalt := pss && errors.Is(err, x509sign.ErrOptions)
-			if sig != nil || !(badDigest || badSalt) {
-				rt.Fatalf("unexpected error (%d bytes): %v", len(sig), err)
-			}
+			require.Nil(rt, sig, "a signature with the error %v", err)
+			require.True(rt, badDigest || badSalt, "unexpected error: %v; want ErrDigestLength for a wrong-sized digest or ErrOptions for a bad salt", err)
 			return
 		}
 		digest := input
@@ -77,8 +75,6 @@ func TestPropertyNeverPanics(t *testing.T) {
 		} else {
 			err = rsa.VerifyPKCS1v15(&key.PublicKey, h, digest, sig)
 		}
-		if err != nil {
-			rt.Fatalf("returned signature does not verify: %v", err)
-		}
+		require.NoError(rt, err, "returned signature does not verify")
 	})
 }

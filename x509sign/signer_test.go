@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/tolerantca/tolerant/combine"
@@ -31,12 +34,13 @@ import (
 
 var testKeys = []string{testkeys.RSA2048, testkeys.RSA2048b, testkeys.RSA2048c}
 
+// bigIntEqual makes cmp.Diff compare *big.Int by value.
+var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })
+
 func newSigner(t testing.TB, key *rsa.PrivateKey, c x509sign.Cluster) *x509sign.Signer {
 	t.Helper()
 	s, err := x509sign.New(&key.PublicKey, "", c, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -68,9 +72,7 @@ func TestEverySubsetMatchesPKCS1v15(t *testing.T) {
 			msg := fmt.Appendf(nil, "TBS bytes for k=%d t=%d l=%d", p.k, p.t, p.l)
 			digest := digestOf(p.h, msg)
 			want, err := rsa.SignPKCS1v15(nil, key, p.h, digest)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sets := 0
 			for _, js := range subsets(p.k, p.t) {
 				reps := equivalents(js, p.l)
@@ -85,12 +87,8 @@ func TestEverySubsetMatchesPKCS1v15(t *testing.T) {
 					} else {
 						got, err = s.Sign(nil, digest, p.h)
 					}
-					if err != nil {
-						t.Fatalf("calculators %v via %v: %v", js, rep, err)
-					}
-					if !bytes.Equal(got, want) {
-						t.Fatalf("calculators %v via %v: signature differs from rsa.SignPKCS1v15", js, rep)
-					}
+					require.NoError(t, err, "calculators %v via %v", js, rep)
+					require.Equal(t, want, got, "calculators %v via %v: signature differs from rsa.SignPKCS1v15", js, rep)
 				}
 				sets++
 			}
@@ -108,7 +106,8 @@ func TestDirectEverySubset(t *testing.T) {
 	d, _ := newDirect(t, key, 5, 3, 2, 7)
 	s := newSigner(t, key, d)
 	msg := []byte("direct cluster")
-	want, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digestOf(crypto.SHA256, msg))
+	want, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digestOf(crypto.SHA256, msg))
+	require.NoError(t, err)
 	sets := subsets(5, 3)
 	if testing.Short() {
 		sets = sets[:3]
@@ -116,12 +115,8 @@ func TestDirectEverySubset(t *testing.T) {
 	for _, js := range sets {
 		d.Answer = js
 		got, err := s.SignMessage(rand.Reader, msg, crypto.SHA256)
-		if err != nil {
-			t.Fatalf("calculators %v: %v", js, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("calculators %v: wrong signature", js)
-		}
+		require.NoError(t, err, "calculators %v", js)
+		require.Equal(t, want, got, "calculators %v: signature differs from rsa.SignPKCS1v15", js)
 	}
 }
 
@@ -146,30 +141,25 @@ func TestPSS(t *testing.T) {
 			} else {
 				sig, err = s.Sign(rand.Reader, digest, opts)
 			}
-			if err != nil {
-				t.Fatalf("%v salt %d: %v", h, sl, err)
-			}
-			if err := rsa.VerifyPSS(&key.PublicKey, h, digest, sig, opts); err != nil {
-				t.Fatalf("%v salt %d: rsa.VerifyPSS: %v", h, sl, err)
-			}
+			require.NoError(t, err, "%v salt %d", h, sl)
+			require.NoError(t, rsa.VerifyPSS(&key.PublicKey, h, digest, sig, opts), "%v salt %d: rsa.VerifyPSS", h, sl)
 			if sl == rsa.PSSSaltLengthEqualsHash || sl == 20 {
 				// Also with autodetection, as a verifier that knows nothing would.
-				if err := rsa.VerifyPSS(&key.PublicKey, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto}); err != nil {
-					t.Fatalf("%v salt %d: auto verify: %v", h, sl, err)
-				}
+				err := rsa.VerifyPSS(&key.PublicKey, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+				require.NoError(t, err, "%v salt %d: auto verify", h, sl)
 			}
 			reqs := d.requests()
-			if last := reqs[len(reqs)-1]; last.Scheme != share.PSS || len(last.Encoded) == 0 {
-				t.Fatalf("request scheme %v, %d encoded bytes", last.Scheme, len(last.Encoded))
-			}
+			last := reqs[len(reqs)-1]
+			require.Equal(t, share.PSS, last.Scheme, "%v salt %d: request scheme", h, sl)
+			require.NotEmpty(t, last.Encoded, "%v salt %d: the request carries no encoded message", h, sl)
 		}
 	}
 	// Two PSS signatures of the same message differ (fresh salt).
-	a, err1 := s.SignMessage(nil, msg, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
-	b, err2 := s.SignMessage(nil, msg, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
-	if err1 != nil || err2 != nil || bytes.Equal(a, b) {
-		t.Fatalf("two PSS signatures: %v, %v, equal=%v", err1, err2, bytes.Equal(a, b))
-	}
+	a, err := s.SignMessage(nil, msg, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
+	require.NoError(t, err, "first PSS signature")
+	b, err := s.SignMessage(nil, msg, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256})
+	require.NoError(t, err, "second PSS signature")
+	require.NotEqual(t, a, b, "two PSS signatures of one message are equal: the salt is not fresh")
 }
 
 // issue builds a CA with the cluster: a self-signed root and a leaf.
@@ -187,12 +177,9 @@ func issue(t *testing.T, s crypto.Signer, rootAlg, leafAlg x509.SignatureAlgorit
 		SignatureAlgorithm:    rootAlg,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, s.Public(), s)
-	if err != nil {
-		t.Fatalf("root: %v", err)
-	}
-	if root, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "root")
+	root, err = x509.ParseCertificate(der)
+	require.NoError(t, err, "parse root")
 	leafKey = testkeys.Must(testkeys.RSA2048c)
 	leafTmpl := &x509.Certificate{
 		SerialNumber:       big.NewInt(2),
@@ -205,12 +192,9 @@ func issue(t *testing.T, s crypto.Signer, rootAlg, leafAlg x509.SignatureAlgorit
 		SignatureAlgorithm: leafAlg,
 	}
 	der, err = x509.CreateCertificate(rand.Reader, leafTmpl, root, &leafKey.PublicKey, s)
-	if err != nil {
-		t.Fatalf("leaf: %v", err)
-	}
-	if leaf, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "leaf")
+	leaf, err = x509.ParseCertificate(der)
+	require.NoError(t, err, "parse leaf")
 	return root, leaf, leafKey
 }
 
@@ -233,24 +217,15 @@ func TestCertificateChain(t *testing.T) {
 			pool := x509.NewCertPool()
 			pool.AddCert(root)
 			chains, err := leaf.Verify(x509.VerifyOptions{Roots: pool, DNSName: "leaf.example.com"})
-			if err != nil {
-				t.Fatalf("x509.Verify: %v", err)
-			}
-			if len(chains) != 1 || len(chains[0]) != 2 {
-				t.Fatalf("chains: %v", chains)
-			}
-			if err := root.CheckSignatureFrom(root); err != nil {
-				t.Fatalf("root self-signature: %v", err)
-			}
+			require.NoError(t, err, "x509.Verify")
+			require.Len(t, chains, 1, "chains")
+			require.Len(t, chains[0], 2, "the chain is leaf and root")
+			require.NoError(t, root.CheckSignatureFrom(root), "root self-signature")
 			// The cluster saw the TBS certificate itself, not only its digest.
 			reqs := d.requests()
 			last := reqs[len(reqs)-1]
-			if !bytes.Equal(last.Content, leaf.RawTBSCertificate) {
-				t.Fatalf("the cluster did not receive the leaf's TBS bytes")
-			}
-			if last.Scheme != c.wantLeafScheme {
-				t.Fatalf("scheme %v, want %v", last.Scheme, c.wantLeafScheme)
-			}
+			require.Equal(t, leaf.RawTBSCertificate, last.Content, "the cluster did not receive the leaf's TBS bytes")
+			require.Equal(t, c.wantLeafScheme, last.Scheme, "scheme")
 			opensslVerify(t, root, leaf)
 		})
 	}
@@ -266,15 +241,11 @@ func opensslVerify(t *testing.T, root, leaf *x509.Certificate) {
 	dir := t.TempDir()
 	write := func(name string, c *x509.Certificate) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o600))
 		return p
 	}
 	out, err := exec.Command("openssl", "verify", "-CAfile", write("root.pem", root), write("leaf.pem", leaf)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("openssl verify: %v\n%s", err, out)
-	}
+	require.NoError(t, err, "openssl verify:\n%s", out)
 }
 
 func TestCSRAndCRL(t *testing.T) {
@@ -287,20 +258,12 @@ func TestCSRAndCRL(t *testing.T) {
 		Subject:            pkix.Name{CommonName: "tolerant CA rekey"},
 		SignatureAlgorithm: x509.SHA384WithRSA,
 	}, s)
-	if err != nil {
-		t.Fatalf("CSR: %v", err)
-	}
+	require.NoError(t, err, "CSR")
 	csr, err := x509.ParseCertificateRequest(csrDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := csr.CheckSignature(); err != nil {
-		t.Fatalf("CSR signature: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, csr.CheckSignature(), "CSR signature")
 	reqs := d.requests()
-	if !bytes.Equal(reqs[len(reqs)-1].Content, csr.RawTBSCertificateRequest) {
-		t.Fatal("the cluster did not receive the CSR's TBS bytes")
-	}
+	require.Equal(t, csr.RawTBSCertificateRequest, reqs[len(reqs)-1].Content, "the cluster did not receive the CSR's TBS bytes")
 
 	now := time.Now()
 	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
@@ -311,20 +274,12 @@ func TestCSRAndCRL(t *testing.T) {
 			{SerialNumber: big.NewInt(2), RevocationTime: now},
 		},
 	}, root, s)
-	if err != nil {
-		t.Fatalf("CRL: %v", err)
-	}
+	require.NoError(t, err, "CRL")
 	crl, err := x509.ParseRevocationList(crlDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := crl.CheckSignatureFrom(root); err != nil {
-		t.Fatalf("CRL signature: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, crl.CheckSignatureFrom(root), "CRL signature")
 	reqs = d.requests()
-	if !bytes.Equal(reqs[len(reqs)-1].Content, crl.RawTBSRevocationList) {
-		t.Fatal("the cluster did not receive the CRL's TBS bytes")
-	}
+	require.Equal(t, crl.RawTBSRevocationList, reqs[len(reqs)-1].Content, "the cluster did not receive the CRL's TBS bytes")
 }
 
 // ocsp.CreateResponse uses the digest-only Sign.
@@ -340,23 +295,14 @@ func TestOCSP(t *testing.T) {
 		ThisUpdate:   now,
 		NextUpdate:   now.Add(time.Hour),
 	}, s)
-	if err != nil {
-		t.Fatalf("ocsp.CreateResponse: %v", err)
-	}
+	require.NoError(t, err, "ocsp.CreateResponse")
 	resp, err := ocsp.ParseResponse(der, root)
-	if err != nil {
-		t.Fatalf("ocsp.ParseResponse: %v", err)
-	}
-	if resp.Status != ocsp.Good || resp.SerialNumber.Cmp(leaf.SerialNumber) != 0 {
-		t.Fatalf("response: status %d serial %v", resp.Status, resp.SerialNumber)
-	}
-	if err := resp.CheckSignatureFrom(root); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "ocsp.ParseResponse")
+	assert.Equal(t, ocsp.Good, resp.Status, "response status")
+	assert.Empty(t, cmp.Diff(leaf.SerialNumber, resp.SerialNumber, bigIntEqual), "response serial (-leaf +response)")
+	require.NoError(t, resp.CheckSignatureFrom(root), "response signature")
 	reqs := d.requests()
-	if reqs[len(reqs)-1].Content != nil {
-		t.Fatal("digest-only Sign sent content")
-	}
+	require.Nil(t, reqs[len(reqs)-1].Content, "digest-only Sign sent content")
 }
 
 func TestFewerThanT(t *testing.T) {
@@ -366,9 +312,8 @@ func TestFewerThanT(t *testing.T) {
 	for _, answer := range [][]int{{}, {4}, {1, 2}, {2, 2, 5}} {
 		d.Answer = answer
 		sig, err := s.SignMessage(nil, []byte("too few"), crypto.SHA256)
-		if sig != nil || !errors.Is(err, combine.ErrNotEnough) {
-			t.Fatalf("calculators %v: got %d bytes, err %v; want combine.ErrNotEnough", answer, len(sig), err)
-		}
+		require.ErrorIs(t, err, combine.ErrNotEnough, "calculators %v", answer)
+		require.Nil(t, sig, "calculators %v: a signature with the error", answer)
 	}
 }
 
@@ -376,7 +321,7 @@ func TestFewerThanT(t *testing.T) {
 type refusing struct{ t *testing.T }
 
 func (r refusing) Sign(context.Context, *share.Request) ([]byte, error) {
-	r.t.Error("the cluster was asked for a request the signer should have refused")
+	assert.Fail(r.t, "the cluster was asked for a request the signer should have refused")
 	return nil, errors.New("refused")
 }
 
@@ -422,16 +367,14 @@ func TestRefusedInputs(t *testing.T) {
 			} else {
 				sig, err = s.Sign(nil, c.digest, c.opts)
 			}
-			if sig != nil || !errors.Is(err, c.want) {
-				t.Fatalf("got %d bytes, err %v; want %v", len(sig), err, c.want)
-			}
+			require.ErrorIs(t, err, c.want)
+			require.Nil(t, sig, "a signature with the error")
 		})
 	}
 	t.Run("too-large", func(t *testing.T) {
 		sig, err := s.SignMessage(nil, make([]byte, share.MaxContentSize+1), crypto.SHA256)
-		if sig != nil || !errors.Is(err, x509sign.ErrTooLarge) {
-			t.Fatalf("got %d bytes, err %v", len(sig), err)
-		}
+		require.ErrorIs(t, err, x509sign.ErrTooLarge)
+		require.Nil(t, sig, "a signature with the error")
 	})
 }
 
@@ -446,9 +389,7 @@ func TestNeverUnverified(t *testing.T) {
 	other := testkeys.Must(testkeys.RSA2048b)
 	good := func(req *share.Request) []byte {
 		sig, err := rsa.SignPKCS1v15(nil, key, req.Hash, req.Digest)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return sig
 	}
 	cases := map[string]lying{
@@ -477,9 +418,8 @@ func TestNeverUnverified(t *testing.T) {
 				opts = &rsa.PSSOptions{Hash: crypto.SHA256, SaltLength: rsa.PSSSaltLengthEqualsHash}
 			}
 			sig, err := s.SignMessage(nil, []byte("m"), opts)
-			if sig != nil || !errors.Is(err, x509sign.ErrBadSignature) {
-				t.Fatalf("got %d bytes, err %v; want ErrBadSignature", len(sig), err)
-			}
+			require.ErrorIs(t, err, x509sign.ErrBadSignature)
+			require.Nil(t, sig, "a signature with the error")
 		})
 	}
 	t.Run("mutated-after-return", func(t *testing.T) {
@@ -489,13 +429,10 @@ func TestNeverUnverified(t *testing.T) {
 			return kept, nil
 		}))
 		sig, err := s.SignMessage(nil, []byte("m"), crypto.SHA256)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		kept[0] ^= 0xff // the cluster keeps and changes its buffer
-		if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digestOf(crypto.SHA256, []byte("m")), sig); err != nil {
-			t.Fatal("the returned signature aliases the cluster's buffer")
-		}
+		err = rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digestOf(crypto.SHA256, []byte("m")), sig)
+		require.NoError(t, err, "the returned signature aliases the cluster's buffer")
 	})
 	t.Run("cluster-error", func(t *testing.T) {
 		boom := errors.New("boom")
@@ -503,9 +440,8 @@ func TestNeverUnverified(t *testing.T) {
 			return good(&share.Request{Hash: crypto.SHA256, Digest: make([]byte, 32)}), boom
 		}))
 		sig, err := s.SignMessage(nil, []byte("m"), crypto.SHA256)
-		if sig != nil || !errors.Is(err, boom) {
-			t.Fatalf("got %d bytes, err %v", len(sig), err)
-		}
+		require.ErrorIs(t, err, boom)
+		require.Nil(t, sig, "a signature with the cluster's error")
 	})
 }
 
@@ -520,35 +456,24 @@ func (blocking) Sign(ctx context.Context, _ *share.Request) ([]byte, error) {
 func TestContexts(t *testing.T) {
 	key := testkeys.Must(testkeys.RSA2048)
 	s, err := x509sign.New(&key.PublicKey, "", blocking{}, &x509sign.Options{Timeout: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SignMessage(nil, []byte("m"), crypto.SHA256); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("timeout: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = s.SignMessage(nil, []byte("m"), crypto.SHA256)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "timeout")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.SignMessageContext(ctx, nil, []byte("m"), crypto.SHA256); !errors.Is(err, context.Canceled) {
-		t.Fatalf("SignMessageContext: %v", err)
-	}
+	_, err = s.SignMessageContext(ctx, nil, []byte("m"), crypto.SHA256)
+	require.ErrorIs(t, err, context.Canceled, "SignMessageContext")
 	sum := sha256.Sum256(nil)
-	if _, err := s.SignContext(ctx, nil, sum[:], crypto.SHA256); !errors.Is(err, context.Canceled) {
-		t.Fatalf("SignContext: %v", err)
-	}
+	_, err = s.SignContext(ctx, nil, sum[:], crypto.SHA256)
+	require.ErrorIs(t, err, context.Canceled, "SignContext")
 	s, err = x509sign.New(&key.PublicKey, "", blocking{}, &x509sign.Options{Timeout: -1, BaseContext: func() context.Context { return ctx }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Sign(nil, sum[:], crypto.SHA256); !errors.Is(err, context.Canceled) {
-		t.Fatalf("BaseContext: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = s.Sign(nil, sum[:], crypto.SHA256)
+	require.ErrorIs(t, err, context.Canceled, "BaseContext")
 	s, err = x509sign.New(&key.PublicKey, "", blocking{}, &x509sign.Options{Timeout: 10 * time.Millisecond, BaseContext: func() context.Context { return nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Sign(nil, sum[:], crypto.SHA256); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("nil BaseContext: %v", err)
-	}
+	require.NoError(t, err)
+	_, err = s.Sign(nil, sum[:], crypto.SHA256)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "nil BaseContext")
 }
 
 func TestNew(t *testing.T) {
@@ -571,24 +496,17 @@ func TestNew(t *testing.T) {
 		{"nil-cluster", pub, "", nil},
 	}
 	for _, c := range bad {
-		if s, err := x509sign.New(c.pub, c.keyID, c.c, nil); err == nil || s != nil {
-			t.Errorf("%s: accepted", c.name)
-		}
+		s, err := x509sign.New(c.pub, c.keyID, c.c, nil)
+		assert.Error(t, err, "%s: accepted", c.name)
+		assert.Nil(t, s, "%s: a signer with the error", c.name)
 	}
 	s, err := x509sign.New(&small.PublicKey, "", blocking{}, nil)
-	if err != nil {
-		t.Fatalf("1024-bit key: %v", err)
-	}
-	if got, want := s.KeyID(), share.KeyIDFor(&small.PublicKey); got != want {
-		t.Fatalf("default key id %q, want %q", got, want)
-	}
+	require.NoError(t, err, "1024-bit key")
+	require.Equal(t, share.KeyIDFor(&small.PublicKey), s.KeyID(), "default key id")
 	s, err = x509sign.New(pub, "ca-2026", blocking{}, nil)
-	if err != nil || s.KeyID() != "ca-2026" {
-		t.Fatalf("explicit key id: %v", err)
-	}
-	if !pub.Equal(s.Public()) {
-		t.Fatal("Public() differs from the key")
-	}
+	require.NoError(t, err, "explicit key id")
+	require.Equal(t, "ca-2026", s.KeyID(), "explicit key id")
+	require.True(t, pub.Equal(s.Public()), "Public() differs from the key")
 }
 
 // A Signer is safe for concurrent use over a concurrency-safe cluster.
@@ -612,8 +530,6 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 }
