@@ -12,6 +12,8 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testLogN is the scrypt work factor of tests: fast, and far below age's
@@ -23,9 +25,7 @@ const secretMarker = "SECRET-SHARE-0123456789abcdef"
 func newID(t testing.TB) *age.X25519Identity {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return id
 }
 
@@ -43,116 +43,88 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	id := newID(t)
 	for _, pt := range [][]byte{nil, []byte("x"), []byte(secretMarker), bytes.Repeat([]byte("key material "), 10000)} {
 		sealed, err := Seal(pt, id.Recipient())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(sealed, []byte(armor.Header+"\n")) {
-			t.Fatalf("not armored: %.40q", sealed)
-		}
-		if bytes.Contains(sealed, []byte(secretMarker)) {
-			t.Fatal("plaintext visible in the sealed file")
-		}
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(sealed, []byte(armor.Header+"\n")), "not armored: %.40q", sealed)
+		require.False(t, bytes.Contains(sealed, []byte(secretMarker)), "plaintext visible in the sealed file")
 		got, err := Open(sealed, newID(t), id) // the second identity matches
-		if err != nil || !bytes.Equal(got, pt) {
-			t.Fatalf("round trip of %d bytes: %v", len(pt), err)
-		}
+		require.NoError(t, err, "round trip of %d bytes", len(pt))
+		require.True(t, bytes.Equal(pt, got), "round trip of %d bytes: the plaintext changed", len(pt))
 	}
 	// Binary (unarmored) age opens too.
 	var buf bytes.Buffer
-	w, _ := age.Encrypt(&buf, id.Recipient())
-	io.WriteString(w, "binary")
-	w.Close()
-	if got, err := Open(buf.Bytes(), id); err != nil || string(got) != "binary" {
-		t.Fatalf("binary age: %q %v", got, err)
-	}
-	if _, err := Seal([]byte("x"), nil); err == nil {
-		t.Fatal("sealed to no recipient")
-	}
-	if _, err := Seal([]byte("x"), (*age.X25519Recipient)(nil)); err == nil {
-		t.Fatal("sealed to a nil recipient")
-	}
-	if _, err := Open([]byte("x")); err == nil {
-		t.Fatal("opened without identities")
-	}
-	if _, err := Open([]byte("x"), (*age.X25519Identity)(nil)); err == nil {
-		t.Fatal("opened with a nil identity")
-	}
+	w, err := age.Encrypt(&buf, id.Recipient())
+	require.NoError(t, err)
+	_, err = io.WriteString(w, "binary")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	got, err := Open(buf.Bytes(), id)
+	require.NoError(t, err, "binary age")
+	require.Equal(t, "binary", string(got), "binary age")
+	_, err = Seal([]byte("x"), nil)
+	require.Error(t, err, "sealed to no recipient")
+	_, err = Seal([]byte("x"), (*age.X25519Recipient)(nil))
+	require.Error(t, err, "sealed to a nil recipient")
+	_, err = Open([]byte("x"))
+	require.Error(t, err, "opened without identities")
+	_, err = Open([]byte("x"), (*age.X25519Identity)(nil))
+	require.Error(t, err, "opened with a nil identity")
 }
 
 func TestWrongIdentity(t *testing.T) {
 	alice, bob := newID(t), newID(t)
 	sealed, err := Seal([]byte(secretMarker), alice.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = Open(sealed, bob)
-	if !errors.Is(err, ErrWrongIdentity) || openKind(err) != ErrWrongIdentity {
-		t.Fatalf("bob opened alice's file: %v", err)
-	}
+	require.ErrorIs(t, err, ErrWrongIdentity, "bob opened alice's file")
+	require.Equal(t, ErrWrongIdentity, openKind(err), "bob opened alice's file: the first sentinel err wraps")
 	var nm *age.NoIdentityMatchError
-	if !errors.As(err, &nm) {
-		t.Errorf("age's error is not kept for errors.As: %v", err)
-	}
-	if strings.Contains(err.Error(), secretMarker) {
-		t.Fatal("plaintext in the error")
-	}
+	assert.ErrorAs(t, err, &nm, "age's error is not kept for errors.As")
+	require.NotContains(t, err.Error(), secretMarker, "plaintext in the error")
 }
 
 func TestPassphrase(t *testing.T) {
 	const pass = "correct horse battery staple"
 	sealed, err := sealWithPassphrase([]byte(secretMarker), pass, testLogN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.HasPrefix(sealed, []byte(armor.Header)) {
-		t.Fatal("not armored")
-	}
-	if got, err := OpenWithPassphrase(sealed, pass); err != nil || string(got) != secretMarker {
-		t.Fatalf("round trip: %v", err)
-	}
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(sealed, []byte(armor.Header)), "not armored")
+	got, err := OpenWithPassphrase(sealed, pass)
+	require.NoError(t, err, "round trip")
+	require.Equal(t, secretMarker, string(got), "round trip")
 	for _, wrong := range []string{"", "correct horse battery stapler", "x"} {
 		_, err := OpenWithPassphrase(sealed, wrong)
-		if openKind(err) != ErrWrongPassphrase {
-			t.Errorf("passphrase %q: %v", wrong, err)
-		}
-		if wrong != "" && strings.Contains(err.Error(), wrong) {
-			t.Errorf("the passphrase is in the error: %v", err)
+		assert.Equal(t, ErrWrongPassphrase, openKind(err), "passphrase %q: %v", wrong, err)
+		if wrong != "" && assert.Error(t, err, "passphrase %q", wrong) {
+			assert.NotContains(t, err.Error(), wrong, "the passphrase is in the error")
 		}
 	}
 	// An identity on a passphrase file, and a passphrase on an identity file.
 	id := newID(t)
-	if _, err := Open(sealed, id); openKind(err) != ErrWrongIdentity {
-		t.Errorf("identity on a passphrase file: %v", err)
-	}
-	toID, _ := Seal([]byte("x"), id.Recipient())
-	if _, err := OpenWithPassphrase(toID, pass); openKind(err) != ErrWrongIdentity {
-		t.Errorf("passphrase on an identity file: %v", err)
-	}
+	_, err = Open(sealed, id)
+	assert.Equal(t, ErrWrongIdentity, openKind(err), "identity on a passphrase file: %v", err)
+	toID, err := Seal([]byte("x"), id.Recipient())
+	require.NoError(t, err)
+	_, err = OpenWithPassphrase(toID, pass)
+	assert.Equal(t, ErrWrongIdentity, openKind(err), "passphrase on an identity file: %v", err)
 	// Short passphrases are refused; the default work factor is age's.
 	for _, short := range []string{"", "short", strings.Repeat("a", MinPassphraseLength-1)} {
-		if _, err := SealWithPassphrase([]byte("x"), short); !errors.Is(err, ErrWeakPassphrase) {
-			t.Errorf("passphrase of %d bytes: %v", len(short), err)
-		}
+		_, err := SealWithPassphrase([]byte("x"), short)
+		assert.ErrorIs(t, err, ErrWeakPassphrase, "passphrase of %d bytes", len(short))
 	}
 	if testing.Short() || raceEnabled {
 		return // scrypt at 2^18 takes about 1 s, 10 s under the race detector
 	}
 	def, err := SealWithPassphrase([]byte("x"), pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr := decodeArmor(t, def)
-	if !bytes.Contains(hdr, []byte("-> scrypt ")) || !bytes.Contains(hdr, []byte(" 18\n")) {
-		t.Errorf("default work factor is not age's 2^18:\n%s", hdr[:bytes.Index(hdr, []byte("---"))])
-	}
+	require.NoError(t, err)
+	hdr, _, found := strings.Cut(string(decodeArmor(t, def)), "\n---")
+	require.True(t, found, "no header MAC line")
+	assert.Contains(t, hdr, "-> scrypt ", "the header has no scrypt stanza")
+	assert.Contains(t, hdr, " 18\n", "default work factor is not age's 2^18")
 }
 
 func decodeArmor(t testing.TB, b []byte) []byte {
 	t.Helper()
 	out, err := io.ReadAll(armor.NewReader(bytes.NewReader(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -168,9 +140,7 @@ func TestTampered(t *testing.T) {
 	id := newID(t)
 	pt := bytes.Repeat([]byte(secretMarker), 3000) // 87 KB: two 64 KiB payload chunks
 	sealed, err := Seal(pt, id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bin := decodeArmor(t, sealed)
 	hdrEnd := bytes.Index(bin, []byte("\n---")) + 1
 	macEnd := hdrEnd + bytes.IndexByte(bin[hdrEnd:], '\n') + 1
@@ -178,18 +148,14 @@ func TestTampered(t *testing.T) {
 	check := func(name string, b []byte, want error) {
 		t.Helper()
 		got, err := Open(b, id)
-		if err == nil {
-			t.Fatalf("%s: opened (%d bytes)", name, len(got))
+		require.Error(t, err, "%s: opened (%d bytes)", name, len(got))
+		require.Nil(t, got, "%s: returned plaintext with an error", name)
+		k := openKind(err)
+		require.NotNil(t, k, "%s: %v wraps none of Open's sentinels", name, err)
+		if want != nil {
+			require.Equal(t, want, k, "%s: %v", name, err)
 		}
-		if got != nil {
-			t.Fatalf("%s: returned plaintext with an error", name)
-		}
-		if k := openKind(err); k == nil || (want != nil && k != want) {
-			t.Fatalf("%s: %v, want %v", name, err, want)
-		}
-		if strings.Contains(err.Error(), secretMarker) {
-			t.Fatalf("%s: plaintext in the error", name)
-		}
+		require.NotContains(t, err.Error(), secretMarker, "%s: plaintext in the error", name)
 	}
 	flip := func(b []byte, i int) []byte {
 		c := bytes.Clone(b)
@@ -213,7 +179,8 @@ func TestTampered(t *testing.T) {
 	// The armored text: every prefix, and every byte replaced. A change in
 	// the recipient stanza looks like another recipient (ErrWrongIdentity):
 	// age cannot authenticate the stanza before it finds the file key.
-	small, _ := Seal([]byte(secretMarker), id.Recipient())
+	small, err := Seal([]byte(secretMarker), id.Recipient())
+	require.NoError(t, err)
 	for n := range len(small) - 1 {
 		if strings.TrimSpace(string(small[n:])) == "" {
 			continue
@@ -240,76 +207,62 @@ func TestNotSealed(t *testing.T) {
 	for _, in := range [][]byte{nil, []byte("  \n"), []byte(`{"format":"tolerant calculator key v1","shares":["` + secretMarker + `"]}`),
 		[]byte("-----BEGIN PUBLIC KEY-----\n"), bytes.Repeat([]byte{0}, 100)} {
 		_, err := Open(in, id)
-		if openKind(err) != ErrNotSealed {
-			t.Errorf("%.20q: %v", in, err)
-		}
-		if err != nil && strings.Contains(err.Error(), secretMarker) {
-			t.Error("input quoted in the error")
+		assert.Equal(t, ErrNotSealed, openKind(err), "%.20q: %v", in, err)
+		if err != nil {
+			assert.NotContains(t, err.Error(), secretMarker, "input quoted in the error")
 		}
 	}
 	big := append([]byte(armor.Header+"\n"), make([]byte, MaxSealedSize)...)
-	if _, err := Open(big, id); openKind(err) != ErrNotSealed {
-		t.Errorf("oversized input: %v", err)
-	}
+	_, err := Open(big, id)
+	assert.Equal(t, ErrNotSealed, openKind(err), "oversized input: %v", err)
 }
 
 // The header of a file sealed to a passphrase may demand any work factor:
 // more than 2^20 is refused before any scrypt work.
 func TestScryptWorkFactorCapped(t *testing.T) {
 	sealed, err := sealWithPassphrase([]byte("x"), "correct horse battery staple", testLogN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bin := decodeArmor(t, sealed)
 	i := bytes.Index(bin, []byte(" 10\n"))
-	if i < 0 {
-		t.Fatalf("no work factor in the header:\n%s", bin)
-	}
+	require.GreaterOrEqual(t, i, 0, "no work factor in the header:\n%s", bin)
 	bumped := append(append(append([]byte{}, bin[:i]...), " 30\n"...), bin[i+4:]...)
-	if _, err := OpenWithPassphrase(encodeArmor(bumped), "correct horse battery staple"); openKind(err) != ErrTampered {
-		t.Fatalf("work factor 2^30: %v", err)
-	}
+	_, err = OpenWithPassphrase(encodeArmor(bumped), "correct horse battery staple")
+	require.Equal(t, ErrTampered, openKind(err), "work factor 2^30: %v", err)
 }
 
 func TestIdentityFile(t *testing.T) {
 	dir := t.TempDir()
 	id := newID(t)
 	path := filepath.Join(dir, "node.key")
-	if err := WriteIdentityFile(path, id); err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(path)
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v", fi.Mode().Perm())
-	}
-	b, _ := os.ReadFile(path)
+	require.NoError(t, WriteIdentityFile(path, id))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "identity file mode")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// age's identity file format: a created line, the public key, the identity.
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 3 || !strings.HasPrefix(lines[0], "# created: ") || lines[1] != "# public key: "+id.Recipient().String() || lines[2] != id.String() {
-		t.Fatalf("not age's identity file format:\n%s", b)
-	}
+	require.Len(t, lines, 3, "not age's identity file format:\n%s", b)
+	require.True(t, strings.HasPrefix(lines[0], "# created: "), "first line %q, want a \"# created: \" comment", lines[0])
+	require.Equal(t, "# public key: "+id.Recipient().String(), lines[1], "second line")
+	require.Equal(t, id.String(), lines[2], "third line")
 	back, err := ReadIdentityFile(path)
-	if err != nil || back.String() != id.String() {
-		t.Fatalf("read back: %v", err)
-	}
+	require.NoError(t, err, "read back")
+	require.Equal(t, id.String(), back.String(), "read back another identity")
 	// age's own parser reads it too.
 	ids, err := age.ParseIdentities(bytes.NewReader(b))
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("age.ParseIdentities: %v", err)
-	}
-	if err := WriteIdentityFile(path, newID(t)); err == nil {
-		t.Fatal("overwrote an identity file")
-	}
-	if again, _ := ReadIdentityFile(path); again == nil || again.String() != id.String() {
-		t.Fatal("identity file changed")
-	}
+	require.NoError(t, err, "age.ParseIdentities")
+	require.Len(t, ids, 1, "age.ParseIdentities")
+	require.Error(t, WriteIdentityFile(path, newID(t)), "overwrote an identity file")
+	again, err := ReadIdentityFile(path)
+	require.NoError(t, err, "identity file changed")
+	require.Equal(t, id.String(), again.String(), "identity file changed")
 
 	other := newID(t)
 	write := func(name, content string, mode os.FileMode) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-		os.Chmod(p, mode)
+		require.NoError(t, os.WriteFile(p, []byte(content), mode))
+		require.NoError(t, os.Chmod(p, mode))
 		return p
 	}
 	for name, c := range map[string]struct {
@@ -326,17 +279,13 @@ func TestIdentityFile(t *testing.T) {
 	} {
 		p := write(name, c.content, c.mode)
 		_, err := ReadIdentityFile(p)
-		if err == nil {
-			t.Errorf("%s accepted", name)
+		if !assert.Error(t, err, "%s accepted", name) {
 			continue
 		}
-		if strings.Contains(strings.ToUpper(err.Error()), id.String()[16:30]) {
-			t.Errorf("%s: secret key in the error: %v", name, err)
-		}
+		assert.NotContains(t, strings.ToUpper(err.Error()), id.String()[16:30], "%s: secret key in the error", name)
 	}
-	if _, err := ReadIdentityFile(filepath.Join(dir, "missing.key")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("missing file: %v", err)
-	}
+	_, err = ReadIdentityFile(filepath.Join(dir, "missing.key"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "missing file")
 }
 
 func TestParseRecipients(t *testing.T) {
@@ -352,21 +301,21 @@ func TestParseRecipients(t *testing.T) {
 		"distributor 1 " + r(2) + "\n" + // a distributor may share a host
 		"   \n"
 	rc, err := ParseRecipients(strings.NewReader(good))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	require.Len(t, rc.Calculators, 2, "calculators")
+	require.Len(t, rc.Combiners, 1, "combiners")
+	require.Len(t, rc.Distributors, 1, "distributors")
+	require.IsType(t, &age.X25519Recipient{}, rc.Calculators[2], "calculator 2")
+	require.Equal(t, r(1), rc.Calculators[2].(*age.X25519Recipient).String(), "calculator 2")
+	require.NoError(t, rc.Check(1, 2, 1))
+	err = rc.Check(1, 3, 2)
+	if assert.ErrorIs(t, err, ErrRecipients, "missing recipients") {
+		assert.Contains(t, err.Error(), "calculator 3", "missing recipients")
+		assert.Contains(t, err.Error(), "combiner 2", "missing recipients")
 	}
-	if len(rc.Calculators) != 2 || len(rc.Combiners) != 1 || len(rc.Distributors) != 1 ||
-		rc.Calculators[2].(*age.X25519Recipient).String() != r(1) {
-		t.Fatalf("parsed %+v", rc)
-	}
-	if err := rc.Check(1, 2, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := rc.Check(1, 3, 2); !errors.Is(err, ErrRecipients) || !strings.Contains(err.Error(), "calculator 3") || !strings.Contains(err.Error(), "combiner 2") {
-		t.Errorf("missing recipients: %v", err)
-	}
-	if err := rc.Check(1, 1, 1); !errors.Is(err, ErrRecipients) || !strings.Contains(err.Error(), "calculator 2") {
-		t.Errorf("extra recipient: %v", err)
+	err = rc.Check(1, 1, 1)
+	if assert.ErrorIs(t, err, ErrRecipients, "extra recipient") {
+		assert.Contains(t, err.Error(), "calculator 2", "extra recipient")
 	}
 	for name, in := range map[string]string{
 		"empty":          "# nothing\n",
@@ -385,23 +334,17 @@ func TestParseRecipients(t *testing.T) {
 		"ssh recipient ": "calculator 1 ssh-ed25519 AAAA",
 	} {
 		_, err := ParseRecipients(strings.NewReader(in))
-		if err == nil {
-			t.Errorf("%s: accepted", name)
+		if !assert.Error(t, err, "%s: accepted", name) {
 			continue
 		}
 		for _, id := range ids[3:] {
-			if strings.Contains(err.Error(), id.String()[20:]) {
-				t.Errorf("%s: secret key in the error: %v", name, err)
-			}
+			assert.NotContains(t, err.Error(), id.String()[20:], "%s: secret key in the error", name)
 		}
 	}
-	if _, err := ParseRecipients(strings.NewReader(strings.Repeat("# x\n", maxRecipientsFileSize/4+1))); err == nil {
-		t.Error("oversized file accepted")
-	}
+	_, err = ParseRecipients(strings.NewReader(strings.Repeat("# x\n", maxRecipientsFileSize/4+1)))
+	assert.Error(t, err, "oversized file accepted")
 	var nilRC *Recipients
-	if err := nilRC.Check(1, 1, 1); !errors.Is(err, ErrRecipients) {
-		t.Errorf("nil recipients: %v", err)
-	}
+	assert.ErrorIs(t, nilRC.Check(1, 1, 1), ErrRecipients, "nil recipients")
 }
 
 func FuzzOpen(f *testing.F) {
@@ -418,12 +361,8 @@ func FuzzOpen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		pt, err := Open(b, id)
 		if err != nil {
-			if pt != nil {
-				t.Fatal("plaintext with an error")
-			}
-			if openKind(err) == nil {
-				t.Fatalf("error without a sentinel: %v", err)
-			}
+			require.Nil(t, pt, "plaintext with an error")
+			require.NotNil(t, openKind(err), "error without a sentinel: %v", err)
 		}
 	})
 }
