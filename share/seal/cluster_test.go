@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -13,6 +14,10 @@ import (
 	"testing"
 
 	"filippo.io/age"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
@@ -20,6 +25,9 @@ import (
 )
 
 const testPassphrase = "a dealer passphrase for tests"
+
+// bigIntEqual makes cmp.Diff compare *big.Int by value (shares, c_a).
+var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })
 
 // testCluster is a dealing of the 2048-bit test key over k=4, t=2, l=2 with
 // two distributors, and an identity for every node.
@@ -36,17 +44,11 @@ func newTestClusterSeed(t testing.TB, s byte) *testCluster {
 	t.Helper()
 	seed := [32]byte{'s', 'e', 'a', 'l', s}
 	dl, err := share.NewDealer(rand.NewChaCha8(seed), testkeys.Must(testkeys.RSA2048), 4, 2, 2, &share.Options{Epoch: 7, Distributors: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	plan, _, err := grouping.Search(4, 2, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := dl.Deal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tc := &testCluster{dl: dl, d: d, ids: map[share.Node]*age.X25519Identity{},
 		rc: &Recipients{Distributors: map[int]age.Recipient{}, Calculators: map[int]age.Recipient{}, Combiners: map[int]age.Recipient{}}}
 	for _, n := range tc.nodes() {
@@ -85,9 +87,7 @@ func (tc *testCluster) write(t testing.TB, dir string) []string {
 	t.Helper()
 	var progress []string
 	opts := &Options{InsecureScryptWorkFactorForTests: testLogN, Progress: func(m string) { progress = append(progress, m) }}
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, testPassphrase, opts); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, testPassphrase, opts))
 	return progress
 }
 
@@ -121,9 +121,7 @@ func (tc *testCluster) marshal(t testing.TB, n share.Node) []byte {
 	case share.RoleCombiner:
 		b, err = tc.d.Combiners[n.Number-1].Marshal()
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -137,92 +135,81 @@ func TestWriteClusterRoundTrip(t *testing.T) {
 	for _, n := range tc.nodes() {
 		want = append(want, BundleFile(n, SealedExt))
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	var got []string
 	for _, e := range entries {
 		got = append(got, e.Name())
-		fi, _ := e.Info()
+		fi, err := e.Info()
+		require.NoError(t, err)
 		wantMode := os.FileMode(0o600)
 		if strings.HasSuffix(e.Name(), ".pem") || e.Name() == InfoFile || e.Name() == PlanFile || e.Name() == RosterFile || e.Name() == SignatureFile {
 			wantMode = 0o644
 		}
-		if fi.Mode().Perm() != wantMode {
-			t.Errorf("%s: mode %v, want %v", e.Name(), fi.Mode().Perm(), wantMode)
-		}
+		assert.Equal(t, wantMode, fi.Mode().Perm(), "%s: mode", e.Name())
 	}
 	slices.Sort(got)
 	slices.Sort(want)
-	if !slices.Equal(got, want) {
-		t.Fatalf("files %v, want %v", got, want)
-	}
+	require.Empty(t, cmp.Diff(want, got), "files of the cluster directory (-want +got)")
 	// A progress line per bundle, and none holds a secret.
 	for _, n := range tc.nodes() {
-		if !slices.ContainsFunc(progress, func(m string) bool { return strings.Contains(m, "sealing "+n.String()+" to age1") }) {
-			t.Errorf("no progress line for %v in %q", n, progress)
-		}
+		found := slices.ContainsFunc(progress, func(m string) bool { return strings.Contains(m, "sealing "+n.String()+" to age1") })
+		assert.True(t, found, "no progress line for %v in %q", n, progress)
 	}
 	// No share appears in any file, and no file but the bundles holds a node key.
 	secrets := []string{tc.d.Calculators[0].Shares[0].Text(16), tc.d.Combiners[0].Entries[0].C.Text(16)}
 	for _, name := range want {
-		b, _ := os.ReadFile(filepath.Join(dir, name))
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
 		for _, s := range secrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("%s holds a secret in the clear", name)
-			}
+			assert.False(t, bytes.Contains(b, []byte(s)), "%s holds a secret in the clear", name)
 		}
 	}
 	for _, m := range progress {
 		for _, s := range secrets {
-			if strings.Contains(m, s[:20]) {
-				t.Errorf("progress line holds a secret: %s", m)
-			}
+			assert.NotContains(t, m, s[:20], "progress line holds a secret")
 		}
 	}
 
 	c, err := LoadPublic(dir, tc.trust())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !c.Sealed() || c.Distributors() != 2 || !c.PublicKey.Equal(tc.dl.PublicKey()) || c.Info.KeyID != tc.dl.KeyID() || c.Info.Epoch != 7 ||
-		c.Plan.K != 4 || len(c.Plan.Combiners) != len(tc.d.Combiners) || len(c.Roster) != len(tc.nodes()) {
-		t.Fatalf("public files: %+v", c.Info)
-	}
+	require.NoError(t, err)
+	require.True(t, c.Sealed(), "cluster.json: not sealed")
+	require.Equal(t, 2, c.Distributors(), "distributors")
+	require.True(t, c.PublicKey.Equal(tc.dl.PublicKey()), "public.pem is not the dealer's public key")
+	require.Equal(t, tc.dl.KeyID(), c.Info.KeyID, "key id")
+	require.Equal(t, uint32(7), c.Info.Epoch, "epoch")
+	require.Equal(t, 4, c.Plan.K, "plan k")
+	require.Empty(t, cmp.Diff(tc.d.Plan, c.Plan, cmpopts.EquateEmpty()), "plan.json (-dealt +loaded)")
+	require.Len(t, c.Roster, len(tc.nodes()), "roster")
+	require.Empty(t, cmp.Diff(tc.dl.Roster(), c.Roster), "roster.json (-dealt +loaded)")
+	require.Len(t, c.Info.Bundles, len(tc.nodes()), "cluster.json bundles")
 	for i, b := range c.Info.Bundles {
 		n := tc.nodes()[i]
-		if b.Node() != n || b.Recipient != tc.ids[n].Recipient().String() {
-			t.Errorf("cluster.json bundle %d: %+v", i, b)
-		}
+		assert.Equal(t, n, b.Node(), "cluster.json bundle %d: node", i)
+		assert.Equal(t, tc.ids[n].Recipient().String(), b.Recipient, "cluster.json bundle %d: recipient", i)
 	}
 	// Every node opens its own bundle, and gets what was dealt.
 	for _, n := range tc.nodes() {
 		b, err := load(c, n, tc.ids[n])
-		if err != nil {
-			t.Fatalf("%v: %v", n, err)
-		}
-		if !bytes.Equal(b, tc.marshal(t, n)) {
-			t.Errorf("%v: key material changed", n)
-		}
+		require.NoError(t, err, "%v", n)
+		assert.Empty(t, cmp.Diff(string(tc.marshal(t, n)), string(b)), "%v: key material changed (-dealt +loaded)", n)
 	}
 	// The dealer's state, through dealer.age.
 	back, err := c.Dealer(testPassphrase)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, reps := range tc.d.Plan.Combiners {
 		for _, r := range reps {
-			c1, _ := tc.dl.SecondKey(r)
+			c1, err := tc.dl.SecondKey(r)
+			require.NoError(t, err)
 			c2, err := back.SecondKey(r)
-			if err != nil || c1.Cmp(c2) != 0 {
-				t.Fatalf("second key of %v changed: %v", r, err)
-			}
+			require.NoError(t, err, "second key of %v", r)
+			require.Empty(t, cmp.Diff(c1, c2, bigIntEqual), "second key of %v changed (-dealt +loaded)", r)
 		}
 	}
-	if _, err := c.Dealer("a wrong dealer passphrase"); !errors.Is(err, ErrWrongPassphrase) {
-		t.Fatalf("wrong passphrase: %v", err)
-	}
-	if _, err := LoadDealer(filepath.Join(dir, "dealer.age"), ""); !errors.Is(err, ErrWrongPassphrase) {
-		t.Fatalf("empty passphrase: %v", err)
-	}
+	_, err = c.Dealer("a wrong dealer passphrase")
+	require.ErrorIs(t, err, ErrWrongPassphrase, "wrong passphrase")
+	_, err = LoadDealer(filepath.Join(dir, "dealer.age"), "")
+	require.ErrorIs(t, err, ErrWrongPassphrase, "empty passphrase")
 }
 
 // A node's identity cannot open another node's bundle, nor the dealer's.
@@ -231,36 +218,31 @@ func TestIdentityCannotOpenOtherBundles(t *testing.T) {
 	dir := t.TempDir()
 	tc.write(t, dir)
 	c, err := LoadPublic(dir, tc.trust())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, owner := range tc.nodes() {
 		for _, other := range tc.nodes() {
 			if owner == other {
 				continue
 			}
 			_, err := load(c, owner, tc.ids[other])
-			if !errors.Is(err, ErrWrongIdentity) {
-				t.Errorf("%v's identity on %v's bundle: %v", other, owner, err)
-			}
+			assert.ErrorIs(t, err, ErrWrongIdentity, "%v's identity on %v's bundle", other, owner)
 		}
-		b, _ := os.ReadFile(filepath.Join(dir, "dealer.age"))
-		if _, err := Open(b, tc.ids[owner]); !errors.Is(err, ErrWrongIdentity) {
-			t.Errorf("%v's identity on the dealer's state: %v", owner, err)
-		}
+		b, err := os.ReadFile(filepath.Join(dir, "dealer.age"))
+		require.NoError(t, err)
+		_, err = Open(b, tc.ids[owner])
+		assert.ErrorIs(t, err, ErrWrongIdentity, "%v's identity on the dealer's state", owner)
 	}
 	// All identities together open a bundle (age tries each).
 	all := make([]age.Identity, 0, len(tc.ids))
 	for _, id := range tc.ids {
 		all = append(all, id)
 	}
-	b, _ := os.ReadFile(c.Path(share.Node{Role: share.RoleCalculator, Number: 3}))
-	if _, err := Open(b, all...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Calculator(1, nil); err == nil {
-		t.Fatal("sealed bundle loaded without an identity")
-	}
+	b, err := os.ReadFile(c.Path(share.Node{Role: share.RoleCalculator, Number: 3}))
+	require.NoError(t, err)
+	_, err = Open(b, all...)
+	require.NoError(t, err, "all identities together")
+	_, err = c.Calculator(1, nil)
+	require.Error(t, err, "sealed bundle loaded without an identity")
 }
 
 // A bundle renamed to another node's name is detected, even by its owner.
@@ -268,50 +250,47 @@ func TestSwappedBundle(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := t.TempDir()
 	tc.write(t, dir)
-	c, _ := LoadPublic(dir, tc.trust())
+	c, err := LoadPublic(dir, tc.trust())
+	require.NoError(t, err)
 	calc := func(j int) string { return c.Path(share.Node{Role: share.RoleCalculator, Number: j}) }
 	id3 := tc.ids[share.Node{Role: share.RoleCalculator, Number: 3}]
-	if err := os.Rename(calc(3), calc(2)+".tmp"); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(calc(2))
-	os.Rename(calc(2)+".tmp", calc(2))
-	if _, err := c.Calculator(2, id3); !errors.Is(err, ErrWrongNode) {
-		t.Fatalf("calculator 3's bundle as calculator-2.age: %v", err)
-	}
-	if _, err := LoadCalculator(calc(2), id3, tc.trust()); !errors.Is(err, ErrWrongNode) {
-		t.Fatalf("LoadCalculator of a renamed bundle: %v", err)
-	}
+	require.NoError(t, os.Rename(calc(3), calc(2)+".tmp"))
+	require.NoError(t, os.Remove(calc(2)))
+	require.NoError(t, os.Rename(calc(2)+".tmp", calc(2)))
+	_, err = c.Calculator(2, id3)
+	require.ErrorIs(t, err, ErrWrongNode, "calculator 3's bundle as calculator-2.age")
+	_, err = LoadCalculator(calc(2), id3, tc.trust())
+	require.ErrorIs(t, err, ErrWrongNode, "LoadCalculator of a renamed bundle")
 	// Under another name, the caller compares the number itself.
 	other := filepath.Join(t.TempDir(), "bundle.age")
-	b, _ := os.ReadFile(calc(2))
-	os.WriteFile(other, b, 0o600)
-	if ck, err := LoadCalculator(other, id3, tc.trust()); err != nil || ck.Number != 3 {
-		t.Fatalf("LoadCalculator(bundle.age): %v", err)
-	}
+	b, err := os.ReadFile(calc(2))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(other, b, 0o600))
+	ck, err := LoadCalculator(other, id3, tc.trust())
+	require.NoError(t, err, "LoadCalculator(bundle.age)")
+	require.Equal(t, 3, ck.Number, "LoadCalculator(bundle.age): calculator number")
 	// A combiner's bundle is not a calculator's, whatever its name.
 	comb := c.Path(share.Node{Role: share.RoleCombiner, Number: 1})
 	idc := tc.ids[share.Node{Role: share.RoleCombiner, Number: 1}]
-	if _, err := LoadCalculator(comb, idc, tc.trust()); !errors.Is(err, ErrWrongNode) {
-		t.Fatalf("combiner bundle loaded as a calculator: %v", err)
-	}
+	_, err = LoadCalculator(comb, idc, tc.trust())
+	require.ErrorIs(t, err, ErrWrongNode, "combiner bundle loaded as a calculator")
 	// A bundle of another cluster (another dealing of the same key) is refused.
 	tc2 := newTestClusterSeed(t, 2)
 	tc2.ids = tc.ids
 	tc2.rc = tc.rc
 	dir2 := t.TempDir()
 	tc2.write(t, dir2)
-	c2, _ := LoadPublic(dir2, tc2.trust())
+	c2, err := LoadPublic(dir2, tc2.trust())
+	require.NoError(t, err)
 	id1 := tc.ids[share.Node{Role: share.RoleCalculator, Number: 1}]
-	if _, err := c.Calculator(1, id1); err != nil {
-		t.Fatal(err)
-	}
-	b, _ = os.ReadFile(c2.Path(share.Node{Role: share.RoleCalculator, Number: 1}))
-	os.Remove(calc(1))
-	os.WriteFile(calc(1), b, 0o600)
-	if _, err := c.Calculator(1, id1); !errors.Is(err, ErrWrongDealer) {
-		t.Fatalf("bundle of another dealing: %v", err)
-	}
+	_, err = c.Calculator(1, id1)
+	require.NoError(t, err)
+	b, err = os.ReadFile(c2.Path(share.Node{Role: share.RoleCalculator, Number: 1}))
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(calc(1)))
+	require.NoError(t, os.WriteFile(calc(1), b, 0o600))
+	_, err = c.Calculator(1, id1)
+	require.ErrorIs(t, err, ErrWrongDealer, "bundle of another dealing")
 }
 
 // A tampered bundle is refused: never opened, never a panic.
@@ -319,15 +298,15 @@ func TestTamperedBundle(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := t.TempDir()
 	tc.write(t, dir)
-	c, _ := LoadPublic(dir, tc.trust())
+	c, err := LoadPublic(dir, tc.trust())
+	require.NoError(t, err)
 	n := share.Node{Role: share.RoleCombiner, Number: 1}
 	path := c.Path(n)
-	orig, _ := os.ReadFile(path)
+	orig, err := os.ReadFile(path)
+	require.NoError(t, err)
 	put := func(b []byte) {
-		os.Remove(path)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Remove(path))
+		require.NoError(t, os.WriteFile(path, b, 0o600))
 	}
 	// A byte of the payload flipped, re-armored.
 	bin := decodeArmor(t, orig)
@@ -337,9 +316,8 @@ func TestTamperedBundle(t *testing.T) {
 		b := bytes.Clone(bin)
 		b[i] ^= 0x80
 		put(encodeArmor(b))
-		if _, err := c.Combiner(1, tc.ids[n]); !errors.Is(err, ErrTampered) {
-			t.Fatalf("payload byte %d flipped: %v", i, err)
-		}
+		_, err := c.Combiner(1, tc.ids[n])
+		require.ErrorIs(t, err, ErrTampered, "payload byte %d flipped", i)
 	}
 	// A character of the armored body replaced, on every line.
 	lines := bytes.Split(orig, []byte("\n"))
@@ -353,27 +331,26 @@ func TestTamperedBundle(t *testing.T) {
 		}
 		put(b)
 		_, err := c.Combiner(1, tc.ids[n])
-		if !errors.Is(err, ErrTampered) && !errors.Is(err, ErrWrongIdentity) {
-			t.Fatalf("armored line %d changed: %v", li, err)
-		}
+		// A change in the recipient stanza looks like another recipient.
+		ok := errors.Is(err, ErrTampered) || errors.Is(err, ErrWrongIdentity)
+		require.True(t, ok, "armored line %d changed: %v, want ErrTampered or ErrWrongIdentity", li, err)
 	}
 	// Truncated.
 	for _, cut := range []int{len(orig) / 2, len(orig) - 40, 10, 0} {
 		put(orig[:cut])
-		if _, err := c.Combiner(1, tc.ids[n]); err == nil {
-			t.Fatalf("truncated to %d bytes: opened", cut)
-		}
+		_, err := c.Combiner(1, tc.ids[n])
+		require.Error(t, err, "truncated to %d bytes: opened", cut)
 	}
 	put(orig)
-	if _, err := c.Combiner(1, tc.ids[n]); err != nil {
-		t.Fatal(err)
-	}
+	_, err = c.Combiner(1, tc.ids[n])
+	require.NoError(t, err, "the restored bundle")
 	// The plaintext of another bundle, renamed .age, is not sealed.
-	plain, _ := tc.d.Combiners[0].Marshal()
+	plain, err := tc.d.Combiners[0].Marshal()
+	require.NoError(t, err)
 	put(plain)
-	if _, err := c.Combiner(1, tc.ids[n]); !errors.Is(err, ErrNotSealed) || strings.Contains(err.Error(), "entries") {
-		t.Fatalf("plaintext as .age: %v", err)
-	}
+	_, err = c.Combiner(1, tc.ids[n])
+	require.ErrorIs(t, err, ErrNotSealed, "plaintext as .age")
+	require.NotContains(t, err.Error(), "entries", "plaintext as .age: the error quotes the bundle")
 }
 
 func TestWriteClusterRefuses(t *testing.T) {
@@ -384,13 +361,12 @@ func TestWriteClusterRefuses(t *testing.T) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return
 		}
+		require.NoError(t, err)
 		var names []string
 		for _, e := range entries {
 			names = append(names, e.Name())
 		}
-		if !slices.Equal(names, keep) {
-			t.Fatalf("%s holds %v, want %v", dir, names, keep)
-		}
+		require.Empty(t, cmp.Diff(keep, names, cmpopts.EquateEmpty()), "files in %s (-want +got)", dir)
 	}
 	opts := &Options{InsecureScryptWorkFactorForTests: testLogN}
 
@@ -404,165 +380,135 @@ func TestWriteClusterRefuses(t *testing.T) {
 		}
 	}
 	err := WriteClusterWithOptions(dir, tc.dl, tc.d, &rc, testPassphrase, opts)
-	if !errors.Is(err, ErrRecipients) || !strings.Contains(err.Error(), "calculator 3") {
-		t.Fatalf("missing recipient: %v", err)
-	}
+	require.ErrorIs(t, err, ErrRecipients, "missing recipient")
+	require.Contains(t, err.Error(), "calculator 3", "the message names the missing node")
 	empty(t, dir)
-	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal("directory created")
-	}
+	_, err = os.Stat(dir)
+	require.ErrorIs(t, err, fs.ErrNotExist, "directory created")
 	// A recipient for a node that does not exist.
 	rc = *tc.rc
 	rc.Combiners = map[int]age.Recipient{99: newID(t).Recipient()}
 	for a, r := range tc.rc.Combiners {
 		rc.Combiners[a] = r
 	}
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, &rc, testPassphrase, opts); !errors.Is(err, ErrRecipients) || !strings.Contains(err.Error(), "99") {
-		t.Fatalf("extra recipient: %v", err)
-	}
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, nil, testPassphrase, opts); !errors.Is(err, ErrRecipients) {
-		t.Fatalf("no recipients: %v", err)
-	}
+	err = WriteClusterWithOptions(dir, tc.dl, tc.d, &rc, testPassphrase, opts)
+	require.ErrorIs(t, err, ErrRecipients, "extra recipient")
+	require.Contains(t, err.Error(), "99", "the message names the extra node")
+	err = WriteClusterWithOptions(dir, tc.dl, tc.d, nil, testPassphrase, opts)
+	require.ErrorIs(t, err, ErrRecipients, "no recipients")
 	// A typed nil recipient fails before anything is written.
 	rc = *tc.rc
 	rc.Distributors = map[int]age.Recipient{1: tc.rc.Distributors[1], 2: (*age.X25519Recipient)(nil)}
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, &rc, testPassphrase, opts); err == nil {
-		t.Fatal("nil recipient accepted")
-	}
+	require.Error(t, WriteClusterWithOptions(dir, tc.dl, tc.d, &rc, testPassphrase, opts), "nil recipient accepted")
 	empty(t, dir)
 	// A weak passphrase.
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, "short", opts); !errors.Is(err, ErrWeakPassphrase) {
-		t.Fatalf("weak passphrase: %v", err)
-	}
+	err = WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, "short", opts)
+	require.ErrorIs(t, err, ErrWeakPassphrase, "weak passphrase")
 	empty(t, dir)
 	// A mismatched dealing.
 	bad := *tc.d
 	bad.Calculators = bad.Calculators[:3]
-	if err := WriteClusterWithOptions(dir, tc.dl, &bad, tc.rc, testPassphrase, opts); err == nil {
-		t.Fatal("incomplete dealing accepted")
-	}
-	if err := WriteCluster(dir, nil, nil, tc.rc, testPassphrase); err == nil {
-		t.Fatal("nil dealing accepted")
-	}
+	require.Error(t, WriteClusterWithOptions(dir, tc.dl, &bad, tc.rc, testPassphrase, opts), "incomplete dealing accepted")
+	require.Error(t, WriteCluster(dir, nil, nil, tc.rc, testPassphrase), "nil dealing accepted")
 	empty(t, dir)
 
 	// An existing file of the layout: refused, nothing else written.
 	for _, name := range []string{PlanFile, "calculator-2.age", "dealer.age"} {
 		dir := t.TempDir()
-		os.WriteFile(filepath.Join(dir, name), []byte("keep me"), 0o600)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("keep me"), 0o600))
 		err := WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, testPassphrase, opts)
-		if !errors.Is(err, fs.ErrExist) {
-			t.Fatalf("%s exists: %v", name, err)
-		}
+		require.ErrorIs(t, err, fs.ErrExist, "%s exists", name)
 		empty(t, dir, name)
-		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "keep me" {
-			t.Fatalf("%s overwritten", name)
-		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.Equal(t, "keep me", string(b), "%s overwritten", name)
 	}
 	// A second write into a written directory.
 	dir = t.TempDir()
 	tc.write(t, dir)
-	before, _ := os.ReadDir(dir)
-	if err := WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, testPassphrase, opts); !errors.Is(err, fs.ErrExist) {
-		t.Fatalf("second write: %v", err)
-	}
-	if err := WritePlaintextCluster(dir, tc.dl, tc.d); !errors.Is(err, fs.ErrExist) {
-		t.Fatalf("plaintext over sealed: %v", err)
-	}
-	after, _ := os.ReadDir(dir)
-	if len(before) != len(after) {
-		t.Fatal("files added")
-	}
+	before, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	err = WriteClusterWithOptions(dir, tc.dl, tc.d, tc.rc, testPassphrase, opts)
+	require.ErrorIs(t, err, fs.ErrExist, "second write")
+	err = WritePlaintextCluster(dir, tc.dl, tc.d)
+	require.ErrorIs(t, err, fs.ErrExist, "plaintext over sealed")
+	after, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, after, len(before), "files added")
 	// A file where the directory should be.
 	f := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(f, nil, 0o600)
-	if err := WriteClusterWithOptions(f, tc.dl, tc.d, tc.rc, testPassphrase, opts); err == nil {
-		t.Fatal("wrote into a file")
-	}
+	require.NoError(t, os.WriteFile(f, nil, 0o600))
+	require.Error(t, WriteClusterWithOptions(f, tc.dl, tc.d, tc.rc, testPassphrase, opts), "wrote into a file")
 }
 
 func TestPlaintextCluster(t *testing.T) {
 	tc := newTestCluster(t)
 	dir := filepath.Join(t.TempDir(), "plain")
-	if err := WritePlaintextCluster(dir, tc.dl, tc.d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
 	c, err := LoadPublic(dir, tc.trust())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Sealed() || c.Info.Dealer != "dealer.json" {
-		t.Fatalf("info %+v", c.Info)
-	}
+	require.NoError(t, err)
+	require.False(t, c.Sealed(), "a plaintext cluster says sealed")
+	require.Equal(t, "dealer.json", c.Info.Dealer, "dealer file")
 	for _, n := range tc.nodes() {
 		path := c.Path(n)
-		if filepath.Base(path) != BundleFile(n, ".json") {
-			t.Fatalf("path %s", path)
-		}
+		require.Equal(t, BundleFile(n, ".json"), filepath.Base(path), "%v: path", n)
 		fi, err := os.Stat(path)
-		if err != nil || fi.Mode().Perm() != 0o600 {
-			t.Fatalf("%s: %v %v", path, err, fi)
-		}
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "%s: mode", path)
 		b, err := load(c, n, nil)
-		if err != nil || !bytes.Equal(b, tc.marshal(t, n)) {
-			t.Fatalf("%v: %v", n, err)
-		}
+		require.NoError(t, err, "%v", n)
+		require.Empty(t, cmp.Diff(string(tc.marshal(t, n)), string(b)), "%v: key material changed (-dealt +loaded)", n)
 	}
-	if _, err := c.Dealer(""); err != nil {
-		t.Fatal(err)
-	}
+	_, err = c.Dealer("")
+	require.NoError(t, err)
 	// A plaintext file has no business in a sealed cluster, and vice versa.
-	if _, err := LoadCalculator(filepath.Join(dir, "calculator-1.txt"), nil, tc.trust()); err == nil {
-		t.Fatal("unknown extension accepted")
-	}
-	if _, err := c.Calculator(9, nil); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("calculator 9: %v", err)
-	}
-	if _, err := c.Combiner(9, nil); err == nil {
-		t.Fatal("combiner 9 accepted")
-	}
+	_, err = LoadCalculator(filepath.Join(dir, "calculator-1.txt"), nil, tc.trust())
+	require.Error(t, err, "unknown extension accepted")
+	_, err = c.Calculator(9, nil)
+	require.ErrorIs(t, err, fs.ErrNotExist, "calculator 9")
+	_, err = c.Combiner(9, nil)
+	require.Error(t, err, "combiner 9 accepted")
 }
 
 func TestLoadPublicErrors(t *testing.T) {
 	tc := newTestCluster(t)
 	src := t.TempDir()
-	if err := WritePlaintextCluster(filepath.Join(src, "c"), tc.dl, tc.d); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WritePlaintextCluster(filepath.Join(src, "c"), tc.dl, tc.d))
 	src = filepath.Join(src, "c")
-	info, _ := os.ReadFile(filepath.Join(src, InfoFile))
+	info, err := os.ReadFile(filepath.Join(src, InfoFile))
+	require.NoError(t, err)
 	var in Info
-	json.Unmarshal(info, &in)
+	require.NoError(t, json.Unmarshal(info, &in))
 
 	edit := func(name string, f func(Info) Info, other map[string][]byte) {
 		t.Helper()
 		dir := t.TempDir()
 		for _, n := range []string{PublicFile, PlanFile, RosterFile} {
-			b, _ := os.ReadFile(filepath.Join(src, n))
+			b, err := os.ReadFile(filepath.Join(src, n))
+			require.NoError(t, err)
 			if o, ok := other[n]; ok {
 				b = o
 			}
-			os.WriteFile(filepath.Join(dir, n), b, 0o644)
+			require.NoError(t, os.WriteFile(filepath.Join(dir, n), b, 0o644))
 		}
-		b, _ := json.Marshal(f(in))
+		b, err := json.Marshal(f(in))
+		require.NoError(t, err)
 		if o, ok := other[InfoFile]; ok {
 			b = o
 		}
-		os.WriteFile(filepath.Join(dir, InfoFile), b, 0o644)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, InfoFile), b, 0o644))
 		// Signed by the dealer, so that only the edit is refused.
 		var files []fileOut
 		for _, n := range []string{InfoFile, PublicFile, PlanFile, RosterFile} {
-			b, _ := os.ReadFile(filepath.Join(dir, n))
+			b, err := os.ReadFile(filepath.Join(dir, n))
+			require.NoError(t, err)
 			files = append(files, fileOut{name: n, data: b})
 		}
 		sig, err := signPublic(tc.dl, in.KeyID, in.Epoch, files)
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(dir, SignatureFile), sig.data, 0o644)
-		if _, err := LoadPublic(dir, tc.trust()); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, SignatureFile), sig.data, 0o644))
+		_, err = LoadPublic(dir, tc.trust())
+		assert.Error(t, err, "%s: accepted", name)
 	}
 	same := func(i Info) Info { return i }
 	edit("escaping file name", func(i Info) Info {
@@ -585,7 +531,6 @@ func TestLoadPublicErrors(t *testing.T) {
 	edit("bad public key", same, map[string][]byte{PublicFile: []byte("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")})
 	edit("bad plan", same, map[string][]byte{PlanFile: []byte(`{"k":4}`)})
 	edit("short roster", same, map[string][]byte{RosterFile: []byte(`[]`)})
-	if _, err := LoadPublic(t.TempDir(), tc.trust()); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("empty directory: %v", err)
-	}
+	_, err = LoadPublic(t.TempDir(), tc.trust())
+	assert.ErrorIs(t, err, fs.ErrNotExist, "empty directory")
 }
