@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/share"
@@ -21,7 +23,7 @@ func TestDealerRefusesTamperedPlan(t *testing.T) {
 	require.NoError(t, err)
 	dl, err := c.Dealer("")
 	require.NoError(t, err)
-	require.True(t, dl.Plan().Equal(c.Plan))
+	require.Empty(t, cmp.Diff(c.Plan, dl.Plan(), cmpopts.EquateEmpty()), "the dealer's plan is not plan.json (-plan.json +dealer)")
 
 	p := c.Plan.Clone()
 	p.Combiners[0][0][0].I = 3 - p.Combiners[0][0][0].I // another share of the same calculator
