@@ -48,7 +48,8 @@ func TestPolicyInCluster(t *testing.T) {
 	bad := request([]byte("any digest at all"))
 	bad.KeyID = ""
 	_, err = l.Distributor().Sign(ctx, bad)
-	require.True(t, errors.Is(err, broadcast.ErrRefused) && errors.Is(err, broadcast.ErrPolicy), "got %v", err)
+	require.ErrorIs(t, err, broadcast.ErrRefused)
+	require.ErrorIs(t, err, broadcast.ErrPolicy)
 	require.ErrorContains(t, err, `"kind"`)
 }
 
