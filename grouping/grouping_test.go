@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -55,9 +56,7 @@ func TestSingleEquationNeverLeaks(t *testing.T) {
 func TestPatentPlanCheck(t *testing.T) {
 	p := &Plan{K: 5, T: 3, L: 2, Combiners: PatentSubgroups()[:2]}
 	r, err := Check(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !r.Secure || r.Covered != 10 || r.Verdict() != nil {
 		t.Fatalf("patent's first two subgroups: secure=%v covered=%d verdict=%v", r.Secure, r.Covered, r.Verdict())
 	}
@@ -80,9 +79,7 @@ func TestPatentPlanCheck(t *testing.T) {
 
 func TestPatentParamsTwoCombiners(t *testing.T) {
 	p, st, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(p.Combiners) > 2 {
 		t.Fatalf("(5,3,2) needs %d combiners, want <= 2", len(p.Combiners))
 	}
@@ -95,9 +92,7 @@ func TestPatentParamsTwoCombiners(t *testing.T) {
 // checkPlan verifies p with the independent reference.
 func checkPlan(t *testing.T, p *Plan, r int, pairs bool) {
 	t.Helper()
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Validate())
 	for a, reps := range p.Combiners {
 		if !refSecure(p.K, p.T, p.L, reps) {
 			t.Fatalf("combiner %d insecure (reference): %v", a+1, reps)
@@ -152,9 +147,7 @@ func TestSearchProperties(t *testing.T) {
 		seed := rapid.Uint64Range(1, 1000).Draw(rt, "seed")
 		o := &Options{Redundancy: r, Seed: seed, Pairs: pairs, Method: method, Restarts: 2}
 		p, _, err := Search(k, tt, l, o)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		require.NoError(rt, err)
 		checkPlan(t, p, r, pairs)
 		q, _, _ := Search(k, tt, l, o)
 		if !plansEqual(p, q) {
@@ -193,9 +186,7 @@ func TestCheckMatchesReference(t *testing.T) {
 		}
 		for size := 0; size < tt; size++ {
 			got, _, err := CoalitionLeaks(k, tt, l, reps, size)
-			if err != nil {
-				rt.Fatal(err)
-			}
+			require.NoError(rt, err)
 			var want [][]int
 			for _, c := range refCoalitions(k, size) {
 				if g := refG(k, l, reps, c); g.Sign() == 0 || g.Cmp(big.NewInt(2)) > 0 {
@@ -238,14 +229,10 @@ func plansEqual(p, q *Plan) bool {
 func TestSmallParamsUsedElsewhere(t *testing.T) {
 	for _, c := range [][3]int{{3, 2, 1}, {4, 2, 2}, {5, 3, 2}, {6, 4, 2}} {
 		p, _, err := Search(c[0], c[1], c[2], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, p, 1, false)
 		f, err := FirstFit(c[0], c[1], c[2], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, f, 1, false)
 		if len(p.Combiners) > len(f.Combiners) {
 			t.Errorf("%v: best %d > first-fit %d", c, len(p.Combiners), len(f.Combiners))
@@ -256,13 +243,9 @@ func TestSmallParamsUsedElsewhere(t *testing.T) {
 func TestIncremental(t *testing.T) {
 	for _, c := range [][4]int{{4, 2, 2, 1}, {4, 3, 2, 1}, {5, 3, 2, 2}, {5, 4, 2, 1}} {
 		p, _, err := Search(c[0], c[1], c[2], &Options{Redundancy: c[3]})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		next, added, err := p.AddCalculator(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if next.K != c[0]+1 {
 			t.Fatalf("k=%d", next.K)
 		}
@@ -288,9 +271,7 @@ func TestIncremental(t *testing.T) {
 				break
 			}
 			back, removed, err := next.RemoveCalculator(j)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			kept := 0
 			for a := range next.Combiners {
 				kept += len(back.Combiners[a])
@@ -327,20 +308,14 @@ func TestIncremental(t *testing.T) {
 
 func TestJSONRoundTrip(t *testing.T) {
 	p, _, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !strings.HasPrefix(string(b), `{"k":5,"t":3,"l":2,"combiners":[[[[`) {
 		t.Fatalf("format: %s", b)
 	}
 	q, err := ParsePlan(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !plansEqual(p, q) {
 		t.Fatal("round trip changed the plan")
 	}
@@ -450,20 +425,14 @@ func FuzzParsePlan(f *testing.F) {
 // every representation, also after a calculator is added, and survives JSON.
 func TestRetireThenAdd(t *testing.T) {
 	p, _, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	q, _, err := p.RemoveCalculator(2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, _, err := q.RemoveCalculator(2); !errors.Is(err, ErrNoCalculator) {
 		t.Errorf("retiring calculator 2 twice: %v", err)
 	}
 	r, added, err := q.AddCalculator(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if r.K != 6 || !slices.Equal(r.Retired, []int{2}) {
 		t.Fatalf("k=%d retired %v", r.K, r.Retired)
 	}
@@ -476,9 +445,7 @@ func TestRetireThenAdd(t *testing.T) {
 	}
 	checkPlan(t, r, 1, false)
 	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back, err := ParsePlan(b)
 	if err != nil || !slices.Equal(back.Retired, []int{2}) {
 		t.Fatalf("round trip: %v, retired %v", err, back.Retired)

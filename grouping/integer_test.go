@@ -118,9 +118,7 @@ func TestSearchIntegerSecure(t *testing.T) {
 		o := &Options{Seed: rapid.Uint64Range(1, 1000).Draw(rt, "seed"), Pairs: rapid.Bool().Draw(rt, "pairs"),
 			Method: Method(rapid.IntRange(0, 1).Draw(rt, "method")), Restarts: 2}
 		p, _, err := Search(k, tt, l, o)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		require.NoError(rt, err)
 		if rapid.Bool().Draw(rt, "add") {
 			// In pair mode the greedy may find no place (ErrInsecure).
 			if q, _, err := p.AddCalculator(o); err == nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestPairPlansSmall checks the pair-mode search with the independent
@@ -19,9 +21,7 @@ func TestPairPlansSmall(t *testing.T) {
 		}
 		o := &Options{Redundancy: r, Pairs: true, Seed: 3}
 		p, st, err := Search(k, tt, l, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, p, r, true)
 		trivial := r * binom(k, tt)
 		if len(p.Combiners) >= trivial {
@@ -57,9 +57,7 @@ func TestPairLowerBound(t *testing.T) {
 	found := false
 	for seed := uint64(1); seed <= 8 && !found; seed++ {
 		p, _, err := Search(5, 3, 2, &Options{Pairs: true, Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if len(p.Combiners) == 3 {
 			checkPlan(t, p, 1, true)
 			found = true
@@ -75,9 +73,7 @@ func BenchmarkSearchPairs_7_4_2(b *testing.B) {
 	combiners := 0
 	for b.Loop() {
 		p, _, err := Search(7, 4, 2, &Options{Pairs: true})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		combiners = len(p.Combiners)
 	}
 	b.ReportMetric(float64(combiners), "combiners")
@@ -94,9 +90,7 @@ func TestPairTable(t *testing.T) {
 		for _, r := range []int{1, 2} {
 			o := &Options{Redundancy: r, Pairs: true}
 			p, st, err := Search(c[0], c[1], c[2], o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			rep, err := Check(p)
 			if err != nil || rep.Verdict() != nil || !rep.PairsSecure || rep.MinRedundancy < r {
 				t.Fatalf("%v r=%d: %v %v", c, r, err, rep.Verdict())

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/x509sign"
 )
 
@@ -72,9 +73,7 @@ func BenchmarkGoSigner16(b *testing.B) {
 	tt := newTestToken(b)
 	tt.timeout = time.Minute
 	s, err := x509sign.New(&tt.key.PublicKey, tt.local.Distributor().KeyID(), tt.local.Distributor(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ResetTimer()
 	parallel16(b, func(_, i int) error {
 		_, err := s.SignMessage(nil, fmt.Appendf(nil, "tbs %d", i), crypto.SHA256)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
@@ -31,25 +32,17 @@ func TestExtend(t *testing.T) {
 		t.Errorf("extend output: %s", o)
 	}
 	oc, err := seal.LoadPublic(old, testTrust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nc, err := seal.LoadPublic(next, testTrust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if nc.Plan.K != 5 || !nc.PublicKey.Equal(oc.PublicKey) {
 		t.Fatalf("extended plan k=%d", nc.Plan.K)
 	}
 	for a := range oc.Plan.Combiners {
 		before, err := oc.Combiner(a+1, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		after, err := nc.Combiner(a+1, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for n, e := range before.Entries {
 			if !after.Entries[n].Rep.Equal(e.Rep) || after.Entries[n].C.Cmp(e.C) != 0 {
 				t.Errorf("combiner %d: %v changed", a+1, e.Rep)
@@ -68,9 +61,7 @@ func TestExtend(t *testing.T) {
 	// Calculators 1 and 2 are gone: only {3,4,5} is left, so calculator 5's
 	// new representations must sign.
 	for _, j := range []int{1, 2} {
-		if err := os.Remove(filepath.Join(next, calculatorFile(j))); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Remove(filepath.Join(next, calculatorFile(j))))
 	}
 	in := filepath.Join(t.TempDir(), "tbs")
 	os.WriteFile(in, []byte("to be signed after the extension"), 0o600)
@@ -80,9 +71,7 @@ func TestExtend(t *testing.T) {
 	}
 	b, _ := os.ReadFile(sig)
 	digest := sha256.Sum256([]byte("to be signed after the extension"))
-	if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], b); err != nil {
-		t.Fatalf("signature after the extension: %v", err)
-	}
+	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, digest[:], b), "signature after the extension")
 	if _, _, err := runCmd(t, "extend", "-cluster", old, "-out", next, "-insecure-plaintext-keys"); err == nil {
 		t.Error("extend overwrote a cluster")
 	}

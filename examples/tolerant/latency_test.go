@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -109,17 +110,13 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 	})
 	start := func(name string, args ...string) *proc {
 		p, err := startProc(exe, name, args, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		procs = append(procs, p)
 		return p
 	}
 	broker := start("broker", "broker", "-listen", "127.0.0.1:0")
 	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	url := strings.TrimPrefix(line, "broker listening on ")
 	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
 	for j := 1; j <= 5; j++ {
@@ -134,9 +131,7 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 	}
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, os.WriteFile(p, data, 0o600))
 		return p
 	}
 	rpath := write("recipients.txt", []byte(recipients.String()))
@@ -145,9 +140,7 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 	cdir := filepath.Join(dir, "cluster")
 	runProgram(ctx, b, exe, "deal", "-key", keyPath, "-k", "5", "-t", "3", "-l", "2", "-recipients", rpath, "-passphrase-file", pass, "-out", cdir)
 	c, err := seal.LoadPublic(cdir, testTrust)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for _, n := range nodes[1:] {
 		if n.Role == share.RoleCombiner && n.Number > len(c.Plan.Combiners) {
 			continue

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -126,9 +127,7 @@ func TestDemoFaults(t *testing.T) {
 // demo exit non-zero.
 func TestDemoFailsWhenItShouldNot(t *testing.T) {
 	cfg := &demoConfig{k: 5, t: 3, l: 2, bits: 2048, tasks: 1}
-	if err := cfg.pick(0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cfg.pick(0, 0, 0))
 	var out strings.Builder
 	if err := cfg.finish(&demoSummary{Tasks: 2, Signed: 1, Failed: 1}, &out, &out); err == nil {
 		t.Error("an unexplained failure did not fail the demo")
@@ -145,15 +144,11 @@ func writeKey(t *testing.T, pkcs8 bool) (string, *rsa.PrivateKey) {
 	block := &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}
 	if pkcs8 {
 		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		block = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 	}
 	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(block), 0o600))
 	return path, key
 }
 
@@ -232,9 +227,7 @@ func TestDealSignRoundTrip(t *testing.T) {
 					t.Fatalf("sign %v: %v\n%s%s", args, err, o, e)
 				}
 				sig, err := os.ReadFile(sigPath)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				hh := c.h.New()
 				hh.Write(content)
 				if c.pss {
@@ -242,9 +235,7 @@ func TestDealSignRoundTrip(t *testing.T) {
 				} else {
 					err = rsa.VerifyPKCS1v15(&key.PublicKey, c.h, hh.Sum(nil), sig)
 				}
-				if err != nil {
-					t.Fatalf("%s pss=%v: signature does not verify: %v", c.hash, c.pss, err)
-				}
+				require.NoError(t, err, "%s pss=%v: signature does not verify", c.hash, c.pss)
 				opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, c.hash, c.pss)
 			}
 
@@ -273,9 +264,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 		t.Fatalf("public.pem: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, planFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	plan, err := grouping.ParsePlan(b)
 	if err != nil || plan.K != k || plan.T != tt || plan.L != l {
 		t.Fatalf("plan.json: %v", err)
@@ -283,9 +272,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 	for j := 1; j <= k; j++ {
 		path := filepath.Join(dir, calculatorFile(j))
 		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}
@@ -297,9 +284,7 @@ func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int
 	for a := 1; a <= len(plan.Combiners); a++ {
 		path := filepath.Join(dir, combinerFile(a))
 		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
 		}

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	rtnode "github.com/tolerantca/tolerant/broadcast/node"
 	"github.com/tolerantca/tolerant/grouping"
@@ -172,9 +173,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	start := time.Now()
 	broker := ps.start("broker", "broker", "-listen", "127.0.0.1:0")
 	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	url := strings.TrimPrefix(line, "broker listening on ")
 
 	// keygen on every node host; the recipients go to the dealer.
@@ -198,9 +197,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	}
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, b, 0o600))
 		return p
 	}
 	rpath := write("recipients.txt", []byte(recipients.String()))
@@ -217,9 +214,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 		t.Fatalf("deal: %v\n%s", err, e)
 	}
 	c, err := seal.LoadPublic(cdir, testTrust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	step("broker, 8 keygen, deal (sealed)", start)
 
 	// Every calculator and combiner as its own process.
@@ -230,13 +225,9 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 		t.Helper()
 		p := ps.start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s", "-audit-dir", auditDir)
-		if err := p.waitReady(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.waitReady(ctx))
 		addr, err := p.healthAddr(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return &mpNode{p: p, health: addr}
 	}
 	calc := func(j int) share.Node { return share.Node{Role: share.RoleCalculator, Number: j} }
@@ -261,17 +252,11 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	start = time.Now()
 	// The distributor's host holds the public files and its own bundle only.
 	distDir := filepath.Join(dir, "distributor-host")
-	if err := os.Mkdir(distDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(distDir, 0o700))
 	for _, name := range []string{seal.InfoFile, seal.PublicFile, seal.PlanFile, seal.RosterFile, seal.SignatureFile, "distributor-1.age"} {
 		b, err := os.ReadFile(filepath.Join(cdir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(distDir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(distDir, name), b, 0o600))
 	}
 	dist := []string{"-nats", url, "-cluster", distDir, "-identity", identity(share.Node{Role: share.RoleDistributor, Number: 1}), "-audit-dir", auditDir}
 	root := filepath.Join(dir, "root.pem")
@@ -377,9 +362,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	// Health: 503 once NATS is gone; every node then stops on SIGTERM and
 	// exits 0.
 	start = time.Now()
-	if err := broker.stop(10 * time.Second); err != nil {
-		t.Fatalf("broker: %v", err)
-	}
+	require.NoError(t, broker.stop(10*time.Second), "broker")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h, err := getHealth(ctx, calcs[back].health)
@@ -482,23 +465,17 @@ func mpRestartSet(plan *grouping.Plan, alive map[int]bool, keep []int, back int)
 func mpVerify(t *testing.T, rootPath, path string, want int) *x509.Certificate {
 	t.Helper()
 	rb, err := os.ReadFile(rootPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	block, _ := pem.Decode(rb)
 	if block == nil {
 		t.Fatalf("%s: no PEM", rootPath)
 	}
 	root, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var first *x509.Certificate
 	n := 0
 	for {
@@ -507,9 +484,7 @@ func mpVerify(t *testing.T, rootPath, path string, want int) *x509.Certificate {
 			break
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		opts := x509.VerifyOptions{Roots: pool}
 		if !c.IsCA {
 			opts.DNSName = c.DNSNames[0]
@@ -586,21 +561,13 @@ func TestNATSCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	key := testkeys.Must(testkeys.RSA2048)
 	plan, _, err := grouping.Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dealing, err := dl.Deal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bundles, err := sealDemoBundles(dir, dl, dealing)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c1, c2 := bundles[0], bundles[1]
 	node := func(bundle, identity string, extra ...string) error {
 		args := []string{"node", "-insecure-no-policy", "-role", "calculator", "-bundle", bundle, "-nats", "nats://127.0.0.1:1"}
@@ -617,9 +584,7 @@ func TestNATSCommandErrors(t *testing.T) {
 		t.Fatalf("no identity: %v", err)
 	}
 	b, err := os.ReadFile(c1.bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tampered := filepath.Join(dir, "tampered", "calculator-1.age")
 	os.MkdirAll(filepath.Dir(tampered), 0o700)
 	i := bytes.LastIndex(b, []byte("\n-----END")) - 10
@@ -627,24 +592,16 @@ func TestNATSCommandErrors(t *testing.T) {
 	if b[i] == '\n' || b[i] == '=' {
 		b[i] = 'C'
 	}
-	if err := os.WriteFile(tampered, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tampered, b, 0o600))
 	if err := node(tampered, c1.identity); !errors.Is(err, seal.ErrTampered) {
 		t.Fatalf("tampered bundle: %v", err)
 	}
 	plain := filepath.Join(dir, "calculator-1.json")
 	material, err := dealing.Calculators[0].Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pb, err := seal.SignedBundle(dl, share.Node{Role: share.RoleCalculator, Number: 1}, material)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(plain, pb, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(plain, pb, 0o600))
 	if err := node(plain, ""); err == nil || !strings.Contains(err.Error(), "-insecure-plaintext-keys") {
 		t.Fatalf("plaintext bundle without the flag: %v", err)
 	}
@@ -668,9 +625,7 @@ func TestNATSCommandErrors(t *testing.T) {
 
 	// The health handler: 503 before the node runs, 404 and 405 elsewhere.
 	host, err := rtnode.NewHost(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := host.Handler()
 	for _, c := range []struct {
 		method, path string

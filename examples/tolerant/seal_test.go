@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -48,9 +49,7 @@ func keygen(t *testing.T, path string) string {
 func sealedSetup(t *testing.T) (idDir, recipients, passFile string, nodes []share.Node) {
 	t.Helper()
 	plan, _, err := grouping.Search(4, 2, 2, &grouping.Options{Redundancy: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nodes = append(nodes, share.Node{Role: share.RoleDistributor, Number: 1})
 	for j := 1; j <= 4; j++ {
 		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
@@ -66,13 +65,9 @@ func sealedSetup(t *testing.T) (idDir, recipients, passFile string, nodes []shar
 	}
 	dir := t.TempDir()
 	recipients = filepath.Join(dir, "recipients.txt")
-	if err := os.WriteFile(recipients, []byte(rf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(recipients, []byte(rf.String()), 0o644))
 	passFile = filepath.Join(dir, "passphrase")
-	if err := os.WriteFile(passFile, []byte(testDealerPassphrase+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(passFile, []byte(testDealerPassphrase+"\n"), 0o600))
 	return idDir, recipients, passFile, nodes
 }
 
@@ -167,9 +162,7 @@ func TestSealedDealSign(t *testing.T) {
 	}
 	sig, _ := os.ReadFile(sigPath)
 	sum := sha256.Sum256(content)
-	if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig))
 	opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, "sha256", false)
 	pssPath := filepath.Join(t.TempDir(), "sig.pss")
 	if o, e, err := runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-hash", "sha384", "-pss", "-out", pssPath); err != nil {
@@ -341,9 +334,7 @@ func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, e := range entries {
 		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
 	}
@@ -353,11 +344,7 @@ func copyDir(t *testing.T, src string) string {
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fi, _ := os.Stat(src)
-	if err := os.WriteFile(dst, b, fi.Mode().Perm()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(dst, b, fi.Mode().Perm()))
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
@@ -27,9 +28,7 @@ import (
 func BenchmarkTimingLeak(b *testing.B) {
 	key := testkeys.Must(testkeys.RSA2048)
 	m, err := NewModulus(key.N)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	l := (key.N.BitLen() + 128) / 8
 	base, _ := rand.Int(rand.Reader, key.N)
 	bb := make([]byte, m.Size())

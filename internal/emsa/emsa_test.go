@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 var hashes = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512}
@@ -46,9 +48,7 @@ var keys = sync.OnceValues(func() (map[int]*rsa.PrivateKey, error) {
 func testKey(t testing.TB, bits int) *rsa.PrivateKey {
 	t.Helper()
 	m, err := keys()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m[bits]
 }
 
@@ -96,13 +96,9 @@ func TestPKCS1v15MatchesCryptoRSA(t *testing.T) {
 			t.Run(fmt.Sprintf("%d/%v", bits, h), func(t *testing.T) {
 				d := digestOf(h, "threshold pkcs1v15")
 				em, err := PKCS1v15(h, d, priv.Size())
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want, err := rsa.SignPKCS1v15(nil, priv, h, d)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if got := rawSign(t, priv, em); !bytes.Equal(got, want) {
 					t.Fatalf("raw signature of our encoding differs from rsa.SignPKCS1v15")
 				}
@@ -126,9 +122,7 @@ func TestPKCS1v15KnownAnswer(t *testing.T) {
 		"3031300d060960864801650304020105000420" +
 		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 	em, err := PKCS1v15(crypto.SHA256, d[:], 256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := hex.EncodeToString(em); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
@@ -148,14 +142,10 @@ func TestDigestInfoDER(t *testing.T) {
 	for _, h := range hashes {
 		d := digestOf(h, "x")
 		der, err := asn1.Marshal(digestInfo{pkix.AlgorithmIdentifier{Algorithm: oids[h], Parameters: asn1.NullRawValue}, d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		k := len(der) + 11
 		em, err := PKCS1v15(h, d, k)
-		if err != nil {
-			t.Fatalf("%v: minimal k=%d: %v", h, k, err)
-		}
+		require.NoError(t, err, "%v: minimal k=%d", h, k)
 		if !bytes.Equal(em[k-len(der):], der) {
 			t.Fatalf("%v: DigestInfo mismatch", h)
 		}
@@ -179,26 +169,16 @@ func TestPSSEncodeVerifiesWithCryptoRSA(t *testing.T) {
 				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
 					d := digestOf(h, "threshold pss")
 					em, err := PSSEncode(rand.Reader, h, d, sl, modBits)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					if want := (modBits - 1 + 7) / 8; len(em) != want {
 						t.Fatalf("len(em)=%d, want %d", len(em), want)
 					}
 					full, err := ToModulusSize(em, priv.Size())
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					sig := rawSign(t, priv, full)
-					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}); err != nil {
-						t.Fatalf("rsa.VerifyPSS(salt %d): %v", sl, err)
-					}
-					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil); err != nil {
-						t.Fatalf("rsa.VerifyPSS(auto): %v", err)
-					}
-					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
-						t.Fatalf("PSSVerify: %v", err)
-					}
+					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}), "rsa.VerifyPSS(salt %d)", sl)
+					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil), "rsa.VerifyPSS(auto)")
+					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify")
 				})
 			}
 		}
@@ -215,17 +195,11 @@ func TestPSSMatchesCryptoRSADeterministic(t *testing.T) {
 			for _, sl := range saltModes {
 				d := digestOf(h, "deterministic")
 				sig, err := rsa.SignPSS(&patternReader{b: 3}, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				got, err := PSSEncode(&patternReader{b: 3}, h, d, sl, modBits)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if !bytes.Equal(got, want) {
 					t.Fatalf("%d/%v/salt%d: PSSEncode differs from rsa.SignPSS encoding", bits, h, sl)
 				}
@@ -243,20 +217,12 @@ func TestPSSVerifyCryptoRSASignatures(t *testing.T) {
 				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
 					d := digestOf(h, "verify me")
 					sig, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					em, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					orig := bytes.Clone(em)
-					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
-						t.Fatalf("PSSVerify(salt %d): %v", sl, err)
-					}
-					if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
-						t.Fatalf("PSSVerify(auto): %v", err)
-					}
+					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify(salt %d)", sl)
+					require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits), "PSSVerify(auto)")
 					if !bytes.Equal(em, orig) {
 						t.Fatal("PSSVerify modified em")
 					}
@@ -308,18 +274,14 @@ func TestPSSEmLen(t *testing.T) {
 		emBits := modBits - 1
 		emLen := (emBits + 7) / 8
 		em, err := PSSEncode(&patternReader{b: byte(modBits)}, crypto.SHA256, d, 32, modBits)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if len(em) != emLen {
 			t.Fatalf("modBits %d: len %d want %d", modBits, len(em), emLen)
 		}
 		if top := 8*emLen - emBits; top > 0 && em[0]>>(8-top) != 0 {
 			t.Fatalf("modBits %d: top %d bits not clear: %08b", modBits, top, em[0])
 		}
-		if err := PSSVerify(em, crypto.SHA256, d, 32, modBits); err != nil {
-			t.Fatalf("modBits %d: %v", modBits, err)
-		}
+		require.NoError(t, PSSVerify(em, crypto.SHA256, d, 32, modBits), "modBits %d", modBits)
 		// Setting a bit that must be zero is inconsistent.
 		if top := 8*emLen - emBits; top > 0 {
 			bad := bytes.Clone(em)
@@ -331,9 +293,7 @@ func TestPSSEmLen(t *testing.T) {
 		// A k-byte (padded) EM is rejected when emLen = k-1.
 		k := (modBits + 7) / 8
 		full, err := ToModulusSize(em, k)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if emLen < k {
 			if full[0] != 0 || !bytes.Equal(full[1:], em) {
 				t.Fatal("ToModulusSize did not left-pad")
@@ -375,15 +335,9 @@ func TestPSSBoundaries(t *testing.T) {
 	// emLen = 54 = hLen + 20 + 2 exactly: modBits = 8*54 + 1.
 	modBits := 8*54 + 1
 	em, err := PSSEncode(&patternReader{}, h, d, 20, modBits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em, h, d, 20, modBits); err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, PSSVerify(em, h, d, 20, modBits))
+	require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits))
 	if _, err := PSSEncode(&patternReader{}, h, d, 21, modBits); !errors.Is(err, ErrMessageTooLong) {
 		t.Fatalf("salt 21: %v", err)
 	}
@@ -398,12 +352,8 @@ func TestPSSBoundaries(t *testing.T) {
 	}
 	small := 8*34 + 1
 	em3, err := PSSEncode(nil, h, d, SaltLengthAuto, small)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em3, h, d, SaltLengthAuto, small); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, PSSVerify(em3, h, d, SaltLengthAuto, small))
 	if _, err := PSSEncode(nil, h, d, SaltLengthAuto, small-8); !errors.Is(err, ErrMessageTooLong) {
 		t.Fatalf("auto too small: %v", err)
 	}
@@ -503,12 +453,8 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Sanity: the shared inputs above are valid.
-	if err := ver(em2048, crypto.SHA256, d256, 32, 2048); err != nil {
-		t.Fatalf("baseline: %v", err)
-	}
-	if err := pk(crypto.SHA256, d256, 62); err != nil {
-		t.Fatalf("baseline k=62: %v", err)
-	}
+	require.NoError(t, ver(em2048, crypto.SHA256, d256, 32, 2048), "baseline")
+	require.NoError(t, pk(crypto.SHA256, d256, 62), "baseline k=62")
 }
 
 func TestSupportedHash(t *testing.T) {
@@ -527,17 +473,11 @@ func TestNoInputMutation(t *testing.T) {
 	d := digestOf(crypto.SHA384, "m")
 	dc := bytes.Clone(d)
 	em, err := PKCS1v15(crypto.SHA384, d, 256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pem, err := PSSEncode(rand.Reader, crypto.SHA384, d, SaltLengthAuto, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pc := bytes.Clone(pem)
-	if err := PSSVerify(pem, crypto.SHA384, d, SaltLengthAuto, 2048); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, PSSVerify(pem, crypto.SHA384, d, SaltLengthAuto, 2048))
 	full, _ := ToModulusSize(em, 256)
 	full[0] = 9
 	if !bytes.Equal(d, dc) || !bytes.Equal(pem, pc) || em[0] != 0 {
@@ -624,11 +564,7 @@ func FuzzPSSVerify(f *testing.F) {
 			}
 			return
 		}
-		if err := PSSVerify(enc, h, digest, saltLen, modBits); err != nil {
-			t.Fatalf("round trip failed: %v", err)
-		}
-		if err := PSSVerify(enc, h, digest, SaltLengthAuto, modBits); err != nil {
-			t.Fatalf("round trip (auto) failed: %v", err)
-		}
+		require.NoError(t, PSSVerify(enc, h, digest, saltLen, modBits), "round trip failed")
+		require.NoError(t, PSSVerify(enc, h, digest, SaltLengthAuto, modBits), "round trip (auto) failed")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -34,13 +35,9 @@ func samples() []Packet {
 func TestRoundTripSamples(t *testing.T) {
 	for _, p := range samples() {
 		b, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("%T: %v", p, err)
-		}
+		require.NoError(t, err, "%T", p)
 		q, err := Unmarshal(b)
-		if err != nil {
-			t.Fatalf("%T: %v", p, err)
-		}
+		require.NoError(t, err, "%T", p)
 		if d := cmp.Diff(p, q); d != "" {
 			t.Errorf("%T round trip (-want +got):\n%s", p, d)
 		}
@@ -146,13 +143,9 @@ func TestRoundTripRapid(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genPacket(t)
 		b, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("Marshal: %v", err)
-		}
+		require.NoError(t, err, "Marshal")
 		q, err := Unmarshal(b)
-		if err != nil {
-			t.Fatalf("Unmarshal: %v", err)
-		}
+		require.NoError(t, err, "Unmarshal")
 		if d := cmp.Diff(p, q); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
@@ -198,9 +191,7 @@ func TestUnmarshalLimits(t *testing.T) {
 	// A content length above share.MaxContentSize is refused before any allocation.
 	p := &Task{Header: Header{KeyID: "k"}, Request: share.Request{KeyID: "k", Content: []byte{}}}
 	b, err := Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	binary.BigEndian.PutUint32(b[len(b)-4:], share.MaxContentSize+1)
 	if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
 		t.Errorf("oversized content: err = %v", err)
@@ -261,16 +252,12 @@ func FuzzUnmarshal(f *testing.F) {
 			return
 		}
 		b2, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("Marshal of a decoded packet: %v", err)
-		}
+		require.NoError(t, err, "Marshal of a decoded packet")
 		if !bytes.Equal(b, b2) {
 			t.Fatalf("not canonical:\n in %x\nout %x", b, b2)
 		}
 		q, err := Unmarshal(b2)
-		if err != nil {
-			t.Fatalf("re-decode: %v", err)
-		}
+		require.NoError(t, err, "re-decode")
 		if d := cmp.Diff(p, q); d != "" {
 			t.Fatalf("re-decode differs:\n%s", d)
 		}
@@ -282,9 +269,7 @@ func FuzzUnmarshal(f *testing.F) {
 func TestAckDetail(t *testing.T) {
 	ok := &Ack{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: "san"}
 	b, err := Marshal(ok)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if p, err := Unmarshal(b); err != nil || p.(*Ack).Detail != "san" {
 		t.Fatalf("got %v, %v", p, err)
 	}
