@@ -107,10 +107,7 @@ func TestTable(t *testing.T) {
 		ex.Optimal, ex.TimeLimit = true, 10*time.Second
 		q, sx, err := Search(row.k, row.t, row.l, &ex)
 		require.NoError(t, err)
-		rep, err := Check(p)
-		if err != nil || rep.Verdict() != nil || rep.MinRedundancy < row.r || (row.pairs && !rep.PairsSecure) {
-			t.Fatalf("%v: %v %v", row, err, rep.Verdict())
-		}
+		requireChecked(t, p, row.r, row.pairs)
 		fmt.Printf("(%d,%d,%d) %d %v | %d %v | %d %v %v | %d %d %v | found %d\n", row.k, row.t, row.l, row.r, row.pairs,
 			len(ff.Combiners), ffTime.Round(time.Millisecond), len(p.Combiners), p.Load().Sets, st.Duration.Round(time.Millisecond),
 			len(q.Combiners), sx.LowerBound, sx.ExactDuration.Round(time.Millisecond), row.found)
