@@ -65,12 +65,10 @@ func BenchmarkTimingLeak(b *testing.B) {
 func welchT(b *testing.B, l int, fixed []byte, exp func([]byte)) float64 {
 	class := make([]byte, b.N)
 	inputs := make([]byte, b.N*l)
-	if _, err := rand.Read(class); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := rand.Read(inputs); err != nil {
-		b.Fatal(err)
-	}
+	_, err := rand.Read(class)
+	require.NoError(b, err)
+	_, err = rand.Read(inputs)
+	require.NoError(b, err)
 	for i := range b.N {
 		if class[i]&1 == 0 {
 			copy(inputs[i*l:(i+1)*l], fixed)

@@ -119,7 +119,7 @@ func newTolerant(b *testing.B, l int, length share.ShareLength) *tolerant {
 			return tt
 		}
 	}
-	b.Fatal("no combiner serves {1,2,3}")
+	require.FailNow(b, "no combiner serves calculators {1,2,3}")
 	return nil
 }
 
