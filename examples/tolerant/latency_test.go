@@ -5,8 +5,6 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,17 +31,10 @@ func BenchmarkNATSLatency(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds the program and runs a cluster of processes")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		b.Skip("no go command to build the program with")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	exe := buildProgram(ctx, b, false)
 	dir := b.TempDir()
-	exe := filepath.Join(dir, "tolerant")
-	if out, err := exec.CommandContext(ctx, goBin, "build", "-o", exe, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
 	dist, root := latencyCluster(ctx, b, exe, dir)
 	var p50 float64
 	for b.Loop() {
@@ -60,17 +51,7 @@ func BenchmarkNATSLatency(b *testing.B) {
 
 // rsaP50 returns the median of n sequential crypto/rsa signatures, in ms.
 func rsaP50(b *testing.B, n int) float64 {
-	blk, _ := pem.Decode(testkeys.PEM(testkeys.RSA2048b))
-	if blk == nil {
-		b.Fatal("no PEM test key")
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		if k, err = x509.ParsePKCS1PrivateKey(blk.Bytes); err != nil {
-			b.Fatal(err)
-		}
-	}
-	key := k.(*rsa.PrivateKey)
+	key := testkeys.Must(testkeys.RSA2048b)
 	sum := sha256.Sum256([]byte("latency"))
 	lat := make([]float64, n)
 	for i := range lat {
@@ -93,7 +74,7 @@ func runProgram(ctx context.Context, b *testing.B, exe string, args ...string) s
 		if ee, ok := err.(*exec.ExitError); ok {
 			msg = string(ee.Stderr)
 		}
-		b.Fatalf("tolerant %s: %v\n%s\n%s", args[0], err, out, msg)
+		require.NoError(b, err, "tolerant %s\n%s\n%s", args[0], out, msg)
 	}
 	return string(out)
 }
@@ -147,9 +128,8 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 		}
 		p := start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url)
-		if err := p.waitReady(ctx); err != nil {
-			b.Fatalf("%s: %v\n%s", p.name, err, p.tail(10))
-		}
+		err := p.waitReady(ctx)
+		require.NoError(b, err, "%s\n%s", p.name, p.tail(10))
 	}
 	dist = []string{"-nats", url, "-cluster", cdir, "-distributor", c.Path(nodes[0]), "-identity", identity(nodes[0])}
 	root = filepath.Join(dir, "root.pem")
