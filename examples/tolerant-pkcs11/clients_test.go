@@ -248,16 +248,18 @@ func opensslDir(t *testing.T, flag, prefix string) string {
 	return strings.Trim(s, `"`)
 }
 
-// opensslWith writes conf as dir/openssl.cnf and returns a function that
-// runs openssl with it (OPENSSL_CONF) in the module's environment, and
-// the file's path.
-func (e *clientEnv) opensslWith(t *testing.T, dir, conf string) (func(args ...string) string, string) {
+// opensslWith writes an OpenSSL configuration whose openssl_init section
+// is init into a new directory, and returns a function that runs openssl
+// with it (OPENSSL_CONF) in the module's environment, the file and the
+// directory.
+func (e *clientEnv) opensslWith(t *testing.T, init string) (ossl func(args ...string) string, cnf, dir string) {
 	t.Helper()
-	cnf := filepath.Join(dir, "openssl.cnf")
-	require.NoError(t, os.WriteFile(cnf, []byte(conf), 0o644))
+	dir = t.TempDir()
+	cnf = filepath.Join(dir, "openssl.cnf")
+	require.NoError(t, os.WriteFile(cnf, []byte("openssl_conf = openssl_init\n[openssl_init]\n"+init), 0o644))
 	return func(args ...string) string {
 		return e.run(t, "env", append([]string{"OPENSSL_CONF=" + cnf, "openssl"}, args...)...)
-	}, cnf
+	}, cnf, dir
 }
 
 // opensslProvider issues a root (req -x509), a leaf from a CSR (x509
@@ -266,10 +268,7 @@ func (e *clientEnv) opensslWith(t *testing.T, dir, conf string) (func(args ...st
 // and the whole TBSCertificate.
 func (e *clientEnv) opensslProvider(t *testing.T) {
 	mod := needFile(t, "pkcs11-provider (bookworm-backports)", filepath.Join(opensslDir(t, "-m", "MODULESDIR:"), "pkcs11.so"))
-	dir := t.TempDir()
-	ossl, cnf := e.opensslWith(t, dir, fmt.Sprintf(`openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
+	ossl, cnf, dir := e.opensslWith(t, fmt.Sprintf(`providers = provider_sect
 [provider_sect]
 default = default_sect
 pkcs11 = pkcs11_sect
@@ -324,10 +323,7 @@ commonName = supplied
 // CKM_RSA_PKCS on a DigestInfo.
 func (e *clientEnv) opensslEngine(t *testing.T) {
 	eng := needFile(t, "libp11's engine (libengine-pkcs11-openssl)", filepath.Join(opensslDir(t, "-e", "ENGINESDIR:"), "pkcs11.so"))
-	dir := t.TempDir()
-	ossl, _ := e.opensslWith(t, dir, fmt.Sprintf(`openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
+	ossl, _, dir := e.opensslWith(t, fmt.Sprintf(`engines = engine_section
 [engine_section]
 pkcs11 = pkcs11_section
 [pkcs11_section]

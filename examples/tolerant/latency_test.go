@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -99,39 +98,29 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
 	require.NoError(b, err)
 	url := strings.TrimPrefix(line, "broker listening on ")
-	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
-	for j := 1; j <= 5; j++ {
-		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
-	}
-	nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: 1}, share.Node{Role: share.RoleCombiner, Number: 2})
-	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
-	var recipients strings.Builder
-	for _, n := range nodes {
-		r := strings.TrimSpace(runProgram(ctx, b, exe, "keygen", "-out", identity(n)))
-		fmt.Fprintf(&recipients, "%s %d %s\n", n.Role, n.Number, r)
-	}
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		require.NoError(b, os.WriteFile(p, data, 0o600))
-		return p
-	}
-	rpath := write("recipients.txt", []byte(recipients.String()))
-	pass := write("passphrase.txt", []byte("a dealer passphrase for the latency benchmark\n"))
-	keyPath := write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+	rpath, pass, keyPath := dealInputs(b, dir, "a dealer passphrase for the latency benchmark", func(args ...string) string {
+		return runProgram(ctx, b, exe, args...)
+	})
+	identity := func(n share.Node) string { return mpIdentity(dir, n) }
+	dist1 := share.Node{Role: share.RoleDistributor, Number: 1}
 	cdir := filepath.Join(dir, "cluster")
 	runProgram(ctx, b, exe, "deal", "-key", keyPath, "-k", "5", "-t", "3", "-l", "2", "-recipients", rpath, "-passphrase-file", pass, "-out", cdir)
 	c, err := seal.LoadPublic(cdir, testTrust)
 	require.NoError(b, err)
-	for _, n := range nodes[1:] {
-		if n.Role == share.RoleCombiner && n.Number > len(c.Plan.Combiners) {
-			continue
-		}
+	var nodes []share.Node
+	for j := 1; j <= 5; j++ {
+		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
+	}
+	for a := 1; a <= min(2, len(c.Plan.Combiners)); a++ { // dealInputs made identities for combiners 1 and 2
+		nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: a})
+	}
+	for _, n := range nodes {
 		p := start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url)
 		err := p.waitReady(ctx)
 		require.NoError(b, err, "%s\n%s", p.name, p.tail(10))
 	}
-	dist = []string{"-nats", url, "-cluster", cdir, "-distributor", c.Path(nodes[0]), "-identity", identity(nodes[0])}
+	dist = []string{"-nats", url, "-cluster", cdir, "-distributor", c.Path(dist1), "-identity", identity(dist1)}
 	root = filepath.Join(dir, "root.pem")
 	runProgram(ctx, b, exe, append([]string{"issue", "-cn", "latency root", "-self-signed", "-out", root}, dist...)...)
 	return dist, root

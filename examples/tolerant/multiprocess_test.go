@@ -80,6 +80,36 @@ func buildProgram(ctx context.Context, tb testing.TB, race bool) string {
 	return exe
 }
 
+// mpIdentity is the path of node n's age identity in dir.
+func mpIdentity(dir string, n share.Node) string {
+	return filepath.Join(dir, natsbus.NodeName(n)+".key")
+}
+
+// dealInputs runs "keygen -out" with run for distributor 1, calculators
+// 1 to 5 and combiners 1 and 2 (identities at mpIdentity in dir) and
+// writes in dir what "deal -recipients" of a (5,3,2) cluster reads: the
+// recipients file, the dealer's passphrase file and the CA key. It
+// returns their paths.
+func dealInputs(tb testing.TB, dir, passphrase string, run func(args ...string) string) (recipients, pass, key string) {
+	tb.Helper()
+	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
+	for j := 1; j <= 5; j++ {
+		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
+	}
+	nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: 1}, share.Node{Role: share.RoleCombiner, Number: 2})
+	var rs strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&rs, "%s %d %s\n", n.Role, n.Number, strings.TrimSpace(run("keygen", "-out", mpIdentity(dir, n))))
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(tb, os.WriteFile(p, b, 0o600))
+		return p
+	}
+	return write("recipients.txt", []byte(rs.String())), write("passphrase.txt", []byte(passphrase+"\n")),
+		write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+}
+
 // mpProcs are the processes of a test; every one still running is killed
 // when the test ends, and their output is logged if it failed.
 type mpProcs struct {
@@ -189,32 +219,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	url := strings.TrimPrefix(line, "broker listening on ")
 
 	// keygen on every node host; the recipients go to the dealer.
-	type node struct {
-		share.Node
-		name, identity string
-	}
-	var nodes []node
-	for _, n := range []share.Node{
-		{Role: share.RoleDistributor, Number: 1},
-		{Role: share.RoleCalculator, Number: 1}, {Role: share.RoleCalculator, Number: 2}, {Role: share.RoleCalculator, Number: 3},
-		{Role: share.RoleCalculator, Number: 4}, {Role: share.RoleCalculator, Number: 5},
-		{Role: share.RoleCombiner, Number: 1}, {Role: share.RoleCombiner, Number: 2},
-	} {
-		nodes = append(nodes, node{Node: n, name: natsbus.NodeName(n), identity: filepath.Join(dir, natsbus.NodeName(n)+".key")})
-	}
-	var recipients strings.Builder
-	for _, n := range nodes {
-		r := strings.TrimSpace(ps.run(ctx, "keygen", "-out", n.identity))
-		fmt.Fprintf(&recipients, "%s %d %s\n", n.Role, n.Number, r)
-	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, b, 0o600))
-		return p
-	}
-	rpath := write("recipients.txt", []byte(recipients.String()))
-	pass := write("passphrase.txt", []byte("a dealer passphrase for the multi-process test\n"))
-	keyPath := write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+	rpath, pass, keyPath := dealInputs(t, dir, "a dealer passphrase for the multi-process test", func(args ...string) string { return ps.run(ctx, args...) })
 	cdir := filepath.Join(dir, "cluster")
 	// deal runs in this process with a low scrypt work factor for
 	// dealer.age (age's default takes ~20 s in a -race binary); the rest
@@ -229,7 +234,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 
 	// Every calculator and combiner as its own process.
 	start = time.Now()
-	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
+	identity := func(n share.Node) string { return mpIdentity(dir, n) }
 	auditDir := filepath.Join(dir, "audit")
 	startNode := func(n share.Node) *mpNode {
 		t.Helper()
