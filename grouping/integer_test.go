@@ -59,11 +59,17 @@ var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 }
 // no coalition of t-1 calculators learns d or d mod g > 2 with reps.
 func refIntegerSecure(k, t, l int, reps []Rep) bool {
 	for _, c := range refCoalitions(k, t-1) {
-		if g := refG(k, l, reps, c); g.Cmp(big.NewInt(2)) > 0 || g.Sign() == 0 {
+		if gLeaks(refG(k, l, reps, c)) {
 			return false
 		}
 	}
 	return true
+}
+
+// gLeaks says whether a coalition whose reference g is g learns d (g = 0)
+// or d mod g with g > 2.
+func gLeaks(g *big.Int) bool {
+	return g.Sign() == 0 || g.Cmp(big.NewInt(2)) > 0
 }
 
 func maskOf(c map[int]bool) uint64 {
