@@ -49,12 +49,14 @@ func TestUsage(t *testing.T) {
 	require.ErrorIs(t, err, errUsage, "demo -test-key")
 }
 
-// requireHelp fails unless "cmd -h" succeeds and prints cmd's usage.
-func requireHelp(t *testing.T, cmd string) {
+// requireHelp fails unless the command args (args[0] and its flags)
+// with -h succeeds and prints args[0]'s usage; it returns the usage.
+func requireHelp(t *testing.T, args ...string) string {
 	t.Helper()
-	_, e, err := runCmd(t, cmd, "-h")
-	require.NoError(t, err, "%s -h", cmd)
-	require.Contains(t, e, "Usage: tolerant "+cmd, "%s -h", cmd)
+	_, e, err := runCmd(t, append(args, "-h")...)
+	require.NoError(t, err, "%v -h", args)
+	require.Contains(t, e, "Usage: tolerant "+args[0], "%v -h", args)
+	return e
 }
 
 func TestDemo(t *testing.T) {

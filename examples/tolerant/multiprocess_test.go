@@ -550,11 +550,9 @@ func mpDemo(ctx context.Context, t *testing.T, exe string) {
 func TestNATSCommandErrors(t *testing.T) {
 	for _, args := range [][]string{{"node"}, {"issue"}, {"broker"}, {"sign", "-nats", "nats://x"}} {
 		cmd := args[0]
-		_, e, err := runCmd(t, append(args, "-h")...)
-		require.NoError(t, err, "%s -h", cmd)
-		require.Contains(t, e, "Usage: tolerant "+cmd, "%s -h", cmd)
+		e := requireHelp(t, args...)
 		require.NotContains(t, e, "testing-", "%s -h shows a hidden flag", cmd)
-		_, _, err = runCmd(t, append(args, "-no-such-flag")...)
+		_, _, err := runCmd(t, append(args, "-no-such-flag")...)
 		require.ErrorIs(t, err, errUsage, "%s with a bad flag", cmd)
 	}
 	_, _, err := runCmd(t, "node", "-role", "dealer", "-bundle", "x.age", "-nats", "nats://127.0.0.1:1")
