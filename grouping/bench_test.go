@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func benchSearch(b *testing.B, k, t, l int) { benchSearchOpts(b, k, t, l, nil) }
@@ -77,9 +79,7 @@ func BenchmarkFirstFit_7_4_2(b *testing.B) {
 
 func BenchmarkCheck_10_5_2(b *testing.B) {
 	p, _, err := Search(10, 5, 2, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := Check(p); err != nil {
@@ -99,24 +99,15 @@ func TestTable(t *testing.T) {
 		o := row.opts()
 		start := time.Now()
 		ff, err := FirstFit(row.k, row.t, row.l, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ffTime := time.Since(start)
 		p, st, err := Search(row.k, row.t, row.l, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ex := *o
 		ex.Optimal, ex.TimeLimit = true, 10*time.Second
 		q, sx, err := Search(row.k, row.t, row.l, &ex)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Check(p)
-		if err != nil || rep.Verdict() != nil || rep.MinRedundancy < row.r || (row.pairs && !rep.PairsSecure) {
-			t.Fatalf("%v: %v %v", row, err, rep.Verdict())
-		}
+		require.NoError(t, err)
+		requireChecked(t, p, row.r, row.pairs)
 		fmt.Printf("(%d,%d,%d) %d %v | %d %v | %d %v %v | %d %d %v | found %d\n", row.k, row.t, row.l, row.r, row.pairs,
 			len(ff.Combiners), ffTime.Round(time.Millisecond), len(p.Combiners), p.Load().Sets, st.Duration.Round(time.Millisecond),
 			len(q.Combiners), sx.LowerBound, sx.ExactDuration.Round(time.Millisecond), row.found)

@@ -180,7 +180,7 @@ func refCheckPlan(t *testing.T, p *Plan, r int, pairs bool) {
 			}
 			red[rp.mask()][a] = true
 		}
-		require.True(t, refIntSecure(p.K, p.T, p.L, reps), "combiner %d of %v", a+1, p)
+		require.True(t, refIntegerSecure(p.K, p.T, p.L, reps), "combiner %d of %v", a+1, p)
 		require.True(t, refSecure(p.K, p.T, p.L, reps))
 	}
 	for _, m := range subsets(p.K, p.T) {
@@ -190,21 +190,10 @@ func refCheckPlan(t *testing.T, p *Plan, r int, pairs bool) {
 		for a := range p.Combiners {
 			for b := a + 1; b < len(p.Combiners); b++ {
 				u := append(append([]Rep{}, p.Combiners[a]...), p.Combiners[b]...)
-				require.True(t, refIntSecure(p.K, p.T, p.L, u), "pair %d,%d", a+1, b+1)
+				require.True(t, refIntegerSecure(p.K, p.T, p.L, u), "pair %d,%d", a+1, b+1)
 			}
 		}
 	}
-}
-
-// refIntSecure is the integer condition with the reference refG only.
-func refIntSecure(k, t, l int, reps []Rep) bool {
-	for _, co := range refCoalitions(k, t-1) {
-		g := refG(k, l, reps, co)
-		if !g.IsInt64() || g.Int64() < 1 || g.Int64() > 2 {
-			return false
-		}
-	}
-	return true
 }
 
 // bruteMinCombiners returns the fewest combiners of an integer-secure plan
@@ -226,7 +215,7 @@ func bruteMinCombiners(k, t, l, r int) int {
 			for a := from; a < c; a++ {
 				for _, e := range equivalents(sets[n], l) {
 					combs[a] = append(combs[a], e)
-					if refIntSecure(k, t, l, combs[a]) && rec(n, q+1, a+1) {
+					if refIntegerSecure(k, t, l, combs[a]) && rec(n, q+1, a+1) {
 						return true
 					}
 					combs[a] = combs[a][:len(combs[a])-1]

@@ -2,12 +2,14 @@ package grouping
 
 import (
 	"encoding/json"
-	"errors"
-	"math/big"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -21,95 +23,63 @@ func rep(ts ...int) Rep {
 
 func TestPatentSubgroupsPass(t *testing.T) {
 	for n, g := range PatentSubgroups() {
-		if !Secure(3, g) {
-			t.Errorf("subgroup %d: Secure = false, leaks %v", n+1, Leaks(5, 3, g))
-		}
-		if !refSecure(5, 3, 2, g) {
-			t.Errorf("subgroup %d: reference check refuses it", n+1)
-		}
+		assert.True(t, Secure(3, g), "subgroup %d: Secure = false, leaks %v", n+1, Leaks(5, 3, g))
+		assert.True(t, refSecure(5, 3, 2, g), "subgroup %d: reference check refuses it", n+1)
 	}
 }
 
 func TestL1CounterexampleRefused(t *testing.T) {
 	g := []Rep{rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)}
-	if Secure(3, g) {
-		t.Fatal("l=1 counterexample accepted")
-	}
-	leaks := Leaks(4, 3, g)
-	if !slices.ContainsFunc(leaks, func(c []int) bool { return slices.Equal(c, []int{1, 2}) }) {
-		t.Fatalf("coalition {1,2} not reported: %v", leaks)
-	}
-	if !refLeaks(4, 1, g, map[int]bool{1: true, 2: true}) {
-		t.Fatal("reference disagrees")
-	}
+	require.False(t, Secure(3, g), "l=1 counterexample accepted")
+	require.Contains(t, Leaks(4, 3, g), []int{1, 2}, "coalition {1,2} not reported")
+	require.True(t, refLeaks(4, 1, g, map[int]bool{1: true, 2: true}), "reference says {1,2} does not leak")
 }
 
 func TestSingleEquationNeverLeaks(t *testing.T) {
 	for _, r := range []Rep{rep(11, 21, 31), rep(12, 32, 52)} {
-		if !Secure(3, []Rep{r}) {
-			t.Errorf("%v leaks alone", r)
-		}
+		assert.True(t, Secure(3, []Rep{r}), "%v leaks alone", r)
 	}
 }
 
 func TestPatentPlanCheck(t *testing.T) {
 	p := &Plan{K: 5, T: 3, L: 2, Combiners: PatentSubgroups()[:2]}
 	r, err := Check(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.Secure || r.Covered != 10 || r.Verdict() != nil {
-		t.Fatalf("patent's first two subgroups: secure=%v covered=%d verdict=%v", r.Secure, r.Covered, r.Verdict())
-	}
-	if r.PairsSecure || len(r.Pairs) != 1 {
-		t.Fatalf("union of the first two subgroups reported pair-safe: %+v", r.Pairs)
-	}
+	require.NoError(t, err)
+	require.True(t, r.Secure, "patent's first two subgroups")
+	require.Equal(t, 10, r.Covered, "sets covered by the patent's first two subgroups")
+	require.NoError(t, r.Verdict())
+	require.False(t, r.PairsSecure, "union of the first two subgroups reported pair-safe: %+v", r.Pairs)
+	require.Len(t, r.Pairs, 1)
 	// Two combiners and one calculator recover d, the two alone do not.
-	if r.Pairs[0].LargestSafeCoalition != 0 || r.PairLargestSafeCoalition != 0 {
-		t.Fatalf("largest safe coalition for the pair = %d, want 0", r.Pairs[0].LargestSafeCoalition)
-	}
+	require.Equal(t, 0, r.Pairs[0].LargestSafeCoalition, "largest safe coalition for the pair")
+	require.Equal(t, 0, r.PairLargestSafeCoalition, "largest safe coalition over all pairs")
 	union := append(slices.Clone(p.Combiners[0]), p.Combiners[1]...)
-	if refSecure(5, 3, 2, union) {
-		t.Fatal("reference says the union is safe")
-	}
+	require.False(t, refSecure(5, 3, 2, union), "reference says the union is safe")
 	var b strings.Builder
-	if err := r.WriteText(&b); err != nil || !strings.Contains(b.String(), "SECURE") {
-		t.Fatalf("text report: %v\n%s", err, b.String())
-	}
+	require.NoError(t, r.WriteText(&b))
+	require.Contains(t, b.String(), "SECURE", "text report")
 }
 
 func TestPatentParamsTwoCombiners(t *testing.T) {
 	p, st, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Combiners) > 2 {
-		t.Fatalf("(5,3,2) needs %d combiners, want <= 2", len(p.Combiners))
-	}
-	if st.LowerBound != 2 {
-		t.Errorf("lower bound %d, want 2 (one combiner holds at most 8 of 10 sets)", st.LowerBound)
-	}
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(p.Combiners), 2, "(5,3,2) combiners")
+	assert.Equal(t, 2, st.LowerBound, "lower bound (one combiner holds at most 8 of 10 sets)")
 	checkPlan(t, p, 1, false)
 }
 
 // checkPlan verifies p with the independent reference.
 func checkPlan(t *testing.T, p *Plan, r int, pairs bool) {
 	t.Helper()
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Validate())
 	for a, reps := range p.Combiners {
-		if !refSecure(p.K, p.T, p.L, reps) {
-			t.Fatalf("combiner %d insecure (reference): %v", a+1, reps)
-		}
+		require.True(t, refSecure(p.K, p.T, p.L, reps), "combiner %d insecure (reference): %v", a+1, reps)
 	}
 	if pairs {
 		for a := range p.Combiners {
 			for b := a + 1; b < len(p.Combiners); b++ {
 				u := append(slices.Clone(p.Combiners[a]), p.Combiners[b]...)
-				if !refSecure(p.K, p.T, p.L, u) {
-					t.Fatalf("combiners %d+%d insecure together (reference)", a+1, b+1)
-				}
+				require.True(t, refSecure(p.K, p.T, p.L, u), "combiners %d+%d insecure together (reference)", a+1, b+1)
 			}
 		}
 	}
@@ -128,21 +98,15 @@ func checkPlan(t *testing.T, p *Plan, r int, pairs bool) {
 		}
 	}
 	want := binom(p.K-len(p.Retired), p.T) // sets without a retired calculator
-	if len(count) != want {
-		t.Fatalf("%d of %d sets covered", len(count), want)
-	}
+	require.Len(t, count, want, "sets covered")
 	for key, cs := range count {
-		if len(cs) < r {
-			t.Fatalf("set %q served by %d combiners, want %d", key, len(cs), r)
-		}
+		require.GreaterOrEqual(t, len(cs), r, "combiners serving set %q", key)
 	}
 }
 
 func TestSearchProperties(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		k := rapid.IntRange(3, 6).Draw(rt, "k")
-		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
-		l := rapid.IntRange(1, 2).Draw(rt, "l")
+		k, tt, l := drawParams(rt, 6, 2)
 		r := rapid.IntRange(1, 2).Draw(rt, "r")
 		pairs := rapid.Bool().Draw(rt, "pairs") && k <= 5
 		method := FirstFitMethod
@@ -152,24 +116,11 @@ func TestSearchProperties(t *testing.T) {
 		seed := rapid.Uint64Range(1, 1000).Draw(rt, "seed")
 		o := &Options{Redundancy: r, Seed: seed, Pairs: pairs, Method: method, Restarts: 2}
 		p, _, err := Search(k, tt, l, o)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		require.NoError(rt, err)
 		checkPlan(t, p, r, pairs)
 		q, _, _ := Search(k, tt, l, o)
-		if !plansEqual(p, q) {
-			rt.Fatal("same seed, different plan")
-		}
-		rep, err := Check(p)
-		if err != nil || rep.Verdict() != nil {
-			rt.Fatalf("Check: %v %v", err, rep.Verdict())
-		}
-		if pairs && !rep.PairsSecure {
-			rt.Fatal("pair mode plan not pair-secure per Check")
-		}
-		if rep.MinRedundancy < r {
-			rt.Fatalf("redundancy %d < %d", rep.MinRedundancy, r)
-		}
+		require.Empty(rt, cmp.Diff(p, q, cmpopts.EquateEmpty()), "same seed, different plan")
+		requireChecked(rt, p, r, pairs)
 	})
 }
 
@@ -177,28 +128,14 @@ func TestSearchProperties(t *testing.T) {
 // reference (refG) on random combiner contents, secure or not.
 func TestCheckMatchesReference(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		k := rapid.IntRange(3, 6).Draw(rt, "k")
-		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
-		l := rapid.IntRange(1, 3).Draw(rt, "l")
-		n := rapid.IntRange(1, 8).Draw(rt, "n")
-		var reps []Rep
-		for range n {
-			perm := rapid.Permutation(seq(1, k)).Draw(rt, "perm")[:tt]
-			slices.Sort(perm)
-			r := make(Rep, tt)
-			for i, j := range perm {
-				r[i] = Term{J: j, I: rapid.IntRange(1, l).Draw(rt, "i")}
-			}
-			reps = append(reps, r)
-		}
+		k, tt, l := drawParams(rt, 6, 3)
+		reps := drawReps(rt, k, tt, l, rapid.IntRange(1, 8).Draw(rt, "n"))
 		for size := 0; size < tt; size++ {
 			got, _, err := CoalitionLeaks(k, tt, l, reps, size)
-			if err != nil {
-				rt.Fatal(err)
-			}
+			require.NoError(rt, err)
 			var want [][]int
 			for _, c := range refCoalitions(k, size) {
-				if g := refG(k, l, reps, c); g.Sign() == 0 || g.Cmp(big.NewInt(2)) > 0 {
+				if gLeaks(refG(k, l, reps, c)) {
 					var cs []int
 					for j := 1; j <= k; j++ {
 						if c[j] {
@@ -209,14 +146,7 @@ func TestCheckMatchesReference(t *testing.T) {
 				}
 			}
 			slices.SortFunc(want, slices.Compare)
-			if len(got) != len(want) {
-				rt.Fatalf("size %d: got %v want %v for %v", size, got, want, reps)
-			}
-			for i := range got {
-				if !slices.Equal(got[i], want[i]) {
-					rt.Fatalf("size %d: got %v want %v", size, got, want)
-				}
-			}
+			require.Empty(rt, cmp.Diff(want, got, cmpopts.EquateEmpty()), "size %d coalitions (-want +got) for %v", size, reps)
 		}
 	})
 }
@@ -229,56 +159,55 @@ func seq(a, b int) []int {
 	return out
 }
 
-func plansEqual(p, q *Plan) bool {
-	a, _ := json.Marshal(p)
-	b, _ := json.Marshal(q)
-	return string(a) == string(b)
+// requireChecked fails unless Check finds p secure, pair-secure if pairs
+// is set, with every set served by at least r combiners.
+func requireChecked(t require.TestingT, p *Plan, r int, pairs bool) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.NoError(t, rep.Verdict())
+	if pairs {
+		require.True(t, rep.PairsSecure, "pair mode plan not pair-secure per Check")
+	}
+	require.GreaterOrEqual(t, rep.MinRedundancy, r, "redundancy")
+}
+
+// drawParams draws 3 <= k <= maxK, 2 <= t < k and 1 <= l <= maxL.
+func drawParams(rt *rapid.T, maxK, maxL int) (k, t, l int) {
+	k = rapid.IntRange(3, maxK).Draw(rt, "k")
+	t = rapid.IntRange(2, k-1).Draw(rt, "t")
+	l = rapid.IntRange(1, maxL).Draw(rt, "l")
+	return k, t, l
 }
 
 func TestSmallParamsUsedElsewhere(t *testing.T) {
 	for _, c := range [][3]int{{3, 2, 1}, {4, 2, 2}, {5, 3, 2}, {6, 4, 2}} {
 		p, _, err := Search(c[0], c[1], c[2], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, p, 1, false)
 		f, err := FirstFit(c[0], c[1], c[2], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, f, 1, false)
-		if len(p.Combiners) > len(f.Combiners) {
-			t.Errorf("%v: best %d > first-fit %d", c, len(p.Combiners), len(f.Combiners))
-		}
+		assert.LessOrEqual(t, len(p.Combiners), len(f.Combiners), "%v: best needs more combiners than first-fit", c)
 	}
 }
 
 func TestIncremental(t *testing.T) {
 	for _, c := range [][4]int{{4, 2, 2, 1}, {4, 3, 2, 1}, {5, 3, 2, 2}, {5, 4, 2, 1}} {
 		p, _, err := Search(c[0], c[1], c[2], &Options{Redundancy: c[3]})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		next, added, err := p.AddCalculator(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if next.K != c[0]+1 {
-			t.Fatalf("k=%d", next.K)
-		}
+		require.NoError(t, err)
+		require.Equal(t, c[0]+1, next.K)
 		for a, reps := range p.Combiners {
-			if !slices.EqualFunc(reps, next.Combiners[a][:len(reps)], Rep.Equal) {
-				t.Fatalf("combiner %d changed", a+1)
-			}
-			if len(next.Combiners[a]) != len(reps)+len(added[a]) {
-				t.Fatalf("combiner %d: added list mismatch", a+1)
-			}
+			require.Empty(t, cmp.Diff(reps, next.Combiners[a][:len(reps)]), "combiner %d changed (-before +after)", a+1)
+			require.Len(t, next.Combiners[a], len(reps)+len(added[a]), "combiner %d: kept plus added", a+1)
 		}
 		for a, reps := range added {
 			for _, r := range reps {
-				if !slices.Contains(r.Calculators(), next.K) {
-					t.Fatalf("combiner %d: added %v without the new calculator", a+1, r)
-				}
+				require.Contains(t, r.Calculators(), next.K, "combiner %d: added %v without the new calculator", a+1, r)
 			}
 		}
 		checkPlan(t, next, c[3], false)
@@ -288,66 +217,44 @@ func TestIncremental(t *testing.T) {
 				break
 			}
 			back, removed, err := next.RemoveCalculator(j)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			kept := 0
 			for a := range next.Combiners {
 				kept += len(back.Combiners[a])
-				if len(back.Combiners[a])+len(removed[a]) != len(next.Combiners[a]) {
-					t.Fatalf("remove %d: combiner %d lost more than j's reps", j, a+1)
-				}
+				require.Len(t, next.Combiners[a], len(back.Combiners[a])+len(removed[a]), "remove %d: combiner %d kept plus removed", j, a+1)
 				for _, r := range removed[a] {
-					if !slices.Contains(r.Calculators(), j) {
-						t.Fatalf("removed %v without %d", r, j)
-					}
+					require.Contains(t, r.Calculators(), j, "removed %v without %d", r, j)
 				}
 				// Nothing is renamed: what is kept is exactly what was there.
 				for _, r := range back.Combiners[a] {
-					if !slices.ContainsFunc(next.Combiners[a], r.Equal) {
-						t.Fatalf("remove %d: combiner %d has %v, which it did not have", j, a+1, r)
-					}
+					require.True(t, slices.ContainsFunc(next.Combiners[a], r.Equal), "remove %d: combiner %d has %v, which it did not have", j, a+1, r)
 				}
 			}
-			if back.K != next.K || !slices.Equal(back.Retired, []int{j}) {
-				t.Fatalf("remove %d: k=%d retired %v", j, back.K, back.Retired)
-			}
+			require.Equal(t, next.K, back.K, "remove %d: k", j)
+			require.Equal(t, []int{j}, back.Retired, "remove %d: retired", j)
 			checkPlan(t, back, c[3], false)
 		}
 	}
 	p := PatentPlan()
-	if _, _, err := p.RemoveCalculator(9); !errors.Is(err, ErrNoCalculator) {
-		t.Fatalf("err = %v", err)
-	}
+	_, _, err := p.RemoveCalculator(9)
+	require.ErrorIs(t, err, ErrNoCalculator)
 	small := &Plan{K: 3, T: 2, L: 1, Combiners: [][]Rep{{rep(11, 21)}}}
-	if _, _, err := small.RemoveCalculator(1); !errors.Is(err, ErrParams) {
-		t.Fatalf("k-1 = t accepted: %v", err)
-	}
+	_, _, err = small.RemoveCalculator(1)
+	require.ErrorIs(t, err, ErrParams, "k-1 = t accepted")
 }
 
 func TestJSONRoundTrip(t *testing.T) {
 	p, _, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(string(b), `{"k":5,"t":3,"l":2,"combiners":[[[[`) {
-		t.Fatalf("format: %s", b)
-	}
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(b), `{"k":5,"t":3,"l":2,"combiners":[[[[`), "format: %s", b)
 	q, err := ParsePlan(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !plansEqual(p, q) {
-		t.Fatal("round trip changed the plan")
-	}
+	require.NoError(t, err)
+	require.Empty(t, cmp.Diff(p, q, cmpopts.EquateEmpty()), "round trip changed the plan (-before +after)")
 	patent := `{"k":5,"t":3,"l":2,"combiners":[[[[1,1],[2,2],[3,1]],[[2,1],[3,2],[4,1]]]]}`
-	if _, err := ParsePlan([]byte(patent)); !errors.Is(err, ErrIncomplete) {
-		t.Fatalf("incomplete plan: %v", err)
-	}
+	_, err = ParsePlan([]byte(patent))
+	require.ErrorIs(t, err, ErrIncomplete)
 }
 
 func TestValidateRefuses(t *testing.T) {
@@ -363,47 +270,36 @@ func TestValidateRefuses(t *testing.T) {
 		`{"k":5,"t":3,"l":2,"combiners":[[[[1]]]]}`,
 		`nonsense`,
 	} {
-		if _, err := ParsePlan([]byte(s)); err == nil {
-			t.Errorf("accepted %s", s)
-		}
+		_, err := ParsePlan([]byte(s))
+		assert.Error(t, err, "accepted %s", s)
 	}
 	var nilPlan *Plan
-	if nilPlan.Validate() == nil {
-		t.Error("nil plan validated")
-	}
+	assert.Error(t, nilPlan.Validate(), "nil plan validated")
 }
 
 func TestOptionsRefused(t *testing.T) {
 	for _, o := range []*Options{{Redundancy: -1}, {Redundancy: 100}, {Method: 7}} {
-		if _, _, err := Search(5, 3, 2, o); !errors.Is(err, ErrParams) {
-			t.Errorf("%+v: %v", o, err)
-		}
+		_, _, err := Search(5, 3, 2, o)
+		assert.ErrorIs(t, err, ErrParams, "%+v", o)
 	}
 	for _, c := range [][3]int{{0, 0, 0}, {3, 3, 1}, {65, 2, 1}, {5, 3, 0}, {40, 20, 2}} {
-		if _, _, err := Search(c[0], c[1], c[2], nil); err == nil {
-			t.Errorf("%v accepted", c)
-		}
+		_, _, err := Search(c[0], c[1], c[2], nil)
+		assert.Error(t, err, "%v accepted", c)
 	}
 }
 
 func TestArithmeticChoice(t *testing.T) {
-	if a := chooseArithmetic(6, 100, 15); a != ArithPrime {
-		t.Errorf("(12,6,2) uses %s", a)
-	}
-	if a := chooseArithmetic(30, 1000, 200); a != ArithRational {
-		t.Errorf("large case uses %s", a)
-	}
+	assert.Equal(t, ArithPrime, chooseArithmetic(6, 100, 15), "(12,6,2)")
+	assert.Equal(t, ArithRational, chooseArithmetic(30, 1000, 200), "large case")
 	// The rational fallback gives the same verdicts.
 	g := []Rep{rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)}
 	for _, a := range []Arithmetic{ArithPrime, ArithRational} {
 		got := leakingCoalitions(a, 4, 1, g, subsets(4, 2), false, nil)
-		if len(got) == 0 || got[0] != 0b11 {
-			t.Errorf("%s: %v", a, got)
+		if assert.NotEmpty(t, got, "%s: no leaking coalition", a) {
+			assert.Equal(t, uint64(0b11), got[0], "%s: first leaking coalition", a)
 		}
 		for n, sub := range PatentSubgroups() {
-			if len(leakingCoalitions(a, 5, 2, sub, subsets(5, 2), false, nil)) != 0 {
-				t.Errorf("%s: patent subgroup %d leaks", a, n+1)
-			}
+			assert.Empty(t, leakingCoalitions(a, 5, 2, sub, subsets(5, 2), false, nil), "%s: patent subgroup %d leaks", a, n+1)
 		}
 	}
 }
@@ -411,13 +307,10 @@ func TestArithmeticChoice(t *testing.T) {
 func TestProvenMaxPerCombiner(t *testing.T) {
 	for _, c := range [][3]int{{3, 2, 1}, {3, 2, 2}, {4, 2, 1}, {4, 2, 2}, {5, 2, 1}, {4, 3, 1}, {5, 3, 1}, {4, 3, 2}, {5, 3, 2}, {5, 4, 1}, {5, 4, 2}, {6, 4, 1}} {
 		want, ok := provenMaxPerCombiner(c[0], c[1], c[2])
-		if !ok {
-			t.Fatalf("%v missing", c)
-		}
+		require.True(t, ok, "%v missing", c)
 		got, exact := maxPerCombiner(c[0], c[1], c[2], 1<<30)
-		if !exact || got != want {
-			t.Errorf("%v: computed %d (exact %v), table %d", c, got, exact, want)
-		}
+		assert.True(t, exact, "%v: computed bound not exact", c)
+		assert.Equal(t, want, got, "%v: computed bound against the table", c)
 	}
 }
 
@@ -439,9 +332,8 @@ func FuzzParsePlan(f *testing.F) {
 			return
 		}
 		if binom(p.K, p.T-1) <= 64 && len(p.Combiners) <= 8 {
-			if _, err := Check(p); err != nil {
-				t.Fatal(err)
-			}
+			_, err := Check(p)
+			require.NoError(t, err)
 		}
 	})
 }
@@ -450,52 +342,35 @@ func FuzzParsePlan(f *testing.F) {
 // every representation, also after a calculator is added, and survives JSON.
 func TestRetireThenAdd(t *testing.T) {
 	p, _, err := Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	q, _, err := p.RemoveCalculator(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := q.RemoveCalculator(2); !errors.Is(err, ErrNoCalculator) {
-		t.Errorf("retiring calculator 2 twice: %v", err)
-	}
+	require.NoError(t, err)
+	_, _, err = q.RemoveCalculator(2)
+	assert.ErrorIs(t, err, ErrNoCalculator, "retiring calculator 2 twice")
 	r, added, err := q.AddCalculator(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.K != 6 || !slices.Equal(r.Retired, []int{2}) {
-		t.Fatalf("k=%d retired %v", r.K, r.Retired)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 6, r.K)
+	require.Equal(t, []int{2}, r.Retired)
 	for _, reps := range added {
 		for _, x := range reps {
-			if slices.Contains(x.Calculators(), 2) {
-				t.Fatalf("added %v on a retired calculator", x)
-			}
+			require.NotContains(t, x.Calculators(), 2, "added %v on a retired calculator", x)
 		}
 	}
 	checkPlan(t, r, 1, false)
 	b, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	back, err := ParsePlan(b)
-	if err != nil || !slices.Equal(back.Retired, []int{2}) {
-		t.Fatalf("round trip: %v, retired %v", err, back.Retired)
-	}
+	require.NoError(t, err)
+	require.Equal(t, []int{2}, back.Retired, "retired after the JSON round trip")
 	// A representation on a retired calculator is refused.
 	bad := r.Clone()
 	bad.Combiners[0] = append(bad.Combiners[0], rep(11, 21, 31))
-	if err := bad.Validate(); !errors.Is(err, ErrInvalidRep) {
-		t.Errorf("representation on a retired calculator: %v", err)
-	}
+	assert.ErrorIs(t, bad.Validate(), ErrInvalidRep, "representation on a retired calculator")
 	for _, retired := range [][]int{{0}, {7}, {3, 3}, {4, 3}, {1, 2, 3}} {
 		bad := r.Clone()
 		bad.Retired = retired
 		bad.Combiners = nil
-		if err := bad.ValidateStructure(); err == nil {
-			t.Errorf("retired %v accepted", retired)
-		}
+		assert.Error(t, bad.ValidateStructure(), "retired %v accepted", retired)
 	}
 }
 

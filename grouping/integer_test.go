@@ -1,12 +1,12 @@
 package grouping
 
 import (
-	"errors"
 	"math/big"
 	"os"
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -16,13 +16,7 @@ import (
 // before the integer check) lets combiner 2 with calculators {4,5} learn
 // d mod 3. Check must say so, and Search must not return such a plan.
 func TestRegressionRationalCheckMissesModularLeak(t *testing.T) {
-	b, err := os.ReadFile("testdata/plan_7_3_2_main.json")
-	require.NoError(t, err)
-	p, err := ParsePlan(b)
-	require.NoError(t, err)
-	rep, err := Check(p)
-	require.NoError(t, err)
-	require.False(t, rep.Secure)
+	p, rep := checkInsecureFile(t, "testdata/plan_7_3_2_main.json")
 	require.Empty(t, rep.Combiners[1].Leaks, "no rational leak")
 	require.Contains(t, rep.Combiners[1].ModularLeaks, ModularLeak{Coalition: []int{4, 5}, G: 3})
 	require.ErrorIs(t, rep.Verdict(), ErrInsecure)
@@ -31,7 +25,7 @@ func TestRegressionRationalCheckMissesModularLeak(t *testing.T) {
 	require.Equal(t, big.NewInt(3), refG(7, 2, p.Combiners[1], map[int]bool{4: true, 5: true}))
 
 	// Growing it keeps its representations, so it must be refused.
-	_, _, err = p.AddCalculator(nil)
+	_, _, err := p.AddCalculator(nil)
 	require.ErrorIs(t, err, ErrInsecure)
 
 	q, _, err := Search(7, 3, 2, nil)
@@ -44,15 +38,38 @@ func TestRegressionRationalCheckMissesModularLeak(t *testing.T) {
 	}
 }
 
+// checkInsecureFile reads the plan at path, checks it and fails unless
+// Check calls it insecure.
+func checkInsecureFile(t *testing.T, path string) (*Plan, *Report) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	p, err := ParsePlan(b)
+	require.NoError(t, err)
+	rep, err := Check(p)
+	require.NoError(t, err)
+	require.False(t, rep.Secure, "%s: Check calls it secure", path)
+	return p, rep
+}
+
+// bigIntEqual lets cmp compare *big.Int by value.
+var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 })
+
 // refIntegerSecure reports, with the independent reference refG, whether
 // no coalition of t-1 calculators learns d or d mod g > 2 with reps.
 func refIntegerSecure(k, t, l int, reps []Rep) bool {
 	for _, c := range refCoalitions(k, t-1) {
-		if g := refG(k, l, reps, c); g.Cmp(big.NewInt(2)) > 0 || g.Sign() == 0 {
+		if gLeaks(refG(k, l, reps, c)) {
 			return false
 		}
 	}
 	return true
+}
+
+// gLeaks says whether a coalition whose reference g is g learns d (g = 0)
+// or d mod g with g > 2.
+func gLeaks(g *big.Int) bool {
+	return g.Sign() == 0 || g.Cmp(big.NewInt(2)) > 0
 }
 
 func maskOf(c map[int]bool) uint64 {
@@ -84,26 +101,18 @@ func drawReps(rt *rapid.T, k, t, l, n int) []Rep {
 // the rational reference refLeaks.
 func TestIntegerCheckMatchesSmith(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		k := rapid.IntRange(3, 8).Draw(rt, "k")
-		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
-		l := rapid.IntRange(1, 3).Draw(rt, "l")
+		k, tt, l := drawParams(rt, 8, 3)
 		reps := drawReps(rt, k, tt, l, rapid.IntRange(1, 24).Draw(rt, "n"))
 		for _, c := range refCoalitions(k, rapid.IntRange(0, tt-1).Draw(rt, "size")) {
 			want := refG(k, l, reps, c)
 			got := coalitionG(k, l, reps, maskOf(c), nil, nil)
-			if big.NewInt(got).Cmp(want) != 0 {
-				rt.Fatalf("coalition %v: g=%d, reference %v, reps %v", c, got, want, reps)
-			}
+			require.Empty(rt, cmp.Diff(want, big.NewInt(got), bigIntEqual), "coalition %v: g (-reference +got), reps %v", c, reps)
 			var rows [][]int
 			for _, r := range reps {
 				rows = append(rows, restrict(r, maskOf(c), l, nil))
 			}
-			if bg := bigG(rows, k*l+1); bg.Cmp(want) != 0 {
-				rt.Fatalf("coalition %v: bigG=%v, reference %v", c, bg, want)
-			}
-			if (want.Sign() == 0) != refLeaks(k, l, reps, c) {
-				rt.Fatalf("coalition %v: g=%v but rational reference leaks=%v", c, want, refLeaks(k, l, reps, c))
-			}
+			require.Empty(rt, cmp.Diff(want, bigG(rows, k*l+1), bigIntEqual), "coalition %v: bigG (-reference +got)", c)
+			require.Equal(rt, want.Sign() == 0, refLeaks(k, l, reps, c), "coalition %v: g=%v is 0 exactly when the rational reference leaks", c, want)
 		}
 	})
 }
@@ -118,28 +127,23 @@ func TestSearchIntegerSecure(t *testing.T) {
 		o := &Options{Seed: rapid.Uint64Range(1, 1000).Draw(rt, "seed"), Pairs: rapid.Bool().Draw(rt, "pairs"),
 			Method: Method(rapid.IntRange(0, 1).Draw(rt, "method")), Restarts: 2}
 		p, _, err := Search(k, tt, l, o)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		require.NoError(rt, err)
 		if rapid.Bool().Draw(rt, "add") {
 			// In pair mode the greedy may find no place (ErrInsecure).
 			if q, _, err := p.AddCalculator(o); err == nil {
 				p, k = q, k+1
-			} else if !o.Pairs || !errors.Is(err, ErrInsecure) {
-				rt.Fatal(err)
+			} else {
+				require.True(rt, o.Pairs, "AddCalculator outside pair mode: %v", err)
+				require.ErrorIs(rt, err, ErrInsecure)
 			}
 		}
 		for a, reps := range p.Combiners {
-			if !refIntegerSecure(k, tt, l, reps) {
-				rt.Fatalf("combiner %d of %v insecure", a+1, p.Combiners)
-			}
+			require.True(rt, refIntegerSecure(k, tt, l, reps), "combiner %d of %v insecure", a+1, p.Combiners)
 		}
 		if o.Pairs {
 			for a := range p.Combiners {
 				for b := a + 1; b < len(p.Combiners); b++ {
-					if !refIntegerSecure(k, tt, l, append(slices.Clone(p.Combiners[a]), p.Combiners[b]...)) {
-						rt.Fatalf("pair %d+%d insecure", a+1, b+1)
-					}
+					require.True(rt, refIntegerSecure(k, tt, l, append(slices.Clone(p.Combiners[a]), p.Combiners[b]...)), "pair %d+%d insecure", a+1, b+1)
 				}
 			}
 		}
@@ -151,9 +155,7 @@ func TestSearchIntegerSecure(t *testing.T) {
 // rows are not stored.
 func TestZBasisTryMatchesApply(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		k := rapid.IntRange(3, 7).Draw(rt, "k")
-		tt := rapid.IntRange(2, k-1).Draw(rt, "t")
-		l := rapid.IntRange(1, 3).Draw(rt, "l")
+		k, tt, l := drawParams(rt, 7, 3)
 		reps := drawReps(rt, k, tt, l, rapid.IntRange(1, 20).Draw(rt, "n"))
 		b := newZBasis(k*l + 1)
 		for _, r := range reps {
@@ -163,13 +165,14 @@ func TestZBasisTryMatchesApply(t *testing.T) {
 			saved := b.clone().(*zBasis)
 			b.apply(cols)
 			g := b.g()
-			switch {
-			case res == resDependent && b.rank() != rank:
-				rt.Fatalf("dependent row changed the rank")
-			case res == resLeak && g != 0 && g <= 2:
-				rt.Fatalf("trial leak, g=%d", g)
-			case res == resIndependent && (g == 0 || g > 2):
-				rt.Fatalf("trial independent, g=%d", g)
+			switch res {
+			case resDependent:
+				require.Equal(rt, rank, b.rank(), "dependent row changed the rank")
+			case resLeak:
+				require.True(rt, g == 0 || g > 2, "trial leak, want g = 0 or g > 2, got g=%d", g)
+			case resIndependent:
+				require.NotZero(rt, g, "trial independent, want g != 0")
+				require.LessOrEqual(rt, g, int64(2), "trial independent, want g <= 2")
 			}
 			if res == resLeak {
 				b = saved
@@ -182,13 +185,7 @@ func TestZBasisTryMatchesApply(t *testing.T) {
 // plan of the rational-only search (testdata/plan_10_5_2_main.json) some
 // coalitions learn d mod 3, 4, 5 or 7; each is confirmed by refG.
 func TestRegressionRationalCheckMissesModularLeak10(t *testing.T) {
-	b, err := os.ReadFile("testdata/plan_10_5_2_main.json")
-	require.NoError(t, err)
-	p, err := ParsePlan(b)
-	require.NoError(t, err)
-	rep, err := Check(p)
-	require.NoError(t, err)
-	require.False(t, rep.Secure)
+	p, rep := checkInsecureFile(t, "testdata/plan_10_5_2_main.json")
 	seen := map[int64]bool{}
 	for _, c := range rep.Combiners {
 		require.Empty(t, c.Leaks, "no rational leak")

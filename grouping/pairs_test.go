@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestPairPlansSmall checks the pair-mode search with the independent
@@ -19,22 +24,14 @@ func TestPairPlansSmall(t *testing.T) {
 		}
 		o := &Options{Redundancy: r, Pairs: true, Seed: 3}
 		p, st, err := Search(k, tt, l, o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkPlan(t, p, r, true)
 		trivial := r * binom(k, tt)
-		if len(p.Combiners) >= trivial {
-			t.Errorf("%v r=%d: %d combiners, not below one per set (%d)", c[:3], r, len(p.Combiners), trivial)
-		}
-		if len(p.Combiners) < st.LowerBound {
-			t.Errorf("%v r=%d: %d combiners below the proven bound %d", c[:3], r, len(p.Combiners), st.LowerBound)
-		}
+		assert.Less(t, len(p.Combiners), trivial, "%v r=%d: combiners, not below one per set", c[:3], r)
+		assert.GreaterOrEqual(t, len(p.Combiners), st.LowerBound, "%v r=%d: combiners below the proven bound", c[:3], r)
 		if k <= 6 {
 			q, _, _ := Search(k, tt, l, o)
-			if !plansEqual(p, q) {
-				t.Errorf("%v: same seed, different plan", c[:3])
-			}
+			assert.Empty(t, cmp.Diff(p, q, cmpopts.EquateEmpty()), "%v: same seed, different plan", c[:3])
 		}
 	}
 }
@@ -48,18 +45,14 @@ func TestPairLowerBound(t *testing.T) {
 		{10, 10, 2, 2},
 		{35, 28, 1, 3},
 	} {
-		if got := pairLowerBound(c[0], c[1], c[2]); got != c[3] {
-			t.Errorf("pairLowerBound(%d,%d,%d) = %d, want %d", c[0], c[1], c[2], got, c[3])
-		}
+		assert.Equal(t, c[3], pairLowerBound(c[0], c[1], c[2]), "pairLowerBound(%d,%d,%d)", c[0], c[1], c[2])
 	}
 	// Exhaustive cross-check of the (5,3,2) r=1 bound's premise: three
 	// combiners are possible (the bound is tight there) for some seed.
 	found := false
 	for seed := uint64(1); seed <= 8 && !found; seed++ {
 		p, _, err := Search(5, 3, 2, &Options{Pairs: true, Seed: seed})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if len(p.Combiners) == 3 {
 			checkPlan(t, p, 1, true)
 			found = true
@@ -94,13 +87,8 @@ func TestPairTable(t *testing.T) {
 		for _, r := range []int{1, 2} {
 			o := &Options{Redundancy: r, Pairs: true}
 			p, st, err := Search(c[0], c[1], c[2], o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := Check(p)
-			if err != nil || rep.Verdict() != nil || !rep.PairsSecure || rep.MinRedundancy < r {
-				t.Fatalf("%v r=%d: %v %v", c, r, err, rep.Verdict())
-			}
+			require.NoError(t, err)
+			requireChecked(t, p, r, true)
 			fmt.Printf("| (%d,%d,%d) | %d | %d | %d | %d | %v |\n", c[0], c[1], c[2], r, st.FirstFitCombiners, len(p.Combiners), st.LowerBound, st.Duration.Round(1e6))
 		}
 	}

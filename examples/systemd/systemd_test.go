@@ -30,7 +30,7 @@ func needAnalyze(t *testing.T) string {
 	path, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		if os.Getenv(requireClientsEnv) == "1" {
-			t.Fatalf("systemd-analyze is not installed and %s=1 (Debian: apt-get install systemd)", requireClientsEnv)
+			require.FailNow(t, "systemd-analyze is not installed and "+requireClientsEnv+"=1 (Debian: apt-get install systemd)")
 		}
 		t.Skipf("systemd-analyze is not installed: skipping (set %s=1 to make this a failure)", requireClientsEnv)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/x509sign"
 )
 
@@ -37,7 +38,7 @@ func parallel16(b *testing.B, f func(worker, i int) error) {
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sigs/s")
 	select {
 	case err := <-errs:
-		b.Fatal(err)
+		require.NoError(b, err)
 	default:
 	}
 }
@@ -51,9 +52,7 @@ func BenchmarkSign16Sessions(b *testing.B) {
 	for w := range hs {
 		hs[w], _ = tt.openSession(slotID, ckfSerialSession)
 	}
-	if rv := tt.login(hs[0], ckuUser, []byte(testPIN)); rv != ckrOK {
-		b.Fatalf("login: %#x", rv)
-	}
+	require.Equal(b, uint(ckrOK), tt.login(hs[0], ckuUser, []byte(testPIN)), "login")
 	b.ResetTimer()
 	parallel16(b, func(w, i int) error {
 		if rv := tt.signInit(hs[w], ckmSHA256RSAPKCS, pssParams{}, hPrivateKey); rv != ckrOK {
@@ -72,9 +71,7 @@ func BenchmarkGoSigner16(b *testing.B) {
 	tt := newTestToken(b)
 	tt.timeout = time.Minute
 	s, err := x509sign.New(&tt.key.PublicKey, tt.local.Distributor().KeyID(), tt.local.Distributor(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ResetTimer()
 	parallel16(b, func(_, i int) error {
 		_, err := s.SignMessage(nil, fmt.Appendf(nil, "tbs %d", i), crypto.SHA256)

@@ -1,21 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/internal/clienttest"
 	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/p11conf"
 
 	"github.com/tolerantca/tolerant/internal/testkeys"
@@ -33,22 +25,14 @@ import (
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
-// requireClientsEnv, set to 1 (as .ci/run does), makes a missing client
-// program a test failure instead of a skip.
-const requireClientsEnv = "TOLERANT_REQUIRE_CLIENTS"
+// clientsInstall says how to install the client programs.
+const clientsInstall = "Debian: apt-get install opensc gnutls-bin libengine-pkcs11-openssl p11-kit openssl; pkcs11-provider from bookworm-backports"
 
 // needTools skips t, or fails it under TOLERANT_REQUIRE_CLIENTS=1, when
 // one of the programs is not installed.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv(requireClientsEnv) == "1" {
-				t.Fatalf("%s is not installed and %s=1 (Debian: apt-get install opensc gnutls-bin libengine-pkcs11-openssl p11-kit openssl; pkcs11-provider from bookworm-backports)", tool, requireClientsEnv)
-			}
-			t.Skipf("%s is not installed: skipping (set %s=1 to make this a failure)", tool, requireClientsEnv)
-		}
-	}
+	clienttest.NeedTools(t, clientsInstall, tools...)
 }
 
 // needFile is needTools for a file (a module or an OpenSSL plugin).
@@ -59,85 +43,8 @@ func needFile(t *testing.T, what string, globs ...string) string {
 			return m[0]
 		}
 	}
-	if os.Getenv(requireClientsEnv) == "1" {
-		t.Fatalf("%s not found (%v) and %s=1", what, globs, requireClientsEnv)
-	}
-	t.Skipf("%s not found (%v): skipping (set %s=1 to make this a failure)", what, globs, requireClientsEnv)
+	clienttest.Missing(t, fmt.Sprintf("%s not found (%v)", what, globs), clientsInstall)
 	return ""
-}
-
-// bgProc is a process the test started; it is killed when the test ends.
-type bgProc struct {
-	name  string
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	lines []string
-	seen  chan struct{} // pinged on every line
-}
-
-// startBG starts a program whose output lines are kept.
-func startBG(t *testing.T, name, exe string, env []string, args ...string) *bgProc {
-	t.Helper()
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), env...)
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = w, w
-	require.NoError(t, cmd.Start(), name)
-	w.Close()
-	p := &bgProc{name: name, cmd: cmd, seen: make(chan struct{}, 1)}
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			p.mu.Unlock()
-			select {
-			case p.seen <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("--- %s, last output:\n%s", name, strings.Join(p.lines[max(0, len(p.lines)-8):], "\n"))
-			p.mu.Unlock()
-		}
-	})
-	return p
-}
-
-// kill ends the process (SIGKILL) and waits for it.
-func (p *bgProc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-	}
-}
-
-// waitFor returns the first output line containing s.
-func (p *bgProc) waitFor(t *testing.T, s string) string {
-	t.Helper()
-	deadline := time.After(60 * time.Second)
-	for {
-		p.mu.Lock()
-		for _, l := range p.lines {
-			if strings.Contains(l, s) {
-				p.mu.Unlock()
-				return l
-			}
-		}
-		p.mu.Unlock()
-		select {
-		case <-p.seen:
-		case <-time.After(100 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("%s: no %q in its output within 60s", p.name, s)
-		}
-	}
 }
 
 // clientEnv is a running cluster and what the clients need to use it.
@@ -147,7 +54,7 @@ type clientEnv struct {
 	conf, pinFile, pin, label       string
 	public                          string // the cluster's public.pem
 	env                             []string
-	calcs                           map[int]*bgProc
+	calcs                           map[int]*clienttest.Proc
 }
 
 // run runs a client program in the environment of the module and
@@ -187,14 +94,14 @@ func startCluster(t *testing.T) *clientEnv {
 	}
 	dir := t.TempDir()
 	start := time.Now()
-	e := &clientEnv{dir: dir, calcs: map[int]*bgProc{}}
+	e := &clientEnv{dir: dir, calcs: map[int]*clienttest.Proc{}}
 	e.tolerant = goBuild(t, dir, "tolerant", "../tolerant")
 	e.module = goBuild(t, dir, "libtolerant-pkcs11.so", ".", "-buildmode=c-shared")
 	e.goClient = goBuild(t, dir, "p11goclient", "./internal/p11goclient")
 	t.Logf("built the program, the module and the Go client in %v", time.Since(start).Round(time.Millisecond))
 
-	broker := startBG(t, "broker", e.tolerant, nil, "broker", "-listen", "127.0.0.1:0")
-	url := strings.TrimPrefix(broker.waitFor(t, "broker listening on "), "broker listening on ")
+	broker := clienttest.Start(t, "broker", e.tolerant, nil, "broker", "-listen", "127.0.0.1:0")
+	url := strings.TrimPrefix(broker.WaitFor(t, "broker listening on "), "broker listening on ")
 	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
 	for j := 1; j <= 5; j++ {
 		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
@@ -222,9 +129,9 @@ func startCluster(t *testing.T) *clientEnv {
 		if n.Role == share.RoleCombiner && n.Number > len(c.Plan.Combiners) {
 			continue
 		}
-		p := startBG(t, fmt.Sprintf("%s-%d", n.Role, n.Number), e.tolerant, nil, "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()),
+		p := clienttest.Start(t, fmt.Sprintf("%s-%d", n.Role, n.Number), e.tolerant, nil, "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()),
 			"-bundle", c.Path(n), "-identity", identity(n), "-nats", url, "-audit-dir", filepath.Join(dir, "audit"))
-		p.waitFor(t, `"node ready"`)
+		p.WaitFor(t, `"node ready"`)
 		if n.Role == share.RoleCalculator {
 			e.calcs[n.Number] = p
 		}
@@ -268,8 +175,8 @@ func TestClients(t *testing.T) {
 	t.Run("all-calculators", clients)
 	t.Run("throughput", e.throughput)
 	t.Run("cfssl", e.cfssl)
-	e.calcs[4].kill()
-	e.calcs[5].kill()
+	e.calcs[4].Kill()
+	e.calcs[5].Kill()
 	t.Run("two-calculators-down", clients)
 	t.Run("audit-logs", e.auditLogs)
 }
@@ -341,17 +248,27 @@ func opensslDir(t *testing.T, flag, prefix string) string {
 	return strings.Trim(s, `"`)
 }
 
+// opensslWith writes an OpenSSL configuration whose openssl_init section
+// is init into a new directory, and returns a function that runs openssl
+// with it (OPENSSL_CONF) in the module's environment, the file and the
+// directory.
+func (e *clientEnv) opensslWith(t *testing.T, init string) (ossl func(args ...string) string, cnf, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	cnf = filepath.Join(dir, "openssl.cnf")
+	require.NoError(t, os.WriteFile(cnf, []byte("openssl_conf = openssl_init\n[openssl_init]\n"+init), 0o644))
+	return func(args ...string) string {
+		return e.run(t, "env", append([]string{"OPENSSL_CONF=" + cnf, "openssl"}, args...)...)
+	}, cnf, dir
+}
+
 // opensslProvider issues a root (req -x509), a leaf from a CSR (x509
 // -req, PKCS #1 v1.5 and PSS) and a leaf through openssl ca, all through
 // OpenSSL 3's pkcs11-provider, which signs with CKM_SHA256_RSA_PKCS(_PSS)
 // and the whole TBSCertificate.
 func (e *clientEnv) opensslProvider(t *testing.T) {
 	mod := needFile(t, "pkcs11-provider (bookworm-backports)", filepath.Join(opensslDir(t, "-m", "MODULESDIR:"), "pkcs11.so"))
-	dir := t.TempDir()
-	cnf := filepath.Join(dir, "openssl.cnf")
-	require.NoError(t, os.WriteFile(cnf, []byte(fmt.Sprintf(`openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
+	ossl, cnf, dir := e.opensslWith(t, fmt.Sprintf(`providers = provider_sect
 [provider_sect]
 default = default_sect
 pkcs11 = pkcs11_sect
@@ -361,12 +278,9 @@ activate = 1
 module = %s
 pkcs11-module-path = %s
 activate = 1
-`, mod, e.module)), 0o644))
+`, mod, e.module))
 	key := e.keyURI() + "?pin-value=" + e.pin
 	root, leaf, csr, leafKey := filepath.Join(dir, "root.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "leaf.csr"), filepath.Join(dir, "leaf.key")
-	ossl := func(args ...string) string {
-		return e.run(t, "env", append([]string{"OPENSSL_CONF=" + cnf, "openssl"}, args...)...)
-	}
 	ossl("req", "-x509", "-new", "-key", key, "-subj", "/CN=tolerant root (pkcs11-provider)", "-days", "30", "-sha256", "-out", root)
 	e.verify(t, root, root)
 	e.spyProvider(t, cnf, key, dir)
@@ -409,11 +323,7 @@ commonName = supplied
 // CKM_RSA_PKCS on a DigestInfo.
 func (e *clientEnv) opensslEngine(t *testing.T) {
 	eng := needFile(t, "libp11's engine (libengine-pkcs11-openssl)", filepath.Join(opensslDir(t, "-e", "ENGINESDIR:"), "pkcs11.so"))
-	dir := t.TempDir()
-	cnf := filepath.Join(dir, "engine.cnf")
-	require.NoError(t, os.WriteFile(cnf, []byte(fmt.Sprintf(`openssl_conf = openssl_init
-[openssl_init]
-engines = engine_section
+	ossl, _, dir := e.opensslWith(t, fmt.Sprintf(`engines = engine_section
 [engine_section]
 pkcs11 = pkcs11_section
 [pkcs11_section]
@@ -421,12 +331,9 @@ engine_id = pkcs11
 dynamic_path = %s
 MODULE_PATH = %s
 init = 0
-`, eng, e.module)), 0o644))
+`, eng, e.module))
 	key := e.keyURI() + ";pin-value=" + e.pin
 	root, leaf, csr := filepath.Join(dir, "root.pem"), filepath.Join(dir, "leaf.pem"), filepath.Join(dir, "leaf.csr")
-	ossl := func(args ...string) string {
-		return e.run(t, "env", append([]string{"OPENSSL_CONF=" + cnf, "openssl"}, args...)...)
-	}
 	ossl("req", "-x509", "-new", "-engine", "pkcs11", "-keyform", "engine", "-key", key, "-subj", "/CN=tolerant root (libp11 engine)", "-days", "30", "-sha256", "-out", root)
 	e.verify(t, root, root)
 	e.run(t, "openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", filepath.Join(dir, "leaf.key"), "-subj", "/CN=engine.example.com", "-out", csr)
@@ -446,17 +353,27 @@ func (e *clientEnv) certtool(t *testing.T) {
 	e.verify(t, root, root)
 }
 
+// startP11KitServer runs the module in its own process behind p11-kit
+// server, points e's environment at it and returns p11-kit-client.so and
+// the environment before.
+func (e *clientEnv) startP11KitServer(t *testing.T) (client string, before []string) {
+	t.Helper()
+	needTools(t, "p11-kit")
+	client = clienttest.P11KitClient(t)
+	sock := filepath.Join(t.TempDir(), "p11kit.sock")
+	srv := clienttest.Start(t, "p11-kit server", "p11-kit", e.env, "server", "-f", "-s", "-n", sock, "--provider", e.module, "pkcs11:")
+	srv.WaitFor(t, "P11_KIT_SERVER_ADDRESS=")
+	before = e.env
+	e.env = append(append([]string{}, e.env...), "P11_KIT_SERVER_ADDRESS=unix:path="+sock)
+	return client, before
+}
+
 // p11KitServer runs the module in its own process behind p11-kit server
 // and uses it through p11-kit-client.so from pkcs11-tool (C) and from a
 // Go program that issues a certificate with crypto/x509.
 func (e *clientEnv) p11KitServer(t *testing.T) {
-	needTools(t, "p11-kit", "pkcs11-tool")
-	client := needFile(t, "p11-kit-client.so (p11-kit-modules)", "/usr/lib/*/pkcs11/p11-kit-client.so", "/usr/lib/pkcs11/p11-kit-client.so", "/usr/lib64/pkcs11/p11-kit-client.so")
-	sock := filepath.Join(t.TempDir(), "p11kit.sock")
-	srv := startBG(t, "p11-kit server", "p11-kit", e.env, "server", "-f", "-s", "-n", sock, "--provider", e.module, "pkcs11:")
-	srv.waitFor(t, "P11_KIT_SERVER_ADDRESS=")
-	env := e.env
-	e.env = append(append([]string{}, e.env...), "P11_KIT_SERVER_ADDRESS=unix:path="+sock)
+	needTools(t, "pkcs11-tool")
+	client, env := e.startP11KitServer(t)
 	defer func() { e.env = env }()
 	// p11-kit 0.24's RPC (bookworm) does not carry PSS parameters: its
 	// client answers CKR_MECHANISM_INVALID for every PSS mechanism.
@@ -556,13 +473,7 @@ func (e *clientEnv) spyProvider(t *testing.T, cnf, key, dir string) {
 // configuration, on the same cluster, and logs both rates. (Under -race
 // the Go signer runs instrumented, the module does not.)
 func (e *clientEnv) throughput(t *testing.T) {
-	needTools(t, "p11-kit")
-	client := needFile(t, "p11-kit-client.so (p11-kit-modules)", "/usr/lib/*/pkcs11/p11-kit-client.so", "/usr/lib/pkcs11/p11-kit-client.so", "/usr/lib64/pkcs11/p11-kit-client.so")
-	sock := filepath.Join(t.TempDir(), "p11kit.sock")
-	srv := startBG(t, "p11-kit server", "p11-kit", e.env, "server", "-f", "-s", "-n", sock, "--provider", e.module, "pkcs11:")
-	srv.waitFor(t, "P11_KIT_SERVER_ADDRESS=")
-	env := e.env
-	e.env = append(append([]string{}, e.env...), "P11_KIT_SERVER_ADDRESS=unix:path="+sock)
+	client, env := e.startP11KitServer(t)
 	out := e.run(t, e.goClient, "-module", client, "-label", e.label, "-pin-file", e.pinFile, "-bench", "64", "-sessions", "16")
 	e.env = env
 	t.Logf("through the module: %s", strings.TrimSpace(out))
@@ -605,10 +516,8 @@ func (e *clientEnv) cfssl(t *testing.T) {
 	cmd := exec.Command("go", "build", "-o", exe, ".")
 	cmd.Dir = "cfssl"
 	if b, err := cmd.CombinedOutput(); err != nil {
-		if os.Getenv(requireClientsEnv) == "1" {
-			t.Fatalf("building the cfssl example: %v\n%s", err, b)
-		}
-		t.Skipf("cannot build the cfssl example (its dependencies may not be downloadable here): %v\n%s", err, b)
+		clienttest.Missing(t, fmt.Sprintf("cannot build the cfssl example (its dependencies may not be downloadable here): %v\n%s", err, b),
+			"go mod download in examples/tolerant-pkcs11/cfssl")
 	}
 	// The CA certificate, made through the module by certtool.
 	needTools(t, "certtool")
@@ -621,29 +530,11 @@ func (e *clientEnv) cfssl(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
-	srv := startBG(t, "cfssl-tolerant", exe, nil, "-config", e.conf, "-ca-cert", root, "-listen", addr)
-	srv.waitFor(t, "cfssl sign API listening")
+	srv := clienttest.Start(t, "cfssl-tolerant", exe, nil, "-config", e.conf, "-ca-cert", root, "-listen", addr)
+	srv.WaitFor(t, "cfssl sign API listening")
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "cfssl.example.com"}, DNSNames: []string{"cfssl.example.com"}}, key)
-	require.NoError(t, err)
-	body, err := json.Marshal(map[string]string{"certificate_request": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
-	require.NoError(t, err)
-	resp, err := http.Post("http://"+addr+"/api/v1/cfssl/sign", "application/json", strings.NewReader(string(body)))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out struct {
-		Success bool `json:"success"`
-		Result  struct {
-			Certificate string `json:"certificate"`
-		} `json:"result"`
-		Errors []any `json:"errors"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	require.True(t, out.Success, "cfssl: %v", out.Errors)
+	cert := clienttest.CFSSLSign(t, "http://"+addr+"/api/v1/cfssl/sign", "cfssl.example.com")
 	leaf := filepath.Join(dir, "leaf.pem")
-	require.NoError(t, os.WriteFile(leaf, []byte(out.Result.Certificate), 0o644))
+	require.NoError(t, os.WriteFile(leaf, []byte(cert), 0o644))
 	e.verify(t, root, leaf)
 }

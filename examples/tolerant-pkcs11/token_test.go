@@ -433,8 +433,12 @@ func TestConcurrentSessions(t *testing.T) {
 			}
 			sig, _, rv := tt.finish(context.Background(), h, msg, true, 256)
 			d := sha256.Sum256(msg)
-			if rv != ckrOK || rsa.VerifyPKCS1v15(&tt.key.PublicKey, crypto.SHA256, d[:], sig) != nil {
-				errs <- fmt.Errorf("sign: %#x", rv)
+			if rv != ckrOK {
+				errs <- fmt.Errorf("session %d: sign: %#x, want CKR_OK", i, rv)
+				return
+			}
+			if err := rsa.VerifyPKCS1v15(&tt.key.PublicKey, crypto.SHA256, d[:], sig); err != nil {
+				errs <- fmt.Errorf("session %d: the signature does not verify: %w", i, err)
 			}
 		})
 	}

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,13 +28,7 @@ func TestRegressionBinaryHasNoTestMaterial(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the program")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the program with")
-	}
-	exe := filepath.Join(t.TempDir(), "tolerant")
-	out, err := exec.CommandContext(t.Context(), goBin, "build", "-o", exe, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	exe := buildProgram(t.Context(), t, false)
 	bin, err := os.ReadFile(exe)
 	require.NoError(t, err)
 	for _, s := range []string{

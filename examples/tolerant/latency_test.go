@@ -5,10 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -16,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -32,17 +30,10 @@ func BenchmarkNATSLatency(b *testing.B) {
 	if testing.Short() {
 		b.Skip("builds the program and runs a cluster of processes")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		b.Skip("no go command to build the program with")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	exe := buildProgram(ctx, b, false)
 	dir := b.TempDir()
-	exe := filepath.Join(dir, "tolerant")
-	if out, err := exec.CommandContext(ctx, goBin, "build", "-o", exe, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
 	dist, root := latencyCluster(ctx, b, exe, dir)
 	var p50 float64
 	for b.Loop() {
@@ -59,17 +50,7 @@ func BenchmarkNATSLatency(b *testing.B) {
 
 // rsaP50 returns the median of n sequential crypto/rsa signatures, in ms.
 func rsaP50(b *testing.B, n int) float64 {
-	blk, _ := pem.Decode(testkeys.PEM(testkeys.RSA2048b))
-	if blk == nil {
-		b.Fatal("no PEM test key")
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		if k, err = x509.ParsePKCS1PrivateKey(blk.Bytes); err != nil {
-			b.Fatal(err)
-		}
-	}
-	key := k.(*rsa.PrivateKey)
+	key := testkeys.Must(testkeys.RSA2048b)
 	sum := sha256.Sum256([]byte("latency"))
 	lat := make([]float64, n)
 	for i := range lat {
@@ -92,7 +73,7 @@ func runProgram(ctx context.Context, b *testing.B, exe string, args ...string) s
 		if ee, ok := err.(*exec.ExitError); ok {
 			msg = string(ee.Stderr)
 		}
-		b.Fatalf("tolerant %s: %v\n%s\n%s", args[0], err, out, msg)
+		require.NoError(b, err, "tolerant %s\n%s\n%s", args[0], out, msg)
 	}
 	return string(out)
 }
@@ -109,56 +90,37 @@ func latencyCluster(ctx context.Context, b *testing.B, exe, dir string) (dist []
 	})
 	start := func(name string, args ...string) *proc {
 		p, err := startProc(exe, name, args, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		procs = append(procs, p)
 		return p
 	}
 	broker := start("broker", "broker", "-listen", "127.0.0.1:0")
 	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	url := strings.TrimPrefix(line, "broker listening on ")
-	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
-	for j := 1; j <= 5; j++ {
-		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
-	}
-	nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: 1}, share.Node{Role: share.RoleCombiner, Number: 2})
-	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
-	var recipients strings.Builder
-	for _, n := range nodes {
-		r := strings.TrimSpace(runProgram(ctx, b, exe, "keygen", "-out", identity(n)))
-		fmt.Fprintf(&recipients, "%s %d %s\n", n.Role, n.Number, r)
-	}
-	write := func(name string, data []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			b.Fatal(err)
-		}
-		return p
-	}
-	rpath := write("recipients.txt", []byte(recipients.String()))
-	pass := write("passphrase.txt", []byte("a dealer passphrase for the latency benchmark\n"))
-	keyPath := write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+	rpath, pass, keyPath := dealInputs(b, dir, "a dealer passphrase for the latency benchmark", func(args ...string) string {
+		return runProgram(ctx, b, exe, args...)
+	})
+	identity := func(n share.Node) string { return mpIdentity(dir, n) }
+	dist1 := share.Node{Role: share.RoleDistributor, Number: 1}
 	cdir := filepath.Join(dir, "cluster")
 	runProgram(ctx, b, exe, "deal", "-key", keyPath, "-k", "5", "-t", "3", "-l", "2", "-recipients", rpath, "-passphrase-file", pass, "-out", cdir)
 	c, err := seal.LoadPublic(cdir, testTrust)
-	if err != nil {
-		b.Fatal(err)
+	require.NoError(b, err)
+	var nodes []share.Node
+	for j := 1; j <= 5; j++ {
+		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
 	}
-	for _, n := range nodes[1:] {
-		if n.Role == share.RoleCombiner && n.Number > len(c.Plan.Combiners) {
-			continue
-		}
+	for a := 1; a <= min(2, len(c.Plan.Combiners)); a++ { // dealInputs made identities for combiners 1 and 2
+		nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: a})
+	}
+	for _, n := range nodes {
 		p := start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url)
-		if err := p.waitReady(ctx); err != nil {
-			b.Fatalf("%s: %v\n%s", p.name, err, p.tail(10))
-		}
+		err := p.waitReady(ctx)
+		require.NoError(b, err, "%s\n%s", p.name, p.tail(10))
 	}
-	dist = []string{"-nats", url, "-cluster", cdir, "-distributor", c.Path(nodes[0]), "-identity", identity(nodes[0])}
+	dist = []string{"-nats", url, "-cluster", cdir, "-distributor", c.Path(dist1), "-identity", identity(dist1)}
 	root = filepath.Join(dir, "root.pem")
 	runProgram(ctx, b, exe, append([]string{"issue", "-cn", "latency root", "-self-signed", "-out", root}, dist...)...)
 	return dist, root

@@ -7,15 +7,16 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -30,34 +31,38 @@ func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
 }
 
 func TestUsage(t *testing.T) {
-	if _, e, err := runCmd(t); !errors.Is(err, errUsage) || !strings.Contains(e, "Usage:") {
-		t.Fatalf("no arguments: %v\n%s", err, e)
-	}
-	if _, e, err := runCmd(t, "frobnicate"); !errors.Is(err, errUsage) || !strings.Contains(e, "unknown command") {
-		t.Fatalf("unknown command: %v\n%s", err, e)
-	}
-	if o, _, err := runCmd(t, "help"); err != nil || !strings.Contains(o, "tolerant demo") {
-		t.Fatalf("help: %v\n%s", err, o)
-	}
+	_, e, err := runCmd(t)
+	require.ErrorIs(t, err, errUsage, "no arguments")
+	require.Contains(t, e, "Usage:", "no arguments")
+	_, e, err = runCmd(t, "frobnicate")
+	require.ErrorIs(t, err, errUsage, "unknown command")
+	require.Contains(t, e, "unknown command")
+	o, _, err := runCmd(t, "help")
+	require.NoError(t, err, "help")
+	require.Contains(t, o, "tolerant demo", "help")
 	for _, cmd := range []string{"demo", "deal", "sign"} {
-		if _, e, err := runCmd(t, cmd, "-h"); err != nil || !strings.Contains(e, "Usage: tolerant "+cmd) {
-			t.Fatalf("%s -h: %v\n%s", cmd, err, e)
-		}
-		if _, _, err := runCmd(t, cmd, "-no-such-flag"); !errors.Is(err, errUsage) {
-			t.Fatalf("%s with a bad flag: %v", cmd, err)
-		}
+		requireHelp(t, cmd)
+		_, _, err := runCmd(t, cmd, "-no-such-flag")
+		require.ErrorIs(t, err, errUsage, "%s with a bad flag", cmd)
 	}
-	if _, _, err := runCmd(t, "demo", "-test-key"); !errors.Is(err, errUsage) {
-		t.Fatalf("demo -test-key: %v", err)
-	}
+	_, _, err = runCmd(t, "demo", "-test-key")
+	require.ErrorIs(t, err, errUsage, "demo -test-key")
+}
+
+// requireHelp fails unless the command args (args[0] and its flags)
+// with -h succeeds and prints args[0]'s usage; it returns the usage.
+func requireHelp(t *testing.T, args ...string) string {
+	t.Helper()
+	_, e, err := runCmd(t, append(args, "-h")...)
+	require.NoError(t, err, "%v -h", args)
+	require.Contains(t, e, "Usage: tolerant "+args[0], "%v -h", args)
+	return e
 }
 
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
 	o, e, err := runCmd(t, "demo", "-down", "1", "-liars", "1", "-out", dir)
-	if err != nil {
-		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, o, e)
-	}
+	require.NoError(t, err, "demo\nstdout:\n%s\nstderr:\n%s", o, e)
 	t.Logf("demo output:\n%s", o)
 	for _, want := range []string{
 		"k=5 calculators, threshold t=3, l=2",
@@ -67,22 +72,15 @@ func TestDemo(t *testing.T) {
 		"calculators down: [5], lying: [1]",
 		"summary  2 tasks: 2 signed, 0 failed",
 	} {
-		if !strings.Contains(o, want) {
-			t.Errorf("demo output lacks %q", want)
-		}
+		assert.Contains(t, o, want, "demo output")
 	}
-	if strings.Contains(o, "partials at the combiner from: [1 2 3 4 5]") {
-		t.Error("a calculator that is down answered")
-	}
+	assert.NotContains(t, o, "partials at the combiner from: [1 2 3 4 5]", "a calculator that is down answered")
 	if _, err := exec.LookPath("openssl"); err == nil {
 		out, err := exec.Command("openssl", "verify", "-CAfile", filepath.Join(dir, "root.pem"), filepath.Join(dir, "leaf.pem")).CombinedOutput()
-		if err != nil {
-			t.Fatalf("openssl verify: %v\n%s", err, out)
-		}
+		require.NoError(t, err, "openssl verify\n%s", out)
 	}
-	if _, _, err := runCmd(t, "demo", "-down", "4", "-liars", "2"); err == nil {
-		t.Fatal("demo accepted 6 faulty calculators of 5")
-	}
+	_, _, err = runCmd(t, "demo", "-down", "4", "-liars", "2")
+	require.Error(t, err, "demo accepted 6 faulty calculators of 5")
 }
 
 // demoJSON runs the demo with -json and decodes its summary.
@@ -90,9 +88,7 @@ func demoJSON(t *testing.T, args ...string) (demoSummary, error) {
 	t.Helper()
 	o, e, err := runCmd(t, append([]string{"demo", "-json"}, args...)...)
 	var sum demoSummary
-	if jerr := json.Unmarshal([]byte(o), &sum); jerr != nil {
-		t.Fatalf("demo -json printed no JSON (%v):\nstdout:\n%s\nstderr:\n%s", jerr, o, e)
-	}
+	require.NoError(t, json.Unmarshal([]byte(o), &sum), "demo -json printed no JSON:\nstdout:\n%s\nstderr:\n%s", o, e)
 	return sum, err
 }
 
@@ -100,42 +96,37 @@ func demoJSON(t *testing.T, args ...string) (demoSummary, error) {
 // -liars) and its JSON summary.
 func TestDemoFaults(t *testing.T) {
 	sum, err := demoJSON(t, "-tasks", "8", "-loss", "0.1", "-down", "2", "-combiners-down", "1")
-	if err != nil || sum.Tasks != 9 || sum.Signed != 9 || sum.Failed != 0 || sum.ExpectFailures {
-		t.Errorf("loss, 2 calculators and a combiner down: %+v, %v", sum, err)
-	}
-	if sum.P50ms <= 0 || sum.P99ms < sum.P50ms {
-		t.Errorf("latency percentiles %v, %v", sum.P50ms, sum.P99ms)
-	}
+	what := "loss, 2 calculators and a combiner down"
+	assert.NoError(t, err, what)
+	assert.Equal(t, 9, sum.Tasks, what)
+	assert.Equal(t, 9, sum.Signed, what)
+	assert.Zero(t, sum.Failed, what)
+	assert.False(t, sum.ExpectFailures, what)
+	assert.Positive(t, sum.P50ms, "latency p50")
+	assert.GreaterOrEqual(t, sum.P99ms, sum.P50ms, "latency p99 against p50")
 	sum, err = demoJSON(t, "-tasks", "4", "-liars", "1")
-	if err != nil || sum.Signed != 5 || !slices.Equal(sum.Inconsistent, []int{1}) {
-		t.Errorf("one liar: %+v, %v", sum, err)
-	}
+	assert.NoError(t, err, "one liar")
+	assert.Equal(t, 5, sum.Signed, "one liar")
+	assert.Equal(t, []int{1}, sum.Inconsistent, "one liar")
 	// Three calculators down: every task fails, as it must, and in time; the
 	// demo says so without failing itself.
 	start := time.Now()
 	sum, err = demoJSON(t, "-tasks", "2", "-down", "3", "-timeout", "1s")
-	if err != nil || sum.Failed != 3 || sum.Signed != 0 || !sum.ExpectFailures {
-		t.Errorf("three down: %+v, %v", sum, err)
-	}
-	if time.Since(start) > 10*time.Second {
-		t.Errorf("three down took %v", time.Since(start))
-	}
+	assert.NoError(t, err, "three down")
+	assert.Equal(t, 3, sum.Failed, "three down")
+	assert.Zero(t, sum.Signed, "three down")
+	assert.True(t, sum.ExpectFailures, "three down")
+	assert.LessOrEqual(t, time.Since(start), 10*time.Second, "three down took too long")
 }
 
 // TestDemoFailsWhenItShouldNot: a failure the faults do not explain makes the
 // demo exit non-zero.
 func TestDemoFailsWhenItShouldNot(t *testing.T) {
 	cfg := &demoConfig{k: 5, t: 3, l: 2, bits: 2048, tasks: 1}
-	if err := cfg.pick(0, 0, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cfg.pick(0, 0, 0))
 	var out strings.Builder
-	if err := cfg.finish(&demoSummary{Tasks: 2, Signed: 1, Failed: 1}, &out, &out); err == nil {
-		t.Error("an unexplained failure did not fail the demo")
-	}
-	if err := cfg.finish(&demoSummary{Tasks: 2, Failed: 2, ExpectFailures: true}, &out, &out); err != nil {
-		t.Errorf("an expected failure failed the demo: %v", err)
-	}
+	assert.Error(t, cfg.finish(&demoSummary{Tasks: 2, Signed: 1, Failed: 1}, &out, &out), "an unexplained failure did not fail the demo")
+	assert.NoError(t, cfg.finish(&demoSummary{Tasks: 2, Failed: 2, ExpectFailures: true}, &out, &out), "an expected failure failed the demo")
 }
 
 // writeKey writes the 2048-bit test key as PKCS#1 or PKCS#8 PEM.
@@ -145,15 +136,11 @@ func writeKey(t *testing.T, pkcs8 bool) (string, *rsa.PrivateKey) {
 	block := &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}
 	if pkcs8 {
 		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		block = &pem.Block{Type: "PRIVATE KEY", Bytes: der}
 	}
 	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(block), 0o600))
 	return path, key
 }
 
@@ -161,12 +148,16 @@ func TestDealRefusesPlaintextWithoutFlag(t *testing.T) {
 	keyPath, _ := writeKey(t, false)
 	out := filepath.Join(t.TempDir(), "cluster")
 	_, _, err := runCmd(t, "deal", "-key", keyPath, "-k", "3", "-t", "2", "-l", "2", "-out", out)
-	if !errors.Is(err, errPlaintext) || !strings.Contains(err.Error(), "-insecure-plaintext-keys") {
-		t.Fatalf("deal without -insecure-plaintext-keys: %v", err)
-	}
-	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Fatal("deal wrote something although it refused")
-	}
+	require.ErrorIs(t, err, errPlaintext)
+	require.ErrorContains(t, err, "-insecure-plaintext-keys")
+	requireAbsent(t, out, "deal wrote something although it refused")
+}
+
+// requireAbsent fails if anything exists at path.
+func requireAbsent(t *testing.T, path string, msgAndArgs ...any) {
+	t.Helper()
+	_, err := os.Stat(path)
+	require.ErrorIs(t, err, fs.ErrNotExist, msgAndArgs...)
 }
 
 func TestDealErrors(t *testing.T) {
@@ -185,13 +176,11 @@ func TestDealErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		args := append([]string{"deal", "-insecure-plaintext-keys"}, c...)
-		if _, _, err := runCmd(t, args...); err == nil {
-			t.Errorf("%v: accepted", c)
-		}
+		_, _, err := runCmd(t, args...)
+		assert.Error(t, err, "%v: accepted", c)
 	}
-	if _, _, err := runCmd(t, "deal", "-insecure-plaintext-keys", "-out", dir); !errors.Is(err, errUsage) {
-		t.Errorf("deal without -key: %v", err)
-	}
+	_, _, err := runCmd(t, "deal", "-insecure-plaintext-keys", "-out", dir)
+	assert.ErrorIs(t, err, errUsage, "deal without -key")
 }
 
 func TestDealSignRoundTrip(t *testing.T) {
@@ -201,14 +190,11 @@ func TestDealSignRoundTrip(t *testing.T) {
 			keyPath, key := writeKey(t, pkcs8)
 			dir := filepath.Join(t.TempDir(), "cluster")
 			o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir, "-insecure-plaintext-keys")
-			if err != nil {
-				t.Fatalf("deal: %v\n%s%s", err, o, e)
-			}
+			require.NoError(t, err, "deal\n%s%s", o, e)
 			checkClusterDir(t, dir, key, 4, 2, 2)
 			// Dealing again into the same directory never overwrites key material.
-			if _, _, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir, "-insecure-plaintext-keys"); err == nil || !strings.Contains(err.Error(), "already exists") {
-				t.Fatalf("second deal into %s: %v", dir, err)
-			}
+			_, _, err = runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir, "-insecure-plaintext-keys")
+			require.ErrorContains(t, err, "already exists", "second deal into %s", dir)
 
 			in := filepath.Join(t.TempDir(), "message.txt")
 			content := []byte("signed by a tolerant cluster\n")
@@ -228,13 +214,9 @@ func TestDealSignRoundTrip(t *testing.T) {
 					args = append(args, "-pss")
 				}
 				o, e, err := runCmd(t, args...)
-				if err != nil {
-					t.Fatalf("sign %v: %v\n%s%s", args, err, o, e)
-				}
+				require.NoError(t, err, "sign %v\n%s%s", args, o, e)
 				sig, err := os.ReadFile(sigPath)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				hh := c.h.New()
 				hh.Write(content)
 				if c.pss {
@@ -242,9 +224,7 @@ func TestDealSignRoundTrip(t *testing.T) {
 				} else {
 					err = rsa.VerifyPKCS1v15(&key.PublicKey, c.h, hh.Sum(nil), sig)
 				}
-				if err != nil {
-					t.Fatalf("%s pss=%v: signature does not verify: %v", c.hash, c.pss, err)
-				}
+				require.NoError(t, err, "%s pss=%v: signature does not verify", c.hash, c.pss)
 				opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, c.hash, c.pss)
 			}
 
@@ -252,15 +232,13 @@ func TestDealSignRoundTrip(t *testing.T) {
 			os.Remove(filepath.Join(dir, calculatorFile(1)))
 			os.Remove(filepath.Join(dir, calculatorFile(2)))
 			sigPath := filepath.Join(t.TempDir(), "sig")
-			if o, e, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath); err != nil {
-				t.Fatalf("sign with two calculators: %v\n%s%s", err, o, e)
-			}
+			o, e, err = runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath)
+			require.NoError(t, err, "sign with two calculators\n%s%s", o, e)
 			opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, "sha256", false)
 			// With one, it cannot.
 			os.Remove(filepath.Join(dir, calculatorFile(3)))
-			if _, _, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath); err == nil {
-				t.Fatal("signed with one calculator of t=2")
-			}
+			_, _, err = runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath)
+			require.Error(t, err, "signed with one calculator of t=2")
 		})
 	}
 }
@@ -269,44 +247,35 @@ func TestDealSignRoundTrip(t *testing.T) {
 func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int) {
 	t.Helper()
 	pub, err := readPublicKey(filepath.Join(dir, publicFile))
-	if err != nil || !pub.Equal(&key.PublicKey) {
-		t.Fatalf("public.pem: %v", err)
-	}
+	require.NoError(t, err, "public.pem")
+	require.True(t, pub.Equal(&key.PublicKey), "public.pem holds another key")
 	b, err := os.ReadFile(filepath.Join(dir, planFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	plan, err := grouping.ParsePlan(b)
-	if err != nil || plan.K != k || plan.T != tt || plan.L != l {
-		t.Fatalf("plan.json: %v", err)
-	}
+	require.NoError(t, err, "plan.json")
+	require.Equal(t, [3]int{k, tt, l}, [3]int{plan.K, plan.T, plan.L}, "plan.json (k, t, l)")
 	for j := 1; j <= k; j++ {
 		path := filepath.Join(dir, calculatorFile(j))
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
-		}
+		assertMode600(t, path)
 		ck, err := seal.InsecureLoadPlaintextCalculator(path, testTrust)
-		if err != nil || ck.Number != j {
-			t.Fatalf("%s: %v", path, err)
-		}
+		require.NoError(t, err, path)
+		require.Equal(t, j, ck.Number, "%s: calculator number", path)
 	}
 	for a := 1; a <= len(plan.Combiners); a++ {
 		path := filepath.Join(dir, combinerFile(a))
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if fi.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", path, fi.Mode().Perm())
-		}
-		if _, err := seal.InsecureLoadPlaintextCombiner(path, testTrust); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+		assertMode600(t, path)
+		_, err := seal.InsecureLoadPlaintextCombiner(path, testTrust)
+		require.NoError(t, err, path)
 	}
+}
+
+// assertMode600 fails unless the file at path exists and only its owner
+// may read and write it.
+func assertMode600(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "%s: mode", path)
 }
 
 // opensslVerify checks a signature with openssl dgst, an independent
@@ -323,22 +292,18 @@ func opensslVerify(t *testing.T, pubPath, in, sigPath, hash string, pss bool) {
 	}
 	args = append(args, in)
 	out, err := exec.Command("openssl", args...).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Verified OK") {
-		t.Fatalf("openssl %v: %v\n%s", args, err, out)
-	}
+	require.NoError(t, err, "openssl %v\n%s", args, out)
+	require.Contains(t, string(out), "Verified OK", "openssl %v", args)
 }
 
 func TestSignErrors(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.WriteFile(in, []byte("x"), 0o644)
-	if _, _, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", filepath.Join(dir, "sig"), "-hash", "sha1"); !errors.Is(err, errUsage) {
-		t.Fatalf("sha1: %v", err)
-	}
-	if _, _, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", filepath.Join(dir, "sig")); err == nil {
-		t.Fatal("signed with an empty cluster directory")
-	}
-	if _, _, err := runCmd(t, "sign", "-in", in); !errors.Is(err, errUsage) {
-		t.Fatalf("missing flags: %v", err)
-	}
+	_, _, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", filepath.Join(dir, "sig"), "-hash", "sha1")
+	require.ErrorIs(t, err, errUsage, "sha1")
+	_, _, err = runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", filepath.Join(dir, "sig"))
+	require.Error(t, err, "signed with an empty cluster directory")
+	_, _, err = runCmd(t, "sign", "-in", in)
+	require.ErrorIs(t, err, errUsage, "missing flags")
 }

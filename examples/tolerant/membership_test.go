@@ -42,13 +42,7 @@ func TestMembershipWhileSigning(t *testing.T) {
 	dir1, o := change(t, dir0, "retire", "-calculator", "5")
 	require.Contains(t, o, "retired calculator 5")
 	c1 := lv.load(dir1)
-	for _, a := range seal.InService(c1.Plan) {
-		lv.restart(nodeName("g0", share.RoleCombiner, a), c1, share.Node{Role: share.RoleCombiner, Number: a})
-	}
-	for j := 1; j <= 4; j++ {
-		lv.restart(nodeName("g0", share.RoleCalculator, j), c1, share.Node{Role: share.RoleCalculator, Number: j})
-	}
-	lv.useDistributor(c1)
+	rollTo(lv, c1, seal.InService(c1.Plan), 4)
 	lv.stop(nodeName("g0", share.RoleCalculator, 5))
 	lv.waitSigned(3)
 
@@ -61,13 +55,7 @@ func TestMembershipWhileSigning(t *testing.T) {
 	require.Equal(t, len(c1.Plan.Combiners)+1, added)
 	require.Contains(t, o, "added combiner "+strconv.Itoa(added))
 	lv.start(nodeName("g0", share.RoleCombiner, added), c2, share.Node{Role: share.RoleCombiner, Number: added})
-	for _, a := range in1 {
-		lv.restart(nodeName("g0", share.RoleCombiner, a), c2, share.Node{Role: share.RoleCombiner, Number: a})
-	}
-	for j := 1; j <= 4; j++ {
-		lv.restart(nodeName("g0", share.RoleCalculator, j), c2, share.Node{Role: share.RoleCalculator, Number: j})
-	}
-	lv.useDistributor(c2)
+	rollTo(lv, c2, in1, 4)
 	lv.waitSigned(3)
 
 	// Remove combiner 1: every other node takes the roster without it,
@@ -77,13 +65,7 @@ func TestMembershipWhileSigning(t *testing.T) {
 	c3 := lv.load(dir3)
 	_, err := os.Stat(filepath.Join(dir3, seal.BundleFile(share.Node{Role: share.RoleCombiner, Number: 1}, seal.PlaintextExt)))
 	require.ErrorIs(t, err, os.ErrNotExist, "a removed combiner gets no bundle")
-	for _, a := range seal.InService(c3.Plan) {
-		lv.restart(nodeName("g0", share.RoleCombiner, a), c3, share.Node{Role: share.RoleCombiner, Number: a})
-	}
-	for j := 1; j <= 4; j++ {
-		lv.restart(nodeName("g0", share.RoleCalculator, j), c3, share.Node{Role: share.RoleCalculator, Number: j})
-	}
-	lv.useDistributor(c3)
+	rollTo(lv, c3, seal.InService(c3.Plan), 4)
 	lv.stop(nodeName("g0", share.RoleCombiner, 1))
 	lv.waitSigned(3)
 
@@ -93,6 +75,19 @@ func TestMembershipWhileSigning(t *testing.T) {
 
 	// Every combiner, with all it was dealt, stays safe.
 	checkHeld(t, heldBy(t, dir0, dir1, dir2, dir3), 5, 3, 2, false)
+}
+
+// rollTo moves the running group g0 to c: it restarts combiners and
+// calculators 1 to k with c's bundles, then sends new requests with c's
+// distributor.
+func rollTo(lv *live, c *seal.Cluster, combiners []int, k int) {
+	for _, a := range combiners {
+		lv.restart(nodeName("g0", share.RoleCombiner, a), c, share.Node{Role: share.RoleCombiner, Number: a})
+	}
+	for j := 1; j <= k; j++ {
+		lv.restart(nodeName("g0", share.RoleCalculator, j), c, share.Node{Role: share.RoleCalculator, Number: j})
+	}
+	lv.useDistributor(c)
 }
 
 // TestCombinerCommands: add and remove checked against the recorded

@@ -23,25 +23,6 @@ import (
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
-// buildProgram builds this program (with the race detector when the
-// test runs with it) and returns the executable.
-func buildProgram(ctx context.Context, t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the program with")
-	}
-	t.Setenv("GORACE", "atexit_sleep_ms=0")
-	exe := filepath.Join(t.TempDir(), "tolerant")
-	args := []string{"build", "-o", exe}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return exe
-}
-
 // dealOther deals another CA's key (another key id), by another dealer,
 // in plaintext, with args.
 func dealOther(t *testing.T, args ...string) string {
@@ -126,12 +107,7 @@ func startBroker(ctx context.Context, t *testing.T, ps *mpProcs) string {
 // tasks are routed by key id (each key its own NATS subjects), and every
 // process's health lists both keys' nodes, both of which computed.
 func TestMultiProcessManyKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program and runs a cluster of processes")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	exe := buildProgram(ctx, t)
+	ctx, exe := mpSetup(t, 4*time.Minute)
 	dirA := dealPlaintext(t, "-k", "5", "-t", "3", "-l", "2")
 	dirB := dealOther(t, "-k", "5", "-t", "3", "-l", "2")
 	cA, cB := mustLoad(t, dirA), mustLoad(t, dirB)
@@ -173,12 +149,7 @@ func TestMultiProcessManyKeys(t *testing.T) {
 // refused at once (key material of another epoch) while epoch 1 keeps
 // signing without a failure.
 func TestMultiProcessCutover(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program and runs a cluster of processes")
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	exe := buildProgram(ctx, t)
+	ctx, exe := mpSetup(t, 4*time.Minute)
 	dir0 := dealPlaintext(t, "-k", "5", "-t", "3", "-l", "2")
 	dir1, _ := change(t, dir0, "refresh")
 	pub := mustLoad(t, dir0).PublicKey

@@ -28,23 +28,7 @@ import (
 // first of epoch 0, then, at the operator's moment, of epoch 1, and the
 // epoch 0 nodes are stopped; every signature verifies, none fails.
 func TestMultiProcessRefresh(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program and runs a cluster of processes")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the program with")
-	}
-	t.Setenv("GORACE", "atexit_sleep_ms=0")
-	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
-	defer cancel()
-	exe := filepath.Join(t.TempDir(), "tolerant")
-	args := []string{"build", "-o", exe}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	ctx, exe := mpSetup(t, 4*time.Minute)
 
 	dir0 := dealPlaintext(t, "-k", "5", "-t", "3", "-l", "2")
 	dir1, _ := change(t, dir0, "refresh")

@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	rtnode "github.com/tolerantca/tolerant/broadcast/node"
 	"github.com/tolerantca/tolerant/grouping"
@@ -37,31 +38,76 @@ import (
 // it takes part again, and checks health answers and clean SIGTERM exits.
 // It also runs "demo -nats auto" with faults.
 func TestMultiProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the program and runs a cluster of processes")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the program with")
-	}
-	// Children built with -race would sleep a second at exit by default.
-	t.Setenv("GORACE", "atexit_sleep_ms=0")
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	exe := filepath.Join(dir, "tolerant")
 	start := time.Now()
-	args := []string{"build", "-o", exe}
-	if raceBuild {
-		args = append(args, "-race")
-	}
-	if out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	ctx, exe := mpSetup(t, 3*time.Minute)
 	t.Logf("built the program (race detector: %v) in %v", raceBuild, time.Since(start).Round(time.Millisecond))
 
 	t.Run("cluster", func(t *testing.T) { mpCluster(ctx, t, exe) })
 	t.Run("demo", func(t *testing.T) { mpDemo(ctx, t, exe) })
+}
+
+// mpSetup skips t under -short; otherwise it builds the program (with
+// the race detector when the test runs with it) and returns a context
+// that ends after timeout or with t, and the executable.
+func mpSetup(t *testing.T, timeout time.Duration) (context.Context, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the program and runs a cluster of processes")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	t.Cleanup(cancel)
+	return ctx, buildProgram(ctx, t, raceBuild)
+}
+
+// buildProgram builds this program into a temporary directory, with the
+// race detector if race is set, and returns the executable; it skips tb
+// when there is no go command.
+func buildProgram(ctx context.Context, tb testing.TB, race bool) string {
+	tb.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		tb.Skip("no go command to build the program with")
+	}
+	exe := filepath.Join(tb.TempDir(), "tolerant")
+	args := []string{"build", "-o", exe}
+	if race {
+		// Children built with -race would sleep a second at exit by default.
+		tb.Setenv("GORACE", "atexit_sleep_ms=0")
+		args = append(args, "-race")
+	}
+	out, err := exec.CommandContext(ctx, goBin, append(args, ".")...).CombinedOutput()
+	require.NoError(tb, err, "go build: %s", out)
+	return exe
+}
+
+// mpIdentity is the path of node n's age identity in dir.
+func mpIdentity(dir string, n share.Node) string {
+	return filepath.Join(dir, natsbus.NodeName(n)+".key")
+}
+
+// dealInputs runs "keygen -out" with run for distributor 1, calculators
+// 1 to 5 and combiners 1 and 2 (identities at mpIdentity in dir) and
+// writes in dir what "deal -recipients" of a (5,3,2) cluster reads: the
+// recipients file, the dealer's passphrase file and the CA key. It
+// returns their paths.
+func dealInputs(tb testing.TB, dir, passphrase string, run func(args ...string) string) (recipients, pass, key string) {
+	tb.Helper()
+	nodes := []share.Node{{Role: share.RoleDistributor, Number: 1}}
+	for j := 1; j <= 5; j++ {
+		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
+	}
+	nodes = append(nodes, share.Node{Role: share.RoleCombiner, Number: 1}, share.Node{Role: share.RoleCombiner, Number: 2})
+	var rs strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&rs, "%s %d %s\n", n.Role, n.Number, strings.TrimSpace(run("keygen", "-out", mpIdentity(dir, n))))
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(tb, os.WriteFile(p, b, 0o600))
+		return p
+	}
+	return write("recipients.txt", []byte(rs.String())), write("passphrase.txt", []byte(passphrase+"\n")),
+		write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
 }
 
 // mpProcs are the processes of a test; every one still running is killed
@@ -93,9 +139,7 @@ func newMPProcs(t *testing.T, exe string) *mpProcs {
 func (ps *mpProcs) start(name string, args ...string) *proc {
 	ps.t.Helper()
 	p, err := startProc(ps.exe, name, args, nil)
-	if err != nil {
-		ps.t.Fatal(err)
-	}
+	require.NoError(ps.t, err, "start %s", name)
 	ps.mu.Lock()
 	ps.all = append(ps.all, p)
 	ps.mu.Unlock()
@@ -110,9 +154,8 @@ func (ps *mpProcs) run(ctx context.Context, args ...string) string {
 	var o, e bytes.Buffer
 	cmd := exec.CommandContext(ctx, ps.exe, args...)
 	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Run(); err != nil {
-		ps.t.Fatalf("tolerant %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, o.String(), e.String())
-	}
+	err := cmd.Run()
+	require.NoError(ps.t, err, "tolerant %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), o.String(), e.String())
 	return o.String()
 }
 
@@ -172,40 +215,11 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	start := time.Now()
 	broker := ps.start("broker", "broker", "-listen", "127.0.0.1:0")
 	line, err := broker.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "broker listening on ") })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	url := strings.TrimPrefix(line, "broker listening on ")
 
 	// keygen on every node host; the recipients go to the dealer.
-	type node struct {
-		share.Node
-		name, identity string
-	}
-	var nodes []node
-	for _, n := range []share.Node{
-		{Role: share.RoleDistributor, Number: 1},
-		{Role: share.RoleCalculator, Number: 1}, {Role: share.RoleCalculator, Number: 2}, {Role: share.RoleCalculator, Number: 3},
-		{Role: share.RoleCalculator, Number: 4}, {Role: share.RoleCalculator, Number: 5},
-		{Role: share.RoleCombiner, Number: 1}, {Role: share.RoleCombiner, Number: 2},
-	} {
-		nodes = append(nodes, node{Node: n, name: natsbus.NodeName(n), identity: filepath.Join(dir, natsbus.NodeName(n)+".key")})
-	}
-	var recipients strings.Builder
-	for _, n := range nodes {
-		r := strings.TrimSpace(ps.run(ctx, "keygen", "-out", n.identity))
-		fmt.Fprintf(&recipients, "%s %d %s\n", n.Role, n.Number, r)
-	}
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	rpath := write("recipients.txt", []byte(recipients.String()))
-	pass := write("passphrase.txt", []byte("a dealer passphrase for the multi-process test\n"))
-	keyPath := write("ca.pem", testkeys.PEM(testkeys.RSA2048b))
+	rpath, pass, keyPath := dealInputs(t, dir, "a dealer passphrase for the multi-process test", func(args ...string) string { return ps.run(ctx, args...) })
 	cdir := filepath.Join(dir, "cluster")
 	// deal runs in this process with a low scrypt work factor for
 	// dealer.age (age's default takes ~20 s in a -race binary); the rest
@@ -213,30 +227,22 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	testScryptWorkFactor = 10
 	_, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "5", "-t", "3", "-l", "2", "-recipients", rpath, "-passphrase-file", pass, "-out", cdir)
 	testScryptWorkFactor = 0
-	if err != nil {
-		t.Fatalf("deal: %v\n%s", err, e)
-	}
+	require.NoError(t, err, "deal\n%s", e)
 	c, err := seal.LoadPublic(cdir, testTrust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	step("broker, 8 keygen, deal (sealed)", start)
 
 	// Every calculator and combiner as its own process.
 	start = time.Now()
-	identity := func(n share.Node) string { return filepath.Join(dir, natsbus.NodeName(n)+".key") }
+	identity := func(n share.Node) string { return mpIdentity(dir, n) }
 	auditDir := filepath.Join(dir, "audit")
 	startNode := func(n share.Node) *mpNode {
 		t.Helper()
 		p := ps.start(natsbus.NodeName(n), "node", "-insecure-no-policy", "-role", strings.ToLower(n.Role.String()), "-bundle", c.Path(n),
 			"-identity", identity(n), "-nats", url, "-health", "127.0.0.1:0", "-drain-timeout", "5s", "-audit-dir", auditDir)
-		if err := p.waitReady(ctx); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, p.waitReady(ctx))
 		addr, err := p.healthAddr(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return &mpNode{p: p, health: addr}
 	}
 	calc := func(j int) share.Node { return share.Node{Role: share.RoleCalculator, Number: j} }
@@ -250,10 +256,7 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 		combs[a] = startNode(comb(a))
 	}
 	for _, n := range append(mapValues(calcs), mapValues(combs)...) {
-		h, err := getHealth(ctx, n.health)
-		if err != nil || h.Code != http.StatusOK || !h.Connected || !h.Running || h.Node != n.p.name {
-			t.Fatalf("%s /healthz: %+v, %v", n.p.name, h, err)
-		}
+		requireHealthy(ctx, t, n)
 	}
 	step(fmt.Sprintf("%d calculators and %d combiners ready and healthy", len(calcs), len(combs)), start)
 
@@ -261,17 +264,11 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	start = time.Now()
 	// The distributor's host holds the public files and its own bundle only.
 	distDir := filepath.Join(dir, "distributor-host")
-	if err := os.Mkdir(distDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(distDir, 0o700))
 	for _, name := range []string{seal.InfoFile, seal.PublicFile, seal.PlanFile, seal.RosterFile, seal.SignatureFile, "distributor-1.age"} {
 		b, err := os.ReadFile(filepath.Join(cdir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(distDir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(distDir, name), b, 0o600))
 	}
 	dist := []string{"-nats", url, "-cluster", distDir, "-identity", identity(share.Node{Role: share.RoleDistributor, Number: 1}), "-audit-dir", auditDir}
 	root := filepath.Join(dir, "root.pem")
@@ -282,16 +279,15 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	mpVerify(t, root, leaf, 1)
 	if _, err := exec.LookPath("openssl"); err == nil {
 		out, err := exec.CommandContext(ctx, "openssl", "verify", "-CAfile", root, leaf).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "OK") {
-			t.Fatalf("openssl verify: %v\n%s", err, out)
-		}
+		require.NoError(t, err, "openssl verify\n%s", out)
+		require.Contains(t, string(out), "OK", "openssl verify")
 		t.Logf("openssl verify: %s", strings.TrimSpace(string(out)))
 	} else {
 		t.Log("openssl not installed: certificates checked with crypto/x509 only")
 	}
-	if k, err := os.ReadFile(filepath.Join(dir, "leaf-key.pem")); err != nil || !bytes.Contains(k, []byte("PRIVATE KEY")) {
-		t.Fatalf("leaf key: %v", err)
-	}
+	k, err := os.ReadFile(filepath.Join(dir, "leaf-key.pem"))
+	require.NoError(t, err, "leaf key")
+	require.Contains(t, string(k), "PRIVATE KEY", "leaf key")
 	step("root and leaf issued, openssl verify OK", start)
 
 	// Every node's /metrics, on its health address, passes promtool.
@@ -318,9 +314,8 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	}
 	load := filepath.Join(dir, "load.pem")
 	run := ps.start("issue-50", append([]string{"issue", "-cn", "load.example.com", "-ca", root, "-out", load, "-count", "50", "-concurrency", "4"}, dist...)...)
-	if _, err := run.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "issued 10/50 ") }); err != nil {
-		t.Fatal(err)
-	}
+	_, err = run.waitFor(ctx, func(l string) bool { return strings.HasPrefix(l, "issued 10/50 ") })
+	require.NoError(t, err, "waiting for 10 of 50")
 	for _, j := range deadCalcs {
 		calcs[j].p.kill()
 	}
@@ -333,11 +328,11 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	select {
 	case <-run.done:
 	case <-ctx.Done():
-		t.Fatal("the run of 50 did not finish")
+		require.FailNow(t, "the run of 50 did not finish")
 	}
-	if run.err != nil || !slices.ContainsFunc(run.Lines(), func(l string) bool { return strings.HasPrefix(l, "issued 50 of 50 leaves") }) {
-		t.Fatalf("run of 50: %v\n%s", run.err, run.tail(10))
-	}
+	require.NoError(t, run.err, "run of 50\n%s", run.tail(10))
+	require.True(t, slices.ContainsFunc(run.Lines(), func(l string) bool { return strings.HasPrefix(l, "issued 50 of 50 leaves") }),
+		"run of 50 does not say it issued 50 of 50 leaves:\n%s", run.tail(10))
 	mpVerify(t, root, load, 50)
 	step("50 leaves issued while 2 calculators and 1 combiner died", start)
 
@@ -354,9 +349,8 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 				alive[a] = true
 			}
 		}
-		if need, a2, ok = mpRestartSet(c.Plan, alive, keepCalcs, back); !ok {
-			t.Fatalf("no representation covers calculator %d with two of %v", back, keepCalcs)
-		}
+		need, a2, ok = mpRestartSet(c.Plan, alive, keepCalcs, back)
+		require.True(t, ok, "no representation covers calculator %d with two of %v", back, keepCalcs)
 	}
 	calcs[back] = startNode(calc(back))
 	for _, j := range keepCalcs {
@@ -369,26 +363,23 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	ps.run(ctx, append([]string{"issue", "-cn", "again.example.com", "-ca", root, "-out", again}, dist...)...)
 	mpVerify(t, root, again, 1)
 	h, err := getHealth(ctx, calcs[back].health)
-	if err != nil || h.Code != http.StatusOK || h.Stats["tasks"] < 1 || h.Stats["partials"] < 2 {
-		t.Fatalf("restarted calculator %d: %+v, %v", back, h, err)
-	}
+	require.NoError(t, err, "restarted calculator %d", back)
+	require.Equal(t, http.StatusOK, h.Code, "restarted calculator %d: %+v", back, h)
+	require.GreaterOrEqual(t, h.Stats["tasks"], uint64(1), "restarted calculator %d: tasks", back)
+	require.GreaterOrEqual(t, h.Stats["partials"], uint64(2), "restarted calculator %d: partials", back)
 	step(fmt.Sprintf("calculator %d restarted and needed: %d partials sent", back, h.Stats["partials"]), start)
 
 	// Health: 503 once NATS is gone; every node then stops on SIGTERM and
 	// exits 0.
 	start = time.Now()
-	if err := broker.stop(10 * time.Second); err != nil {
-		t.Fatalf("broker: %v", err)
-	}
+	require.NoError(t, broker.stop(10*time.Second), "broker")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h, err := getHealth(ctx, calcs[back].health)
 		if err == nil && h.Code == http.StatusServiceUnavailable && !h.Connected {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no 503 without NATS: %+v, %v", h, err)
-		}
+		require.False(t, time.Now().After(deadline), "no 503 without NATS: %+v, %v", h, err)
 		time.Sleep(50 * time.Millisecond)
 	}
 	var running []*proc
@@ -400,9 +391,8 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	var wg sync.WaitGroup
 	for _, p := range running {
 		wg.Go(func() {
-			if err := p.stop(10 * time.Second); err != nil {
-				t.Errorf("%s on SIGTERM: %v\n%s", p.name, err, p.tail(5))
-			}
+			err := p.stop(10 * time.Second)
+			assert.NoError(t, err, "%s on SIGTERM\n%s", p.name, p.tail(5))
 		})
 	}
 	wg.Wait()
@@ -413,24 +403,34 @@ func mpCluster(ctx context.Context, t *testing.T, exe string) {
 	// calculators' logs and one combiner's.
 	start = time.Now()
 	logs, err := filepath.Glob(filepath.Join(auditDir, "*.jsonl"))
-	if err != nil || len(logs) != 5+len(combs)+1 {
-		t.Fatalf("audit logs: %v, %v", logs, err)
-	}
+	require.NoError(t, err)
+	require.Len(t, logs, 5+len(combs)+1, "audit logs: 5 calculators, the combiners and the distributor")
 	report := ps.run(ctx, append([]string{"audit", "verify"}, logs...)...)
-	if !strings.Contains(report, "cross-check: 53 releases\n") || !strings.Contains(report, "audit logs OK") {
-		t.Fatalf("audit verify: want 53 releases cross-checked:\n%s", report)
-	}
+	require.Contains(t, report, "cross-check: 53 releases\n", "audit verify: want 53 releases cross-checked")
+	require.Contains(t, report, "audit logs OK", "audit verify")
 	step("audit verify: every node's log chains and cross-checks", start)
 
 	// No secret in any log.
 	for _, p := range ps.all {
 		for _, l := range p.Lines() {
-			if strings.Contains(l, "AGE-SECRET-KEY") || strings.Contains(l, "passphrase for the multi-process") || strings.Contains(l, "\"seed\"") {
-				t.Fatalf("%s logged a secret: %s", p.name, l)
-			}
+			require.NotContains(t, l, "AGE-SECRET-KEY", "%s logged a secret key", p.name)
+			require.NotContains(t, l, "passphrase for the multi-process", "%s logged the passphrase", p.name)
+			require.NotContains(t, l, "\"seed\"", "%s logged a seed", p.name)
 		}
 	}
 	t.Logf("cluster test done in %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// requireHealthy fails unless n's /healthz answers 200 for n, running
+// and connected.
+func requireHealthy(ctx context.Context, t *testing.T, n *mpNode) {
+	t.Helper()
+	h, err := getHealth(ctx, n.health)
+	require.NoError(t, err, "%s /healthz", n.p.name)
+	require.Equal(t, http.StatusOK, h.Code, "%s /healthz: %+v", n.p.name, h)
+	require.True(t, h.Connected, "%s /healthz: not connected", n.p.name)
+	require.True(t, h.Running, "%s /healthz: not running", n.p.name)
+	require.Equal(t, n.p.name, h.Node, "%s /healthz: node", n.p.name)
 }
 
 // mapValues returns the values of m, in no order.
@@ -453,7 +453,7 @@ func mpSurvivors(t *testing.T, plan *grouping.Plan, tt int) (int, []int) {
 			}
 		}
 	}
-	t.Fatal("no combiner representation on t calculators")
+	require.FailNow(t, "no combiner representation on t calculators")
 	return 0, nil
 }
 
@@ -482,23 +482,15 @@ func mpRestartSet(plan *grouping.Plan, alive map[int]bool, keep []int, back int)
 func mpVerify(t *testing.T, rootPath, path string, want int) *x509.Certificate {
 	t.Helper()
 	rb, err := os.ReadFile(rootPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	block, _ := pem.Decode(rb)
-	if block == nil {
-		t.Fatalf("%s: no PEM", rootPath)
-	}
+	require.NotNil(t, block, "%s: no PEM", rootPath)
 	root, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pool := x509.NewCertPool()
 	pool.AddCert(root)
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var first *x509.Certificate
 	n := 0
 	for {
@@ -507,24 +499,19 @@ func mpVerify(t *testing.T, rootPath, path string, want int) *x509.Certificate {
 			break
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		opts := x509.VerifyOptions{Roots: pool}
 		if !c.IsCA {
 			opts.DNSName = c.DNSNames[0]
 		}
-		if _, err := c.Verify(opts); err != nil {
-			t.Fatalf("%s certificate %d (%s): %v", path, n+1, c.Subject.CommonName, err)
-		}
+		_, err = c.Verify(opts)
+		require.NoError(t, err, "%s certificate %d (%s)", path, n+1, c.Subject.CommonName)
 		if first == nil {
 			first = c
 		}
 		n++
 	}
-	if n != want {
-		t.Fatalf("%s: %d certificates, want %d", path, n, want)
-	}
+	require.Equal(t, want, n, "%s: certificates", path)
 	return first
 }
 
@@ -538,22 +525,21 @@ func mpDemo(ctx context.Context, t *testing.T, exe string) {
 	var o, e bytes.Buffer
 	cmd := exec.CommandContext(ctx, exe, "demo", "-nats", "auto", "-json", "-tasks", "8", "-down", "1", "-liars", "1", "-loss", "0.05")
 	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("demo -nats auto: %v\nstdout:\n%s\nstderr:\n%s", err, o.String(), e.String())
-	}
+	err := cmd.Run()
+	require.NoError(t, err, "demo -nats auto\nstdout:\n%s\nstderr:\n%s", o.String(), e.String())
 	var sum demoSummary
-	if err := json.Unmarshal(o.Bytes(), &sum); err != nil {
-		t.Fatalf("demo -json: %v\n%s", err, o.String())
-	}
-	if sum.Transport != "nats" || sum.Tasks != 9 || sum.Signed != 9 || sum.Failed != 0 ||
-		!slices.Equal(sum.Down, []int{5}) || !slices.Equal(sum.Liars, []int{1}) || !slices.Equal(sum.Inconsistent, []int{1}) {
-		t.Fatalf("demo summary: %+v\nstory:\n%s", sum, e.String())
-	}
+	require.NoError(t, json.Unmarshal(o.Bytes(), &sum), "demo -json\n%s", o.String())
+	story := "demo summary, story:\n" + e.String()
+	assert.Equal(t, "nats", sum.Transport, story)
+	assert.Equal(t, 9, sum.Tasks, story)
+	assert.Equal(t, 9, sum.Signed, story)
+	assert.Zero(t, sum.Failed, story)
+	assert.Equal(t, []int{5}, sum.Down, story)
+	assert.Equal(t, []int{1}, sum.Liars, story)
+	assert.Equal(t, []int{1}, sum.Inconsistent, story)
 	for _, want := range []string{"6 node processes ready", "calculators [1] run in this process and send wrong partials",
 		"loses 5% of the messages", "calculator-5 (pid", "killed with SIGKILL", "5 node processes stopped with SIGTERM"} {
-		if !strings.Contains(e.String(), want) {
-			t.Errorf("demo story lacks %q:\n%s", want, e.String())
-		}
+		assert.Contains(t, e.String(), want, "demo story")
 	}
 	t.Logf("demo -nats auto (9 certificates, a liar, a calculator killed, loss) in %v", time.Since(start).Round(time.Millisecond))
 }
@@ -564,43 +550,27 @@ func mpDemo(ctx context.Context, t *testing.T, exe string) {
 func TestNATSCommandErrors(t *testing.T) {
 	for _, args := range [][]string{{"node"}, {"issue"}, {"broker"}, {"sign", "-nats", "nats://x"}} {
 		cmd := args[0]
-		_, e, err := runCmd(t, append(args, "-h")...)
-		if err != nil || !strings.Contains(e, "Usage: tolerant "+cmd) {
-			t.Fatalf("%s -h: %v\n%s", cmd, err, e)
-		}
-		if strings.Contains(e, "testing-") {
-			t.Fatalf("%s -h shows a hidden flag:\n%s", cmd, e)
-		}
-		if _, _, err := runCmd(t, append(args, "-no-such-flag")...); !errors.Is(err, errUsage) {
-			t.Fatalf("%s with a bad flag: %v", cmd, err)
-		}
+		e := requireHelp(t, args...)
+		require.NotContains(t, e, "testing-", "%s -h shows a hidden flag", cmd)
+		_, _, err := runCmd(t, append(args, "-no-such-flag")...)
+		require.ErrorIs(t, err, errUsage, "%s with a bad flag", cmd)
 	}
-	if _, _, err := runCmd(t, "node", "-role", "dealer", "-bundle", "x.age", "-nats", "nats://127.0.0.1:1"); !errors.Is(err, errUsage) {
-		t.Fatalf("node -role dealer: %v", err)
-	}
-	if _, _, err := runCmd(t, "issue", "-nats", "nats://127.0.0.1:1", "-cluster", "d", "-cn", "x", "-out", "x.pem", "-self-signed", "-ca", "r.pem"); !errors.Is(err, errUsage) {
-		t.Fatalf("issue -self-signed -ca: %v", err)
-	}
+	_, _, err := runCmd(t, "node", "-role", "dealer", "-bundle", "x.age", "-nats", "nats://127.0.0.1:1")
+	require.ErrorIs(t, err, errUsage, "node -role dealer")
+	_, _, err = runCmd(t, "issue", "-nats", "nats://127.0.0.1:1", "-cluster", "d", "-cn", "x", "-out", "x.pem", "-self-signed", "-ca", "r.pem")
+	require.ErrorIs(t, err, errUsage, "issue -self-signed -ca")
 
 	// Bundles sealed to fresh identities, as the demo writes them.
 	dir := t.TempDir()
 	key := testkeys.Must(testkeys.RSA2048)
 	plan, _, err := grouping.Search(5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dealing, err := dl.Deal(plan)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bundles, err := sealDemoBundles(dir, dl, dealing)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c1, c2 := bundles[0], bundles[1]
 	node := func(bundle, identity string, extra ...string) error {
 		args := []string{"node", "-insecure-no-policy", "-role", "calculator", "-bundle", bundle, "-nats", "nats://127.0.0.1:1"}
@@ -610,16 +580,10 @@ func TestNATSCommandErrors(t *testing.T) {
 		_, _, err := runCmd(t, append(args, extra...)...)
 		return err
 	}
-	if err := node(c1.bundle, c2.identity); !errors.Is(err, seal.ErrWrongIdentity) {
-		t.Fatalf("another node's identity: %v", err)
-	}
-	if err := node(c1.bundle, ""); err == nil || !strings.Contains(err.Error(), "-identity") {
-		t.Fatalf("no identity: %v", err)
-	}
+	require.ErrorIs(t, node(c1.bundle, c2.identity), seal.ErrWrongIdentity, "another node's identity")
+	require.ErrorContains(t, node(c1.bundle, ""), "-identity", "no identity")
 	b, err := os.ReadFile(c1.bundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tampered := filepath.Join(dir, "tampered", "calculator-1.age")
 	os.MkdirAll(filepath.Dir(tampered), 0o700)
 	i := bytes.LastIndex(b, []byte("\n-----END")) - 10
@@ -627,32 +591,18 @@ func TestNATSCommandErrors(t *testing.T) {
 	if b[i] == '\n' || b[i] == '=' {
 		b[i] = 'C'
 	}
-	if err := os.WriteFile(tampered, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := node(tampered, c1.identity); !errors.Is(err, seal.ErrTampered) {
-		t.Fatalf("tampered bundle: %v", err)
-	}
+	require.NoError(t, os.WriteFile(tampered, b, 0o600))
+	require.ErrorIs(t, node(tampered, c1.identity), seal.ErrTampered, "tampered bundle")
 	plain := filepath.Join(dir, "calculator-1.json")
 	material, err := dealing.Calculators[0].Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pb, err := seal.SignedBundle(dl, share.Node{Role: share.RoleCalculator, Number: 1}, material)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(plain, pb, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := node(plain, ""); err == nil || !strings.Contains(err.Error(), "-insecure-plaintext-keys") {
-		t.Fatalf("plaintext bundle without the flag: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(plain, pb, 0o600))
+	require.ErrorContains(t, node(plain, ""), "-insecure-plaintext-keys", "plaintext bundle without the flag")
 	// With the flag the bundle opens, and the node fails only to connect:
 	// a TLS option without the files.
-	if err := node(plain, "", "-insecure-plaintext-keys", "-tls-cert", "c.pem"); err == nil || !strings.Contains(err.Error(), "-tls-cert and -tls-key") {
-		t.Fatalf("plaintext bundle with the flag: %v", err)
-	}
+	require.ErrorContains(t, node(plain, "", "-insecure-plaintext-keys", "-tls-cert", "c.pem"), "-tls-cert and -tls-key", "plaintext bundle with the flag")
 
 	for _, c := range []struct {
 		args []string
@@ -661,16 +611,12 @@ func TestNATSCommandErrors(t *testing.T) {
 		{[]string{"-nats", "u"}, true}, {[]string{"--nats=u"}, true}, {[]string{"-cluster", "d", "-nats", "u"}, true},
 		{[]string{"-cluster", "d"}, false}, {[]string{"--", "-nats"}, false}, {[]string{"-natsx"}, false},
 	} {
-		if got := hasFlag(c.args, "nats"); got != c.want {
-			t.Errorf("hasFlag(%q) = %v", c.args, got)
-		}
+		assert.Equal(t, c.want, hasFlag(c.args, "nats"), "hasFlag(%q)", c.args)
 	}
 
 	// The health handler: 503 before the node runs, 404 and 405 elsewhere.
 	host, err := rtnode.NewHost(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := host.Handler()
 	for _, c := range []struct {
 		method, path string
@@ -682,8 +628,6 @@ func TestNATSCommandErrors(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
-		if rec.Code != c.code {
-			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.code)
-		}
+		assert.Equal(t, c.code, rec.Code, "%s %s", c.method, c.path)
 	}
 }

@@ -27,17 +27,8 @@ func TestNodeBundlesOfTwoDealers(t *testing.T) {
 	require.NoError(t, err)
 	keyB := filepath.Join(t.TempDir(), "ca2.pem")
 	require.NoError(t, os.WriteFile(keyB, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
-	deal := func(key string) (dir, dealerKey string) {
-		dir = filepath.Join(t.TempDir(), "cluster")
-		o, e, err := runCmd(t, "deal", "-key", key, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
-			"-recipients", recipients, "-passphrase-file", passFile)
-		require.NoError(t, err, "deal: %s%s", o, e)
-		m := dealerKeyLine.FindStringSubmatch(o)
-		require.NotNil(t, m, "deal printed no dealer key:\n%s", o)
-		return dir, m[1]
-	}
-	dirA, dealerA := deal(keyA)
-	dirB, dealerB := deal(keyB)
+	dirA, dealerA := dealSealed(t, keyA, recipients, passFile)
+	dirB, dealerB := dealSealed(t, keyB, recipients, passFile)
 	n := share.Node{Role: share.RoleCalculator, Number: 1}
 	cfg := &nodeConfig{role: "calculator", identity: filepath.Join(idDir, seal.IdentityFile(n)),
 		bundles: listFlag{filepath.Join(dirA, seal.BundleFile(n, seal.SealedExt)), filepath.Join(dirB, seal.BundleFile(n, seal.SealedExt))}}

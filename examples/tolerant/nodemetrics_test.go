@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // promtoolPath returns promtool's path, or "" after logging why the
@@ -20,7 +23,7 @@ func promtoolPath(t *testing.T) string {
 	path, err := exec.LookPath("promtool")
 	if err != nil {
 		if os.Getenv("TOLERANT_REQUIRE_CLIENTS") == "1" {
-			t.Fatal("promtool is not installed and TOLERANT_REQUIRE_CLIENTS=1 (Debian: apt-get install prometheus)")
+			require.FailNow(t, "promtool is not installed and TOLERANT_REQUIRE_CLIENTS=1 (Debian: apt-get install prometheus)")
 		}
 		t.Log("promtool is not installed: the nodes' /metrics are not checked (Debian: apt-get install prometheus)")
 		return ""
@@ -36,31 +39,23 @@ func checkNodeMetrics(ctx context.Context, t *testing.T, promtool, name, addr st
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s /metrics: %v", name, err)
-	}
+	require.NoError(t, err, "%s /metrics", name)
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s /metrics: %d, %v", name, resp.StatusCode, err)
-	}
+	require.NoError(t, err, "%s /metrics", name)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s /metrics", name)
 	for _, m := range want {
-		if !hasPositiveSample(string(body), m) {
-			t.Errorf("%s /metrics: no sample of %s above 0 in:\n%s", name, m, body)
-		}
+		assert.True(t, hasPositiveSample(string(body), m), "%s /metrics: no sample of %s above 0 in:\n%s", name, m, body)
 	}
 	if promtool == "" {
 		return
 	}
 	cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("%s: promtool check metrics: %v\n%s", name, err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	assert.NoError(t, err, "%s: promtool check metrics\n%s", name, out)
 }
 
 // hasPositiveSample reports whether the text exposition has a sample of
@@ -81,10 +76,7 @@ func hasPositiveSample(exposition, name string) bool {
 
 func TestHasPositiveSample(t *testing.T) {
 	exp := "# HELP x_total a\nx_total{role=\"calculator\"} 0\nx_total{role=\"combiner\"} 3\ny 0\nx_totally 5\n"
-	if !hasPositiveSample(exp, "x_total") {
-		t.Error("x_total has a sample of 3")
-	}
-	if hasPositiveSample(exp, "y") || hasPositiveSample(exp, "z") {
-		t.Error("y is 0 and z is absent")
-	}
+	assert.True(t, hasPositiveSample(exp, "x_total"), "x_total has a sample of 3")
+	assert.False(t, hasPositiveSample(exp, "y"), "y is 0")
+	assert.False(t, hasPositiveSample(exp, "z"), "z is absent")
 }

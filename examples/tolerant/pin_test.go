@@ -18,6 +18,20 @@ var testTrust = seal.Trust{InsecureTrustOnFirstUse: true}
 // dealerKeyLine is the line of deal's output that names the dealer key.
 var dealerKeyLine = regexp.MustCompile(`(?m)^dealer key (\S+): `)
 
+// dealSealed deals the CA key at keyPath, k=4 t=2 l=2, sealed to the
+// recipients, into a new directory, and returns it and the dealer key
+// deal printed.
+func dealSealed(t *testing.T, keyPath, recipients, passFile string) (dir, dealerKey string) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "cluster")
+	o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
+		"-recipients", recipients, "-passphrase-file", passFile)
+	require.NoError(t, err, "deal: %s%s", o, e)
+	m := dealerKeyLine.FindStringSubmatch(o)
+	require.NotNil(t, m, "deal printed no dealer key:\n%s", o)
+	return dir, m[1]
+}
+
 // A node accepted any bundle sealed to its recipient, whoever dealt it: a
 // second dealing of the same CA key (another dealer) replaced its bundle
 // unnoticed. Now the node pins its first dealer next to its identity, or
@@ -26,17 +40,8 @@ func TestRegressionNodeTrustsAnyDealer(t *testing.T) {
 	fastScrypt(t)
 	idDir, recipients, passFile, _ := sealedSetup(t)
 	keyPath, _ := writeKey(t, false)
-	deal := func() (dir, dealerKey string) {
-		dir = filepath.Join(t.TempDir(), "cluster")
-		o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
-			"-recipients", recipients, "-passphrase-file", passFile)
-		require.NoError(t, err, "deal: %s%s", o, e)
-		m := dealerKeyLine.FindStringSubmatch(o)
-		require.NotNil(t, m, "deal printed no dealer key:\n%s", o)
-		return dir, m[1]
-	}
-	dir, dealerKey := deal()
-	forger, forgerKey := deal()
+	dir, dealerKey := dealSealed(t, keyPath, recipients, passFile)
+	forger, forgerKey := dealSealed(t, keyPath, recipients, passFile)
 	require.NotEqual(t, dealerKey, forgerKey)
 
 	n := share.Node{Role: share.RoleCalculator, Number: 1}

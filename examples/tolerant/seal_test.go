@@ -7,11 +7,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -30,16 +33,11 @@ func fastScrypt(t *testing.T) {
 func keygen(t *testing.T, path string) string {
 	t.Helper()
 	var o, e bytes.Buffer
-	if err := runKeygen([]string{"-out", path}, &o, &e); err != nil {
-		t.Fatalf("keygen: %v\n%s", err, e.String())
-	}
+	require.NoError(t, runKeygen([]string{"-out", path}, &o, &e), "keygen\n%s", e.String())
 	r := strings.TrimSpace(o.String())
-	if !strings.HasPrefix(r, "age1") || strings.Contains(r, "\n") {
-		t.Fatalf("keygen printed %q", o.String())
-	}
-	if strings.Contains(o.String()+e.String(), "AGE-SECRET-KEY") {
-		t.Fatal("keygen printed the secret key")
-	}
+	require.True(t, strings.HasPrefix(r, "age1"), "keygen printed %q, want an age1 recipient", o.String())
+	require.NotContains(t, r, "\n", "keygen printed more than one line")
+	require.NotContains(t, o.String()+e.String(), "AGE-SECRET-KEY", "keygen printed the secret key")
 	return r
 }
 
@@ -48,9 +46,7 @@ func keygen(t *testing.T, path string) string {
 func sealedSetup(t *testing.T) (idDir, recipients, passFile string, nodes []share.Node) {
 	t.Helper()
 	plan, _, err := grouping.Search(4, 2, 2, &grouping.Options{Redundancy: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nodes = append(nodes, share.Node{Role: share.RoleDistributor, Number: 1})
 	for j := 1; j <= 4; j++ {
 		nodes = append(nodes, share.Node{Role: share.RoleCalculator, Number: j})
@@ -66,13 +62,9 @@ func sealedSetup(t *testing.T) (idDir, recipients, passFile string, nodes []shar
 	}
 	dir := t.TempDir()
 	recipients = filepath.Join(dir, "recipients.txt")
-	if err := os.WriteFile(recipients, []byte(rf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(recipients, []byte(rf.String()), 0o644))
 	passFile = filepath.Join(dir, "passphrase")
-	if err := os.WriteFile(passFile, []byte(testDealerPassphrase+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(passFile, []byte(testDealerPassphrase+"\n"), 0o600))
 	return idDir, recipients, passFile, nodes
 }
 
@@ -80,33 +72,23 @@ func TestKeygen(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "node.key")
 	r := keygen(t, path)
-	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("identity file: %v %v", err, fi)
-	}
+	assertMode600(t, path)
 	id, err := seal.ReadIdentityFile(path)
-	if err != nil || id.Recipient().String() != r {
-		t.Fatalf("identity file does not hold the recipient printed: %v", err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, r, id.Recipient().String(), "the identity file's recipient against the one printed")
 	var o, e bytes.Buffer
-	if err := runKeygen([]string{"-y", path}, &o, &e); err != nil || strings.TrimSpace(o.String()) != r {
-		t.Fatalf("keygen -y: %v %q", err, o.String())
-	}
-	if err := runKeygen([]string{"-out", path}, &o, &e); err == nil {
-		t.Fatal("keygen overwrote an identity file")
-	}
-	if again, _ := seal.ReadIdentityFile(path); again == nil || again.String() != id.String() {
-		t.Fatal("identity file changed")
-	}
+	require.NoError(t, runKeygen([]string{"-y", path}, &o, &e), "keygen -y")
+	require.Equal(t, r, strings.TrimSpace(o.String()), "keygen -y")
+	require.Error(t, runKeygen([]string{"-out", path}, &o, &e), "keygen overwrote an identity file")
+	again, err := seal.ReadIdentityFile(path)
+	require.NoError(t, err)
+	require.Equal(t, id.String(), again.String(), "identity file changed")
 	for _, args := range [][]string{nil, {"-out", path, "-y", path}, {"extra"}, {"-bogus"}} {
-		if err := runKeygen(args, &o, &e); !errors.Is(err, errUsage) {
-			t.Errorf("keygen %v: %v", args, err)
-		}
+		assert.ErrorIs(t, runKeygen(args, &o, &e), errUsage, "keygen %v", args)
 	}
 	e.Reset()
-	if err := runKeygen([]string{"-h"}, &o, &e); err != nil || !strings.Contains(e.String(), "Usage: tolerant keygen") {
-		t.Fatalf("keygen -h: %v\n%s", err, e.String())
-	}
+	require.NoError(t, runKeygen([]string{"-h"}, &o, &e), "keygen -h")
+	require.Contains(t, e.String(), "Usage: tolerant keygen", "keygen -h")
 }
 
 // keygen on every node host, recipients to the dealer, deal sealed, sign
@@ -118,88 +100,60 @@ func TestSealedDealSign(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
 	o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
 		"-recipients", recipients, "-passphrase-file", passFile)
-	if err != nil {
-		t.Fatalf("deal: %v\n%s%s", err, o, e)
-	}
+	require.NoError(t, err, "deal\n%s%s", o, e)
 	t.Logf("deal stdout:\n%sdeal stderr:\n%s", o, e)
 	// A progress line per step, and no secret on either stream.
 	for _, want := range []string{"searching a combiner plan", "drawing", "second sub-keys", "sealing calculator 1 to age1",
 		"sealing combiner 1 to age1", "sealing distributor 1 to age1", "sealing the dealer's state", "writing"} {
-		if !strings.Contains(e, want) {
-			t.Errorf("deal progress lacks %q", want)
-		}
+		assert.Contains(t, e, want, "deal progress")
 	}
-	if strings.Contains(o+e, testDealerPassphrase) || strings.Contains(o+e, "AGE-SECRET-KEY") {
-		t.Fatal("deal printed a secret")
-	}
+	require.NotContains(t, o+e, testDealerPassphrase, "deal printed the passphrase")
+	require.NotContains(t, o+e, "AGE-SECRET-KEY", "deal printed a secret key")
 	// The layout: sealed bundles only.
 	c, err := seal.LoadPublic(dir, testTrust)
-	if err != nil || !c.Sealed() || !c.PublicKey.Equal(&key.PublicKey) {
-		t.Fatalf("cluster: %v", err)
-	}
+	require.NoError(t, err, "cluster")
+	require.True(t, c.Sealed(), "cluster not sealed")
+	require.True(t, c.PublicKey.Equal(&key.PublicKey), "cluster holds another public key")
 	for _, n := range nodes {
-		if _, err := os.Stat(c.Path(n)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(filepath.Join(dir, seal.BundleFile(n, seal.PlaintextExt))); err == nil {
-			t.Fatalf("plaintext bundle of %v written", n)
-		}
-		if !strings.Contains(o, seal.BundleFile(n, seal.SealedExt)) {
-			t.Errorf("deal output does not name %v's bundle", n)
-		}
+		require.FileExists(t, c.Path(n))
+		requireAbsent(t, filepath.Join(dir, seal.BundleFile(n, seal.PlaintextExt)), "plaintext bundle of %v written", n)
+		assert.Contains(t, o, seal.BundleFile(n, seal.SealedExt), "deal output does not name %v's bundle", n)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "dealer.json")); err == nil {
-		t.Fatal("plaintext dealer state written")
-	}
-	if _, err := c.Dealer(testDealerPassphrase); err != nil {
-		t.Fatalf("dealer.age: %v", err)
-	}
+	requireAbsent(t, filepath.Join(dir, "dealer.json"), "plaintext dealer state written")
+	_, err = c.Dealer(testDealerPassphrase)
+	require.NoError(t, err, "dealer.age")
 
 	// Sign with the identities; openssl checks.
 	in := filepath.Join(t.TempDir(), "message.txt")
 	content := []byte("signed by a sealed tolerant cluster\n")
 	os.WriteFile(in, content, 0o644)
 	sigPath := filepath.Join(t.TempDir(), "sig")
-	if o, e, err := runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-out", sigPath); err != nil {
-		t.Fatalf("sign: %v\n%s%s", err, o, e)
-	} else if strings.Contains(e, "without packet signatures") {
-		t.Errorf("distributor not loaded: %s", e)
-	}
+	o, e, err = runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-out", sigPath)
+	require.NoError(t, err, "sign\n%s%s", o, e)
+	assert.NotContains(t, e, "without packet signatures", "distributor not loaded")
 	sig, _ := os.ReadFile(sigPath)
 	sum := sha256.Sum256(content)
-	if err := rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig))
 	opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, "sha256", false)
 	pssPath := filepath.Join(t.TempDir(), "sig.pss")
-	if o, e, err := runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-hash", "sha384", "-pss", "-out", pssPath); err != nil {
-		t.Fatalf("sign -pss: %v\n%s%s", err, o, e)
-	}
+	o, e, err = runCmd(t, "sign", "-cluster", dir, "-identities", idDir, "-in", in, "-hash", "sha384", "-pss", "-out", pssPath)
+	require.NoError(t, err, "sign -pss\n%s%s", o, e)
 	opensslVerify(t, filepath.Join(dir, publicFile), in, pssPath, "sha384", true)
 
 	// Without identities, a sealed cluster does not sign.
-	if _, _, err := runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath); err == nil || !strings.Contains(err.Error(), "-identities") {
-		t.Fatalf("sign without -identities: %v", err)
-	}
+	_, _, err = runCmd(t, "sign", "-cluster", dir, "-in", in, "-out", sigPath)
+	require.ErrorContains(t, err, "-identities", "sign without -identities")
 	// A node's identity cannot open another node's bundle: calculator 2's
 	// identity in place of calculator 1's.
-	swapped := copyDir(t, idDir)
-	os.Remove(filepath.Join(swapped, "calculator-1.key"))
-	copyFile(t, filepath.Join(idDir, "calculator-2.key"), filepath.Join(swapped, "calculator-1.key"))
-	if _, _, err := runCmd(t, "sign", "-cluster", dir, "-identities", swapped, "-in", in, "-out", sigPath); !errors.Is(err, seal.ErrWrongIdentity) {
-		t.Fatalf("calculator 2's identity on calculator 1's bundle: %v", err)
-	}
+	swapped := copyDirReplacing(t, idDir, "calculator-1.key", "calculator-2.key")
+	_, _, err = runCmd(t, "sign", "-cluster", dir, "-identities", swapped, "-in", in, "-out", sigPath)
+	require.ErrorIs(t, err, seal.ErrWrongIdentity, "calculator 2's identity on calculator 1's bundle")
 	// Calculator 3's bundle renamed calculator-1.age, with calculator 3's
 	// identity as calculator 1's: opens, but is refused as another node's.
-	moved := copyDir(t, dir)
-	os.Remove(filepath.Join(moved, "calculator-1.age"))
-	copyFile(t, filepath.Join(dir, "calculator-3.age"), filepath.Join(moved, "calculator-1.age"))
-	ids3 := copyDir(t, idDir)
-	os.Remove(filepath.Join(ids3, "calculator-1.key"))
-	copyFile(t, filepath.Join(idDir, "calculator-3.key"), filepath.Join(ids3, "calculator-1.key"))
-	if _, _, err := runCmd(t, "sign", "-cluster", moved, "-identities", ids3, "-in", in, "-out", sigPath); !errors.Is(err, seal.ErrWrongNode) {
-		t.Fatalf("swapped bundle: %v", err)
-	}
+	moved := copyDirReplacing(t, dir, "calculator-1.age", "calculator-3.age")
+	ids3 := copyDirReplacing(t, idDir, "calculator-1.key", "calculator-3.key")
+	_, _, err = runCmd(t, "sign", "-cluster", moved, "-identities", ids3, "-in", in, "-out", sigPath)
+	require.ErrorIs(t, err, seal.ErrWrongNode, "swapped bundle")
 	// A tampered bundle is refused.
 	tampered := copyDir(t, dir)
 	p := filepath.Join(tampered, "combiner-1.age")
@@ -214,18 +168,15 @@ func TestSealedDealSign(t *testing.T) {
 	os.Remove(p)
 	os.WriteFile(p, bytes.Join(lines, []byte("\n")), 0o600)
 	_, _, err = runCmd(t, "sign", "-cluster", tampered, "-identities", idDir, "-in", in, "-out", sigPath)
-	if !errors.Is(err, seal.ErrTampered) && !errors.Is(err, seal.ErrWrongIdentity) {
-		t.Fatalf("tampered bundle: %v", err)
-	}
+	require.True(t, errors.Is(err, seal.ErrTampered) || errors.Is(err, seal.ErrWrongIdentity),
+		"tampered bundle: got %v, want seal.ErrTampered or seal.ErrWrongIdentity", err)
 	// Missing identities leave their nodes out; t=2 of 4 still sign.
 	partial := copyDir(t, idDir)
 	os.Remove(filepath.Join(partial, "calculator-1.key"))
 	os.Remove(filepath.Join(partial, "calculator-4.key"))
-	if o, e, err := runCmd(t, "sign", "-cluster", dir, "-identities", partial, "-in", in, "-out", sigPath); err != nil {
-		t.Fatalf("sign with calculators 2 and 3: %v\n%s%s", err, o, e)
-	} else if !strings.Contains(e, "calculators [1 4]") {
-		t.Errorf("missing nodes not reported: %s", e)
-	}
+	o, e, err = runCmd(t, "sign", "-cluster", dir, "-identities", partial, "-in", in, "-out", sigPath)
+	require.NoError(t, err, "sign with calculators 2 and 3\n%s%s", o, e)
+	assert.Contains(t, e, "calculators [1 4]", "missing nodes not reported")
 	opensslVerify(t, filepath.Join(dir, publicFile), in, sigPath, "sha256", false)
 }
 
@@ -236,30 +187,23 @@ func TestSealedDealPassphraseFromEnv(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cluster")
 	args := []string{"deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir, "-recipients", recipients}
 	t.Setenv(passphraseEnv, "")
-	if _, _, err := runCmd(t, args...); err == nil || !strings.Contains(err.Error(), passphraseEnv) {
-		t.Fatalf("deal without a passphrase: %v", err)
-	}
+	_, _, err := runCmd(t, args...)
+	require.ErrorContains(t, err, passphraseEnv, "deal without a passphrase")
 	t.Setenv(passphraseEnv, "qwzxv")
-	if _, _, err := runCmd(t, args...); !errors.Is(err, seal.ErrWeakPassphrase) || strings.Contains(err.Error(), "qwzxv") {
-		t.Fatalf("short passphrase: %v", err)
-	}
-	if _, err := os.Stat(dir); err == nil {
-		t.Fatal("deal wrote something although it refused")
-	}
+	_, _, err = runCmd(t, args...)
+	require.ErrorIs(t, err, seal.ErrWeakPassphrase, "short passphrase")
+	require.NotContains(t, err.Error(), "qwzxv", "the error shows the passphrase")
+	requireAbsent(t, dir, "deal wrote something although it refused")
 	t.Setenv(passphraseEnv, testDealerPassphrase)
-	if o, e, err := runCmd(t, args...); err != nil {
-		t.Fatalf("deal: %v\n%s%s", err, o, e)
-	}
-	if _, err := seal.LoadDealer(filepath.Join(dir, "dealer.age"), testDealerPassphrase); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seal.LoadDealer(filepath.Join(dir, "dealer.age"), "not the dealer's passphrase"); !errors.Is(err, seal.ErrWrongPassphrase) {
-		t.Fatalf("wrong passphrase: %v", err)
-	}
+	o, e, err := runCmd(t, args...)
+	require.NoError(t, err, "deal\n%s%s", o, e)
+	_, err = seal.LoadDealer(filepath.Join(dir, "dealer.age"), testDealerPassphrase)
+	require.NoError(t, err)
+	_, err = seal.LoadDealer(filepath.Join(dir, "dealer.age"), "not the dealer's passphrase")
+	require.ErrorIs(t, err, seal.ErrWrongPassphrase)
 	// Dealing again into the directory is refused.
-	if _, _, err := runCmd(t, args...); err == nil || !strings.Contains(err.Error(), "already exists") {
-		t.Fatalf("second deal: %v", err)
-	}
+	_, _, err = runCmd(t, args...)
+	require.ErrorContains(t, err, "already exists", "second deal")
 }
 
 func TestSealedDealErrors(t *testing.T) {
@@ -294,16 +238,12 @@ func TestSealedDealErrors(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "cluster")
 		_, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir,
 			"-recipients", c.recipients, "-passphrase-file", passFile)
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v", name, err)
+		if !assert.ErrorContains(t, err, c.want, name) {
 			continue
 		}
-		if strings.Contains(err.Error()+e, secretLine) {
-			t.Errorf("%s: the secret key was printed", name)
-		}
-		if _, err := os.Stat(dir); err == nil {
-			t.Errorf("%s: deal wrote %s", name, dir)
-		}
+		assert.NotContains(t, err.Error()+e, secretLine, "%s: the secret key was printed", name)
+		_, err = os.Stat(dir)
+		assert.ErrorIs(t, err, fs.ErrNotExist, "%s: deal wrote %s", name, dir)
 	}
 	dir := filepath.Join(t.TempDir(), "cluster")
 	for _, args := range [][]string{
@@ -311,9 +251,8 @@ func TestSealedDealErrors(t *testing.T) {
 		{"-passphrase-file", passFile, "-insecure-plaintext-keys"},
 	} {
 		full := append([]string{"deal", "-key", keyPath, "-k", "4", "-t", "2", "-l", "2", "-out", dir}, args...)
-		if _, _, err := runCmd(t, full...); !errors.Is(err, errUsage) {
-			t.Errorf("%v: %v", args, err)
-		}
+		_, _, err := runCmd(t, full...)
+		assert.ErrorIs(t, err, errUsage, "%v", args)
 	}
 }
 
@@ -322,42 +261,43 @@ func TestSealedDealErrors(t *testing.T) {
 func TestPlaintextLayout(t *testing.T) {
 	keyPath, _ := writeKey(t, false)
 	dir := filepath.Join(t.TempDir(), "cluster")
-	if o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "3", "-t", "2", "-l", "2", "-distributors", "2", "-out", dir, "-insecure-plaintext-keys"); err != nil {
-		t.Fatalf("deal: %v\n%s%s", err, o, e)
-	}
+	o, e, err := runCmd(t, "deal", "-key", keyPath, "-k", "3", "-t", "2", "-l", "2", "-distributors", "2", "-out", dir, "-insecure-plaintext-keys")
+	require.NoError(t, err, "deal\n%s%s", o, e)
 	c, err := seal.LoadPublic(dir, testTrust)
-	if err != nil || c.Sealed() || c.Distributors() != 2 {
-		t.Fatalf("plaintext cluster: %v", err)
-	}
-	if _, err := c.Dealer(""); err != nil {
-		t.Fatalf("dealer.json: %v", err)
-	}
-	if _, err := c.Distributor(2, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "plaintext cluster")
+	require.False(t, c.Sealed(), "plaintext cluster reported sealed")
+	require.Equal(t, 2, c.Distributors(), "distributors")
+	_, err = c.Dealer("")
+	require.NoError(t, err, "dealer.json")
+	_, err = c.Distributor(2, nil)
+	require.NoError(t, err)
 }
 
 func copyDir(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
 	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, e := range entries {
 		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
 	}
 	return dst
 }
 
+// copyDirReplacing copies dir to a new directory in which the file named
+// dst is a copy of dir's file named src.
+func copyDirReplacing(t *testing.T, dir, dst, src string) string {
+	t.Helper()
+	out := copyDir(t, dir)
+	require.NoError(t, os.Remove(filepath.Join(out, dst)))
+	copyFile(t, filepath.Join(dir, src), filepath.Join(out, dst))
+	return out
+}
+
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fi, _ := os.Stat(src)
-	if err := os.WriteFile(dst, b, fi.Mode().Perm()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(dst, b, fi.Mode().Perm()))
 }

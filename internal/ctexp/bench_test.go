@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
@@ -27,9 +28,7 @@ import (
 func BenchmarkTimingLeak(b *testing.B) {
 	key := testkeys.Must(testkeys.RSA2048)
 	m, err := NewModulus(key.N)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	l := (key.N.BitLen() + 128) / 8
 	base, _ := rand.Int(rand.Reader, key.N)
 	bb := make([]byte, m.Size())
@@ -66,12 +65,10 @@ func BenchmarkTimingLeak(b *testing.B) {
 func welchT(b *testing.B, l int, fixed []byte, exp func([]byte)) float64 {
 	class := make([]byte, b.N)
 	inputs := make([]byte, b.N*l)
-	if _, err := rand.Read(class); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := rand.Read(inputs); err != nil {
-		b.Fatal(err)
-	}
+	_, err := rand.Read(class)
+	require.NoError(b, err)
+	_, err = rand.Read(inputs)
+	require.NoError(b, err)
 	for i := range b.N {
 		if class[i]&1 == 0 {
 			copy(inputs[i*l:(i+1)*l], fixed)

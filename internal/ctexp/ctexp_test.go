@@ -187,12 +187,8 @@ func TestExpNoAllocs(t *testing.T) {
 	out := make([]byte, m.Size())
 	require.NoError(t, m.ExpTo(out, base, exp)) // fill the pool
 	allocs := testing.AllocsPerRun(10, func() {
-		if err := m.ExpTo(out, base, exp); err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Check(out); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.ExpTo(out, base, exp))
+		require.NoError(t, m.Check(out))
 	})
 	require.Zero(t, allocs)
 }

@@ -17,6 +17,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var hashes = []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512}
@@ -46,9 +49,7 @@ var keys = sync.OnceValues(func() (map[int]*rsa.PrivateKey, error) {
 func testKey(t testing.TB, bits int) *rsa.PrivateKey {
 	t.Helper()
 	m, err := keys()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m[bits]
 }
 
@@ -56,13 +57,9 @@ func testKey(t testing.TB, bits int) *rsa.PrivateKey {
 func rawSign(t testing.TB, priv *rsa.PrivateKey, em []byte) []byte {
 	t.Helper()
 	k := priv.Size()
-	if len(em) != k {
-		t.Fatalf("rawSign: len(em)=%d, want %d", len(em), k)
-	}
+	require.Len(t, em, k, "rawSign: len(em)")
 	m := new(big.Int).SetBytes(em)
-	if m.Cmp(priv.N) >= 0 {
-		t.Fatal("rawSign: message representative out of range")
-	}
+	require.Negative(t, m.Cmp(priv.N), "rawSign: message representative out of range")
 	return new(big.Int).Exp(m, priv.D, priv.N).FillBytes(make([]byte, k))
 }
 
@@ -96,19 +93,11 @@ func TestPKCS1v15MatchesCryptoRSA(t *testing.T) {
 			t.Run(fmt.Sprintf("%d/%v", bits, h), func(t *testing.T) {
 				d := digestOf(h, "threshold pkcs1v15")
 				em, err := PKCS1v15(h, d, priv.Size())
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want, err := rsa.SignPKCS1v15(nil, priv, h, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := rawSign(t, priv, em); !bytes.Equal(got, want) {
-					t.Fatalf("raw signature of our encoding differs from rsa.SignPKCS1v15")
-				}
-				if got := rawOpen(&priv.PublicKey, want); !bytes.Equal(got, em) {
-					t.Fatalf("opened rsa.SignPKCS1v15 signature differs from our encoding")
-				}
+				require.NoError(t, err)
+				require.Equal(t, want, rawSign(t, priv, em), "raw signature of our encoding against rsa.SignPKCS1v15")
+				require.Equal(t, em, rawOpen(&priv.PublicKey, want), "opened rsa.SignPKCS1v15 signature against our encoding")
 			})
 		}
 	}
@@ -117,21 +106,15 @@ func TestPKCS1v15MatchesCryptoRSA(t *testing.T) {
 func TestPKCS1v15KnownAnswer(t *testing.T) {
 	// SHA-256("abc"), FIPS 180-2 Appendix B.1.
 	d := sha256.Sum256([]byte("abc"))
-	if got := hex.EncodeToString(d[:]); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
-		t.Fatalf("SHA-256(abc) = %s", got)
-	}
+	require.Equal(t, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex.EncodeToString(d[:]), "SHA-256(abc)")
 	// RFC 8017 9.2: 00 01 PS 00 T, T = DigestInfo (19-byte SHA-256 prefix from
 	// Note 1 + 32-byte digest), PS = 256 - 51 - 3 = 202 bytes of 0xff.
 	want := "0001" + strings.Repeat("ff", 202) + "00" +
 		"3031300d060960864801650304020105000420" +
 		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 	em, err := PKCS1v15(crypto.SHA256, d[:], 256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := hex.EncodeToString(em); got != want {
-		t.Fatalf("got  %s\nwant %s", got, want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want, hex.EncodeToString(em))
 }
 
 // TestDigestInfoDER checks the hard-coded prefixes against encoding/asn1.
@@ -148,23 +131,14 @@ func TestDigestInfoDER(t *testing.T) {
 	for _, h := range hashes {
 		d := digestOf(h, "x")
 		der, err := asn1.Marshal(digestInfo{pkix.AlgorithmIdentifier{Algorithm: oids[h], Parameters: asn1.NullRawValue}, d})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		k := len(der) + 11
 		em, err := PKCS1v15(h, d, k)
-		if err != nil {
-			t.Fatalf("%v: minimal k=%d: %v", h, k, err)
-		}
-		if !bytes.Equal(em[k-len(der):], der) {
-			t.Fatalf("%v: DigestInfo mismatch", h)
-		}
-		if !bytes.Equal(em[:k-len(der)], []byte{0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}) {
-			t.Fatalf("%v: bad header %x", h, em[:k-len(der)])
-		}
-		if _, err := PKCS1v15(h, d, k-1); !errors.Is(err, ErrMessageTooLong) {
-			t.Fatalf("%v: k=%d: got %v, want ErrMessageTooLong", h, k-1, err)
-		}
+		require.NoError(t, err, "%v: minimal k=%d", h, k)
+		require.Equal(t, der, em[k-len(der):], "%v: DigestInfo", h)
+		require.Equal(t, []byte{0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, em[:k-len(der)], "%v: header", h)
+		_, err = PKCS1v15(h, d, k-1)
+		require.ErrorIs(t, err, ErrMessageTooLong, "%v: k=%d", h, k-1)
 	}
 }
 
@@ -179,26 +153,14 @@ func TestPSSEncodeVerifiesWithCryptoRSA(t *testing.T) {
 				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
 					d := digestOf(h, "threshold pss")
 					em, err := PSSEncode(rand.Reader, h, d, sl, modBits)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if want := (modBits - 1 + 7) / 8; len(em) != want {
-						t.Fatalf("len(em)=%d, want %d", len(em), want)
-					}
+					require.NoError(t, err)
+					require.Len(t, em, (modBits-1+7)/8, "len(em)")
 					full, err := ToModulusSize(em, priv.Size())
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					sig := rawSign(t, priv, full)
-					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}); err != nil {
-						t.Fatalf("rsa.VerifyPSS(salt %d): %v", sl, err)
-					}
-					if err := rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil); err != nil {
-						t.Fatalf("rsa.VerifyPSS(auto): %v", err)
-					}
-					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
-						t.Fatalf("PSSVerify: %v", err)
-					}
+					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}), "rsa.VerifyPSS(salt %d)", sl)
+					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil), "rsa.VerifyPSS(auto)")
+					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify")
 				})
 			}
 		}
@@ -215,20 +177,12 @@ func TestPSSMatchesCryptoRSADeterministic(t *testing.T) {
 			for _, sl := range saltModes {
 				d := digestOf(h, "deterministic")
 				sig, err := rsa.SignPSS(&patternReader{b: 3}, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				got, err := PSSEncode(&patternReader{b: 3}, h, d, sl, modBits)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Fatalf("%d/%v/salt%d: PSSEncode differs from rsa.SignPSS encoding", bits, h, sl)
-				}
+				require.NoError(t, err)
+				require.Equal(t, want, got, "%d/%v/salt%d: PSSEncode against the rsa.SignPSS encoding", bits, h, sl)
 			}
 		}
 	}
@@ -243,33 +197,19 @@ func TestPSSVerifyCryptoRSASignatures(t *testing.T) {
 				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
 					d := digestOf(h, "verify me")
 					sig, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					em, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					orig := bytes.Clone(em)
-					if err := PSSVerify(em, h, d, sl, modBits); err != nil {
-						t.Fatalf("PSSVerify(salt %d): %v", sl, err)
-					}
-					if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
-						t.Fatalf("PSSVerify(auto): %v", err)
-					}
-					if !bytes.Equal(em, orig) {
-						t.Fatal("PSSVerify modified em")
-					}
+					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify(salt %d)", sl)
+					require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits), "PSSVerify(auto)")
+					require.Equal(t, orig, em, "PSSVerify modified em")
 					// Wrong explicit salt length.
-					if err := PSSVerify(em, h, d, 19, modBits); !errors.Is(err, ErrInconsistent) {
-						t.Fatalf("salt 19: got %v, want ErrInconsistent", err)
-					}
+					require.ErrorIs(t, PSSVerify(em, h, d, 19, modBits), ErrInconsistent, "salt 19")
 					// Wrong digest.
 					d2 := bytes.Clone(d)
 					d2[0] ^= 1
-					if err := PSSVerify(em, h, d2, sl, modBits); !errors.Is(err, ErrInconsistent) {
-						t.Fatalf("wrong digest: got %v, want ErrInconsistent", err)
-					}
+					require.ErrorIs(t, PSSVerify(em, h, d2, sl, modBits), ErrInconsistent, "wrong digest")
 					// Bit flips anywhere in EM (sampled, plus first and last bit).
 					positions := []int{0, 7, len(em)*8 - 1, len(em)*8 - 8}
 					for p := 3; p < len(em)*8; p += 41 {
@@ -279,9 +219,7 @@ func TestPSSVerifyCryptoRSASignatures(t *testing.T) {
 						bad := bytes.Clone(em)
 						bad[p/8] ^= 0x80 >> (p % 8)
 						for _, mode := range []int{sl, SaltLengthAuto} {
-							if err := PSSVerify(bad, h, d, mode, modBits); !errors.Is(err, ErrInconsistent) {
-								t.Fatalf("bit %d flipped (mode %d): got %v, want ErrInconsistent", p, mode, err)
-							}
+							require.ErrorIs(t, PSSVerify(bad, h, d, mode, modBits), ErrInconsistent, "bit %d flipped (mode %d)", p, mode)
 						}
 					}
 				})
@@ -296,8 +234,8 @@ func TestPSSEmLen(t *testing.T) {
 		{2056, 257}, {2057, 257}, {2058, 258}, {MaxModulusBits, MaxModulusBits / 8},
 	} {
 		_, emLen, err := pssLengths(c.modBits)
-		if err != nil || emLen != c.emLen {
-			t.Errorf("modBits %d: emLen %d, %v; want %d", c.modBits, emLen, err, c.emLen)
+		if assert.NoError(t, err, "modBits %d", c.modBits) {
+			assert.Equal(t, c.emLen, emLen, "modBits %d: emLen", c.modBits)
 		}
 	}
 
@@ -308,65 +246,46 @@ func TestPSSEmLen(t *testing.T) {
 		emBits := modBits - 1
 		emLen := (emBits + 7) / 8
 		em, err := PSSEncode(&patternReader{b: byte(modBits)}, crypto.SHA256, d, 32, modBits)
-		if err != nil {
-			t.Fatal(err)
+		require.NoError(t, err)
+		require.Len(t, em, emLen, "modBits %d", modBits)
+		if top := 8*emLen - emBits; top > 0 {
+			require.Zero(t, em[0]>>(8-top), "modBits %d: top %d bits not clear: %08b", modBits, top, em[0])
 		}
-		if len(em) != emLen {
-			t.Fatalf("modBits %d: len %d want %d", modBits, len(em), emLen)
-		}
-		if top := 8*emLen - emBits; top > 0 && em[0]>>(8-top) != 0 {
-			t.Fatalf("modBits %d: top %d bits not clear: %08b", modBits, top, em[0])
-		}
-		if err := PSSVerify(em, crypto.SHA256, d, 32, modBits); err != nil {
-			t.Fatalf("modBits %d: %v", modBits, err)
-		}
+		require.NoError(t, PSSVerify(em, crypto.SHA256, d, 32, modBits), "modBits %d", modBits)
 		// Setting a bit that must be zero is inconsistent.
 		if top := 8*emLen - emBits; top > 0 {
 			bad := bytes.Clone(em)
 			bad[0] |= 0x80
-			if err := PSSVerify(bad, crypto.SHA256, d, 32, modBits); !errors.Is(err, ErrInconsistent) {
-				t.Fatalf("modBits %d: top bit set: %v", modBits, err)
-			}
+			require.ErrorIs(t, PSSVerify(bad, crypto.SHA256, d, 32, modBits), ErrInconsistent, "modBits %d: top bit set", modBits)
 		}
 		// A k-byte (padded) EM is rejected when emLen = k-1.
 		k := (modBits + 7) / 8
 		full, err := ToModulusSize(em, k)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if emLen < k {
-			if full[0] != 0 || !bytes.Equal(full[1:], em) {
-				t.Fatal("ToModulusSize did not left-pad")
-			}
-			if err := PSSVerify(full, crypto.SHA256, d, 32, modBits); !errors.Is(err, ErrEncodedLength) {
-				t.Fatalf("modBits %d: k-byte em: %v", modBits, err)
-			}
+			require.Zero(t, full[0], "ToModulusSize did not left-pad with a zero byte")
+			require.Equal(t, em, full[1:], "ToModulusSize did not keep em after the padding")
+			require.ErrorIs(t, PSSVerify(full, crypto.SHA256, d, 32, modBits), ErrEncodedLength, "modBits %d: k-byte em", modBits)
 			bad := bytes.Clone(full)
 			bad[0] = 1
-			if _, err := FromModulusSize(bad, modBits); !errors.Is(err, ErrInconsistent) {
-				t.Fatalf("FromModulusSize nonzero excess byte: %v", err)
-			}
+			_, err := FromModulusSize(bad, modBits)
+			require.ErrorIs(t, err, ErrInconsistent, "FromModulusSize nonzero excess byte")
 		}
 		back, err := FromModulusSize(full, modBits)
-		if err != nil || !bytes.Equal(back, em) {
-			t.Fatalf("FromModulusSize round trip: %v", err)
-		}
+		require.NoError(t, err, "FromModulusSize round trip")
+		require.Equal(t, em, back, "FromModulusSize round trip")
 		// Short big-endian input (leading zeros dropped) is padded.
 		back, err = FromModulusSize(bytes.TrimLeft(full, "\x00"), modBits)
-		if err != nil || !bytes.Equal(back, em) {
-			t.Fatalf("FromModulusSize short input: %v", err)
-		}
+		require.NoError(t, err, "FromModulusSize short input")
+		require.Equal(t, em, back, "FromModulusSize short input")
 	}
 
 	// The real 2049-bit key: emLen = 256 = k-1.
 	priv := testKey(t, 2049)
-	if priv.Size() != 257 {
-		t.Fatalf("k = %d", priv.Size())
-	}
+	require.Equal(t, 257, priv.Size(), "k")
 	em, err := PSSEncode(rand.Reader, crypto.SHA256, d, SaltLengthEqualsHash, 2049)
-	if err != nil || len(em) != 256 {
-		t.Fatalf("2049-bit encode: len %d, %v", len(em), err)
-	}
+	require.NoError(t, err, "2049-bit encode")
+	require.Len(t, em, 256, "2049-bit encode")
 }
 
 func TestPSSBoundaries(t *testing.T) {
@@ -375,55 +294,35 @@ func TestPSSBoundaries(t *testing.T) {
 	// emLen = 54 = hLen + 20 + 2 exactly: modBits = 8*54 + 1.
 	modBits := 8*54 + 1
 	em, err := PSSEncode(&patternReader{}, h, d, 20, modBits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em, h, d, 20, modBits); err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em, h, d, SaltLengthAuto, modBits); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := PSSEncode(&patternReader{}, h, d, 21, modBits); !errors.Is(err, ErrMessageTooLong) {
-		t.Fatalf("salt 21: %v", err)
-	}
-	if err := PSSVerify(em, h, d, 21, modBits); !errors.Is(err, ErrInconsistent) {
-		t.Fatalf("verify salt 21: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, PSSVerify(em, h, d, 20, modBits))
+	require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits))
+	_, err = PSSEncode(&patternReader{}, h, d, 21, modBits)
+	require.ErrorIs(t, err, ErrMessageTooLong, "salt 21")
+	require.ErrorIs(t, PSSVerify(em, h, d, 21, modBits), ErrInconsistent, "verify salt 21")
 	// Auto picks the maximum salt (20 here) and, for emLen = hLen+2, an
 	// empty salt that needs no randomness.
 	em2, err := PSSEncode(&patternReader{}, h, d, SaltLengthAuto, modBits)
-	if err != nil || !bytes.Equal(em, em2) {
-		t.Fatalf("auto salt: %v", err)
-	}
+	require.NoError(t, err, "auto salt")
+	require.Equal(t, em, em2, "auto salt against salt 20")
 	small := 8*34 + 1
 	em3, err := PSSEncode(nil, h, d, SaltLengthAuto, small)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := PSSVerify(em3, h, d, SaltLengthAuto, small); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := PSSEncode(nil, h, d, SaltLengthAuto, small-8); !errors.Is(err, ErrMessageTooLong) {
-		t.Fatalf("auto too small: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, PSSVerify(em3, h, d, SaltLengthAuto, small))
+	_, err = PSSEncode(nil, h, d, SaltLengthAuto, small-8)
+	require.ErrorIs(t, err, ErrMessageTooLong, "auto too small")
 	// emLen = hLen+1: no room even for the separator.
 	tiny := make([]byte, 33)
 	tiny[32] = 0xbc
-	if err := PSSVerify(tiny, h, d, SaltLengthAuto, small-8); !errors.Is(err, ErrInconsistent) {
-		t.Fatalf("verify emLen=hLen+1: %v", err)
-	}
+	require.ErrorIs(t, PSSVerify(tiny, h, d, SaltLengthAuto, small-8), ErrInconsistent, "verify emLen=hLen+1")
 	// Randomness failures.
-	if _, err := PSSEncode(nil, h, d, 20, 2048); !errors.Is(err, ErrNilRand) {
-		t.Fatalf("nil rand: %v", err)
-	}
-	if _, err := PSSEncode(bytes.NewReader(make([]byte, 19)), h, d, 20, 2048); !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Fatalf("short rand: %v", err)
-	}
+	_, err = PSSEncode(nil, h, d, 20, 2048)
+	require.ErrorIs(t, err, ErrNilRand)
+	_, err = PSSEncode(bytes.NewReader(make([]byte, 19)), h, d, 20, 2048)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF, "short rand")
 	boom := errors.New("boom")
-	if _, err := PSSEncode(io.MultiReader(errReader{boom}), h, d, 20, 2048); !errors.Is(err, boom) {
-		t.Fatalf("failing rand: %v", err)
-	}
+	_, err = PSSEncode(io.MultiReader(errReader{boom}), h, d, 20, 2048)
+	require.ErrorIs(t, err, boom, "failing rand")
 }
 
 type errReader struct{ err error }
@@ -490,25 +389,19 @@ func TestErrors(t *testing.T) {
 	add("unpad too long", ErrEncodedLength, err)
 
 	for _, c := range cases {
-		if !errors.Is(c.err, c.want) {
-			t.Errorf("%s: got %v, want %v", c.name, c.err, c.want)
-		}
+		assert.ErrorIs(t, c.err, c.want, c.name)
 	}
 	// The sentinels are pairwise distinct.
 	for i, a := range sentinels {
 		for j, b := range sentinels {
-			if i != j && errors.Is(a, b) {
-				t.Errorf("sentinel %v matches %v", a, b)
+			if i != j {
+				assert.NotErrorIs(t, a, b, "sentinels %d and %d", i, j)
 			}
 		}
 	}
 	// Sanity: the shared inputs above are valid.
-	if err := ver(em2048, crypto.SHA256, d256, 32, 2048); err != nil {
-		t.Fatalf("baseline: %v", err)
-	}
-	if err := pk(crypto.SHA256, d256, 62); err != nil {
-		t.Fatalf("baseline k=62: %v", err)
-	}
+	require.NoError(t, ver(em2048, crypto.SHA256, d256, 32, 2048), "baseline")
+	require.NoError(t, pk(crypto.SHA256, d256, 62), "baseline k=62")
 }
 
 func TestSupportedHash(t *testing.T) {
@@ -517,9 +410,7 @@ func TestSupportedHash(t *testing.T) {
 		crypto.SHA1: false, crypto.SHA224: false, crypto.SHA512_256: false,
 		crypto.MD5: false, crypto.SHA3_256: false, 0: false, 999: false,
 	} {
-		if got := SupportedHash(h); got != want {
-			t.Errorf("SupportedHash(%d) = %v", h, got)
-		}
+		assert.Equal(t, want, SupportedHash(h), "SupportedHash(%d)", h)
 	}
 }
 
@@ -527,22 +418,16 @@ func TestNoInputMutation(t *testing.T) {
 	d := digestOf(crypto.SHA384, "m")
 	dc := bytes.Clone(d)
 	em, err := PKCS1v15(crypto.SHA384, d, 256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pem, err := PSSEncode(rand.Reader, crypto.SHA384, d, SaltLengthAuto, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pc := bytes.Clone(pem)
-	if err := PSSVerify(pem, crypto.SHA384, d, SaltLengthAuto, 2048); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, PSSVerify(pem, crypto.SHA384, d, SaltLengthAuto, 2048))
 	full, _ := ToModulusSize(em, 256)
 	full[0] = 9
-	if !bytes.Equal(d, dc) || !bytes.Equal(pem, pc) || em[0] != 0 {
-		t.Fatal("input modified or output aliased")
-	}
+	require.Equal(t, dc, d, "digest modified")
+	require.Equal(t, pc, pem, "PSS encoding modified by PSSVerify")
+	require.Zero(t, em[0], "PKCS1v15 output aliased by ToModulusSize")
 }
 
 func isSentinel(err error) bool {
@@ -567,24 +452,22 @@ func FuzzPKCS1v15(f *testing.F) {
 		h := crypto.Hash(hid)
 		dc := bytes.Clone(digest)
 		em, err := PKCS1v15(h, digest, k)
-		if !bytes.Equal(digest, dc) {
-			t.Fatal("digest modified")
-		}
+		require.Equal(t, dc, digest, "digest modified")
 		if err != nil {
-			if !isSentinel(err) || em != nil {
-				t.Fatalf("unexpected error %v / non-nil em", err)
-			}
+			require.True(t, isSentinel(err), "unexpected error %v", err)
+			require.Nil(t, em, "em with an error")
 			return
 		}
-		if !SupportedHash(h) || len(digest) != h.Size() || len(em) != k {
-			t.Fatal("accepted invalid input")
-		}
+		require.True(t, SupportedHash(h), "accepted hash %v", h)
+		require.Len(t, digest, h.Size(), "accepted digest length")
+		require.Len(t, em, k, "encoding length")
 		tLen := len(hashPrefixes[h]) + len(digest)
 		ps := em[2 : k-tLen-1]
-		if em[0] != 0 || em[1] != 1 || em[k-tLen-1] != 0 || len(ps) < 8 ||
-			len(bytes.Trim(ps, "\xff")) != 0 || !bytes.Equal(em[k-len(digest):], digest) {
-			t.Fatalf("malformed encoding %x", em)
-		}
+		require.Equal(t, []byte{0, 1}, em[:2], "encoding header in %x", em)
+		require.Zero(t, em[k-tLen-1], "separator after PS in %x", em)
+		require.GreaterOrEqual(t, len(ps), 8, "PS length in %x", em)
+		require.Empty(t, bytes.Trim(ps, "\xff"), "PS not all 0xff in %x", em)
+		require.Equal(t, digest, em[k-len(digest):], "digest at the end of %x", em)
 	})
 }
 
@@ -592,9 +475,7 @@ func FuzzPSSVerify(f *testing.F) {
 	d := digestOf(crypto.SHA256, "fuzz")
 	for _, mb := range []int{2048, 2049, 1025} {
 		em, err := PSSEncode(&patternReader{}, crypto.SHA256, d, 32, mb)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(em, uint(crypto.SHA256), d, 32, 0, uint8(mb+6-8*len(em)))
 		f.Add(em, uint(crypto.SHA256), d, SaltLengthAuto, mb, uint8(0))
 	}
@@ -610,25 +491,18 @@ func FuzzPSSVerify(f *testing.F) {
 		h := crypto.Hash(hid)
 		ec, dc := bytes.Clone(em), bytes.Clone(digest)
 		err := PSSVerify(em, h, digest, saltLen, modBits)
-		if !bytes.Equal(em, ec) || !bytes.Equal(digest, dc) {
-			t.Fatal("input modified")
-		}
-		if err != nil && !isSentinel(err) {
-			t.Fatalf("unexpected error %v", err)
+		require.Equal(t, ec, em, "em modified")
+		require.Equal(t, dc, digest, "digest modified")
+		if err != nil {
+			require.True(t, isSentinel(err), "unexpected error %v", err)
 		}
 		// Round trip: whatever PSSEncode accepts, PSSVerify accepts.
 		enc, err := PSSEncode(&patternReader{b: adj}, h, digest, saltLen, modBits)
 		if err != nil {
-			if !isSentinel(err) {
-				t.Fatalf("unexpected encode error %v", err)
-			}
+			require.True(t, isSentinel(err), "unexpected encode error %v", err)
 			return
 		}
-		if err := PSSVerify(enc, h, digest, saltLen, modBits); err != nil {
-			t.Fatalf("round trip failed: %v", err)
-		}
-		if err := PSSVerify(enc, h, digest, SaltLengthAuto, modBits); err != nil {
-			t.Fatalf("round trip (auto) failed: %v", err)
-		}
+		require.NoError(t, PSSVerify(enc, h, digest, saltLen, modBits), "round trip failed")
+		require.NoError(t, PSSVerify(enc, h, digest, SaltLengthAuto, modBits), "round trip (auto) failed")
 	})
 }

@@ -72,7 +72,7 @@ func readKAT(t *testing.T) []*katKey {
 			require.NoError(t, err, "%s", name)
 			*map[string]*[]byte{"Msg": &v.msg, "S": &v.s, "SaltVal": &v.salt}[name] = b
 		default:
-			t.Fatalf("unknown field %q", name)
+			require.FailNow(t, "unknown field in the vector file", "field %q", name)
 		}
 	}
 	require.NoError(t, sc.Err())

@@ -32,7 +32,7 @@ func recv(t *testing.T, s broadcast.Subscription) []byte {
 	case m := <-s.C():
 		return m
 	case <-time.After(5 * time.Second):
-		t.Fatal("nothing received")
+		require.FailNow(t, "nothing received within 5s")
 		return nil
 	}
 }

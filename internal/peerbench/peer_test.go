@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	trsa "github.com/cloudflare/circl/tss/rsa"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
@@ -20,14 +21,10 @@ import (
 
 func safeKey(tb testing.TB) *rsa.PrivateKey {
 	b, err := os.ReadFile("testdata/safe2048.pem")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	block, _ := pem.Decode(b)
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return k.(*rsa.PrivateKey)
 }
 
@@ -46,13 +43,9 @@ func BenchmarkCryptoRSA(b *testing.B) {
 func circlShares(b *testing.B) (*rsa.PublicKey, []trsa.KeyShare, []byte) {
 	key := safeKey(b)
 	shares, err := trsa.Deal(rand.Reader, 5, 3, key, false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	padded, err := trsa.PadHash(&trsa.PKCS1v15Padder{}, crypto.SHA256, &key.PublicKey, digest[:])
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return &key.PublicKey, shares, padded
 }
 
@@ -106,37 +99,27 @@ type tolerant struct {
 func newTolerant(b *testing.B, l int, length share.ShareLength) *tolerant {
 	key := safeKey(b)
 	plan, _, err := grouping.Search(5, 3, l, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, l, &share.Options{Length: length})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	d, err := dl.Deal(plan)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	tt := &tolerant{req: &share.Request{KeyID: dl.KeyID(), Hash: crypto.SHA256, Digest: digest[:], Scheme: share.PKCS1v15}}
 	for _, ck := range d.Calculators {
 		c, err := share.NewCalculator(ck, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		tt.calcs = append(tt.calcs, c)
 	}
 	// The combiner serving calculators 1, 2 and 3.
 	for _, ck := range d.Combiners {
 		c, err := combine.New(ck, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		if _, ok := c.Match(tt.partials(b, 1, 2, 3)); ok {
 			tt.comb = c
 			return tt
 		}
 	}
-	b.Fatal("no combiner serves {1,2,3}")
+	require.FailNow(b, "no combiner serves calculators {1,2,3}")
 	return nil
 }
 

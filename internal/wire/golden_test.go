@@ -95,9 +95,7 @@ func TestGoldenPackets(t *testing.T) {
 			require.Equal(t, hex.EncodeToString(want), hex.EncodeToString(got), "encoding changed")
 			q, err := Unmarshal(want)
 			require.NoError(t, err, "today's code does not read the golden packet")
-			if d := cmp.Diff(p, q); d != "" {
-				t.Fatalf("decoding changed (-want +got):\n%s", d)
-			}
+			require.Empty(t, cmp.Diff(p, q), "decoding changed (-want +got)")
 			again, err := Marshal(q)
 			require.NoError(t, err)
 			require.Equal(t, want, again)

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"crypto"
 	"encoding/binary"
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
 	"github.com/tolerantca/tolerant/grouping"
@@ -34,32 +35,25 @@ func samples() []Packet {
 func TestRoundTripSamples(t *testing.T) {
 	for _, p := range samples() {
 		b, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("%T: %v", p, err)
-		}
+		require.NoError(t, err, "%T", p)
 		q, err := Unmarshal(b)
-		if err != nil {
-			t.Fatalf("%T: %v", p, err)
-		}
-		if d := cmp.Diff(p, q); d != "" {
-			t.Errorf("%T round trip (-want +got):\n%s", p, d)
-		}
+		require.NoError(t, err, "%T", p)
+		assert.Empty(t, cmp.Diff(p, q), "%T round trip (-want +got)", p)
 		wantType := p.Type()
 		if s, ok := p.(*Signed); ok {
 			wantType = Type(s.Body[1])
 		}
-		if typ, err := PeekType(b); err != nil || typ != wantType {
-			t.Errorf("PeekType = %v, %v; want %v", typ, err, wantType)
+		typ, err := PeekType(b)
+		if assert.NoError(t, err, "%T: PeekType", p) {
+			assert.Equal(t, wantType, typ, "%T: PeekType", p)
 		}
 		// Every strict prefix is refused.
 		for n := 0; n < len(b); n++ {
-			if _, err := Unmarshal(b[:n]); !errors.Is(err, ErrMalformed) {
-				t.Fatalf("%T prefix %d: err = %v", p, n, err)
-			}
+			_, err := Unmarshal(b[:n])
+			require.ErrorIs(t, err, ErrMalformed, "%T prefix %d", p, n)
 		}
-		if _, err := Unmarshal(append(b, 0)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%T with a trailing byte: err = %v", p, err)
-		}
+		_, err = Unmarshal(append(b, 0))
+		assert.ErrorIs(t, err, ErrMalformed, "%T with a trailing byte", p)
 	}
 }
 
@@ -146,16 +140,10 @@ func TestRoundTripRapid(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		p := genPacket(t)
 		b, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("Marshal: %v", err)
-		}
+		require.NoError(t, err, "Marshal")
 		q, err := Unmarshal(b)
-		if err != nil {
-			t.Fatalf("Unmarshal: %v", err)
-		}
-		if d := cmp.Diff(p, q); d != "" {
-			t.Fatalf("round trip (-want +got):\n%s", d)
-		}
+		require.NoError(t, err, "Unmarshal")
+		require.Empty(t, cmp.Diff(p, q), "round trip (-want +got)")
 	})
 }
 
@@ -188,9 +176,8 @@ func TestMarshalLimits(t *testing.T) {
 		&Signed{Body: []byte{Version, byte(TypeTask)}, Sig: make([]byte, 64), Number: 1 << 16},
 	}
 	for n, p := range bad {
-		if b, err := Marshal(p); err == nil {
-			t.Errorf("case %d (%T): Marshal accepted, %d bytes", n, p, len(b))
-		}
+		b, err := Marshal(p)
+		assert.Error(t, err, "case %d (%T): Marshal accepted, %d bytes", n, p, len(b))
 	}
 }
 
@@ -198,44 +185,35 @@ func TestUnmarshalLimits(t *testing.T) {
 	// A content length above share.MaxContentSize is refused before any allocation.
 	p := &Task{Header: Header{KeyID: "k"}, Request: share.Request{KeyID: "k", Content: []byte{}}}
 	b, err := Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	binary.BigEndian.PutUint32(b[len(b)-4:], share.MaxContentSize+1)
-	if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
-		t.Errorf("oversized content: err = %v", err)
-	}
+	_, err = Unmarshal(b)
+	assert.ErrorIs(t, err, ErrMalformed, "oversized content")
 	// A huge declared count with a short buffer.
 	r, _ := Marshal(&Result{Header: Header{KeyID: "k"}})
 	binary.BigEndian.PutUint16(r[len(r)-4:], 200)
-	if _, err := Unmarshal(r); !errors.Is(err, ErrMalformed) {
-		t.Errorf("count beyond buffer: err = %v", err)
-	}
+	_, err = Unmarshal(r)
+	assert.ErrorIs(t, err, ErrMalformed, "count beyond buffer")
 	for _, b := range [][]byte{nil, {1}, {2, 1}, {1, 0}, {1, 9}, make([]byte, MaxPacketSize+1)} {
-		if _, err := Unmarshal(b); !errors.Is(err, ErrMalformed) {
-			t.Errorf("Unmarshal(%x...): err = %v", b[:min(len(b), 4)], err)
-		}
+		_, err := Unmarshal(b)
+		assert.ErrorIs(t, err, ErrMalformed, "Unmarshal(%x...)", b[:min(len(b), 4)])
 	}
 	// Unknown flags and statuses.
 	tb, _ := Marshal(&Task{Header: Header{KeyID: "k"}, Request: share.Request{KeyID: "k"}})
 	tb[len(tb)-1] = 2
-	if _, err := Unmarshal(tb); !errors.Is(err, ErrMalformed) {
-		t.Errorf("unknown flag: err = %v", err)
-	}
+	_, err = Unmarshal(tb)
+	assert.ErrorIs(t, err, ErrMalformed, "unknown flag")
 	ab, _ := Marshal(&Ack{Header: Header{KeyID: "k"}, Status: Accepted})
 	ab[len(ab)-2] = 4
-	if _, err := Unmarshal(ab); !errors.Is(err, ErrMalformed) {
-		t.Errorf("unknown status: err = %v", err)
-	}
+	_, err = Unmarshal(ab)
+	assert.ErrorIs(t, err, ErrMalformed, "unknown status")
 }
 
 func TestFingerprintStable(t *testing.T) {
 	p := samples()[0]
 	a, _ := Marshal(p)
 	b, _ := Marshal(p)
-	if Fingerprint(a) != Fingerprint(b) {
-		t.Fatal("fingerprint differs for the same packet")
-	}
+	require.Equal(t, Fingerprint(a), Fingerprint(b), "fingerprint differs for the same packet")
 }
 
 // FuzzUnmarshal: decoding never panics; what decodes re-encodes to the same
@@ -243,9 +221,7 @@ func TestFingerprintStable(t *testing.T) {
 func FuzzUnmarshal(f *testing.F) {
 	for _, p := range samples() {
 		b, err := Marshal(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 	f.Add([]byte{})
@@ -255,25 +231,15 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Unmarshal(b)
 		if err != nil {
-			if !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error %v does not wrap ErrMalformed", err)
-			}
+			require.ErrorIs(t, err, ErrMalformed)
 			return
 		}
 		b2, err := Marshal(p)
-		if err != nil {
-			t.Fatalf("Marshal of a decoded packet: %v", err)
-		}
-		if !bytes.Equal(b, b2) {
-			t.Fatalf("not canonical:\n in %x\nout %x", b, b2)
-		}
+		require.NoError(t, err, "Marshal of a decoded packet")
+		require.Equal(t, b, b2, "not canonical")
 		q, err := Unmarshal(b2)
-		if err != nil {
-			t.Fatalf("re-decode: %v", err)
-		}
-		if d := cmp.Diff(p, q); d != "" {
-			t.Fatalf("re-decode differs:\n%s", d)
-		}
+		require.NoError(t, err, "re-decode")
+		require.Empty(t, cmp.Diff(p, q), "re-decode differs (-first +second)")
 	})
 }
 
@@ -282,25 +248,22 @@ func FuzzUnmarshal(f *testing.F) {
 func TestAckDetail(t *testing.T) {
 	ok := &Ack{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: "san"}
 	b, err := Marshal(ok)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, err := Unmarshal(b); err != nil || p.(*Ack).Detail != "san" {
-		t.Fatalf("got %v, %v", p, err)
-	}
+	require.NoError(t, err)
+	p, err := Unmarshal(b)
+	require.NoError(t, err)
+	require.IsType(t, &Ack{}, p)
+	require.Equal(t, "san", p.(*Ack).Detail)
 	for _, a := range []*Ack{
 		{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: "bad\x00rule"},
 		{Calculator: 1, Status: Refused, Reason: ReasonPolicy, Detail: string(make([]byte, MaxDetail+1))},
 		{Calculator: 1, Status: Accepted, Detail: "x"},
 	} {
-		if _, err := Marshal(a); err == nil {
-			t.Errorf("detail %q with status %d encoded", a.Detail, a.Status)
-		}
+		_, err := Marshal(a)
+		assert.Error(t, err, "detail %q with status %d encoded", a.Detail, a.Status)
 	}
 	// The same refused on decoding: an accepted ack with a detail.
 	b, _ = Marshal(&Ack{Calculator: 1, Status: Accepted})
 	b[len(b)-1] = 1
-	if _, err := Unmarshal(append(b, 'x')); err == nil {
-		t.Error("accepted ack with a detail decoded")
-	}
+	_, err = Unmarshal(append(b, 'x'))
+	assert.Error(t, err, "accepted ack with a detail decoded")
 }

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	mrand "math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -21,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/internal/clienttest"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
@@ -68,26 +64,7 @@ func TestCFSSLIssues(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		Subject: pkix.Name{CommonName: "www.example.com"}, DNSNames: []string{"www.example.com"}}, leafKey)
-	require.NoError(t, err)
-	body, err := json.Marshal(map[string]string{"certificate_request": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))})
-	require.NoError(t, err)
-	resp, err := http.Post(srv.URL+signPath, "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out struct {
-		Success bool `json:"success"`
-		Result  struct {
-			Certificate string `json:"certificate"`
-		} `json:"result"`
-		Errors []any `json:"errors"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
-	require.True(t, out.Success, "cfssl errors: %v", out.Errors)
-	blk, _ := pem.Decode([]byte(out.Result.Certificate))
+	blk, _ := pem.Decode([]byte(clienttest.CFSSLSign(t, srv.URL+signPath, "www.example.com")))
 	require.NotNil(t, blk)
 	leaf, err := x509.ParseCertificate(blk.Bytes)
 	require.NoError(t, err)

@@ -1,126 +1,31 @@
 package main
 
-// A small copy of the parent module's client harness (its test files are
-// not importable): a cluster of real node processes over NATS, the
-// tolerant module's configuration, and the module behind p11-kit server.
+// The client harness: a cluster of real node processes over NATS (with
+// the parent module's clienttest, as its test files are not importable),
+// the tolerant module's configuration, and the module behind p11-kit
+// server.
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/internal/clienttest"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
-// requireClientsEnv, set to 1 (as .ci/run does), makes a missing client
-// program a test failure instead of a skip.
-const requireClientsEnv = "TOLERANT_REQUIRE_CLIENTS"
-
-// missing skips t, or fails it under TOLERANT_REQUIRE_CLIENTS=1.
-func missing(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv(requireClientsEnv) == "1" {
-		t.Fatalf("%s and %s=1 (Debian: apt-get install p11-kit p11-kit-modules openssl)", what, requireClientsEnv)
-	}
-	t.Skipf("%s: skipping (set %s=1 to make this a failure)", what, requireClientsEnv)
-}
-
 // needTools checks that the programs are installed.
 func needTools(t *testing.T, tools ...string) {
 	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing(t, tool+" is not installed")
-		}
-	}
-}
-
-// p11KitClient returns the path of p11-kit's client module.
-func p11KitClient(t *testing.T) string {
-	t.Helper()
-	for _, g := range []string{"/usr/lib/*/pkcs11/p11-kit-client.so", "/usr/lib/pkcs11/p11-kit-client.so", "/usr/lib64/pkcs11/p11-kit-client.so"} {
-		if m, _ := filepath.Glob(g); len(m) > 0 {
-			return m[0]
-		}
-	}
-	missing(t, "p11-kit-client.so (p11-kit-modules) not found")
-	return ""
-}
-
-// proc is a process the test started, killed when the test ends.
-type proc struct {
-	name  string
-	cmd   *exec.Cmd
-	mu    sync.Mutex
-	lines []string
-}
-
-// start starts a program and keeps its output lines.
-func start(t *testing.T, name, exe string, env []string, args ...string) *proc {
-	t.Helper()
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), env...)
-	r, w, err := os.Pipe()
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = w, w
-	require.NoError(t, cmd.Start(), name)
-	w.Close()
-	p := &proc{name: name, cmd: cmd}
-	go func() {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, sc.Text())
-			p.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			p.mu.Lock()
-			t.Logf("--- %s, last output:\n%s", name, strings.Join(p.lines[max(0, len(p.lines)-8):], "\n"))
-			p.mu.Unlock()
-		}
-	})
-	return p
-}
-
-// kill ends the process and waits for it.
-func (p *proc) kill() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-	}
-}
-
-// waitFor returns the first output line containing s, within a minute.
-func (p *proc) waitFor(t *testing.T, s string) string {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		for _, l := range p.lines {
-			if strings.Contains(l, s) {
-				p.mu.Unlock()
-				return l
-			}
-		}
-		p.mu.Unlock()
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s: no %q in its output within a minute", p.name, s)
-	return ""
+	clienttest.NeedTools(t, "Debian: apt-get install p11-kit p11-kit-modules openssl", tools...)
 }
 
 // runEnv runs a program and returns its standard output; it fails t if
@@ -147,7 +52,7 @@ type cluster struct {
 	url, cdir             string
 	key                   string // the key id: token and key label
 	nodes                 []share.Node
-	procs                 []*proc
+	procs                 []*clienttest.Proc
 	conf, pin             string // the module's configuration and PIN
 }
 
@@ -179,8 +84,8 @@ func newCluster(t *testing.T) *cluster {
 		require.NoError(t, err, "go build %v:\n%s", b, out)
 	}
 	t.Logf("built the tolerant program and the module in %v", time.Since(began).Round(time.Millisecond))
-	broker := start(t, "broker", c.tolerant, nil, "broker", "-listen", "127.0.0.1:0")
-	c.url = strings.TrimPrefix(broker.waitFor(t, "broker listening on "), "broker listening on ")
+	broker := clienttest.Start(t, "broker", c.tolerant, nil, "broker", "-listen", "127.0.0.1:0")
+	c.url = strings.TrimPrefix(broker.WaitFor(t, "broker listening on "), "broker listening on ")
 	c.nodes = []share.Node{{Role: share.RoleDistributor, Number: 1}}
 	for j := 1; j <= 5; j++ {
 		c.nodes = append(c.nodes, share.Node{Role: share.RoleCalculator, Number: j})
@@ -212,9 +117,9 @@ func (c *cluster) startNodes(t *testing.T, policyFile string) {
 	pub, err := seal.LoadPublic(c.cdir, seal.Trust{InsecureTrustOnFirstUse: true})
 	require.NoError(t, err)
 	for _, n := range c.nodes[1:] {
-		p := start(t, fmt.Sprintf("%s-%d", n.Role, n.Number), c.tolerant, nil, "node", "-policy", policyFile,
+		p := clienttest.Start(t, fmt.Sprintf("%s-%d", n.Role, n.Number), c.tolerant, nil, "node", "-policy", policyFile,
 			"-role", strings.ToLower(n.Role.String()), "-bundle", pub.Path(n), "-identity", c.identity(n), "-nats", c.url)
-		p.waitFor(t, `"node ready"`)
+		p.WaitFor(t, `"node ready"`)
 		c.procs = append(c.procs, p)
 	}
 }
@@ -222,7 +127,7 @@ func (c *cluster) startNodes(t *testing.T, policyFile string) {
 // stopNodes kills every calculator and combiner.
 func (c *cluster) stopNodes() {
 	for _, p := range c.procs {
-		p.kill()
+		p.Kill()
 	}
 	c.procs = nil
 }
@@ -231,8 +136,8 @@ func (c *cluster) stopNodes() {
 // value of P11_KIT_SERVER_ADDRESS for its clients.
 func (c *cluster) p11KitServer(t *testing.T) string {
 	sock := filepath.Join(c.dir, "p11kit.sock")
-	srv := start(t, "p11-kit server", "p11-kit", []string{"TOLERANT_PKCS11_CONFIG=" + c.conf},
+	srv := clienttest.Start(t, "p11-kit server", "p11-kit", []string{"TOLERANT_PKCS11_CONFIG=" + c.conf},
 		"server", "-f", "-s", "-n", sock, "--provider", c.module, "pkcs11:")
-	srv.waitFor(t, "P11_KIT_SERVER_ADDRESS=")
+	srv.WaitFor(t, "P11_KIT_SERVER_ADDRESS=")
 	return "unix:path=" + sock
 }

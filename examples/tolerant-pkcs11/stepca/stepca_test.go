@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.step.sm/crypto/jose"
 
+	"github.com/tolerantca/tolerant/examples/tolerant-pkcs11/internal/clienttest"
 	"github.com/tolerantca/tolerant/share/policy"
 )
 
@@ -35,7 +36,7 @@ func TestStepCA(t *testing.T) {
 		t.Skip("builds the module and runs a cluster of processes")
 	}
 	needTools(t, "go", "p11-kit", "openssl")
-	client := p11KitClient(t)
+	client := clienttest.P11KitClient(t)
 	pol, err := policy.Load("policy.json")
 	require.NoError(t, err)
 	require.Equal(t, []uint32{1}, pol.DigestOnly, "policy.json lets the module's distributor (1) send digests")
