@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -512,9 +511,7 @@ func FuzzCertFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		if c, ok := CertFields(der); ok {
 			e := Event{Kind: KindTaskSeen, Cert: c}
-			if err := e.validate(); err != nil {
-				t.Fatalf("fields of a parsed certificate do not validate: %v", err)
-			}
+			require.NoError(t, e.validate(), "fields of a parsed certificate do not validate")
 		}
 	})
 }
@@ -536,15 +533,14 @@ func FuzzReadChain(f *testing.F) {
 	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ReadChain(bytes.NewReader(b))
-		var ce *ChainError
-		switch {
-		case err == nil && c.Head.Seq != uint64(bytes.Count(b, []byte("\n"))):
-			t.Fatalf("head %d of %d lines", c.Head.Seq, bytes.Count(b, []byte("\n")))
-		case err != nil && (!errors.As(err, &ce) || ce.Line < 1):
-			t.Fatalf("error %v", err)
-		case err == nil:
-			CrossCheck([]*Chain{c}, nil)
+		if err != nil {
+			var ce *ChainError
+			require.ErrorAs(t, err, &ce)
+			require.GreaterOrEqual(t, ce.Line, 1, "line of the broken log's error %v", err)
+			return
 		}
+		require.Equal(t, uint64(bytes.Count(b, []byte("\n"))), c.Head.Seq, "head, one entry a line")
+		CrossCheck([]*Chain{c}, nil)
 	})
 }
 
