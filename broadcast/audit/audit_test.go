@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 )
@@ -212,9 +213,7 @@ func TestConcurrentAppends(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 25 {
-				if err := w.Append(Event{Kind: KindTaskSeen, KeyID: testKey, Distributor: uint32(g + 1), Task: uint64(i)}); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, w.Append(Event{Kind: KindTaskSeen, KeyID: testKey, Distributor: uint32(g + 1), Task: uint64(i)}))
 				_ = w.Head()
 			}
 		}()
@@ -519,16 +518,12 @@ func FuzzCertFields(f *testing.F) {
 func FuzzReadChain(f *testing.F) {
 	dir := f.TempDir()
 	w, err := OpenWriter(filepath.Join(dir, "log"), header(RoleDistributor, 1))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	w.Append(Event{Kind: KindSubmitted, KeyID: testKey, Task: 1, ContentSHA256: ContentSHA256(nil)})
 	w.Append(Event{Kind: KindReleased, KeyID: testKey, Task: 1, SignatureSHA256: ContentSHA256(nil), Rep: []Term{{1, 1}}})
 	w.Close()
 	b, err := os.ReadFile(filepath.Join(dir, "log"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(b)
 	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
