@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,29 +175,12 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	l := start(b, dealing(b, 5, 3, 2, 1), &LocalOptions{
 		Transport: func(name string) (Broadcaster, error) { return spy{mem.Endpoint(name), lg}, nil },
 	})
-	ctx := context.Background()
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	rsaCPU, rsaWall := cpuTime(), time.Now()
 	rsaRate(b, 500)
 	rsaCPU, rsaWall2 := cpuTime()-rsaCPU, time.Now()
 	cpu0 := cpuTime()
 	b.ResetTimer()
-	for range 64 {
-		wg.Go(func() {
-			for {
-				i := next.Add(1)
-				if i > int64(b.N) {
-					return
-				}
-				if _, err := l.Distributor().Sign(ctx, request(fmt.Sprint(i))); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	signInFlight(b, l, 64)
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")

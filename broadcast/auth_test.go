@@ -1,15 +1,14 @@
 package broadcast
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/internal/wire"
@@ -20,14 +19,10 @@ import (
 func signAs(t *testing.T, priv ed25519.PrivateKey, node share.Node, p wire.Packet) []byte {
 	t.Helper()
 	body, err := wire.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sig := ed25519.Sign(priv, wire.SignedMessage(uint8(node.Role), node.Number, body))
 	b, err := wire.Marshal(&wire.Signed{Role: uint8(node.Role), Number: node.Number, Body: body, Sig: sig})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -64,15 +59,14 @@ func TestForgedPacketsRejected(t *testing.T) {
 		return l.Combiner(1).Stats().Rejected >= 4
 	})
 	for j := 1; j <= 5; j++ {
-		if s := l.Calculator(j).Stats(); s.Tasks != 0 || s.Partials != 0 {
-			t.Errorf("calculator %d acted on a forged task: %+v", j, s)
-		}
+		s := l.Calculator(j).Stats()
+		assert.Zero(t, s.Tasks, "calculator %d acted on a forged task: tasks, stats %+v", j, s)
+		assert.Zero(t, s.Partials, "calculator %d acted on a forged task: partials, stats %+v", j, s)
 	}
 	// The genuine distributor still signs.
 	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("genuine"))
-	if err != nil || !bytes.Equal(sig, want(t, "genuine")) {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want(t, "genuine"), sig, "signature differs from rsa.SignPKCS1v15")
 }
 
 // TestForgedResultRejected: a result from outside the roster never reaches
@@ -109,12 +103,10 @@ func TestForgedResultRejected(t *testing.T) {
 		}
 	})
 	_, err := l.Distributor().Sign(timeout(t, 400*time.Millisecond), request("x"))
-	if !errors.Is(err, ErrDeadline) {
-		t.Fatalf("err = %v", err)
-	}
-	if s := l.Distributor().Stats(); s.Rejected == 0 || s.BadResults != 0 {
-		t.Errorf("stats %+v", s)
-	}
+	require.ErrorIs(t, err, ErrDeadline)
+	s := l.Distributor().Stats()
+	assert.NotZero(t, s.Rejected, "forged results not rejected, stats %+v", s)
+	assert.Zero(t, s.BadResults, "forged results reached verification, stats %+v", s)
 }
 
 // TestRegressionNodeWithoutAuthCannotBeBuilt: a node is built from its key
@@ -202,9 +194,7 @@ func sealAs(t testing.TB, nk *share.NodeKey, p wire.Packet) []byte {
 	t.Helper()
 	a := &auth{key: nk}
 	b, _, err := a.seal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 

@@ -36,29 +36,12 @@ func TestThousandTasksLossy(t *testing.T) {
 func BenchmarkThroughput(b *testing.B) {
 	b.Run("cluster-5-3-2-inflight64", func(b *testing.B) {
 		l := start(b, dealing(b, 5, 3, 2, 1), nil)
-		ctx := context.Background()
-		var next atomic.Int64
-		var wg sync.WaitGroup
 		cpu0 := cpuTime()
 		before := rsaRate(b, 500)
 		rsaCPU := cpuTime() - cpu0
 		b.ResetTimer()
 		cpu0 = cpuTime()
-		for range 64 {
-			wg.Go(func() {
-				for {
-					i := next.Add(1)
-					if i > int64(b.N) {
-						return
-					}
-					if _, err := l.Distributor().Sign(ctx, request(fmt.Sprint(i))); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
+		signInFlight(b, l, 64)
 		b.StopTimer()
 		clusterCPU := cpuTime() - cpu0
 		rate := float64(b.N) / b.Elapsed().Seconds()
@@ -82,6 +65,30 @@ func BenchmarkThroughput(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sig/s")
 	})
+}
+
+// signInFlight signs b.N requests through l's distributor with inflight
+// signing calls at a time; each goroutine stops at its first error.
+func signInFlight(b *testing.B, l *Local, inflight int) {
+	b.Helper()
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range inflight {
+		wg.Go(func() {
+			for {
+				i := next.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				if _, err := l.Distributor().Sign(ctx, request(fmt.Sprint(i))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // exponentiations returns the partials the calculators of l computed and

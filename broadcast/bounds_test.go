@@ -126,7 +126,7 @@ func waitRefusal(t *testing.T, sub Subscription, task uint64) *wire.Ack {
 				return a
 			}
 		case <-deadline:
-			t.Fatalf("no refusal of task %d", task)
+			require.FailNow(t, "no refusal", "task %d not refused in 10 s", task)
 			return nil
 		}
 	}

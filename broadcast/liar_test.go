@@ -1,13 +1,12 @@
 package broadcast_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
@@ -66,9 +65,7 @@ func TestLiarNamedWhenNeeded(t *testing.T) {
 	// no signature can be made.
 	l := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1, 2}, 0)
 	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 800*time.Millisecond), broadcast.TestRequest("needed"))
-	if !errors.Is(err, broadcast.ErrNoCombiner) {
-		t.Fatalf("err = %v, want ErrNoCombiner", err)
-	}
+	require.ErrorIs(t, err, broadcast.ErrNoCombiner)
 	// With 1 down and a liar, the signature is still made from the others.
 	// (Whether the liar can be named depends on the plan: here no combiner
 	// holds a representation that isolates calculator 4's partials from
@@ -76,7 +73,6 @@ func TestLiarNamedWhenNeeded(t *testing.T) {
 	l2 := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1}, 0)
 	out, err := l2.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("needed"))
 	require.NoError(t, err)
-	if !bytes.Equal(out.Signature, broadcast.TestWant(t, "needed")) || slices.Contains(out.Rep.Calculators(), 4) {
-		t.Errorf("outcome %+v", out)
-	}
+	assert.Equal(t, broadcast.TestWant(t, "needed"), out.Signature, "signature differs from rsa.SignPKCS1v15")
+	assert.NotContains(t, out.Rep.Calculators(), 4, "the representation uses the liar")
 }

@@ -2,21 +2,21 @@ package broadcast
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func recv(t *testing.T, s Subscription) []byte {
 	t.Helper()
 	select {
 	case m, ok := <-s.C():
-		if !ok {
-			t.Fatal("subscription closed")
-		}
+		require.True(t, ok, "subscription closed, want a message")
 		return m
 	case <-time.After(5 * time.Second):
-		t.Fatal("nothing received")
+		require.FailNow(t, "nothing received in 5 s, want a message")
 	}
 	return nil
 }
@@ -25,7 +25,7 @@ func none(t *testing.T, s Subscription) {
 	t.Helper()
 	select {
 	case m := <-s.C():
-		t.Fatalf("unexpected message %q", m)
+		require.FailNow(t, "unexpected message", "got %q, want nothing in 20 ms", m)
 	case <-time.After(20 * time.Millisecond):
 	}
 }
@@ -38,44 +38,30 @@ func TestMemoryEverySubscriberGetsEveryMessage(t *testing.T) {
 	b, _ := m.Endpoint("b").Subscribe(B1)
 	c, _ := m.Subscribe(B2)
 	msg := []byte("hello")
-	if err := m.Endpoint("x").Publish(ctx, B1, msg); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Endpoint("x").Publish(ctx, B1, msg))
 	msg[0] = 'j' // the publisher may reuse its buffer
 	for _, s := range []Subscription{a, b} {
-		if got := recv(t, s); string(got) != "hello" {
-			t.Errorf("got %q", got)
-		}
+		assert.Equal(t, "hello", string(recv(t, s)))
 	}
 	none(t, c)
 	b.Close()
 	b.Close()
-	if _, ok := <-b.C(); ok {
-		t.Error("closed subscription delivers")
-	}
+	_, ok := <-b.C()
+	assert.False(t, ok, "closed subscription delivers")
 	m.Publish(ctx, B1, []byte("again"))
 	recv(t, a)
-	if err := m.Publish(ctx, 9, nil); !errors.Is(err, ErrChannel) {
-		t.Errorf("err = %v", err)
-	}
-	if _, err := m.Subscribe(0); !errors.Is(err, ErrChannel) {
-		t.Errorf("err = %v", err)
-	}
+	assert.ErrorIs(t, m.Publish(ctx, 9, nil), ErrChannel, "publish on channel 9")
+	_, err := m.Subscribe(0)
+	assert.ErrorIs(t, err, ErrChannel, "subscribe to channel 0")
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := m.Publish(cctx, B1, nil); !errors.Is(err, context.Canceled) {
-		t.Errorf("err = %v", err)
-	}
+	assert.ErrorIs(t, m.Publish(cctx, B1, nil), context.Canceled, "publish with a cancelled context")
 	m.Close()
-	if _, ok := <-a.C(); ok {
-		t.Error("subscription open after Close")
-	}
-	if err := m.Publish(ctx, B1, nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("err = %v", err)
-	}
-	if _, err := m.Subscribe(B1); !errors.Is(err, ErrClosed) {
-		t.Errorf("err = %v", err)
-	}
+	_, ok = <-a.C()
+	assert.False(t, ok, "subscription open after Close")
+	assert.ErrorIs(t, m.Publish(ctx, B1, nil), ErrClosed, "publish after Close")
+	_, err = m.Subscribe(B1)
+	assert.ErrorIs(t, err, ErrClosed, "subscribe after Close")
 }
 
 func TestMemoryNeverBlocks(t *testing.T) {
@@ -93,11 +79,11 @@ func TestMemoryNeverBlocks(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("publisher blocked")
+		require.FailNow(t, "publisher blocked for 5 s")
 	}
-	if st := m.Stats(); st.Delivered != 4 || st.Overflow != 96 {
-		t.Errorf("stats %+v", st)
-	}
+	st := m.Stats()
+	assert.Equal(t, uint64(4), st.Delivered, "delivered, stats %+v", st)
+	assert.Equal(t, uint64(96), st.Overflow, "overflow, stats %+v", st)
 }
 
 func TestMemoryFaults(t *testing.T) {
@@ -112,12 +98,12 @@ func TestMemoryFaults(t *testing.T) {
 		return m.Stats()
 	}
 	a, b := run(), run()
-	if a != b {
-		t.Errorf("same seed, different faults: %+v vs %+v", a, b)
-	}
-	if a.Lost < 150 || a.Lost > 250 || a.Duplicated < 120 || a.Duplicated > 200 || a.Delivered != 1000-a.Lost+a.Duplicated {
-		t.Errorf("stats %+v", a)
-	}
+	assert.Equal(t, a, b, "same seed, different faults")
+	assert.GreaterOrEqual(t, a.Lost, uint64(150), "lost, stats %+v", a)
+	assert.LessOrEqual(t, a.Lost, uint64(250), "lost, stats %+v", a)
+	assert.GreaterOrEqual(t, a.Duplicated, uint64(120), "duplicated, stats %+v", a)
+	assert.LessOrEqual(t, a.Duplicated, uint64(200), "duplicated, stats %+v", a)
+	assert.Equal(t, 1000-a.Lost+a.Duplicated, a.Delivered, "delivered = 1000 - lost + duplicated, stats %+v", a)
 }
 
 func TestMemoryReorderAndDelay(t *testing.T) {
@@ -131,20 +117,17 @@ func TestMemoryReorderAndDelay(t *testing.T) {
 	for range 50 {
 		got = append(got, recv(t, s)[0])
 	}
-	inOrder := true
-	for i := range got {
-		inOrder = inOrder && got[i] == byte(i)
+	inOrder := make([]byte, 50)
+	for i := range inOrder {
+		inOrder[i] = byte(i)
 	}
-	if inOrder {
-		t.Error("no reordering")
-	}
+	assert.NotEqual(t, inOrder, got, "no reordering")
 	// Delayed deliveries pending at Close are cancelled.
 	before := m.Stats().Delayed
 	m.SetFaults(Faults{Delay: time.Hour})
 	m.Publish(context.Background(), B3, []byte("late"))
-	if st := m.Stats(); st.Delayed != before+1 {
-		t.Errorf("stats %+v", st)
-	}
+	st := m.Stats()
+	assert.Equal(t, before+1, st.Delayed, "delayed, stats %+v", st)
 	none(t, s)
 }
 
@@ -173,7 +156,5 @@ func TestMemoryPartitionAndDown(t *testing.T) {
 	b.Publish(ctx, B1, []byte("z"))
 	recv(t, sa)
 	recv(t, sb)
-	if m.Stats().Blocked == 0 {
-		t.Error("nothing blocked")
-	}
+	assert.NotZero(t, m.Stats().Blocked, "nothing blocked")
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -32,9 +35,7 @@ func TestCombinerMemoryBounded(t *testing.T) {
 	defer mem.Close()
 	clock := &fakeClock{}
 	n, err := NewCombinerNode(mem, d.Combiners[0], &CombinerOptions{MaxTasks: 10, TaskTTL: time.Minute, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	runNode(t, n.Run)
 	meta := d.Combiners[0].Meta
 	calc1, calc2 := d.Calculators[0].NodeKey, d.Calculators[1].NodeKey
@@ -51,12 +52,9 @@ func TestCombinerMemoryBounded(t *testing.T) {
 	n.mu.Lock()
 	held := len(n.groups)
 	n.mu.Unlock()
-	if held > 1 {
-		t.Errorf("%d tasks held, max 1 for calculator 1", held)
-	}
-	if st := n.Stats(); st.Evicted != 99 {
-		t.Errorf("stats %+v", st)
-	}
+	assert.LessOrEqual(t, held, 1, "tasks held, max 1 for calculator 1")
+	st := n.Stats()
+	assert.Equal(t, uint64(99), st.Evicted, "evicted, stats %+v", st)
 	clock.Advance(2 * time.Minute)
 	b := sealAs(t, calc2, &wire.Partials{Header: wire.Header{Distributor: 2, KeyID: meta.KeyID, Epoch: meta.Epoch}, Calculator: 2, Shares: []wire.Share{{Index: 1, Value: value}}})
 	mem.Publish(context.Background(), B2, b)
@@ -64,9 +62,7 @@ func TestCombinerMemoryBounded(t *testing.T) {
 	n.mu.Lock()
 	held = len(n.groups)
 	n.mu.Unlock()
-	if held != 1 {
-		t.Errorf("%d tasks held after expiry, want 1", held)
-	}
+	assert.Equal(t, 1, held, "tasks held after expiry")
 }
 
 // TestCalculatorReplayWindow: a task forgotten by the calculator is refused
@@ -76,9 +72,7 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	mem := NewMemory(nil)
 	defer mem.Close()
 	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{MaxTasks: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	runNode(t, n.Run)
 	acks, _ := mem.Subscribe(B1)
 	defer acks.Close()
@@ -97,9 +91,9 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	mem.Publish(context.Background(), B1, task(1)) // forgotten: stale
 	mem.Publish(context.Background(), B1, task(4)) // remembered: duplicate
 	waitFor(t, func() bool { s := n.Stats(); return s.Conflicts == 1 && s.Duplicates == 1 })
-	if s := n.Stats(); s.Tasks != 4 || s.Partials != 4 {
-		t.Errorf("stats %+v", s)
-	}
+	s := n.Stats()
+	assert.Equal(t, uint64(4), s.Tasks, "tasks, stats %+v", s)
+	assert.Equal(t, uint64(4), s.Partials, "partials, stats %+v", s)
 	var stale bool
 	for !stale {
 		p, err := unwrap(recv(t, acks))
@@ -117,35 +111,25 @@ func TestNodeConstructors(t *testing.T) {
 	d := dealing(t, 3, 2, 1, 1)
 	mem := NewMemory(nil)
 	defer mem.Close()
-	if _, err := NewCalculatorNode(nil, nil, nil); err == nil {
-		t.Error("nil calculator accepted")
-	}
-	if _, err := NewCombinerNode(mem, nil, nil); err == nil {
-		t.Error("nil combiner accepted")
-	}
-	if _, err := NewCombinerNode(mem, d.Combiners[0], &CombinerOptions{ResultChannel: 7}); err == nil {
-		t.Error("bad result channel accepted")
-	}
-	if _, err := NewDistributor(mem, nil, nil); err == nil {
-		t.Error("nil key accepted")
-	}
+	_, err := NewCalculatorNode(nil, nil, nil)
+	assert.Error(t, err, "nil calculator accepted")
+	_, err = NewCombinerNode(mem, nil, nil)
+	assert.Error(t, err, "nil combiner accepted")
+	_, err = NewCombinerNode(mem, d.Combiners[0], &CombinerOptions{ResultChannel: 7})
+	assert.Error(t, err, "bad result channel accepted")
+	_, err = NewDistributor(mem, nil, nil)
+	assert.Error(t, err, "nil key accepted")
 	noID := *d.Distributors[0]
 	noID.KeyID = ""
-	if _, err := NewDistributor(mem, &noID, nil); err == nil {
-		t.Error("empty key id accepted")
-	}
-	if _, err := NewDistributor(mem, d.Distributors[0], &DistributorOptions{ResultChannel: B2}); err == nil {
-		t.Error("results on B2 accepted")
-	}
-	if _, err := StartLocal(context.Background(), nil, nil); err == nil {
-		t.Error("nil dealing accepted")
-	}
-	n, _ := NewCalculatorNode(mem, d.Calculators[0], nil)
+	_, err = NewDistributor(mem, &noID, nil)
+	assert.Error(t, err, "empty key id accepted")
+	_, err = NewDistributor(mem, d.Distributors[0], &DistributorOptions{ResultChannel: B2})
+	assert.Error(t, err, "results on B2 accepted")
+	_, err = StartLocal(context.Background(), nil, nil)
+	assert.Error(t, err, "nil dealing accepted")
+	n, err := NewCalculatorNode(mem, d.Calculators[0], nil)
+	require.NoError(t, err)
 	n.Close()
-	if err := n.Run(context.Background()); err != nil {
-		t.Errorf("Run after Close: %v", err)
-	}
-	if err := n.Run(context.Background()); err == nil {
-		t.Error("second Run accepted")
-	}
+	assert.NoError(t, n.Run(context.Background()), "Run after Close")
+	assert.Error(t, n.Run(context.Background()), "second Run accepted")
 }

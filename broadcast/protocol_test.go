@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/tolerantca/tolerant/internal/emsa"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
@@ -25,20 +28,13 @@ func TestSignMatchesCryptoRSA(t *testing.T) {
 			l := start(t, dealing(t, p[0], p[1], p[2], 1), nil)
 			msg := "tbs certificate " + t.Name()
 			out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request(msg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(out.Signature, want(t, msg)) {
-				t.Fatal("signature differs from rsa.SignPKCS1v15")
-			}
-			if out.Combiner < 1 || len(out.Rep) != p[1] || len(out.Calculators) < p[1] || len(out.Inconsistent) != 0 {
-				t.Errorf("outcome %+v", out)
-			}
-			for _, j := range out.Rep.Calculators() {
-				if !slices.Contains(out.Calculators, j) {
-					t.Errorf("rep %v uses calculator %d not in %v", out.Rep, j, out.Calculators)
-				}
-			}
+			require.NoError(t, err)
+			require.Equal(t, want(t, msg), out.Signature, "signature differs from rsa.SignPKCS1v15")
+			assert.GreaterOrEqual(t, out.Combiner, 1, "combiner, outcome %+v", out)
+			assert.Len(t, out.Rep, p[1], "rep of t terms, outcome %+v", out)
+			assert.GreaterOrEqual(t, len(out.Calculators), p[1], "at least t calculators, outcome %+v", out)
+			assert.Empty(t, out.Inconsistent, "inconsistent calculators, outcome %+v", out)
+			assert.Subset(t, out.Calculators, out.Rep.Calculators(), "rep %v uses calculators not in %v", out.Rep, out.Calculators)
 			t.Logf("combiner %d rep %v calculators %v acks %v in %v", out.Combiner, out.Rep, out.Calculators, out.Acks, out.Elapsed)
 		})
 	}
@@ -50,43 +46,25 @@ func TestSignPSS(t *testing.T) {
 	pub := &testKey().PublicKey
 	// Encoded by the caller.
 	em, err := emsa.PSSEncode(rand.NewChaCha8([32]byte{1}), crypto.SHA384, sum[:], emsa.SaltLengthEqualsHash, pub.N.BitLen())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req := &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS, Encoded: em, SaltLength: emsa.SaltLengthEqualsHash, Content: []byte("pss content")}
 	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}), "signature of the caller's encoding")
 	// Encoded by the distributor.
 	req = &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS}
 	sig, err = l.Distributor().Sign(timeout(t, 20*time.Second), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, nil); err != nil {
-		t.Fatal(err)
-	}
-	if req.Encoded != nil {
-		t.Error("the caller's request was modified")
-	}
+	require.NoError(t, err)
+	require.NoError(t, rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, nil), "signature of the distributor's encoding")
+	assert.Nil(t, req.Encoded, "the caller's request was modified")
 }
 
 func TestTwoCalculatorsDown(t *testing.T) {
 	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 4}})
 	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("two down"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(out.Signature, want(t, "two down")) {
-		t.Fatal("wrong signature")
-	}
-	if !slices.Equal(out.Calculators, []int{2, 3, 5}) {
-		t.Errorf("calculators %v, want [2 3 5]", out.Calculators)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want(t, "two down"), out.Signature, "signature differs from rsa.SignPKCS1v15")
+	assert.Equal(t, []int{2, 3, 5}, out.Calculators, "calculators")
 }
 
 func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
@@ -94,12 +72,8 @@ func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
 	for c := 1; c <= len(d.Combiners); c++ {
 		l := start(t, d, &LocalOptions{Down: []int{2, 5}, CombinersDown: []int{c}})
 		out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("one combiner down"))
-		if err != nil {
-			t.Fatalf("combiner %d down: %v", c, err)
-		}
-		if out.Combiner == c {
-			t.Errorf("signed by combiner %d, which is down", c)
-		}
+		require.NoError(t, err, "combiner %d down", c)
+		assert.NotEqual(t, c, out.Combiner, "signed by combiner %d, which is down", c)
 		l.Close()
 	}
 }
@@ -108,36 +82,28 @@ func TestThreeCalculatorsDown(t *testing.T) {
 	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 3, 5}})
 	begin := time.Now()
 	_, err := l.Distributor().Sign(timeout(t, 700*time.Millisecond), request("three down"))
-	if took := time.Since(begin); took > 2*time.Second {
-		t.Errorf("returned after %v", took)
-	}
+	assert.LessOrEqual(t, time.Since(begin), 2*time.Second, "returned after the 700 ms deadline")
 	for _, target := range []error{ErrDeadline, ErrNotEnoughCalculators, context.DeadlineExceeded} {
-		if !errors.Is(err, target) {
-			t.Errorf("err = %v, want it to wrap %v", err, target)
-		}
+		assert.ErrorIs(t, err, target)
 	}
 	var se *SignError
-	if !errors.As(err, &se) || !slices.Equal(se.Acks, []int{2, 4}) {
-		t.Errorf("err = %#v, want a SignError acknowledged by [2 4]", err)
-	}
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, []int{2, 4}, se.Acks, "acknowledged by")
 	t.Log(err)
 	l.Close() // goleak in TestMain checks that nothing is left behind
 }
 
 func TestCalculatorStoppedMidway(t *testing.T) {
 	l := start(t, dealing(t, 5, 3, 2, 1), nil)
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("before")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("before"))
+	require.NoError(t, err)
 	l.StopCalculator(2)
 	l.StopCalculator(3)
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after two crashes")); err != nil {
-		t.Fatal(err)
-	}
+	_, err = l.Distributor().Sign(timeout(t, 20*time.Second), request("after two crashes"))
+	require.NoError(t, err)
 	l.StopCalculator(4)
-	if _, err := l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("after three")); !errors.Is(err, ErrNotEnoughCalculators) {
-		t.Fatalf("err = %v", err)
-	}
+	_, err = l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("after three"))
+	require.ErrorIs(t, err, ErrNotEnoughCalculators)
 }
 
 func TestReplayNotComputedTwice(t *testing.T) {
@@ -145,14 +111,10 @@ func TestReplayNotComputedTwice(t *testing.T) {
 	l := start(t, d, nil)
 	mem := l.Memory()
 	sub, err := mem.Subscribe(B1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sub.Close()
 	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("replay"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Capture the task packet as it went over B1, then replay it.
 	var task []byte
 	for task == nil {
@@ -176,16 +138,12 @@ func TestReplayNotComputedTwice(t *testing.T) {
 		before[j] = l.Calculator(j).Stats()
 	}
 	for range 3 {
-		if err := mem.Publish(context.Background(), B1, task); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, mem.Publish(context.Background(), B1, task))
 	}
 	// A different request under the same task number: rejected unsigned,
 	// and a conflict when the distributor itself signed it.
 	p, err := unwrap(task)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	forged := p.(*wire.Task)
 	forged.Request.Content = []byte("something else")
 	forged.Request.Digest = bytes.Repeat([]byte{1}, 32)
@@ -203,9 +161,8 @@ func TestReplayNotComputedTwice(t *testing.T) {
 	})
 	for j := 1; j <= 3; j++ {
 		s := l.Calculator(j).Stats()
-		if s.Tasks != before[j].Tasks || s.Partials != before[j].Partials {
-			t.Errorf("calculator %d computed again: %+v, before %+v", j, s, before[j])
-		}
+		assert.Equal(t, before[j].Tasks, s.Tasks, "calculator %d computed again: tasks, stats %+v", j, s)
+		assert.Equal(t, before[j].Partials, s.Partials, "calculator %d computed again: partials, stats %+v", j, s)
 	}
 	_ = out
 }
@@ -215,7 +172,7 @@ func waitFor(t *testing.T, cond func() bool) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
+			require.FailNow(t, "condition not reached in 10 s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -247,9 +204,7 @@ func signMany(t *testing.T, l *Local, n int, limit time.Duration) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if err != nil {
-			t.Errorf("task %d: %v", i, err)
-		}
+		assert.NoError(t, err, "task %d", i)
 	}
 	t.Logf("%d tasks: distributor %+v, transport %+v", n, l.Distributor().Stats(), l.Memory().Stats())
 }
@@ -264,9 +219,9 @@ func TestFaultyTransport(t *testing.T) {
 		Distributor: &DistributorOptions{ResultTimeout: 300 * time.Millisecond, MaxRetransmit: time.Second},
 	})
 	signMany(t, l, n, 60*time.Second)
-	if st := l.Memory().Stats(); st.Lost == 0 || st.Duplicated == 0 {
-		t.Errorf("no faults injected: %+v", st)
-	}
+	st := l.Memory().Stats()
+	assert.NotZero(t, st.Lost, "no loss injected: %+v", st)
+	assert.NotZero(t, st.Duplicated, "no duplicate injected: %+v", st)
 }
 
 func TestDeclinedByCalculators(t *testing.T) {
@@ -279,15 +234,11 @@ func TestDeclinedByCalculators(t *testing.T) {
 	}})
 	begin := time.Now()
 	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("evil.example.com"))
-	if !errors.Is(err, ErrRefused) || !errors.Is(err, share.ErrDeclined) {
-		t.Fatalf("err = %v, want ErrRefused and share.ErrDeclined", err)
-	}
-	if time.Since(begin) > 5*time.Second {
-		t.Errorf("refusal took %v", time.Since(begin))
-	}
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("good.example.com")); err != nil {
-		t.Fatal(err)
-	}
+	require.ErrorIs(t, err, ErrRefused)
+	require.ErrorIs(t, err, share.ErrDeclined)
+	assert.LessOrEqual(t, time.Since(begin), 5*time.Second, "refusal took longer than 5 s")
+	_, err = l.Distributor().Sign(timeout(t, 20*time.Second), request("good.example.com"))
+	require.NoError(t, err)
 }
 
 func TestDeclinedByCombiners(t *testing.T) {
@@ -295,9 +246,7 @@ func TestDeclinedByCombiners(t *testing.T) {
 		return errors.New("combiner operator says no")
 	}})
 	_, err := l.Distributor().Sign(timeout(t, 800*time.Millisecond), request("x"))
-	if !errors.Is(err, ErrNoCombiner) {
-		t.Fatalf("err = %v, want ErrNoCombiner", err)
-	}
+	require.ErrorIs(t, err, ErrNoCombiner)
 	waitFor(t, func() bool { return l.Combiner(1).Stats().Illegal+l.Combiner(2).Stats().Illegal >= 1 })
 }
 
@@ -305,17 +254,13 @@ func TestRequestCheckedBeforeSending(t *testing.T) {
 	l := start(t, dealing(t, 3, 2, 1, 1), nil)
 	req := request("content")
 	req.Content = []byte("other content")
-	if _, err := l.Distributor().Sign(timeout(t, time.Second), req); !errors.Is(err, share.ErrContentMismatch) {
-		t.Errorf("err = %v", err)
-	}
+	_, err := l.Distributor().Sign(timeout(t, time.Second), req)
+	assert.ErrorIs(t, err, share.ErrContentMismatch)
 	req = request("content")
 	req.KeyID = "another-key"
-	if _, err := l.Distributor().Sign(timeout(t, time.Second), req); !errors.Is(err, share.ErrWrongKey) {
-		t.Errorf("err = %v", err)
-	}
-	if tx := l.Distributor().Stats().Transmissions; tx != 0 {
-		t.Errorf("%d transmissions for refused requests", tx)
-	}
+	_, err = l.Distributor().Sign(timeout(t, time.Second), req)
+	assert.ErrorIs(t, err, share.ErrWrongKey)
+	assert.Zero(t, l.Distributor().Stats().Transmissions, "transmissions for refused requests")
 }
 
 // TestBadResultDiscarded: a wrong result never reaches the caller
@@ -351,9 +296,9 @@ func TestBadResultDiscarded(t *testing.T) {
 	defer close(done)
 	_, err := l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("x"))
 	var se *SignError
-	if !errors.As(err, &se) || se.BadResults == 0 || !errors.Is(err, ErrNoCombiner) {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorAs(t, err, &se)
+	require.NotZero(t, se.BadResults, "bad results counted in %v", err)
+	require.ErrorIs(t, err, ErrNoCombiner)
 }
 
 func TestMalformedPacketsIgnored(t *testing.T) {
@@ -384,20 +329,18 @@ func TestMalformedPacketsIgnored(t *testing.T) {
 			mem.Publish(context.Background(), ch, b)
 		}
 	}
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after junk")); err != nil {
-		t.Fatal(err)
-	}
-	if l.Calculator(1).Stats().Malformed == 0 || l.Combiner(1).Stats().Malformed == 0 || l.Distributor().Stats().Malformed == 0 {
-		t.Errorf("malformed packets not counted: %+v %+v %+v", l.Calculator(1).Stats(), l.Combiner(1).Stats(), l.Distributor().Stats())
-	}
+	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after junk"))
+	require.NoError(t, err)
+	assert.NotZero(t, l.Calculator(1).Stats().Malformed, "malformed packets not counted by calculator 1")
+	assert.NotZero(t, l.Combiner(1).Stats().Malformed, "malformed packets not counted by combiner 1")
+	assert.NotZero(t, l.Distributor().Stats().Malformed, "malformed packets not counted by the distributor")
 }
 
 func TestResultsOnB1(t *testing.T) {
 	l := start(t, dealing(t, 3, 2, 1, 1), &LocalOptions{Combiner: &CombinerOptions{ResultChannel: B1}})
 	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("b1"))
-	if err != nil || !bytes.Equal(sig, want(t, "b1")) {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, want(t, "b1"), sig, "signature differs from rsa.SignPKCS1v15")
 }
 
 func TestPartitionHeals(t *testing.T) {
@@ -415,13 +358,11 @@ func TestPartitionHeals(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	select {
 	case err := <-done:
-		t.Fatalf("signed across a partition: %v", err)
+		require.FailNow(t, "Sign returned across a partition", "err = %v", err)
 	default:
 	}
 	mem.Heal()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done)
 }
 
 func TestCloseEndsSigning(t *testing.T) {
@@ -435,10 +376,8 @@ func TestCloseEndsSigning(t *testing.T) {
 	l.Close()
 	select {
 	case err := <-done:
-		if !errors.Is(err, ErrClosed) {
-			t.Errorf("err = %v", err)
-		}
+		assert.ErrorIs(t, err, ErrClosed)
 	case <-time.After(5 * time.Second):
-		t.Fatal("Sign did not return after Close")
+		require.FailNow(t, "Sign did not return in 5 s after Close")
 	}
 }

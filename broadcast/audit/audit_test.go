@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 )
@@ -213,9 +213,7 @@ func TestConcurrentAppends(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 25 {
-				if err := w.Append(Event{Kind: KindTaskSeen, KeyID: testKey, Distributor: uint32(g + 1), Task: uint64(i)}); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, w.Append(Event{Kind: KindTaskSeen, KeyID: testKey, Distributor: uint32(g + 1), Task: uint64(i)}))
 				_ = w.Head()
 			}
 		}()
@@ -512,9 +510,7 @@ func FuzzCertFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		if c, ok := CertFields(der); ok {
 			e := Event{Kind: KindTaskSeen, Cert: c}
-			if err := e.validate(); err != nil {
-				t.Fatalf("fields of a parsed certificate do not validate: %v", err)
-			}
+			require.NoError(t, e.validate(), "fields of a parsed certificate do not validate")
 		}
 	})
 }
@@ -522,29 +518,24 @@ func FuzzCertFields(f *testing.F) {
 func FuzzReadChain(f *testing.F) {
 	dir := f.TempDir()
 	w, err := OpenWriter(filepath.Join(dir, "log"), header(RoleDistributor, 1))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	w.Append(Event{Kind: KindSubmitted, KeyID: testKey, Task: 1, ContentSHA256: ContentSHA256(nil)})
 	w.Append(Event{Kind: KindReleased, KeyID: testKey, Task: 1, SignatureSHA256: ContentSHA256(nil), Rep: []Term{{1, 1}}})
 	w.Close()
 	b, err := os.ReadFile(filepath.Join(dir, "log"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(b)
 	f.Add([]byte("{}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ReadChain(bytes.NewReader(b))
-		var ce *ChainError
-		switch {
-		case err == nil && c.Head.Seq != uint64(bytes.Count(b, []byte("\n"))):
-			t.Fatalf("head %d of %d lines", c.Head.Seq, bytes.Count(b, []byte("\n")))
-		case err != nil && (!errors.As(err, &ce) || ce.Line < 1):
-			t.Fatalf("error %v", err)
-		case err == nil:
-			CrossCheck([]*Chain{c}, nil)
+		if err != nil {
+			var ce *ChainError
+			require.ErrorAs(t, err, &ce)
+			require.GreaterOrEqual(t, ce.Line, 1, "line of the broken log's error %v", err)
+			return
 		}
+		require.Equal(t, uint64(bytes.Count(b, []byte("\n"))), c.Head.Seq, "head, one entry a line")
+		CrossCheck([]*Chain{c}, nil)
 	})
 }
 

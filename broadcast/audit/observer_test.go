@@ -153,7 +153,7 @@ func requireOK(t *testing.T, r *audit.Report) {
 	if !r.OK() {
 		var b strings.Builder
 		r.WriteTo(&b)
-		t.Fatalf("audit logs do not verify:\n%s", b.String())
+		require.FailNow(t, "audit logs do not verify", b.String())
 	}
 }
 

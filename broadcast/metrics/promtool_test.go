@@ -30,7 +30,7 @@ func promtool(t *testing.T) string {
 	path, err := exec.LookPath("promtool")
 	if err != nil {
 		if os.Getenv(requireClientsEnv) == "1" {
-			t.Fatalf("promtool is not installed and %s=1 (Debian: apt-get install prometheus)", requireClientsEnv)
+			require.FailNow(t, "promtool is not installed", "%s=1 makes its absence a failure (Debian: apt-get install prometheus)", requireClientsEnv)
 		}
 		t.Skipf("promtool is not installed: skipping (Debian: apt-get install prometheus; set %s=1 to make this a failure)", requireClientsEnv)
 	}

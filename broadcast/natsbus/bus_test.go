@@ -2,13 +2,15 @@ package natsbus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
 )
@@ -20,12 +22,10 @@ func recv(t *testing.T, s broadcast.Subscription) string {
 	t.Helper()
 	select {
 	case m, ok := <-s.C():
-		if !ok {
-			t.Fatal("subscription closed")
-		}
+		require.True(t, ok, "subscription closed, want a message")
 		return string(m)
 	case <-time.After(5 * time.Second):
-		t.Fatal("no message")
+		require.FailNow(t, "no message in 5 s, want one")
 	}
 	return ""
 }
@@ -33,9 +33,7 @@ func recv(t *testing.T, s broadcast.Subscription) string {
 func subscribe(t *testing.T, b *Bus, ch broadcast.Channel) broadcast.Subscription {
 	t.Helper()
 	s, err := b.Subscribe(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -54,69 +52,41 @@ func TestPubSub(t *testing.T) {
 
 	const n = 50
 	for i := range n {
-		if err := a.Publish(ctx, broadcast.B1, fmt.Appendf(nil, "m%d", i)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, a.Publish(ctx, broadcast.B1, fmt.Appendf(nil, "m%d", i)))
 	}
-	if err := a.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, a.Flush(ctx))
 	for _, s := range []broadcast.Subscription{a1, b1, b1bis} {
 		for i := range n { // one publisher: NATS keeps its order
-			if got, w := recv(t, s), fmt.Sprintf("m%d", i); got != w {
-				t.Fatalf("got %q, want %q", got, w)
-			}
+			require.Equal(t, fmt.Sprintf("m%d", i), recv(t, s))
 		}
 	}
 	// Nothing of B1 reached B2 or the other cluster: the first message
 	// there is the one published there afterwards.
-	if err := b.Publish(ctx, broadcast.B2, []byte("b2")); err != nil {
-		t.Fatal(err)
-	}
-	if got := recv(t, b2); got != "b2" {
-		t.Fatalf("B2 got %q", got)
-	}
-	if err := other.Publish(ctx, broadcast.B1, []byte("other")); err != nil {
-		t.Fatal(err)
-	}
-	if got := recv(t, o1); got != "other" {
-		t.Fatalf("other cluster got %q", got)
-	}
-	if err := other.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Publish(ctx, broadcast.B1, []byte("mine")); err != nil {
-		t.Fatal(err)
-	}
-	if got := recv(t, a1); got != "mine" {
-		t.Fatalf("cluster tolerant received %q", got)
-	}
-	if got := recv(t, b1); got != "mine" {
-		t.Fatalf("cluster tolerant received %q", got)
-	}
-	if got := recv(t, b1bis); got != "mine" {
-		t.Fatalf("cluster tolerant received %q", got)
-	}
+	require.NoError(t, b.Publish(ctx, broadcast.B2, []byte("b2")))
+	require.Equal(t, "b2", recv(t, b2), "B2 received")
+	require.NoError(t, other.Publish(ctx, broadcast.B1, []byte("other")))
+	require.Equal(t, "other", recv(t, o1), "the other cluster received")
+	require.NoError(t, other.Flush(ctx))
+	require.NoError(t, a.Publish(ctx, broadcast.B1, []byte("mine")))
+	require.Equal(t, "mine", recv(t, a1), "cluster tolerant received")
+	require.Equal(t, "mine", recv(t, b1), "cluster tolerant received")
+	require.Equal(t, "mine", recv(t, b1bis), "cluster tolerant received")
 
 	// A closed subscription stops; the others go on.
 	b1bis.Close()
 	b1bis.Close()
-	if _, ok := <-b1bis.C(); ok {
-		t.Fatal("closed subscription delivered")
-	}
-	if err := a.Publish(ctx, broadcast.B1, []byte("after")); err != nil {
-		t.Fatal(err)
-	}
-	if got := recv(t, b1); got != "after" {
-		t.Fatalf("got %q", got)
-	}
+	_, ok := <-b1bis.C()
+	require.False(t, ok, "closed subscription delivered")
+	require.NoError(t, a.Publish(ctx, broadcast.B1, []byte("after")))
+	require.Equal(t, "after", recv(t, b1))
 	st := b.Status()
-	if !st.Connected || st.State != "CONNECTED" || st.Subscriptions != 2 || st.Delivered < 2*n || st.Dropped != 0 || st.Name != "b" {
-		t.Fatalf("status %+v", st)
-	}
-	if err := b.Healthy(); err != nil {
-		t.Fatal(err)
-	}
+	assert.True(t, st.Connected, "connected, status %+v", st)
+	assert.Equal(t, "CONNECTED", st.State, "state, status %+v", st)
+	assert.Equal(t, 2, st.Subscriptions, "subscriptions, status %+v", st)
+	assert.GreaterOrEqual(t, st.Delivered, uint64(2*n), "delivered, status %+v", st)
+	assert.Zero(t, st.Dropped, "dropped, status %+v", st)
+	assert.Equal(t, "b", st.Name, "name, status %+v", st)
+	require.NoError(t, b.Healthy())
 }
 
 // Subscribing in both orders of a race with a publisher: once Subscribe
@@ -128,12 +98,8 @@ func TestSubscribeIsRegistered(t *testing.T) {
 	for i := range 20 {
 		sub := dial(t, Options{URL: srv.URL()})
 		s := subscribe(t, sub, broadcast.B3)
-		if err := pub.Publish(ctx, broadcast.B3, fmt.Appendf(nil, "x%d", i)); err != nil {
-			t.Fatal(err)
-		}
-		if got := recv(t, s); got != fmt.Sprintf("x%d", i) {
-			t.Fatalf("got %q", got)
-		}
+		require.NoError(t, pub.Publish(ctx, broadcast.B3, fmt.Appendf(nil, "x%d", i)))
+		require.Equal(t, fmt.Sprintf("x%d", i), recv(t, s))
 		sub.Close()
 	}
 }
@@ -145,49 +111,39 @@ func TestQueueOverflow(t *testing.T) {
 	s := subscribe(t, b, broadcast.B2)
 	const n = 64
 	for range n {
-		if err := b.Publish(ctx, broadcast.B2, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, b.Publish(ctx, broadcast.B2, []byte("x")))
 	}
 	waitFor(t, 5*time.Second, "all messages handled", func() bool {
 		st := b.Status()
 		return st.Delivered+st.Dropped == n
 	})
 	st := b.Status()
-	if st.Delivered != 4 || st.Dropped != n-4 || s.(*Subscription).Dropped() != n-4 {
-		t.Fatalf("status %+v", st)
-	}
-	if len(s.C()) != 4 {
-		t.Fatalf("queue holds %d", len(s.C()))
-	}
+	assert.Equal(t, uint64(4), st.Delivered, "delivered, status %+v", st)
+	assert.Equal(t, uint64(n-4), st.Dropped, "dropped, status %+v", st)
+	assert.Equal(t, uint64(n-4), s.(*Subscription).Dropped(), "dropped by the subscription")
+	assert.Len(t, s.C(), 4, "queue")
 }
 
 func TestBadInput(t *testing.T) {
 	for _, c := range []string{"", "a.b", "a b", "*", ">", "é", strings.Repeat("x", 65), "a\n"} {
-		if err := ValidateCluster(c); !errors.Is(err, ErrOptions) {
-			t.Errorf("ValidateCluster(%q) = %v", c, err)
-		}
+		assert.ErrorIs(t, ValidateCluster(c), ErrOptions, "ValidateCluster(%q)", c)
 		if c == "" {
 			continue
 		}
-		if _, err := Dial(context.Background(), Options{Cluster: c}); !errors.Is(err, ErrOptions) {
-			t.Errorf("Dial with cluster %q: %v", c, err)
-		}
+		_, err := Dial(context.Background(), Options{Cluster: c})
+		assert.ErrorIs(t, err, ErrOptions, "Dial with cluster %q", c)
 	}
 	for ch, w := range map[broadcast.Channel]string{broadcast.B1: "tolerant.ca-1.b1", broadcast.B2: "tolerant.ca-1.b2", broadcast.B3: "tolerant.ca-1.b3"} {
-		if s, err := Subject("ca-1", ch); err != nil || s != w {
-			t.Errorf("Subject(ca-1, %v) = %q, %v", ch, s, err)
-		}
+		s, err := Subject("ca-1", ch)
+		assert.NoError(t, err, "Subject(ca-1, %v)", ch)
+		assert.Equal(t, w, s, "Subject(ca-1, %v)", ch)
 	}
-	if _, err := Subject("", broadcast.B1); !errors.Is(err, ErrOptions) {
-		t.Errorf("Subject without a cluster: %v", err)
-	}
-	if _, err := Dial(context.Background(), Options{}); !errors.Is(err, ErrOptions) {
-		t.Errorf("Dial without a cluster: %v", err)
-	}
-	if _, err := Subject("x", 4); !errors.Is(err, broadcast.ErrChannel) {
-		t.Errorf("Subject(x, 4): %v", err)
-	}
+	_, err := Subject("", broadcast.B1)
+	assert.ErrorIs(t, err, ErrOptions, "Subject without a cluster")
+	_, err = Dial(context.Background(), Options{})
+	assert.ErrorIs(t, err, ErrOptions, "Dial without a cluster")
+	_, err = Subject("x", 4)
+	assert.ErrorIs(t, err, broadcast.ErrChannel, "Subject(x, 4)")
 
 	dir := t.TempDir()
 	for name, o := range map[string]Options{
@@ -199,67 +155,43 @@ func TestBadInput(t *testing.T) {
 		"bad seed contents": {NKeySeedFile: writeFile(t, dir, "bad.nk", "not a seed")},
 	} {
 		o.Cluster = testCluster
-		if _, err := Dial(context.Background(), o); !errors.Is(err, ErrOptions) {
-			t.Errorf("%s: %v", name, err)
-		}
+		_, err := Dial(context.Background(), o)
+		assert.ErrorIs(t, err, ErrOptions, name)
 	}
 
 	srv := startServer(t, ServerOptions{})
 	ctx := timeout(t, 10*time.Second)
 	b := dial(t, Options{URL: srv.URL()})
-	if err := b.Publish(ctx, 0, nil); !errors.Is(err, broadcast.ErrChannel) {
-		t.Errorf("Publish on channel 0: %v", err)
-	}
-	if _, err := b.Subscribe(7); !errors.Is(err, broadcast.ErrChannel) {
-		t.Errorf("Subscribe to channel 7: %v", err)
-	}
+	assert.ErrorIs(t, b.Publish(ctx, 0, nil), broadcast.ErrChannel, "Publish on channel 0")
+	_, err = b.Subscribe(7)
+	assert.ErrorIs(t, err, broadcast.ErrChannel, "Subscribe to channel 7")
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := b.Publish(done, broadcast.B1, nil); !errors.Is(err, context.Canceled) {
-		t.Errorf("Publish with a cancelled context: %v", err)
-	}
-	if err := b.Publish(ctx, broadcast.B1, make([]byte, 2<<20)); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("Publish 2 MiB: %v", err)
-	}
+	assert.ErrorIs(t, b.Publish(done, broadcast.B1, nil), context.Canceled, "Publish with a cancelled context")
+	assert.ErrorIs(t, b.Publish(ctx, broadcast.B1, make([]byte, 2<<20)), ErrTooLarge, "Publish 2 MiB")
 	var nilCtx context.Context // must not panic
-	if err := b.Publish(nilCtx, broadcast.B1, nil); err != nil {
-		t.Errorf("Publish with a nil context: %v", err)
-	}
+	assert.NoError(t, b.Publish(nilCtx, broadcast.B1, nil), "Publish with a nil context")
 
 	s := subscribe(t, b, broadcast.B1)
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := <-s.C(); ok {
-		t.Error("subscription still open after Close")
-	}
-	if err := b.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	if err := b.Publish(ctx, broadcast.B1, nil); !errors.Is(err, broadcast.ErrClosed) {
-		t.Errorf("Publish after Close: %v", err)
-	}
-	if _, err := b.Subscribe(broadcast.B1); !errors.Is(err, broadcast.ErrClosed) {
-		t.Errorf("Subscribe after Close: %v", err)
-	}
-	if err := b.Healthy(); !errors.Is(err, broadcast.ErrClosed) {
-		t.Errorf("Healthy after Close: %v", err)
-	}
+	require.NoError(t, b.Close())
+	_, ok := <-s.C()
+	assert.False(t, ok, "subscription still open after Close")
+	assert.NoError(t, b.Close(), "second Close")
+	assert.ErrorIs(t, b.Publish(ctx, broadcast.B1, nil), broadcast.ErrClosed, "Publish after Close")
+	_, err = b.Subscribe(broadcast.B1)
+	assert.ErrorIs(t, err, broadcast.ErrClosed, "Subscribe after Close")
+	assert.ErrorIs(t, b.Healthy(), broadcast.ErrClosed, "Healthy after Close")
 	s.Close()
 
 	// Dialling: a cancelled context, a port where nothing listens.
-	if _, err := Dial(done, Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Dial with a cancelled context: %v", err)
-	}
+	_, err = Dial(done, Options{Cluster: testCluster, URL: srv.URL()})
+	assert.ErrorIs(t, err, context.Canceled, "Dial with a cancelled context")
 	port := srv.Port()
 	srv.Close()
 	start := time.Now()
-	if _, err := Dial(ctx, Options{Cluster: testCluster, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), DialTimeout: time.Second}); err == nil {
-		t.Error("Dial to a closed port succeeded")
-	}
-	if time.Since(start) > 3*time.Second {
-		t.Errorf("Dial to a closed port took %v", time.Since(start))
-	}
+	_, err = Dial(ctx, Options{Cluster: testCluster, URL: fmt.Sprintf("nats://127.0.0.1:%d", port), DialTimeout: time.Second})
+	assert.Error(t, err, "Dial to a closed port succeeded")
+	assert.LessOrEqual(t, time.Since(start), 3*time.Second, "Dial to a closed port took longer than 3 s")
 
 	for name, o := range map[string]ServerOptions{
 		"token and users": {Token: "t", Users: []User{{Name: "u", Password: "p"}}},
@@ -268,18 +200,15 @@ func TestBadInput(t *testing.T) {
 		"duplicate user":  {Users: []User{{Name: "u"}, {Name: "u"}}},
 		"bad port":        {Port: 70000},
 	} {
-		if _, err := StartServer(o); !errors.Is(err, ErrOptions) {
-			t.Errorf("StartServer %s: %v", name, err)
-		}
+		_, err := StartServer(o)
+		assert.ErrorIs(t, err, ErrOptions, "StartServer %s", name)
 	}
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
 	return p
 }
 
@@ -294,8 +223,6 @@ func TestRedact(t *testing.T) {
 		"nats://127.0.0.1:4222,nats://127.0.0.1:4223":      "nats://127.0.0.1:4222,nats://127.0.0.1:4223",
 		"nats://x@127.0.0.1:4222,nats://y:z@127.0.0.1:423": "nats://REDACTED@127.0.0.1:4222,nats://REDACTED@127.0.0.1:423",
 	} {
-		if got := redact(in); got != w {
-			t.Errorf("redact(%q) = %q, want %q", in, got, w)
-		}
+		assert.Equal(t, w, redact(in), "redact(%q)", in)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +21,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/share"
@@ -42,12 +43,12 @@ func TestSign(t *testing.T) {
 	wg.Wait()
 	for j := 1; j <= 5; j++ {
 		st := c.Bus(share.Node{Role: share.RoleCalculator, Number: j}).Status()
-		if !st.Connected || st.Name != fmt.Sprintf("calculator-%d", j) || st.Published == 0 {
-			t.Errorf("calculator %d: %+v", j, st)
-		}
-		if s := c.Calculator(j).Stats(); s.Rejected != 0 || s.Malformed != 0 {
-			t.Errorf("calculator %d: %+v", j, s)
-		}
+		assert.True(t, st.Connected, "calculator %d connected, status %+v", j, st)
+		assert.Equal(t, fmt.Sprintf("calculator-%d", j), st.Name, "calculator %d name, status %+v", j, st)
+		assert.NotZero(t, st.Published, "calculator %d published, status %+v", j, st)
+		s := c.Calculator(j).Stats()
+		assert.Zero(t, s.Rejected, "calculator %d rejected, stats %+v", j, s)
+		assert.Zero(t, s.Malformed, "calculator %d malformed, stats %+v", j, s)
 	}
 }
 
@@ -57,19 +58,16 @@ func TestSignTwoCalculatorsClosed(t *testing.T) {
 	c := startCluster(t, srv.URL(), &ClusterOptions{Distributor: fastDistributor()})
 	sign(t, c, "before", 20*time.Second)
 	for _, j := range []int{2, 4} {
-		if err := c.Bus(share.Node{Role: share.RoleCalculator, Number: j}).Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.Bus(share.Node{Role: share.RoleCalculator, Number: j}).Close())
 	}
 	for i := range 3 {
 		out := sign(t, c, fmt.Sprintf("after %d", i), 20*time.Second)
-		if used := out.Rep.Calculators(); slices.Contains(used, 2) || slices.Contains(used, 4) {
-			t.Fatalf("calculators %v used", used)
-		}
+		used := out.Rep.Calculators()
+		require.NotContains(t, used, 2, "closed calculator 2 used")
+		require.NotContains(t, used, 4, "closed calculator 4 used")
 	}
-	if !c.StopCalculator(2) || c.StopCalculator(2) {
-		t.Error("StopCalculator")
-	}
+	assert.True(t, c.StopCalculator(2), "first StopCalculator(2) stops nothing")
+	assert.False(t, c.StopCalculator(2), "second StopCalculator(2) stops again")
 }
 
 // The NATS server goes down in the middle of signing and a new one starts
@@ -93,9 +91,7 @@ func TestServerRestart(t *testing.T) {
 	for i := range 4 {
 		signAsync(fmt.Sprintf("pending %d", i))
 	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.Close())
 	dist := c.Bus(share.Node{Role: share.RoleDistributor, Number: 1})
 	waitFor(t, 5*time.Second, "the disconnection", func() bool { return errors.Is(dist.Healthy(), ErrNotConnected) })
 	for i := range 4 {
@@ -107,19 +103,18 @@ func TestServerRestart(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
 	for i := range 3 {
 		sign(t, c, fmt.Sprintf("after %d", i), 20*time.Second)
 	}
-	if err := dist.Healthy(); err != nil {
-		t.Error(err)
-	}
-	if st := dist.Status(); st.Reconnects < 1 || st.Disconnects < 1 || st.Subscriptions != 2 {
-		t.Errorf("distributor bus: %+v", st)
-	}
+	assert.NoError(t, dist.Healthy())
+	st := dist.Status()
+	assert.GreaterOrEqual(t, st.Reconnects, uint64(1), "distributor bus reconnects, status %+v", st)
+	assert.GreaterOrEqual(t, st.Disconnects, uint64(1), "distributor bus disconnects, status %+v", st)
+	assert.Equal(t, 2, st.Subscriptions, "distributor bus subscriptions, status %+v", st)
 	if n := srv2.NumClients(); n != 5+len(testDealing(t).Combiners)+1 {
-		t.Errorf("%d clients after the restart", n)
+		t.Errorf("%d clients after the restart, want one per node", n)
 	}
 }
 
@@ -141,32 +136,23 @@ func TestPublishWhileDisconnected(t *testing.T) {
 		waitFor(t, 5*time.Second, "the disconnection", func() bool { return errors.Is(b.Healthy(), ErrNotConnected) })
 	}
 	start := time.Now()
-	if err := unbuffered.Publish(ctx, broadcast.B2, []byte("lost")); !errors.Is(err, ErrBufferFull) {
-		t.Fatalf("unbuffered Publish while disconnected: %v", err)
-	}
+	require.ErrorIs(t, unbuffered.Publish(ctx, broadcast.B2, []byte("lost")), ErrBufferFull, "unbuffered Publish while disconnected")
 	sent := 0
 	for {
 		err := buffered.Publish(ctx, broadcast.B2, fmt.Appendf(nil, "kept %03d", sent))
 		if errors.Is(err, ErrBufferFull) {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		sent++
-		if sent > 1000 {
-			t.Fatal("the reconnect buffer never filled")
-		}
+		require.LessOrEqual(t, sent, 1000, "the reconnect buffer never filled")
 	}
-	if time.Since(start) > time.Second {
-		t.Errorf("publishing while disconnected took %v", time.Since(start))
-	}
-	if sent == 0 {
-		t.Fatal("nothing buffered")
-	}
-	if st := buffered.Status(); st.PublishErrors != 1 || st.Published != uint64(sent) || st.Connected {
-		t.Errorf("status %+v", st)
-	}
+	assert.LessOrEqual(t, time.Since(start), time.Second, "publishing while disconnected took longer than 1 s")
+	require.NotZero(t, sent, "nothing buffered")
+	st := buffered.Status()
+	assert.Equal(t, uint64(1), st.PublishErrors, "publish errors, status %+v", st)
+	assert.Equal(t, uint64(sent), st.Published, "published, status %+v", st)
+	assert.False(t, st.Connected, "connected, status %+v", st)
 
 	startServer(t, ServerOptions{Port: port})
 	// On reconnection, nats.go re-subscribes before it flushes the
@@ -174,62 +160,42 @@ func TestPublishWhileDisconnected(t *testing.T) {
 	// message, in order. Another connection may come back later and miss
 	// some (the protocol retransmits), but gets what follows.
 	for i := range sent {
-		if got, w := recv(t, own), fmt.Sprintf("kept %03d", i); got != w {
-			t.Fatalf("got %q, want %q", got, w)
-		}
+		require.Equal(t, fmt.Sprintf("kept %03d", i), recv(t, own))
 	}
 	waitFor(t, 10*time.Second, "the reconnections", func() bool {
 		return buffered.Healthy() == nil && sub.Healthy() == nil && unbuffered.Healthy() == nil
 	})
-	if err := sub.Flush(ctx); err != nil { // its subscription is registered again
-		t.Fatal(err)
-	}
-	if err := buffered.Publish(ctx, broadcast.B2, []byte("after")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sub.Flush(ctx)) // its subscription is registered again
+	require.NoError(t, buffered.Publish(ctx, broadcast.B2, []byte("after")))
 	for m := recv(t, s); m != "after"; m = recv(t, s) {
-		if !strings.HasPrefix(m, "kept ") {
-			t.Fatalf("unexpected %q", m)
-		}
+		require.True(t, strings.HasPrefix(m, "kept "), "unexpected %q, want a buffered message or \"after\"", m)
 	}
-	if got := recv(t, own); got != "after" {
-		t.Fatalf("got %q", got)
-	}
-	if !strings.Contains(logs.String(), "nats disconnected") || !strings.Contains(logs.String(), "nats reconnected") {
-		t.Errorf("connection events not logged:\n%s", logs)
-	}
-	if strings.Contains(logs.String(), "kept") {
-		t.Error("a payload was logged")
-	}
+	require.Equal(t, "after", recv(t, own))
+	assert.Contains(t, logs.String(), "nats disconnected", "connection events not logged")
+	assert.Contains(t, logs.String(), "nats reconnected", "connection events not logged")
+	assert.NotContains(t, logs.String(), "kept", "a payload was logged")
 }
 
 // A server with a self-signed certificate; clients trusting it sign.
 func TestTLS(t *testing.T) {
 	cert, pemFile := selfSigned(t)
 	srv := startServer(t, ServerOptions{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
-	if !strings.HasPrefix(srv.URL(), "tls://") {
-		t.Fatalf("URL %s", srv.URL())
-	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); err == nil {
-		t.Fatal("a client that does not trust the certificate connected")
-	}
+	require.True(t, strings.HasPrefix(srv.URL(), "tls://"), "URL %s, want tls://", srv.URL())
+	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
+	require.Error(t, err, "a client that does not trust the certificate connected")
 	c := startCluster(t, srv.URL(), &ClusterOptions{Bus: Options{RootCAs: []string{pemFile}}})
 	sign(t, c, "over TLS", 20*time.Second)
 
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
 	b := dial(t, Options{URL: srv.URL(), TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
-	if err := b.Healthy(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Healthy())
 }
 
 func selfSigned(t *testing.T) (tls.Certificate, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "tolerant test NATS"},
@@ -240,13 +206,9 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 		IsCA:        true, BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := filepath.Join(t.TempDir(), "ca.pem")
 	writeFile(t, filepath.Dir(p), "ca.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, p
@@ -267,9 +229,7 @@ func TestCredentials(t *testing.T) {
 	}
 	for _, n := range nodes {
 		perm, err := NodePermissions("ca", n.Role)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		users = append(users, User{Name: NodeName(n), Password: "pw-" + NodeName(n), Publish: perm.Publish, Subscribe: perm.Subscribe})
 	}
 	srvLog, srvLogs := bufferLogger()
@@ -284,24 +244,19 @@ func TestCredentials(t *testing.T) {
 
 	log, logs := bufferLogger()
 	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
-	if !errors.Is(err, ErrAuth) || !errors.Is(err, nats.ErrAuthorization) {
-		t.Fatalf("wrong password: %v", err)
-	}
-	if !strings.Contains(err.Error(), `"calculator-1"`) || strings.Contains(err.Error(), "wrong-secret") {
-		t.Errorf("error %q", err)
-	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, ErrAuth) {
-		t.Fatalf("no credentials: %v", err)
-	}
+	require.ErrorIs(t, err, ErrAuth, "wrong password")
+	require.ErrorIs(t, err, nats.ErrAuthorization, "wrong password")
+	assert.Contains(t, err.Error(), `"calculator-1"`, "the error names the user")
+	assert.NotContains(t, err.Error(), "wrong-secret", "the error holds the password")
+	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
+	require.ErrorIs(t, err, ErrAuth, "no credentials")
 	// Credentials in the URL are redacted from errors.
 	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
-	if !errors.Is(err, ErrAuth) || strings.Contains(err.Error(), "wrong-secret") {
-		t.Fatalf("wrong password in the URL: %v", err)
-	}
+	require.ErrorIs(t, err, ErrAuth, "wrong password in the URL")
+	require.NotContains(t, err.Error(), "wrong-secret", "the error holds the password in the URL")
 	for _, l := range []string{logs.String(), srvLogs.String()} {
-		if strings.Contains(l, "wrong-secret") || strings.Contains(l, "pw-") {
-			t.Errorf("a password was logged:\n%s", l)
-		}
+		assert.NotContains(t, l, "wrong-secret", "a password was logged")
+		assert.NotContains(t, l, "pw-", "a password was logged")
 	}
 
 	// A calculator's credentials cannot publish on B3 (its permissions),
@@ -310,91 +265,64 @@ func TestCredentials(t *testing.T) {
 	dist := dial(t, Options{URL: srv.URL(), Cluster: "ca", User: "distributor-1", Password: "pw-distributor-1"})
 	s := subscribe(t, dist, broadcast.B3)
 	ctx := timeout(t, 10*time.Second)
-	if err := calc.Publish(ctx, broadcast.B3, []byte("forged")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, calc.Publish(ctx, broadcast.B3, []byte("forged")))
 	calc.Flush(ctx)
-	if err := c.Bus(share.Node{Role: share.RoleCombiner, Number: 1}).Publish(ctx, broadcast.B3, []byte("genuine")); err != nil {
-		t.Fatal(err)
-	}
-	if got := recv(t, s); got != "genuine" {
-		t.Fatalf("got %q", got)
-	}
+	require.NoError(t, c.Bus(share.Node{Role: share.RoleCombiner, Number: 1}).Publish(ctx, broadcast.B3, []byte("genuine")))
+	require.Equal(t, "genuine", recv(t, s), "the distributor received")
 }
 
 // A node authenticated by an nkey seed file.
 func TestNKey(t *testing.T) {
 	kp, err := nkeys.CreateUser()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
 	seedFile := writeFile(t, t.TempDir(), "node.nk", string(seed))
 	srv := startServer(t, ServerOptions{Users: []User{{NKey: pub}}})
 	b := dial(t, Options{URL: srv.URL(), NKeySeedFile: seedFile})
-	if err := b.Healthy(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Healthy())
 	other, _ := nkeys.CreateUser()
 	otherSeed, _ := other.Seed()
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))}); !errors.Is(err, ErrAuth) {
-		t.Fatalf("unknown nkey: %v", err)
-	}
+	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))})
+	require.ErrorIs(t, err, ErrAuth, "unknown nkey")
 }
 
 func TestServerLifecycle(t *testing.T) {
 	srv := startServer(t, ServerOptions{Name: "broker"})
-	if err := srv.Healthy(); err != nil {
-		t.Fatal(err)
-	}
-	if srv.Port() <= 0 || !strings.HasSuffix(srv.URL(), fmt.Sprintf(":%d", srv.Port())) || srv.NATS().Name() != "broker" {
-		t.Fatalf("URL %s, port %d", srv.URL(), srv.Port())
-	}
+	require.NoError(t, srv.Healthy())
+	require.Positive(t, srv.Port(), "port")
+	require.True(t, strings.HasSuffix(srv.URL(), fmt.Sprintf(":%d", srv.Port())), "URL %s, want it to end in the port %d", srv.URL(), srv.Port())
+	require.Equal(t, "broker", srv.NATS().Name(), "server name")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.Shutdown(ctx))
 	<-srv.Done()
-	if err := srv.Healthy(); !errors.Is(err, ErrServer) {
-		t.Fatalf("Healthy after Shutdown: %v", err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.ErrorIs(t, srv.Healthy(), ErrServer, "Healthy after Shutdown")
+	require.NoError(t, srv.Close())
 }
 
 func TestNodePermissions(t *testing.T) {
 	p, err := NodePermissions("ca", share.RoleCalculator)
-	if err != nil || !slices.Equal(p.Publish, []string{"tolerant.ca.b1", "tolerant.ca.b2"}) || !slices.Equal(p.Subscribe, []string{"tolerant.ca.b1"}) {
-		t.Fatalf("%+v, %v", p, err)
-	}
-	if _, err := NodePermissions("", share.RoleCalculator); !errors.Is(err, ErrOptions) {
-		t.Fatalf("no cluster: %v", err)
-	}
-	if _, err := NodePermissions("x", 9); !errors.Is(err, ErrOptions) {
-		t.Fatal(err)
-	}
-	if _, err := NodePermissions("a.b", share.RoleCombiner); !errors.Is(err, ErrOptions) {
-		t.Fatal(err)
-	}
-	if n := NodeName(share.Node{Role: share.RoleCombiner, Number: 2}); n != "combiner-2" {
-		t.Fatal(n)
-	}
+	require.NoError(t, err)
+	require.Equal(t, []string{"tolerant.ca.b1", "tolerant.ca.b2"}, p.Publish, "a calculator publishes")
+	require.Equal(t, []string{"tolerant.ca.b1"}, p.Subscribe, "a calculator subscribes")
+	_, err = NodePermissions("", share.RoleCalculator)
+	require.ErrorIs(t, err, ErrOptions, "no cluster")
+	_, err = NodePermissions("x", 9)
+	require.ErrorIs(t, err, ErrOptions, "role 9")
+	_, err = NodePermissions("a.b", share.RoleCombiner)
+	require.ErrorIs(t, err, ErrOptions, "cluster a.b")
+	require.Equal(t, "combiner-2", NodeName(share.Node{Role: share.RoleCombiner, Number: 2}))
 }
 
 func TestStartClusterBadInput(t *testing.T) {
-	if _, err := StartCluster(context.Background(), "nats://127.0.0.1:1", nil, nil); !errors.Is(err, ErrOptions) {
-		t.Fatal(err)
-	}
+	_, err := StartCluster(context.Background(), "nats://127.0.0.1:1", nil, nil)
+	require.ErrorIs(t, err, ErrOptions, "no dealing")
 	d := testDealing(t)
 	ctx := timeout(t, 10*time.Second)
-	if _, err := StartCluster(ctx, "nats://127.0.0.1:1", d, &ClusterOptions{Bus: Options{DialTimeout: 200 * time.Millisecond}}); err == nil {
-		t.Fatal("StartCluster without a server succeeded")
-	}
+	_, err = StartCluster(ctx, "nats://127.0.0.1:1", d, &ClusterOptions{Bus: Options{DialTimeout: 200 * time.Millisecond}})
+	require.Error(t, err, "StartCluster without a server succeeded")
 	srv := startServer(t, ServerOptions{})
-	if _, err := StartCluster(ctx, srv.URL(), d, &ClusterOptions{Bus: Options{Cluster: "bad.name"}}); !errors.Is(err, ErrOptions) {
-		t.Fatal(err)
-	}
+	_, err = StartCluster(ctx, srv.URL(), d, &ClusterOptions{Bus: Options{Cluster: "bad.name"}})
+	require.ErrorIs(t, err, ErrOptions, "cluster bad.name")
 }

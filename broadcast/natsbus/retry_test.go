@@ -33,7 +33,7 @@ func TestRetryDial(t *testing.T) {
 	case err := <-got:
 		require.ErrorIs(t, err, ErrAuth, "no credentials: refused, not retried")
 	case <-time.After(15 * time.Second):
-		t.Fatal("Dial did not return")
+		require.FailNow(t, "Dial did not return in 15 s")
 	}
 	b, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL(), Cluster: testCluster, RetryDial: true, User: "u", Password: "right"})
 	require.NoError(t, err)

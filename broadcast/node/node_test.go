@@ -127,7 +127,7 @@ func TestRunDrains(t *testing.T) {
 	case err := <-ran:
 		require.NoError(t, err)
 	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its context ended")
+		require.FailNow(t, "Run did not return in 5 s after its context ended")
 	}
 	code, s = health(t, h)
 	require.Equal(t, http.StatusServiceUnavailable, code)
@@ -155,7 +155,7 @@ func TestStoppedByItself(t *testing.T) {
 	case err := <-ran:
 		require.ErrorIs(t, err, ErrStopped)
 	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return")
+		require.FailNow(t, "Run did not return in 5 s")
 	}
 	require.Error(t, n.Healthy())
 	require.Error(t, n.Run(context.Background()), "Run twice")
