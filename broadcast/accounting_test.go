@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 )
 
@@ -173,7 +174,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	lg := newLedger()
 	mem := NewMemory(nil)
 	b.Cleanup(func() { mem.Close() })
-	l := start(b, dealing(b, 5, 3, 2, 1), &LocalOptions{
+	l := start(b, testcluster.Deal(b, 5, 3, 2, nil), &LocalOptions{
 		Transport: func(name string) (Broadcaster, error) { return spy{mem.Endpoint(name), lg}, nil },
 	})
 	ctx := context.Background()
@@ -191,7 +192,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 				if i > int64(b.N) {
 					return
 				}
-				if _, err := l.Distributor().Sign(ctx, request(fmt.Sprint(i))); err != nil {
+				if _, err := l.Distributor().Sign(ctx, testcluster.Request(fmt.Sprint(i))); err != nil {
 					b.Error(err)
 					return
 				}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/internal/emsa"
+	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -22,13 +24,13 @@ import (
 func TestSignMatchesCryptoRSA(t *testing.T) {
 	for _, p := range [][3]int{{3, 2, 1}, {5, 3, 2}} {
 		t.Run(fmt.Sprintf("k%d_t%d_l%d", p[0], p[1], p[2]), func(t *testing.T) {
-			l := start(t, dealing(t, p[0], p[1], p[2], 1), nil)
+			l := start(t, testcluster.Deal(t, p[0], p[1], p[2], nil), nil)
 			msg := "tbs certificate " + t.Name()
-			out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request(msg))
+			out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request(msg))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(out.Signature, want(t, msg)) {
+			if !bytes.Equal(out.Signature, testcluster.Want(t, nil, msg)) {
 				t.Fatal("signature differs from rsa.SignPKCS1v15")
 			}
 			if out.Combiner < 1 || len(out.Rep) != p[1] || len(out.Calculators) < p[1] || len(out.Inconsistent) != 0 {
@@ -45,16 +47,16 @@ func TestSignMatchesCryptoRSA(t *testing.T) {
 }
 
 func TestSignPSS(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
 	sum := sha512.Sum384([]byte("pss content"))
-	pub := &testKey().PublicKey
+	pub := &testcluster.Key(testkeys.RSA2048).PublicKey
 	// Encoded by the caller.
 	em, err := emsa.PSSEncode(rand.NewChaCha8([32]byte{1}), crypto.SHA384, sum[:], emsa.SaltLengthEqualsHash, pub.N.BitLen())
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS, Encoded: em, SaltLength: emsa.SaltLengthEqualsHash, Content: []byte("pss content")}
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), req)
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +65,7 @@ func TestSignPSS(t *testing.T) {
 	}
 	// Encoded by the distributor.
 	req = &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS}
-	sig, err = l.Distributor().Sign(timeout(t, 20*time.Second), req)
+	sig, err = l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +78,12 @@ func TestSignPSS(t *testing.T) {
 }
 
 func TestTwoCalculatorsDown(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 4}})
-	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("two down"))
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Down: []int{1, 4}})
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("two down"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(out.Signature, want(t, "two down")) {
+	if !bytes.Equal(out.Signature, testcluster.Want(t, nil, "two down")) {
 		t.Fatal("wrong signature")
 	}
 	if !slices.Equal(out.Calculators, []int{2, 3, 5}) {
@@ -90,10 +92,10 @@ func TestTwoCalculatorsDown(t *testing.T) {
 }
 
 func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
-	d := dealing(t, 5, 3, 2, 2) // every calculator set served by two combiners
+	d := testcluster.Deal(t, 5, 3, 2, &testcluster.Options{Redundancy: 2}) // every calculator set served by two combiners
 	for c := 1; c <= len(d.Combiners); c++ {
 		l := start(t, d, &LocalOptions{Down: []int{2, 5}, CombinersDown: []int{c}})
-		out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("one combiner down"))
+		out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("one combiner down"))
 		if err != nil {
 			t.Fatalf("combiner %d down: %v", c, err)
 		}
@@ -105,9 +107,9 @@ func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
 }
 
 func TestThreeCalculatorsDown(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 3, 5}})
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Down: []int{1, 3, 5}})
 	begin := time.Now()
-	_, err := l.Distributor().Sign(timeout(t, 700*time.Millisecond), request("three down"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 700*time.Millisecond), testcluster.Request("three down"))
 	if took := time.Since(begin); took > 2*time.Second {
 		t.Errorf("returned after %v", took)
 	}
@@ -125,23 +127,23 @@ func TestThreeCalculatorsDown(t *testing.T) {
 }
 
 func TestCalculatorStoppedMidway(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("before")); err != nil {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("before")); err != nil {
 		t.Fatal(err)
 	}
 	l.StopCalculator(2)
 	l.StopCalculator(3)
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after two crashes")); err != nil {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("after two crashes")); err != nil {
 		t.Fatal(err)
 	}
 	l.StopCalculator(4)
-	if _, err := l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("after three")); !errors.Is(err, ErrNotEnoughCalculators) {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, 500*time.Millisecond), testcluster.Request("after three")); !errors.Is(err, ErrNotEnoughCalculators) {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestReplayNotComputedTwice(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	l := start(t, d, nil)
 	mem := l.Memory()
 	sub, err := mem.Subscribe(B1)
@@ -149,7 +151,7 @@ func TestReplayNotComputedTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("replay"))
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("replay"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,20 +228,20 @@ func TestManyConcurrentTasks(t *testing.T) {
 	if testing.Short() {
 		n = 16
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
 	signMany(t, l, n, 60*time.Second)
 }
 
 func signMany(t *testing.T, l *Local, n int, limit time.Duration) {
 	t.Helper()
-	ctx := timeout(t, limit)
+	ctx := testcluster.Timeout(t, limit)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
 			msg := fmt.Sprintf("task %d", i)
-			sig, err := l.Distributor().Sign(ctx, request(msg))
-			if err == nil && !bytes.Equal(sig, want(t, msg)) {
+			sig, err := l.Distributor().Sign(ctx, testcluster.Request(msg))
+			if err == nil && !bytes.Equal(sig, testcluster.Want(t, nil, msg)) {
 				err = errors.New("wrong signature")
 			}
 			errs[i] = err
@@ -259,7 +261,7 @@ func TestFaultyTransport(t *testing.T) {
 	if testing.Short() {
 		n = 10
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{
 		Memory:      &MemoryOptions{Seed: 7, Faults: Faults{Loss: 0.1, Duplicate: 0.1, Reorder: 0.2, Jitter: time.Millisecond}},
 		Distributor: &DistributorOptions{ResultTimeout: 300 * time.Millisecond, MaxRetransmit: time.Second},
 	})
@@ -271,30 +273,30 @@ func TestFaultyTransport(t *testing.T) {
 
 func TestDeclinedByCalculators(t *testing.T) {
 	decline := errors.New("operator says no")
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Approve: func(ctx context.Context, req *share.Request) error {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Approve: func(ctx context.Context, req *share.Request) error {
 		if bytes.Contains(req.Content, []byte("evil")) {
 			return decline
 		}
 		return nil
 	}})
 	begin := time.Now()
-	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("evil.example.com"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("evil.example.com"))
 	if !errors.Is(err, ErrRefused) || !errors.Is(err, share.ErrDeclined) {
 		t.Fatalf("err = %v, want ErrRefused and share.ErrDeclined", err)
 	}
 	if time.Since(begin) > 5*time.Second {
 		t.Errorf("refusal took %v", time.Since(begin))
 	}
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("good.example.com")); err != nil {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("good.example.com")); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestDeclinedByCombiners(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{CombinerApprove: func(ctx context.Context, req *share.Request) error {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{CombinerApprove: func(ctx context.Context, req *share.Request) error {
 		return errors.New("combiner operator says no")
 	}})
-	_, err := l.Distributor().Sign(timeout(t, 800*time.Millisecond), request("x"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 800*time.Millisecond), testcluster.Request("x"))
 	if !errors.Is(err, ErrNoCombiner) {
 		t.Fatalf("err = %v, want ErrNoCombiner", err)
 	}
@@ -302,15 +304,15 @@ func TestDeclinedByCombiners(t *testing.T) {
 }
 
 func TestRequestCheckedBeforeSending(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), nil)
-	req := request("content")
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), nil)
+	req := testcluster.Request("content")
 	req.Content = []byte("other content")
-	if _, err := l.Distributor().Sign(timeout(t, time.Second), req); !errors.Is(err, share.ErrContentMismatch) {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, time.Second), req); !errors.Is(err, share.ErrContentMismatch) {
 		t.Errorf("err = %v", err)
 	}
-	req = request("content")
+	req = testcluster.Request("content")
 	req.KeyID = "another-key"
-	if _, err := l.Distributor().Sign(timeout(t, time.Second), req); !errors.Is(err, share.ErrWrongKey) {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, time.Second), req); !errors.Is(err, share.ErrWrongKey) {
 		t.Errorf("err = %v", err)
 	}
 	if tx := l.Distributor().Stats().Transmissions; tx != 0 {
@@ -321,7 +323,7 @@ func TestRequestCheckedBeforeSending(t *testing.T) {
 // TestBadResultDiscarded: a wrong result never reaches the caller
 // ([0116]), even when a genuine combiner signed it.
 func TestBadResultDiscarded(t *testing.T) {
-	d := dealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	l := start(t, d, &LocalOptions{CombinersDown: []int{1, 2}})
 	hostile := d.Combiners[0].NodeKey
 	mem := l.Memory()
@@ -349,7 +351,7 @@ func TestBadResultDiscarded(t *testing.T) {
 	})
 	defer wg.Wait()
 	defer close(done)
-	_, err := l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("x"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 500*time.Millisecond), testcluster.Request("x"))
 	var se *SignError
 	if !errors.As(err, &se) || se.BadResults == 0 || !errors.Is(err, ErrNoCombiner) {
 		t.Fatalf("err = %v", err)
@@ -357,7 +359,7 @@ func TestBadResultDiscarded(t *testing.T) {
 }
 
 func TestMalformedPacketsIgnored(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), nil)
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), nil)
 	mem := l.Memory()
 	rng := rand.New(rand.NewPCG(1, 2))
 	good, _ := wire.Marshal(&wire.Partials{Header: wire.Header{KeyID: l.Distributor().KeyID()}, Calculator: 1, Shares: []wire.Share{{Index: 1, Value: []byte{1}}}})
@@ -384,7 +386,7 @@ func TestMalformedPacketsIgnored(t *testing.T) {
 			mem.Publish(context.Background(), ch, b)
 		}
 	}
-	if _, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after junk")); err != nil {
+	if _, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("after junk")); err != nil {
 		t.Fatal(err)
 	}
 	if l.Calculator(1).Stats().Malformed == 0 || l.Combiner(1).Stats().Malformed == 0 || l.Distributor().Stats().Malformed == 0 {
@@ -393,15 +395,15 @@ func TestMalformedPacketsIgnored(t *testing.T) {
 }
 
 func TestResultsOnB1(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), &LocalOptions{Combiner: &CombinerOptions{ResultChannel: B1}})
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("b1"))
-	if err != nil || !bytes.Equal(sig, want(t, "b1")) {
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), &LocalOptions{Combiner: &CombinerOptions{ResultChannel: B1}})
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("b1"))
+	if err != nil || !bytes.Equal(sig, testcluster.Want(t, nil, "b1")) {
 		t.Fatal(err)
 	}
 }
 
 func TestPartitionHeals(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Distributor: &DistributorOptions{Retransmit: 20 * time.Millisecond, MaxRetransmit: 100 * time.Millisecond}})
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Distributor: &DistributorOptions{Retransmit: 20 * time.Millisecond, MaxRetransmit: 100 * time.Millisecond}})
 	mem := l.Memory()
 	mem.Partition(
 		[]string{DistributorEndpoint, CalculatorEndpoint(1), CalculatorEndpoint(2)},
@@ -409,7 +411,7 @@ func TestPartitionHeals(t *testing.T) {
 	)
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("partition"))
+		_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("partition"))
 		done <- err
 	}()
 	time.Sleep(150 * time.Millisecond)
@@ -425,10 +427,10 @@ func TestPartitionHeals(t *testing.T) {
 }
 
 func TestCloseEndsSigning(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), &LocalOptions{Down: []int{1, 2}})
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), &LocalOptions{Down: []int{1, 2}})
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.Distributor().Sign(context.Background(), request("never"))
+		_, err := l.Distributor().Sign(context.Background(), testcluster.Request("never"))
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
