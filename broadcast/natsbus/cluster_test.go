@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -32,7 +33,7 @@ import (
 func TestSign(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
 	c := startCluster(t, srv.URL(), nil)
-	if n := srv.NumClients(); n != 5+len(testDealing(t).Combiners)+1 {
+	if n := srv.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
 		t.Errorf("%d clients, want one per node", n)
 	}
 	var wg sync.WaitGroup
@@ -85,7 +86,7 @@ func TestServerRestart(t *testing.T) {
 	errs := make(chan error, 16)
 	signAsync := func(msg string) {
 		wg.Go(func() {
-			if _, err := c.Distributor().Sign(timeout(t, 30*time.Second), request(msg)); err != nil {
+			if _, err := c.Distributor().Sign(testcluster.Timeout(t, 30*time.Second), testcluster.Request(msg)); err != nil {
 				errs <- fmt.Errorf("%q: %w", msg, err)
 			}
 		})
@@ -118,7 +119,7 @@ func TestServerRestart(t *testing.T) {
 	if st := dist.Status(); st.Reconnects < 1 || st.Disconnects < 1 || st.Subscriptions != 2 {
 		t.Errorf("distributor bus: %+v", st)
 	}
-	if n := srv2.NumClients(); n != 5+len(testDealing(t).Combiners)+1 {
+	if n := srv2.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
 		t.Errorf("%d clients after the restart", n)
 	}
 }
@@ -128,8 +129,8 @@ func TestServerRestart(t *testing.T) {
 func TestPublishWhileDisconnected(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
 	port := srv.Port()
-	ctx := timeout(t, 20*time.Second)
-	log, logs := bufferLogger()
+	ctx := testcluster.Timeout(t, 20*time.Second)
+	log, logs := testcluster.Logger()
 	buffered := dial(t, fastBus(Options{URL: srv.URL(), Name: "buffered", ReconnectBufSize: 1024, Logger: log}))
 	unbuffered := dial(t, fastBus(Options{URL: srv.URL(), ReconnectBufSize: -1}))
 	sub := dial(t, fastBus(Options{URL: srv.URL()}))
@@ -210,7 +211,7 @@ func TestTLS(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "tls://") {
 		t.Fatalf("URL %s", srv.URL())
 	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); err == nil {
+	if _, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); err == nil {
 		t.Fatal("a client that does not trust the certificate connected")
 	}
 	c := startCluster(t, srv.URL(), &ClusterOptions{Bus: Options{RootCAs: []string{pemFile}}})
@@ -255,7 +256,7 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 // Every node has its own NATS user, allowed only the subjects its role
 // needs; a wrong password fails to dial with ErrAuth.
 func TestCredentials(t *testing.T) {
-	d := testDealing(t)
+	d := testcluster.Deal(t, 5, 3, 2, searched)
 	var users []User
 	var nodes []share.Node
 	nodes = append(nodes, share.Node{Role: share.RoleDistributor, Number: 1})
@@ -272,7 +273,7 @@ func TestCredentials(t *testing.T) {
 		}
 		users = append(users, User{Name: NodeName(n), Password: "pw-" + NodeName(n), Publish: perm.Publish, Subscribe: perm.Subscribe})
 	}
-	srvLog, srvLogs := bufferLogger()
+	srvLog, srvLogs := testcluster.Logger()
 	srv := startServer(t, ServerOptions{Users: users, Logger: srvLog})
 	c := startCluster(t, srv.URL(), &ClusterOptions{
 		Bus: Options{Cluster: "ca"},
@@ -282,19 +283,19 @@ func TestCredentials(t *testing.T) {
 	})
 	sign(t, c, "with credentials", 20*time.Second)
 
-	log, logs := bufferLogger()
-	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
+	log, logs := testcluster.Logger()
+	_, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
 	if !errors.Is(err, ErrAuth) || !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	if !strings.Contains(err.Error(), `"calculator-1"`) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Errorf("error %q", err)
 	}
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, ErrAuth) {
+	if _, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()}); !errors.Is(err, ErrAuth) {
 		t.Fatalf("no credentials: %v", err)
 	}
 	// Credentials in the URL are redacted from errors.
-	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
+	_, err = Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
 	if !errors.Is(err, ErrAuth) || strings.Contains(err.Error(), "wrong-secret") {
 		t.Fatalf("wrong password in the URL: %v", err)
 	}
@@ -309,7 +310,7 @@ func TestCredentials(t *testing.T) {
 	calc := dial(t, Options{URL: srv.URL(), Cluster: "ca", User: "calculator-1", Password: "pw-calculator-1"})
 	dist := dial(t, Options{URL: srv.URL(), Cluster: "ca", User: "distributor-1", Password: "pw-distributor-1"})
 	s := subscribe(t, dist, broadcast.B3)
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	if err := calc.Publish(ctx, broadcast.B3, []byte("forged")); err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func TestNKey(t *testing.T) {
 	}
 	other, _ := nkeys.CreateUser()
 	otherSeed, _ := other.Seed()
-	if _, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))}); !errors.Is(err, ErrAuth) {
+	if _, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))}); !errors.Is(err, ErrAuth) {
 		t.Fatalf("unknown nkey: %v", err)
 	}
 }
@@ -388,8 +389,8 @@ func TestStartClusterBadInput(t *testing.T) {
 	if _, err := StartCluster(context.Background(), "nats://127.0.0.1:1", nil, nil); !errors.Is(err, ErrOptions) {
 		t.Fatal(err)
 	}
-	d := testDealing(t)
-	ctx := timeout(t, 10*time.Second)
+	d := testcluster.Deal(t, 5, 3, 2, searched)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	if _, err := StartCluster(ctx, "nats://127.0.0.1:1", d, &ClusterOptions{Bus: Options{DialTimeout: 200 * time.Millisecond}}); err == nil {
 		t.Fatal("StartCluster without a server succeeded")
 	}

@@ -154,9 +154,13 @@ func Request(msg string) *share.Request {
 
 // Want returns crypto/rsa's PKCS #1 v1.5 signature of msg's SHA-256 digest
 // with key (RFC 8017 section 8.2.1): what a Request(msg) must produce,
-// byte for byte.
+// byte for byte. A nil key is Key(testkeys.RSA2048), the key Deal deals
+// by default.
 func Want(tb testing.TB, key *rsa.PrivateKey, msg string) []byte {
 	tb.Helper()
+	if key == nil {
+		key = Key(testkeys.RSA2048)
+	}
 	sum := sha256.Sum256([]byte(msg))
 	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
 	require.NoError(tb, err)
