@@ -75,12 +75,11 @@ func Liars(tb testing.TB, d *share.Dealing, opts *broadcast.LocalOptions, linger
 	return &o
 }
 
-// Signer returns an x509sign.Signer for d's key over c, e.g. a Local's
+// Signer returns an x509sign.Signer for dl's key over c, e.g. a Local's
 // distributor.
-func Signer(tb testing.TB, d *share.Dealing, c x509sign.Cluster, opts *x509sign.Options) *x509sign.Signer {
+func Signer(tb testing.TB, dl *share.Dealer, c x509sign.Cluster, opts *x509sign.Options) *x509sign.Signer {
 	tb.Helper()
-	m := d.Distributors[0].Meta
-	s, err := x509sign.New(m.PublicKey, m.KeyID, c, opts)
+	s, err := x509sign.New(dl.PublicKey(), dl.KeyID(), c, opts)
 	require.NoError(tb, err, "x509sign.New")
 	return s
 }
