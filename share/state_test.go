@@ -7,11 +7,12 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 func TestDealerStateRoundTrip(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 4, 3, 2, &Options{Epoch: 3, Distributors: 2})
-	if _, err := dl.Combiner(2, []grouping.Rep{rep(11, 22, 31)}); err != nil {
+	if _, err := dl.Combiner(2, []grouping.Rep{testplan.Rep(11, 22, 31)}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := dl.MarshalState()
@@ -22,7 +23,7 @@ func TestDealerStateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rep(12, 21, 41)
+	r := testplan.Rep(12, 21, 41)
 	c1, _ := dl.SecondKey(r)
 	c2, err := back.SecondKey(r)
 	if err != nil || c1.Cmp(c2) != 0 {
@@ -56,7 +57,7 @@ func extract(s, prefix string) string {
 }
 
 func FuzzParseDealerState(f *testing.F) {
-	dl, err := NewDealer(seeded(1), testkeys.Must(testkeys.RSA1024), 3, 2, 1, &Options{InsecureAllowSmallKeysForTests: true})
+	dl, err := NewDealer(testplan.Seeded(1), testkeys.Must(testkeys.RSA1024), 3, 2, 1, &Options{InsecureAllowSmallKeysForTests: true})
 	if err != nil {
 		f.Fatal(err)
 	}
