@@ -25,8 +25,8 @@ type fixture struct {
 	calcs []*share.Calculator
 }
 
-// newFixture returns d, dealt from key, with its calculators.
-func newFixture(t testing.TB, key *rsa.PrivateKey, d *share.Dealing) *fixture {
+// fixtureOf returns d, dealt from key, with its calculators.
+func fixtureOf(t testing.TB, key *rsa.PrivateKey, d *share.Dealing) *fixture {
 	t.Helper()
 	return &fixture{key: key, deal: d, calcs: testcluster.Calculators(t, d)}
 }
@@ -37,7 +37,7 @@ func newFixture(t testing.TB, key *rsa.PrivateKey, d *share.Dealing) *fixture {
 func patentFixture(t testing.TB, name string, opts *share.Options) *fixture {
 	t.Helper()
 	key := testcluster.Key(name)
-	return newFixture(t, key, testcluster.Deal(t, 5, 3, 2, &testcluster.Options{Key: key, Seed: 1, Plan: testplan.PatentFirstTwo(), Share: opts}))
+	return fixtureOf(t, key, testcluster.Deal(t, 5, 3, 2, &testcluster.Options{Key: key, Seed: 1, Plan: testplan.PatentFirstTwo(), Share: opts}))
 }
 
 // request returns the request to sign msg (testcluster.Request) under the

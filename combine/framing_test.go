@@ -20,7 +20,7 @@ import (
 // to prove a lone liar (the evenly loaded 5+5 plan of grouping.Search is not).
 func searchFixture(t *testing.T) *fixture {
 	t.Helper()
-	return newFixture(t, testcluster.Key(testkeys.RSA2048), testcluster.Deal(t, 5, 3, 2, nil))
+	return fixtureOf(t, testcluster.Key(testkeys.RSA2048), testcluster.Deal(t, 5, 3, 2, nil))
 }
 
 // collude multiplies the partials of calculator a selected by ia (share
