@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 )
 
@@ -172,7 +173,7 @@ func BenchmarkThroughputAccounting(b *testing.B) {
 	lg := newLedger()
 	mem := NewMemory(nil)
 	b.Cleanup(func() { mem.Close() })
-	l := start(b, dealing(b, 5, 3, 2, 1), &LocalOptions{
+	l := start(b, testcluster.Deal(b, 5, 3, 2, nil), &LocalOptions{
 		Transport: func(name string) (Broadcaster, error) { return spy{mem.Endpoint(name), lg}, nil },
 	})
 	rsaCPU, rsaWall := cpuTime(), time.Now()

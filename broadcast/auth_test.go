@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -29,12 +30,12 @@ func signAs(t *testing.T, priv ed25519.PrivateKey, node share.Node, p wire.Packe
 // TestForgedPacketsRejected: packets signed by a key outside the roster, or
 // by a roster node that is not the packet's sender, are dropped and counted.
 func TestForgedPacketsRejected(t *testing.T) {
-	d := dealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	l := start(t, d, nil)
 	mem := l.Memory()
 	meta := d.Calculators[0].Meta
 	_, outsider, _ := ed25519.GenerateKey(nil)
-	req := request("forged")
+	req := testcluster.Request("forged")
 	req.KeyID = meta.KeyID
 	hdr := wire.Header{Distributor: 1, Task: 1, KeyID: meta.KeyID, Epoch: meta.Epoch, Time: time.Now().UnixNano()}
 	dist := share.Node{Role: share.RoleDistributor, Number: 1}
@@ -64,15 +65,15 @@ func TestForgedPacketsRejected(t *testing.T) {
 		assert.Zero(t, s.Partials, "calculator %d acted on a forged task: partials, stats %+v", j, s)
 	}
 	// The genuine distributor still signs.
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("genuine"))
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("genuine"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "genuine"), sig, "signature differs from rsa.SignPKCS1v15")
+	require.Equal(t, testcluster.Want(t, nil, "genuine"), sig, "signature differs from rsa.SignPKCS1v15")
 }
 
 // TestForgedResultRejected: a result from outside the roster never reaches
 // the distributor's verification.
 func TestForgedResultRejected(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	l := start(t, d, &LocalOptions{Down: []int{1, 2, 3}})
 	mem := l.Memory()
 	sub, _ := mem.Subscribe(B1)
@@ -102,7 +103,7 @@ func TestForgedResultRejected(t *testing.T) {
 			}
 		}
 	})
-	_, err := l.Distributor().Sign(timeout(t, 400*time.Millisecond), request("x"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 400*time.Millisecond), testcluster.Request("x"))
 	require.ErrorIs(t, err, ErrDeadline)
 	s := l.Distributor().Stats()
 	assert.NotZero(t, s.Rejected, "forged results not rejected, stats %+v", s)
@@ -115,7 +116,7 @@ func TestForgedResultRejected(t *testing.T) {
 // whose roster does not list it, is refused. A node so built drops
 // unsigned packets.
 func TestRegressionNodeWithoutAuthCannotBeBuilt(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	without := func(r share.Roster, n share.Node) share.Roster {
@@ -167,7 +168,7 @@ func TestRegressionNodeWithoutAuthCannotBeBuilt(t *testing.T) {
 
 	meta := d.Calculators[0].Meta
 	hdr := wire.Header{Distributor: dist.Number(), Task: 1, KeyID: meta.KeyID, Epoch: meta.Epoch}
-	req := request("unsigned")
+	req := testcluster.Request("unsigned")
 	req.KeyID = meta.KeyID
 	for _, p := range []struct {
 		ch Channel

@@ -11,6 +11,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
 // TestThousandTasksLossy is the acceptance test of the protocol: k=5, t=3, l=2, 1000
@@ -20,7 +23,7 @@ func TestThousandTasksLossy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1000 tasks take minutes under -short")
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{
 		Memory: &MemoryOptions{Seed: 1000, Faults: Faults{Loss: 0.1, Duplicate: 0.1, Reorder: 0.1}},
 	})
 	signMany(t, l, 1000, 30*time.Minute)
@@ -35,7 +38,7 @@ func TestThousandTasksLossy(t *testing.T) {
 // which the other processes of a shared machine change less.
 func BenchmarkThroughput(b *testing.B) {
 	b.Run("cluster-5-3-2-inflight64", func(b *testing.B) {
-		l := start(b, dealing(b, 5, 3, 2, 1), nil)
+		l := start(b, testcluster.Deal(b, 5, 3, 2, nil), nil)
 		cpu0 := cpuTime()
 		before := rsaRate(b, 500)
 		rsaCPU := cpuTime() - cpu0
@@ -54,7 +57,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 	})
 	b.Run("crypto-rsa", func(b *testing.B) {
-		key := testKey()
+		key := testcluster.Key(testkeys.RSA2048)
 		sum := sha256.Sum256([]byte("x"))
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -81,7 +84,7 @@ func signInFlight(b *testing.B, l *Local, inflight int) {
 				if i > int64(b.N) {
 					return
 				}
-				if _, err := l.Distributor().Sign(ctx, request(fmt.Sprint(i))); err != nil {
+				if _, err := l.Distributor().Sign(ctx, testcluster.Request(fmt.Sprint(i))); err != nil {
 					b.Error(err)
 					return
 				}
@@ -119,7 +122,7 @@ func exponentiations(l *Local) uint64 {
 // rsaRate returns crypto/rsa's PKCS#1 v1.5 signatures per second on all
 // cores, over n signatures.
 func rsaRate(tb testing.TB, n int) float64 {
-	key := testKey()
+	key := testcluster.Key(testkeys.RSA2048)
 	sum := sha256.Sum256([]byte("x"))
 	var next atomic.Int64
 	var wg sync.WaitGroup

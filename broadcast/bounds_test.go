@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -14,21 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/combine"
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
 
-// dealing2 deals (3,2,1) with two distributors.
+// dealing2 deals (3,2,1) with two distributors, over a searched plan and
+// with the seed 3, 2, 1, 2.
 func dealing2(t *testing.T) *share.Dealing {
 	t.Helper()
-	plan, _, err := grouping.Search(3, 2, 1, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{3, 2, 1, 2}), testKey(), 3, 2, 1, &share.Options{Distributors: 2})
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
-	return d
+	return testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Seed: 0x02010203, Search: true, Share: &share.Options{Distributors: 2}})
 }
 
 // bigTask returns distributor dk's task number num with size bytes of content.
@@ -54,7 +48,7 @@ func heapLive() uint64 {
 // of 4 MiB left over 128 MiB live. After its checks only the digest and
 // encoding are kept.
 func TestRegressionCombinerKeepsContent(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	n, err := NewCombinerNode(mem, d.Combiners[0], nil)
@@ -165,28 +159,28 @@ func TestRegressionSlowApprovalStallsCombiner(t *testing.T) {
 		}
 		return nil
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Combiner: &CombinerOptions{Workers: 1}, CombinerApprove: slow})
-	_, err := l.Distributor().Sign(timeout(t, 300*time.Millisecond), request("slow"))
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Combiner: &CombinerOptions{Workers: 1}, CombinerApprove: slow})
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 300*time.Millisecond), testcluster.Request("slow"))
 	require.Error(t, err)
-	sig, err := l.Distributor().Sign(timeout(t, 5*time.Second), request("routine"))
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 5*time.Second), testcluster.Request("routine"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "routine"), sig)
+	require.Equal(t, testcluster.Want(t, nil, "routine"), sig)
 }
 
 // TestCalculatorApprovalDeadline: an approval that does not answer in time
 // refuses the task with ErrApprovalTimeout, and frees its place.
 func TestCalculatorApprovalDeadline(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Calculator: &CalculatorOptions{ApproveTimeout: 200 * time.Millisecond, MaxPending: 1}, Approve: func(ctx context.Context, req *share.Request) error {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Calculator: &CalculatorOptions{ApproveTimeout: 200 * time.Millisecond, MaxPending: 1}, Approve: func(ctx context.Context, req *share.Request) error {
 		if string(req.Content) == "slow" {
 			<-ctx.Done()
 			return ctx.Err()
 		}
 		return nil
 	}})
-	_, err := l.Distributor().Sign(timeout(t, 5*time.Second), request("slow"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 5*time.Second), testcluster.Request("slow"))
 	require.True(t, errors.Is(err, ErrRefused) && errors.Is(err, ErrApprovalTimeout), "got %v", err)
-	sig, err := l.Distributor().Sign(timeout(t, 5*time.Second), request("after"))
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 5*time.Second), testcluster.Request("after"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "after"), sig)
+	require.Equal(t, testcluster.Want(t, nil, "after"), sig)
 	require.NotZero(t, l.Calculator(1).Stats().Timeouts)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -58,7 +59,7 @@ func queuedCalculator(t *testing.T, d *share.Dealing, count int) (n *CalculatorN
 // waits for the done, which drops it: four signed tasks cost exactly four
 // exponentiations, one per task.
 func TestRegressionFurtherSharesBeforeDone(t *testing.T) {
-	n, sign, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 4)
+	n, sign, _ := queuedCalculator(t, testcluster.Deal(t, 5, 3, 2, nil), 4)
 	waitFor(t, func() bool { return n.Stats().Partials == 4 })
 	sign(1, 2, 3, 4)
 	waitFor(t, func() bool { return n.Stats().Dropped == 4 })
@@ -72,7 +73,7 @@ func TestRegressionFurtherSharesBeforeDone(t *testing.T) {
 // calculator among its first shares): its further share is computed, while
 // the held shares of the others are dropped by their dones.
 func TestHeldShareOfStuckTask(t *testing.T) {
-	n, sign, add := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 10)
+	n, sign, add := queuedCalculator(t, testcluster.Deal(t, 5, 3, 2, nil), 10)
 	waitFor(t, func() bool { return n.Stats().Partials == 10 })
 	sign(2, 3, 4, 5, 6, 7, 8, 9, 10)
 	waitFor(t, func() bool { return n.Stats().Dropped == 9 })
@@ -91,7 +92,7 @@ func TestHeldShareOfStuckTask(t *testing.T) {
 // TestHeldShareTimesOut: when no task is signed at all (every task needs a
 // further share), the held shares are computed after holdTime.
 func TestHeldShareTimesOut(t *testing.T) {
-	n, _, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 2)
+	n, _, _ := queuedCalculator(t, testcluster.Deal(t, 5, 3, 2, nil), 2)
 	waitFor(t, func() bool { return n.Stats().Partials == 4 })
 	require.Zero(t, n.Stats().Dropped)
 }
@@ -101,7 +102,7 @@ func TestHeldShareTimesOut(t *testing.T) {
 // among its first shares cost it no time.
 func TestLoneTaskNotHeld(t *testing.T) {
 	begin := time.Now()
-	n, _, _ := queuedCalculator(t, dealing(t, 5, 3, 2, 1), 1)
+	n, _, _ := queuedCalculator(t, testcluster.Deal(t, 5, 3, 2, nil), 1)
 	waitFor(t, func() bool { return n.Stats().Partials == 2 })
 	took := time.Since(begin)
 	exp := time.Duration(n.expTime.Load())
@@ -115,9 +116,9 @@ func TestLoneTaskNotHeld(t *testing.T) {
 // shares is complete (each uses 31), so that every task needs further
 // shares: a lone task, and sixteen at once, all finish.
 func TestStuckTasksFinish(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{3}})
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("lone"))
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Down: []int{3}})
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("lone"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "lone"), sig)
+	require.Equal(t, testcluster.Want(t, nil, "lone"), sig)
 	signMany(t, l, 16, 60*time.Second)
 }

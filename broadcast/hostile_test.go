@@ -10,6 +10,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -26,7 +27,7 @@ func hostile(t *testing.T, opts *broadcast.LocalOptions, wrap map[string]func(*s
 // publish on it directly.
 func hostileMem(t *testing.T, opts *broadcast.LocalOptions, wrap map[string]func(*share.Dealing, broadcast.Broadcaster) broadcast.Broadcaster) (*broadcast.Local, *share.Dealing, *broadcast.Memory) {
 	t.Helper()
-	d := broadcast.TestDealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	mem := broadcast.NewMemory(nil)
 	w := make(map[string]func(broadcast.Broadcaster) broadcast.Broadcaster)
 	for name, f := range wrap {
@@ -79,9 +80,9 @@ func TestRegressionDistributorTrustsAckShape(t *testing.T) {
 	l, _ := hostile(t, nil, calculator(1, refuseClaimingK(3, 3)))
 	for n := range 5 {
 		msg := fmt.Sprintf("false k %d", n)
-		sig, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest(msg))
+		sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request(msg))
 		require.NoError(t, err, "signing %d", n)
-		require.Equal(t, broadcast.TestWant(t, msg), sig)
+		require.Equal(t, testcluster.Want(t, nil, msg), sig)
 	}
 	require.NotZero(t, l.Distributor().Stats().FalseShape, "the false claims are counted")
 }
@@ -117,9 +118,9 @@ func TestRegressionDistributorBelievesBlame(t *testing.T) {
 			combinerAdversary(n, blameHonest(3)))
 		for i := range 3 {
 			msg := fmt.Sprintf("false blame %d %d", n, i)
-			out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest(msg))
+			out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request(msg))
 			require.NoError(t, err)
-			require.Equal(t, broadcast.TestWant(t, msg), out.Signature)
+			require.Equal(t, testcluster.Want(t, nil, msg), out.Signature)
 			require.Empty(t, out.Inconsistent, "combiner %d frames calculator 3", n)
 		}
 		require.Empty(t, l.Distributor().Inconsistent(), "combiner %d frames calculator 3", n)
@@ -129,7 +130,7 @@ func TestRegressionDistributorBelievesBlame(t *testing.T) {
 	// More than t-1 names cannot be true: dropped and counted.
 	l, _ := hostile(t, &broadcast.LocalOptions{Distributor: &broadcast.DistributorOptions{Linger: 300 * time.Millisecond, BlameQuorum: 1}},
 		combinerAdversary(2, blameHonest(1, 2, 3)))
-	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("implausible"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("implausible"))
 	require.NoError(t, err)
 	require.Empty(t, l.Distributor().Inconsistent())
 	require.NotZero(t, l.Distributor().Stats().FalseBlame)

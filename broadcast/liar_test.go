@@ -1,8 +1,6 @@
 package broadcast_test
 
 import (
-	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -10,42 +8,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
-	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
 	"github.com/tolerantca/tolerant/share"
 )
 
 // startWithLiars starts the cluster of d with the calculators of liars
-// lying (internal/faults), every combiner auditing, and the distributor
-// lingering for linger so that the liars are named.
+// lying, every combiner auditing, and the distributor lingering for linger
+// so that the liars are named (memcluster.Liars).
 func startWithLiars(t *testing.T, d *share.Dealing, liars, down []int, linger time.Duration) *broadcast.Local {
 	t.Helper()
-	var keys []*share.CalculatorKey
-	for _, ck := range d.Calculators {
-		if slices.Contains(liars, ck.Number) {
-			keys = append(keys, ck)
-		}
-	}
-	mem := broadcast.NewMemory(nil)
-	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
-		Down: down, Audit: true, Transport: faults.Transport(mem, keys),
-		Distributor: &broadcast.DistributorOptions{Linger: linger},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		l.Close()
-		mem.Close()
-	})
-	return l
+	return memcluster.Start(t, d, memcluster.Liars(t, d, &broadcast.LocalOptions{Down: down}, linger, liars...))
 }
 
 func TestLiarNamed(t *testing.T) {
 	for _, liar := range []int{1, 3} {
 		// 4 s of linger: under -race on a loaded machine combiner 1's
 		// proof took longer than 1.5 s in 1 of 4 runs.
-		l := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{liar}, nil, 4*time.Second)
-		out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("liar"))
+		l := startWithLiars(t, testcluster.Deal(t, 5, 3, 2, nil), []int{liar}, nil, 4*time.Second)
+		out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("liar"))
 		require.NoError(t, err)
-		require.Equal(t, broadcast.TestWant(t, "liar"), out.Signature)
+		require.Equal(t, testcluster.Want(t, nil, "liar"), out.Signature)
 		require.Equal(t, []int{liar}, out.Claimed, "calculators %v", out.Calculators)
 		require.NotZero(t, l.Distributor().Claims()[liar][1], "combiner 1's claim")
 		// Only combiner 1 holds representations that prove it: one
@@ -63,16 +46,16 @@ func TestLiarNamed(t *testing.T) {
 func TestLiarNamedWhenNeeded(t *testing.T) {
 	// Calculators 1 and 2 down: only {3,4,5} remain, one of them lies, so
 	// no signature can be made.
-	l := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1, 2}, 0)
-	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 800*time.Millisecond), broadcast.TestRequest("needed"))
+	l := startWithLiars(t, testcluster.Deal(t, 5, 3, 2, nil), []int{4}, []int{1, 2}, 0)
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 800*time.Millisecond), testcluster.Request("needed"))
 	require.ErrorIs(t, err, broadcast.ErrNoCombiner)
 	// With 1 down and a liar, the signature is still made from the others.
 	// (Whether the liar can be named depends on the plan: here no combiner
 	// holds a representation that isolates calculator 4's partials from
 	// calculator 1's.)
-	l2 := startWithLiars(t, broadcast.TestDealing(t, 5, 3, 2, 1), []int{4}, []int{1}, 0)
-	out, err := l2.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("needed"))
+	l2 := startWithLiars(t, testcluster.Deal(t, 5, 3, 2, nil), []int{4}, []int{1}, 0)
+	out, err := l2.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("needed"))
 	require.NoError(t, err)
-	assert.Equal(t, broadcast.TestWant(t, "needed"), out.Signature, "signature differs from rsa.SignPKCS1v15")
+	assert.Equal(t, testcluster.Want(t, nil, "needed"), out.Signature, "signature differs from rsa.SignPKCS1v15")
 	assert.NotContains(t, out.Rep.Calculators(), 4, "the representation uses the liar")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -30,7 +31,7 @@ func runNode(t *testing.T, run func(context.Context) error) {
 // for at most MaxTasks/(4k) tasks per calculator, and forgotten by age
 // ([0113]).
 func TestCombinerMemoryBounded(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	clock := &fakeClock{}
@@ -68,7 +69,7 @@ func TestCombinerMemoryBounded(t *testing.T) {
 // TestCalculatorReplayWindow: a task forgotten by the calculator is refused
 // as stale, never recomputed ([0107], [0110]).
 func TestCalculatorReplayWindow(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{MaxTasks: 2})
@@ -80,7 +81,7 @@ func TestCalculatorReplayWindow(t *testing.T) {
 	dist := d.Distributors[0].NodeKey
 	now := time.Now().UnixNano()
 	task := func(num uint64) []byte {
-		req := request("window")
+		req := testcluster.Request("window")
 		req.KeyID = meta.KeyID
 		return sealAs(t, dist, &wire.Task{Header: wire.Header{Distributor: 1, Task: num, KeyID: meta.KeyID, Epoch: meta.Epoch, Time: now}, Request: *req})
 	}
@@ -108,7 +109,7 @@ func TestCalculatorReplayWindow(t *testing.T) {
 }
 
 func TestNodeConstructors(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	_, err := NewCalculatorNode(nil, nil, nil)

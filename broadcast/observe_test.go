@@ -15,6 +15,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -134,7 +135,7 @@ func badFirst(_ broadcast.Channel, p wire.Packet) []wire.Packet {
 // approval hook, and a recorder on every node.
 func observedCluster(t *testing.T, rs *recorders) (*broadcast.Local, *share.Dealing) {
 	t.Helper()
-	d := broadcast.TestDealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	mem := broadcast.NewMemory(nil)
 	wrap := map[string]func(broadcast.Broadcaster) broadcast.Broadcaster{
 		broadcast.CalculatorEndpoint(1): func(b broadcast.Broadcaster) broadcast.Broadcaster {
@@ -170,9 +171,9 @@ func TestObserverEvents(t *testing.T) {
 	l, d := observedCluster(t, rs)
 	dist := rs.get(share.RoleDistributor, int(l.Distributor().Number()))
 
-	out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("ok"))
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("ok"))
 	require.NoError(t, err)
-	require.Equal(t, broadcast.TestWant(t, "ok"), out.Signature)
+	require.Equal(t, testcluster.Want(t, nil, "ok"), out.Signature)
 	l.Close() // every node's events are in
 
 	task := out.Task
@@ -246,11 +247,11 @@ func TestObserverEvents(t *testing.T) {
 func TestObserverRefusals(t *testing.T) {
 	rs := newRecorders()
 	l, d := observedCluster(t, rs)
-	_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 10*time.Second), broadcast.TestRequest("refuse"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 10*time.Second), testcluster.Request("refuse"))
 	require.ErrorIs(t, err, broadcast.ErrRefused)
 	var se *broadcast.SignError
 	require.ErrorAs(t, err, &se)
-	_, err = l.Distributor().Sign(broadcast.TestTimeout(t, 10*time.Second), broadcast.TestRequest("decline"))
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, 10*time.Second), testcluster.Request("decline"))
 	require.ErrorIs(t, err, broadcast.ErrRefused)
 	l.Close()
 
@@ -296,7 +297,7 @@ func TestObserverDropped(t *testing.T) {
 // releases the hook once the signature is announced; it returns the task.
 func signHeld(t *testing.T, rs *recorders) uint64 {
 	t.Helper()
-	d := broadcast.TestDealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	mem := broadcast.NewMemory(nil)
 	defer mem.Close()
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
@@ -323,7 +324,7 @@ func signHeld(t *testing.T, rs *recorders) uint64 {
 	wg.Go(func() { n.Run(ctx) })
 	defer func() { cancel(); wg.Wait() }()
 
-	out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("held"))
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("held"))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return n.Stats().Announced == 1 }, 10*time.Second, 5*time.Millisecond)
 	close(release)
@@ -338,10 +339,10 @@ func TestObserverEveryKind(t *testing.T) {
 	for _, run := range []func(*testing.T, *recorders){
 		func(t *testing.T, rs *recorders) { // signing, with a liar and bad results
 			l, _ := observedCluster(t, rs)
-			_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("ok"))
+			_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("ok"))
 			require.NoError(t, err)
 			for _, msg := range []string{"refuse", "decline"} {
-				_, err = l.Distributor().Sign(broadcast.TestTimeout(t, 10*time.Second), broadcast.TestRequest(msg))
+				_, err = l.Distributor().Sign(testcluster.Timeout(t, 10*time.Second), testcluster.Request(msg))
 				require.ErrorIs(t, err, broadcast.ErrRefused)
 			}
 			l.Close()
@@ -360,13 +361,13 @@ func TestObserverEveryKind(t *testing.T) {
 
 // TestObserverNil: nodes without an Observer sign as before.
 func TestObserverNil(t *testing.T) {
-	d := broadcast.TestDealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
 		Observer: func(share.Role, int) broadcast.Observer { return nil },
 	})
 	require.NoError(t, err)
 	defer l.Close()
-	_, err = l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest("nil"))
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("nil"))
 	require.NoError(t, err)
 }
 
@@ -401,7 +402,7 @@ func TestObserverMayCallNode(t *testing.T) {
 	var local atomic.Pointer[broadcast.Local]
 	var mu sync.Mutex
 	var all []*statsObserver
-	d := broadcast.TestDealing(t, 3, 2, 2, 1)
+	d := testcluster.Deal(t, 3, 2, 2, nil)
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
 		Audit: true,
 		Observer: func(role share.Role, number int) broadcast.Observer {
@@ -418,7 +419,7 @@ func TestObserverMayCallNode(t *testing.T) {
 	var wg sync.WaitGroup
 	for n := range 8 {
 		wg.Go(func() {
-			_, err := l.Distributor().Sign(broadcast.TestTimeout(t, 20*time.Second), broadcast.TestRequest(fmt.Sprint("stats ", n)))
+			_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request(fmt.Sprint("stats ", n)))
 			require.NoError(t, err)
 		})
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/internal/emsa"
+	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -25,11 +27,11 @@ import (
 func TestSignMatchesCryptoRSA(t *testing.T) {
 	for _, p := range [][3]int{{3, 2, 1}, {5, 3, 2}} {
 		t.Run(fmt.Sprintf("k%d_t%d_l%d", p[0], p[1], p[2]), func(t *testing.T) {
-			l := start(t, dealing(t, p[0], p[1], p[2], 1), nil)
+			l := start(t, testcluster.Deal(t, p[0], p[1], p[2], nil), nil)
 			msg := "tbs certificate " + t.Name()
-			out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request(msg))
+			out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request(msg))
 			require.NoError(t, err)
-			require.Equal(t, want(t, msg), out.Signature, "signature differs from rsa.SignPKCS1v15")
+			require.Equal(t, testcluster.Want(t, nil, msg), out.Signature, "signature differs from rsa.SignPKCS1v15")
 			assert.GreaterOrEqual(t, out.Combiner, 1, "combiner, outcome %+v", out)
 			assert.Len(t, out.Rep, p[1], "rep of t terms, outcome %+v", out)
 			assert.GreaterOrEqual(t, len(out.Calculators), p[1], "at least t calculators, outcome %+v", out)
@@ -41,37 +43,37 @@ func TestSignMatchesCryptoRSA(t *testing.T) {
 }
 
 func TestSignPSS(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
 	sum := sha512.Sum384([]byte("pss content"))
-	pub := &testKey().PublicKey
+	pub := &testcluster.Key(testkeys.RSA2048).PublicKey
 	// Encoded by the caller.
 	em, err := emsa.PSSEncode(rand.NewChaCha8([32]byte{1}), crypto.SHA384, sum[:], emsa.SaltLengthEqualsHash, pub.N.BitLen())
 	require.NoError(t, err)
 	req := &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS, Encoded: em, SaltLength: emsa.SaltLengthEqualsHash, Content: []byte("pss content")}
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), req)
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), req)
 	require.NoError(t, err)
 	require.NoError(t, rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}), "signature of the caller's encoding")
 	// Encoded by the distributor.
 	req = &share.Request{Hash: crypto.SHA384, Digest: sum[:], Scheme: share.PSS}
-	sig, err = l.Distributor().Sign(timeout(t, 20*time.Second), req)
+	sig, err = l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), req)
 	require.NoError(t, err)
 	require.NoError(t, rsa.VerifyPSS(pub, crypto.SHA384, sum[:], sig, nil), "signature of the distributor's encoding")
 	assert.Nil(t, req.Encoded, "the caller's request was modified")
 }
 
 func TestTwoCalculatorsDown(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 4}})
-	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("two down"))
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Down: []int{1, 4}})
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("two down"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "two down"), out.Signature, "signature differs from rsa.SignPKCS1v15")
+	require.Equal(t, testcluster.Want(t, nil, "two down"), out.Signature, "signature differs from rsa.SignPKCS1v15")
 	assert.Equal(t, []int{2, 3, 5}, out.Calculators, "calculators")
 }
 
 func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
-	d := dealing(t, 5, 3, 2, 2) // every calculator set served by two combiners
+	d := testcluster.Deal(t, 5, 3, 2, &testcluster.Options{Redundancy: 2}) // every calculator set served by two combiners
 	for c := 1; c <= len(d.Combiners); c++ {
 		l := start(t, d, &LocalOptions{Down: []int{2, 5}, CombinersDown: []int{c}})
-		out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("one combiner down"))
+		out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("one combiner down"))
 		require.NoError(t, err, "combiner %d down", c)
 		assert.NotEqual(t, c, out.Combiner, "signed by combiner %d, which is down", c)
 		l.Close()
@@ -79,9 +81,9 @@ func TestTwoCalculatorsAndOneCombinerDown(t *testing.T) {
 }
 
 func TestThreeCalculatorsDown(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Down: []int{1, 3, 5}})
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Down: []int{1, 3, 5}})
 	begin := time.Now()
-	_, err := l.Distributor().Sign(timeout(t, 700*time.Millisecond), request("three down"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 700*time.Millisecond), testcluster.Request("three down"))
 	assert.LessOrEqual(t, time.Since(begin), 2*time.Second, "returned after the 700 ms deadline")
 	for _, target := range []error{ErrDeadline, ErrNotEnoughCalculators, context.DeadlineExceeded} {
 		assert.ErrorIs(t, err, target)
@@ -94,26 +96,26 @@ func TestThreeCalculatorsDown(t *testing.T) {
 }
 
 func TestCalculatorStoppedMidway(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
-	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("before"))
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("before"))
 	require.NoError(t, err)
 	l.StopCalculator(2)
 	l.StopCalculator(3)
-	_, err = l.Distributor().Sign(timeout(t, 20*time.Second), request("after two crashes"))
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("after two crashes"))
 	require.NoError(t, err)
 	l.StopCalculator(4)
-	_, err = l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("after three"))
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, 500*time.Millisecond), testcluster.Request("after three"))
 	require.ErrorIs(t, err, ErrNotEnoughCalculators)
 }
 
 func TestReplayNotComputedTwice(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	l := start(t, d, nil)
 	mem := l.Memory()
 	sub, err := mem.Subscribe(B1)
 	require.NoError(t, err)
 	defer sub.Close()
-	out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request("replay"))
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("replay"))
 	require.NoError(t, err)
 	// Capture the task packet as it went over B1, then replay it.
 	var task []byte
@@ -183,20 +185,20 @@ func TestManyConcurrentTasks(t *testing.T) {
 	if testing.Short() {
 		n = 16
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), nil)
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), nil)
 	signMany(t, l, n, 60*time.Second)
 }
 
 func signMany(t *testing.T, l *Local, n int, limit time.Duration) {
 	t.Helper()
-	ctx := timeout(t, limit)
+	ctx := testcluster.Timeout(t, limit)
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
 			msg := fmt.Sprintf("task %d", i)
-			sig, err := l.Distributor().Sign(ctx, request(msg))
-			if err == nil && !bytes.Equal(sig, want(t, msg)) {
+			sig, err := l.Distributor().Sign(ctx, testcluster.Request(msg))
+			if err == nil && !bytes.Equal(sig, testcluster.Want(t, nil, msg)) {
 				err = errors.New("wrong signature")
 			}
 			errs[i] = err
@@ -214,7 +216,7 @@ func TestFaultyTransport(t *testing.T) {
 	if testing.Short() {
 		n = 10
 	}
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{
 		Memory:      &MemoryOptions{Seed: 7, Faults: Faults{Loss: 0.1, Duplicate: 0.1, Reorder: 0.2, Jitter: time.Millisecond}},
 		Distributor: &DistributorOptions{ResultTimeout: 300 * time.Millisecond, MaxRetransmit: time.Second},
 	})
@@ -226,39 +228,39 @@ func TestFaultyTransport(t *testing.T) {
 
 func TestDeclinedByCalculators(t *testing.T) {
 	decline := errors.New("operator says no")
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Approve: func(ctx context.Context, req *share.Request) error {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Approve: func(ctx context.Context, req *share.Request) error {
 		if bytes.Contains(req.Content, []byte("evil")) {
 			return decline
 		}
 		return nil
 	}})
 	begin := time.Now()
-	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("evil.example.com"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("evil.example.com"))
 	require.ErrorIs(t, err, ErrRefused)
 	require.ErrorIs(t, err, share.ErrDeclined)
 	assert.LessOrEqual(t, time.Since(begin), 5*time.Second, "refusal took longer than 5 s")
-	_, err = l.Distributor().Sign(timeout(t, 20*time.Second), request("good.example.com"))
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("good.example.com"))
 	require.NoError(t, err)
 }
 
 func TestDeclinedByCombiners(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{CombinerApprove: func(ctx context.Context, req *share.Request) error {
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{CombinerApprove: func(ctx context.Context, req *share.Request) error {
 		return errors.New("combiner operator says no")
 	}})
-	_, err := l.Distributor().Sign(timeout(t, 800*time.Millisecond), request("x"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 800*time.Millisecond), testcluster.Request("x"))
 	require.ErrorIs(t, err, ErrNoCombiner)
 	waitFor(t, func() bool { return l.Combiner(1).Stats().Illegal+l.Combiner(2).Stats().Illegal >= 1 })
 }
 
 func TestRequestCheckedBeforeSending(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), nil)
-	req := request("content")
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), nil)
+	req := testcluster.Request("content")
 	req.Content = []byte("other content")
-	_, err := l.Distributor().Sign(timeout(t, time.Second), req)
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, time.Second), req)
 	assert.ErrorIs(t, err, share.ErrContentMismatch)
-	req = request("content")
+	req = testcluster.Request("content")
 	req.KeyID = "another-key"
-	_, err = l.Distributor().Sign(timeout(t, time.Second), req)
+	_, err = l.Distributor().Sign(testcluster.Timeout(t, time.Second), req)
 	assert.ErrorIs(t, err, share.ErrWrongKey)
 	assert.Zero(t, l.Distributor().Stats().Transmissions, "transmissions for refused requests")
 }
@@ -266,7 +268,7 @@ func TestRequestCheckedBeforeSending(t *testing.T) {
 // TestBadResultDiscarded: a wrong result never reaches the caller
 // ([0116]), even when a genuine combiner signed it.
 func TestBadResultDiscarded(t *testing.T) {
-	d := dealing(t, 5, 3, 2, 1)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	l := start(t, d, &LocalOptions{CombinersDown: []int{1, 2}})
 	hostile := d.Combiners[0].NodeKey
 	mem := l.Memory()
@@ -294,7 +296,7 @@ func TestBadResultDiscarded(t *testing.T) {
 	})
 	defer wg.Wait()
 	defer close(done)
-	_, err := l.Distributor().Sign(timeout(t, 500*time.Millisecond), request("x"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 500*time.Millisecond), testcluster.Request("x"))
 	var se *SignError
 	require.ErrorAs(t, err, &se)
 	require.NotZero(t, se.BadResults, "bad results counted in %v", err)
@@ -302,7 +304,7 @@ func TestBadResultDiscarded(t *testing.T) {
 }
 
 func TestMalformedPacketsIgnored(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), nil)
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), nil)
 	mem := l.Memory()
 	rng := rand.New(rand.NewPCG(1, 2))
 	good, _ := wire.Marshal(&wire.Partials{Header: wire.Header{KeyID: l.Distributor().KeyID()}, Calculator: 1, Shares: []wire.Share{{Index: 1, Value: []byte{1}}}})
@@ -329,7 +331,7 @@ func TestMalformedPacketsIgnored(t *testing.T) {
 			mem.Publish(context.Background(), ch, b)
 		}
 	}
-	_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("after junk"))
+	_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("after junk"))
 	require.NoError(t, err)
 	assert.NotZero(t, l.Calculator(1).Stats().Malformed, "malformed packets not counted by calculator 1")
 	assert.NotZero(t, l.Combiner(1).Stats().Malformed, "malformed packets not counted by combiner 1")
@@ -337,14 +339,14 @@ func TestMalformedPacketsIgnored(t *testing.T) {
 }
 
 func TestResultsOnB1(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), &LocalOptions{Combiner: &CombinerOptions{ResultChannel: B1}})
-	sig, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("b1"))
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), &LocalOptions{Combiner: &CombinerOptions{ResultChannel: B1}})
+	sig, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("b1"))
 	require.NoError(t, err)
-	require.Equal(t, want(t, "b1"), sig, "signature differs from rsa.SignPKCS1v15")
+	require.Equal(t, testcluster.Want(t, nil, "b1"), sig, "signature differs from rsa.SignPKCS1v15")
 }
 
 func TestPartitionHeals(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Distributor: &DistributorOptions{Retransmit: 20 * time.Millisecond, MaxRetransmit: 100 * time.Millisecond}})
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Distributor: &DistributorOptions{Retransmit: 20 * time.Millisecond, MaxRetransmit: 100 * time.Millisecond}})
 	mem := l.Memory()
 	mem.Partition(
 		[]string{DistributorEndpoint, CalculatorEndpoint(1), CalculatorEndpoint(2)},
@@ -352,7 +354,7 @@ func TestPartitionHeals(t *testing.T) {
 	)
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.Distributor().Sign(timeout(t, 20*time.Second), request("partition"))
+		_, err := l.Distributor().Sign(testcluster.Timeout(t, 20*time.Second), testcluster.Request("partition"))
 		done <- err
 	}()
 	time.Sleep(150 * time.Millisecond)
@@ -366,10 +368,10 @@ func TestPartitionHeals(t *testing.T) {
 }
 
 func TestCloseEndsSigning(t *testing.T) {
-	l := start(t, dealing(t, 3, 2, 1, 1), &LocalOptions{Down: []int{1, 2}})
+	l := start(t, testcluster.Deal(t, 3, 2, 1, nil), &LocalOptions{Down: []int{1, 2}})
 	done := make(chan error, 1)
 	go func() {
-		_, err := l.Distributor().Sign(context.Background(), request("never"))
+		_, err := l.Distributor().Sign(context.Background(), testcluster.Request("never"))
 		done <- err
 	}()
 	time.Sleep(50 * time.Millisecond)

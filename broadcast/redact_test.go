@@ -11,6 +11,7 @@ import (
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/internal/redact/redacttest"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -26,7 +27,7 @@ type redactCase struct {
 // authentication, and everything that holds one. The nodes are closed at
 // the end of the test.
 func redactCases(t *testing.T) ([]redactCase, []string) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	t.Cleanup(func() { mem.Close() })
 	a, err := newAuth(d.Calculators[1].NodeKey, d.Calculators[1].Roster, share.RoleCalculator, 2)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -63,9 +64,9 @@ func runHostile(t *testing.T, a adversary) string {
 	var slowest time.Duration
 	for n := range suiteTasks {
 		msg := fmt.Sprintf("%s %d", a.name, n)
-		out, err := l.Distributor().SignDetailed(broadcast.TestTimeout(t, suiteDeadline), broadcast.TestRequest(msg))
+		out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, suiteDeadline), testcluster.Request(msg))
 		require.NoError(t, err, "%s: signing %d", a.name, n)
-		require.Equal(t, broadcast.TestWant(t, msg), out.Signature)
+		require.Equal(t, testcluster.Want(t, nil, msg), out.Signature)
 		require.Subset(t, a.bad, out.Inconsistent, "%s: an honest calculator named", a.name)
 		slowest = max(slowest, out.Elapsed)
 	}
@@ -250,7 +251,7 @@ func flood(j int) func(ctx context.Context, d *share.Dealing, mem *broadcast.Mem
 				b.Publish(ctx, broadcast.B2, msg)
 			}
 			if n%4 == 0 { // a task signed by a calculator: never accepted
-				req := broadcast.TestRequest("forged")
+				req := testcluster.Request("forged")
 				req.KeyID = key.KeyID
 				if msg, err := faults.Seal(key.NodeKey, &wire.Task{Header: h, Request: *req}); err == nil {
 					b.Publish(ctx, broadcast.B1, msg)
@@ -299,7 +300,7 @@ func wrongSignature(ch broadcast.Channel, p wire.Packet) []wire.Packet {
 }
 
 func suiteAdversaries(t *testing.T) []adversary {
-	n := broadcast.TestDealing(t, 5, 3, 2, 1).Calculators[0].PublicKey.N
+	n := testcluster.Deal(t, 5, 3, 2, nil).Calculators[0].PublicKey.N
 	r := big.NewInt(3)
 	rInv := new(big.Int).ModInverse(r, n)
 	return []adversary{

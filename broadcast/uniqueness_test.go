@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -28,7 +29,7 @@ func smallTask(t *testing.T, dk *share.DistributorKey, num, inst uint64, at time
 // and computed again the tasks recorded before its restart. A task from
 // before the node started is refused as outside the window.
 func TestRegressionRestartRecomputes(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	clock := &fakeClock{}
@@ -62,7 +63,7 @@ func TestRegressionRestartRecomputes(t *testing.T) {
 // TestTaskTimeWindow: a task older than the window, or further in the
 // future than MaxSkew, is refused; one inside is computed.
 func TestTaskTimeWindow(t *testing.T) {
-	d := dealing(t, 3, 2, 1, 1)
+	d := testcluster.Deal(t, 3, 2, 1, nil)
 	mem := NewMemory(nil)
 	defer mem.Close()
 	clock := &fakeClock{}
@@ -89,22 +90,22 @@ func TestTaskTimeWindow(t *testing.T) {
 // forgot tasks of the later one, every task of the earlier one was refused
 // as stale. The instance id keeps their tasks apart.
 func TestRegressionTwoProcessesOneNumber(t *testing.T) {
-	l := start(t, dealing(t, 5, 3, 2, 1), &LocalOptions{Calculator: &CalculatorOptions{MaxTasks: 2}})
-	d := dealing(t, 5, 3, 2, 1)
+	l := start(t, testcluster.Deal(t, 5, 3, 2, nil), &LocalOptions{Calculator: &CalculatorOptions{MaxTasks: 2}})
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	first := l.Distributor()
 	second, err := NewDistributor(l.Memory().Endpoint("distributor-2"), d.Distributors[0], nil)
 	require.NoError(t, err)
 	defer second.Close()
 	for n := range 4 {
 		msg := fmt.Sprintf("second %d", n)
-		sig, err := second.Sign(timeout(t, 10*time.Second), request(msg))
+		sig, err := second.Sign(testcluster.Timeout(t, 10*time.Second), testcluster.Request(msg))
 		require.NoError(t, err)
-		require.Equal(t, want(t, msg), sig)
+		require.Equal(t, testcluster.Want(t, nil, msg), sig)
 	}
 	for n := range 2 {
 		msg := fmt.Sprintf("first %d", n)
-		sig, err := first.Sign(timeout(t, 10*time.Second), request(msg))
+		sig, err := first.Sign(testcluster.Timeout(t, 10*time.Second), testcluster.Request(msg))
 		require.NoError(t, err, "the earlier process is refused")
-		require.Equal(t, want(t, msg), sig)
+		require.Equal(t, testcluster.Want(t, nil, msg), sig)
 	}
 }

@@ -7,24 +7,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 func TestBlame(t *testing.T) {
 	// Nothing failed: nobody is named or suspected.
-	named, suspects := blame(3, []grouping.Rep{rep(11, 21, 31)}, nil)
+	named, suspects := blame(3, []grouping.Rep{testplan.Rep(11, 21, 31)}, nil)
 	require.Empty(t, named)
 	require.Empty(t, suspects)
 
 	// Calculator 1 fails alone in a representation with proven company,
 	// and no other pair explains it.
 	named, _ = blame(3,
-		[]grouping.Rep{rep(21, 31, 41), rep(21, 32, 51), rep(31, 42, 52)},
-		[]grouping.Rep{rep(11, 21, 31), rep(11, 41, 51), rep(12, 22, 32)})
+		[]grouping.Rep{testplan.Rep(21, 31, 41), testplan.Rep(21, 32, 51), testplan.Rep(31, 42, 52)},
+		[]grouping.Rep{testplan.Rep(11, 21, 31), testplan.Rep(11, 41, 51), testplan.Rep(12, 22, 32)})
 	require.Equal(t, []int{1}, named)
 
 	// One failure with two unknown terms: either calculator can be the
 	// liar, so both are suspects and nobody is named.
-	named, suspects = blame(3, nil, []grouping.Rep{rep(11, 21, 31)})
+	named, suspects = blame(3, nil, []grouping.Rep{testplan.Rep(11, 21, 31)})
 	require.Empty(t, named)
 	require.Equal(t, []int{1, 2, 3}, suspects)
 }
@@ -36,8 +37,8 @@ func TestBlame(t *testing.T) {
 // the honest calculator 6 beside it must not be named.
 func TestBlameTorsion(t *testing.T) {
 	named, suspects := blame(4,
-		[]grouping.Rep{rep(11, 21, 41, 51), rep(21, 31, 41, 51), rep(11, 31, 41, 51)},
-		[]grouping.Rep{rep(11, 41, 51, 61)})
+		[]grouping.Rep{testplan.Rep(11, 21, 41, 51), testplan.Rep(21, 31, 41, 51), testplan.Rep(11, 31, 41, 51)},
+		[]grouping.Rep{testplan.Rep(11, 41, 51, 61)})
 	require.Empty(t, named)
 	require.Contains(t, suspects, 6)
 	require.Contains(t, suspects, 1)

@@ -3,14 +3,13 @@ package combine
 import (
 	"context"
 	"math/big"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -21,20 +20,7 @@ import (
 // to prove a lone liar (the evenly loaded 5+5 plan of grouping.Search is not).
 func searchFixture(t *testing.T) *fixture {
 	t.Helper()
-	plan, err := grouping.FirstFit(5, 3, 2, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	key := testkeys.Must(testkeys.RSA2048)
-	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{5, 3, 2}), key, 5, 3, 2, nil)
-	require.NoError(t, err)
-	deal, err := dl.Deal(plan)
-	require.NoError(t, err)
-	f := &fixture{key: key, deal: deal}
-	for _, ck := range deal.Calculators {
-		c, err := share.NewCalculator(ck, nil)
-		require.NoError(t, err)
-		f.calcs = append(f.calcs, c)
-	}
-	return f
+	return fixtureOf(t, testcluster.Key(testkeys.RSA2048), testcluster.Deal(t, 5, 3, 2, nil))
 }
 
 // collude multiplies the partials of calculator a selected by ia (share

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tolerantca/tolerant/internal/redact/redacttest"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestRegressionRedactCombiner(t *testing.T) {
 	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{3}), testkeys.Must(testkeys.RSA1024), 5, 3, 2, &share.Options{KeyID: "redact-ca", Epoch: 4, InsecureAllowSmallKeysForTests: true})
 	require.NoError(t, err)
-	dealing, err := dl.Deal(patentPlan)
+	dealing, err := dl.Deal(testplan.PatentFirstTwo())
 	require.NoError(t, err)
 	key := dealing.Combiners[1]
 	c, err := New(key, &Options{Audit: true})

@@ -14,13 +14,14 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 // smallDealer is a dealer of the 1024-bit test key (fast, tests only).
 func smallDealer(t testing.TB, seed byte, k, tt, l int, opts Options) *Dealer {
 	t.Helper()
 	opts.InsecureAllowSmallKeysForTests = true
-	dl, err := NewDealer(seeded(seed), testkeys.Must(testkeys.RSA1024), k, tt, l, &opts)
+	dl, err := NewDealer(testplan.Seeded(uint64(seed)), testkeys.Must(testkeys.RSA1024), k, tt, l, &opts)
 	require.NoError(t, err)
 	return dl
 }
@@ -64,7 +65,7 @@ func (h held) check(t require.TestingT, k, tt, l int, pairs bool) {
 func TestRegressionDealUnsafePlan(t *testing.T) {
 	dl := smallDealer(t, 1, 4, 3, 1, Options{})
 	plan := &grouping.Plan{K: 4, T: 3, L: 1, Combiners: [][]grouping.Rep{
-		{rep(11, 21, 31)}, {rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)}}}
+		{testplan.Rep(11, 21, 31)}, {testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41), testplan.Rep(11, 31, 41)}}}
 	_, err := dl.Deal(plan)
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 	require.Contains(t, err.Error(), "combiner 2")
@@ -77,18 +78,18 @@ func TestRegressionDealUnsafePlan(t *testing.T) {
 // leak together with what the combiner was dealt before.
 func TestRegressionCombinerHistoryLeak(t *testing.T) {
 	dl := smallDealer(t, 1, 4, 3, 1, Options{})
-	_, err := dl.Combiner(1, []grouping.Rep{rep(11, 21, 31), rep(11, 21, 41)})
+	_, err := dl.Combiner(1, []grouping.Rep{testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41)})
 	require.NoError(t, err)
-	_, err = dl.Combiner(1, []grouping.Rep{rep(11, 31, 41)})
+	_, err = dl.Combiner(1, []grouping.Rep{testplan.Rep(11, 31, 41)})
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 	require.Contains(t, err.Error(), "combiner 1")
 	require.Contains(t, err.Error(), "[1 2]")
 	// Another combiner may take it; the first one's history is unchanged.
-	_, err = dl.Combiner(2, []grouping.Rep{rep(11, 31, 41)})
+	_, err = dl.Combiner(2, []grouping.Rep{testplan.Rep(11, 31, 41)})
 	require.NoError(t, err)
-	require.Equal(t, [][]grouping.Rep{{rep(11, 21, 31), rep(11, 21, 41)}, {rep(11, 31, 41)}}, dl.History())
+	require.Equal(t, [][]grouping.Rep{{testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41)}, {testplan.Rep(11, 31, 41)}}, dl.History())
 	// A plan giving it to combiner 1 is refused as well.
-	_, err = dl.Deal(&grouping.Plan{K: 4, T: 3, L: 1, Combiners: [][]grouping.Rep{{rep(11, 31, 41)}}})
+	_, err = dl.Deal(&grouping.Plan{K: 4, T: 3, L: 1, Combiners: [][]grouping.Rep{{testplan.Rep(11, 31, 41)}}})
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 	require.Contains(t, err.Error(), "combiner 1")
 }
@@ -113,7 +114,7 @@ func TestRegressionRetireThenAddDealer(t *testing.T) {
 			d, err = dl.Deal(q)
 			require.NoError(t, err)
 			h.takeAll(d)
-			_, err = dl.AddCalculator(seeded(9))
+			_, err = dl.AddCalculator(testplan.Seeded(9))
 			require.NoError(t, err)
 			blind, _, err := q.AddCalculator(nil)
 			require.NoError(t, err)
@@ -143,7 +144,7 @@ func TestRegressionExtendLosesPairs(t *testing.T) {
 	d, err := dl.Deal(p)
 	require.NoError(t, err)
 	h.takeAll(d)
-	_, err = dl.AddCalculator(seeded(3))
+	_, err = dl.AddCalculator(testplan.Seeded(3))
 	require.NoError(t, err)
 	blind, _, err := p.AddCalculator(nil)
 	require.NoError(t, err)
@@ -174,7 +175,7 @@ func TestDealRedundancy(t *testing.T) {
 	require.NoError(t, err)
 	_, err = dl.Deal(p2)
 	require.NoError(t, err)
-	_, err = NewDealer(seeded(1), testkeys.Must(testkeys.RSA1024), 4, 2, 1, &Options{InsecureAllowSmallKeysForTests: true, Redundancy: -1})
+	_, err = NewDealer(testplan.Seeded(1), testkeys.Must(testkeys.RSA1024), 4, 2, 1, &Options{InsecureAllowSmallKeysForTests: true, Redundancy: -1})
 	require.ErrorIs(t, err, ErrParameters)
 }
 
@@ -225,12 +226,12 @@ func TestDealerStateHistory(t *testing.T) {
 	require.Nil(t, dl1.Plan())
 	_, err = dl1.Deal(q)
 	require.ErrorIs(t, err, ErrNoHistory)
-	_, err = dl1.Combiner(1, []grouping.Rep{rep(11, 21, 31)})
+	_, err = dl1.Combiner(1, []grouping.Rep{testplan.Rep(11, 21, 31)})
 	require.ErrorIs(t, err, ErrNoHistory)
 	again, err := dl1.MarshalState()
 	require.NoError(t, err)
 	require.Contains(t, string(again), dealerFormatV1)
-	v1.History = [][]grouping.Rep{{rep(11, 21, 31)}}
+	v1.History = [][]grouping.Rep{{testplan.Rep(11, 21, 31)}}
 	withHistory, err := json.Marshal(v1)
 	require.NoError(t, err)
 	_, err = ParseDealerState(withHistory)
@@ -241,13 +242,13 @@ func TestDealerStateHistory(t *testing.T) {
 // refuses, and is not kept in the state.
 func TestInsecureSkipSecurityCheckForTests(t *testing.T) {
 	dl := smallDealer(t, 1, 4, 3, 1, Options{InsecureSkipSecurityCheckForTests: true})
-	_, err := dl.Combiner(1, []grouping.Rep{rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)})
+	_, err := dl.Combiner(1, []grouping.Rep{testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41), testplan.Rep(11, 31, 41)})
 	require.NoError(t, err)
 	b, err := dl.MarshalState()
 	require.NoError(t, err)
 	back, err := ParseDealerState(b)
 	require.NoError(t, err)
-	_, err = back.Combiner(2, []grouping.Rep{rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)})
+	_, err = back.Combiner(2, []grouping.Rep{testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41), testplan.Rep(11, 31, 41)})
 	require.ErrorIs(t, err, grouping.ErrInsecure)
 }
 
@@ -265,7 +266,7 @@ func TestHistoryProperty(t *testing.T) {
 		r := rapid.IntRange(0, 1).Draw(rt, "r")
 		p, _, err := grouping.Search(k, tt, l, &grouping.Options{Pairs: pairs, NoLowerBound: true, Restarts: 2})
 		require.NoError(rt, err)
-		dl, err := NewDealer(seeded(1), testkeys.Must(testkeys.RSA1024), k, tt, l,
+		dl, err := NewDealer(testplan.Seeded(1), testkeys.Must(testkeys.RSA1024), k, tt, l,
 			&Options{InsecureAllowSmallKeysForTests: true, Redundancy: r, Pairs: pairs})
 		require.NoError(rt, err)
 		var h held
@@ -319,7 +320,7 @@ func propAdd(rt *rapid.T, dl *Dealer, h *held, r int, pairs bool) {
 	if slices.ContainsFunc(next.Combiners, func(reps []grouping.Rep) bool { return len(reps) == 0 }) {
 		return // a combiner known only from its history took nothing
 	}
-	_, err = dl.AddCalculator(seeded(7))
+	_, err = dl.AddCalculator(testplan.Seeded(7))
 	require.NoError(rt, err)
 	d, err := dl.Deal(next)
 	require.NoError(rt, err)

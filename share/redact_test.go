@@ -15,6 +15,7 @@ import (
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/redact/redacttest"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 // redactFixture is a dealing and every secret it holds, to search for.
@@ -28,9 +29,9 @@ type redactFixture struct {
 
 func newRedactFixture(t *testing.T) *redactFixture {
 	t.Helper()
-	dl, err := NewDealer(seeded(9), testkeys.Must(testkeys.RSA1024), 3, 2, 2, &Options{KeyID: "redact-ca", Epoch: 7, InsecureAllowSmallKeysForTests: true})
+	dl, err := NewDealer(testplan.Seeded(9), testkeys.Must(testkeys.RSA1024), 3, 2, 2, &Options{KeyID: "redact-ca", Epoch: 7, InsecureAllowSmallKeysForTests: true})
 	require.NoError(t, err)
-	dealing, err := dl.Deal(&grouping.Plan{K: 3, T: 2, L: 2, Combiners: [][]grouping.Rep{{rep(11, 21), rep(12, 31)}}})
+	dealing, err := dl.Deal(&grouping.Plan{K: 3, T: 2, L: 2, Combiners: [][]grouping.Rep{{testplan.Rep(11, 21), testplan.Rep(12, 31)}}})
 	require.NoError(t, err)
 	calc, err := NewCalculator(dealing.Calculators[0], nil)
 	require.NoError(t, err)

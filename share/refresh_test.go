@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 // shifted returns rep with every calculator j renamed k+j: the shares of
@@ -87,7 +88,7 @@ func TestRefreshEpochsIndependent(t *testing.T) {
 			require.NoError(t, err)
 			old := dl.History()
 			oldShares := dl.secrets().shares
-			d1, err := dl.Refresh(seeded(byte(40 + seed)))
+			d1, err := dl.Refresh(testplan.Seeded(uint64(byte(40 + seed))))
 			require.NoError(t, err)
 			require.Equal(t, uint32(1), dl.Epoch())
 			for jj := range k {
@@ -124,7 +125,7 @@ func TestRefreshEpochsIndependent(t *testing.T) {
 	require.Positive(t, controlLeaks, "the control found no leak: the check would not tell")
 	// The model finds a leak of one epoch: (1,2,3), (1,2,4), (1,3,4) with
 	// l=1 and calculators {1,2}, in either epoch.
-	leaky := []grouping.Rep{rep(11, 21, 31), rep(11, 21, 41), rep(11, 31, 41)}
+	leaky := []grouping.Rep{testplan.Rep(11, 21, 31), testplan.Rep(11, 21, 41), testplan.Rep(11, 31, 41)}
 	require.Contains(t, twoEpochLeaks(t, 4, 3, 1, leaky, nil, true), []int{1, 2})
 	require.Contains(t, twoEpochLeaks(t, 4, 3, 1, leaky[:1], leaky, true), []int{1, 2})
 }
@@ -145,7 +146,7 @@ func TestRefresh(t *testing.T) {
 	require.Empty(t, dl.PastEpochs())
 	before := dl.History()
 
-	d1, err := dl.Refresh(seeded(7))
+	d1, err := dl.Refresh(testplan.Seeded(7))
 	require.NoError(t, err)
 	require.Equal(t, uint32(5), dl.Epoch())
 	require.Empty(t, cmp.Diff(p, d1.Plan, cmpopts.EquateEmpty()), "the refresh changed the plan (-before +after)")

@@ -11,11 +11,12 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 func TestRoster(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 3, 2, 1, &Options{Distributors: 2})
-	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{rep(11, 21)}, {rep(11, 31), rep(21, 31)}}}
+	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{testplan.Rep(11, 21)}, {testplan.Rep(11, 31), testplan.Rep(21, 31)}}}
 	dealing, err := dl.Deal(plan)
 	require.NoError(t, err)
 	require.Len(t, dealing.Distributors, 2, "distributors")
@@ -50,7 +51,7 @@ func TestRoster(t *testing.T) {
 	assert.False(t, strings.Contains(out, seed[:16]), "a node key printed its seed")
 	// The same dealer derives the same node keys again; adding a calculator keeps them.
 	before := dl.Roster()
-	_, err = dl.AddCalculator(seeded(7))
+	_, err = dl.AddCalculator(testplan.Seeded(7))
 	require.NoError(t, err)
 	after := dl.Roster()
 	for _, e := range before {
@@ -67,7 +68,7 @@ func TestRoster(t *testing.T) {
 // node key, stable when the cluster grows, and carried by all key material.
 func TestDealerKey(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 3, 2, 1, &Options{Distributors: 2})
-	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{rep(11, 21)}, {rep(11, 31), rep(21, 31)}}}
+	plan := &grouping.Plan{K: 3, T: 2, L: 1, Combiners: [][]grouping.Rep{{testplan.Rep(11, 21)}, {testplan.Rep(11, 31), testplan.Rep(21, 31)}}}
 	dealing, err := dl.Deal(plan)
 	require.NoError(t, err)
 	pub := dl.DealerKey()
@@ -90,7 +91,7 @@ func TestDealerKey(t *testing.T) {
 	back, err := ParseDealerState(state)
 	require.NoError(t, err)
 	require.Equal(t, pub, back.DealerKey())
-	_, err = back.AddCalculator(seeded(3))
+	_, err = back.AddCalculator(testplan.Seeded(3))
 	require.NoError(t, err)
 	require.Equal(t, pub, back.DealerKey(), "extending keeps the dealer key")
 
@@ -104,7 +105,7 @@ func TestDealerKey(t *testing.T) {
 	plain := ed25519.Sign(dl.dealerSigner(), msg)
 	require.False(t, VerifyDealer(pub, msg, plain), "a plain signature is not a dealer signature")
 	require.False(t, VerifyDealer(pub[:10], msg, sig))
-	other, err := NewDealer(seeded(2), testkeys.Must(testkeys.RSA2048), 3, 2, 1, nil)
+	other, err := NewDealer(testplan.Seeded(2), testkeys.Must(testkeys.RSA2048), 3, 2, 1, nil)
 	require.NoError(t, err)
 	require.False(t, pub.Equal(other.DealerKey()), "two dealers of one key have two dealer keys")
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 )
 
 // bigIntEqual makes cmp.Diff compare *big.Int by value (shares, c_a, d).
@@ -18,13 +19,13 @@ var bigIntEqual = cmp.Comparer(func(a, b *big.Int) bool { return a.Cmp(b) == 0 }
 
 func TestDealerStateRoundTrip(t *testing.T) {
 	dl := newDealer(t, testkeys.RSA2048, 4, 3, 2, &Options{Epoch: 3, Distributors: 2})
-	_, err := dl.Combiner(2, []grouping.Rep{rep(11, 22, 31)})
+	_, err := dl.Combiner(2, []grouping.Rep{testplan.Rep(11, 22, 31)})
 	require.NoError(t, err)
 	b, err := dl.MarshalState()
 	require.NoError(t, err)
 	back, err := ParseDealerState(b)
 	require.NoError(t, err)
-	r := rep(12, 21, 41)
+	r := testplan.Rep(12, 21, 41)
 	c1, err := dl.SecondKey(r)
 	require.NoError(t, err)
 	c2, err := back.SecondKey(r)
@@ -50,7 +51,7 @@ func extract(s, prefix string) string {
 }
 
 func FuzzParseDealerState(f *testing.F) {
-	dl, err := NewDealer(seeded(1), testkeys.Must(testkeys.RSA1024), 3, 2, 1, &Options{InsecureAllowSmallKeysForTests: true})
+	dl, err := NewDealer(testplan.Seeded(1), testkeys.Must(testkeys.RSA1024), 3, 2, 1, &Options{InsecureAllowSmallKeysForTests: true})
 	require.NoError(f, err)
 	b, err := dl.MarshalState()
 	require.NoError(f, err)

@@ -35,6 +35,7 @@ import (
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/ctexp"
+	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
@@ -213,7 +214,7 @@ func BenchmarkSigner(b *testing.B) {
 
 func BenchmarkSignerBroadcast(b *testing.B) {
 	eachKey(b, func(b *testing.B, key *rsa.PrivateKey) {
-		local, dl := startLocal(b, key, 5, 3, 2, nil)
+		local, dl := memcluster.Deal(b, 5, 3, 2, dealt(key), nil)
 		s, err := x509sign.New(dl.PublicKey(), dl.KeyID(), local.Distributor(), nil)
 		if err != nil {
 			b.Fatal(err)

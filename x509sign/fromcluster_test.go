@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -17,7 +18,7 @@ import (
 // the key id from the distributor's key material.
 func TestFromCluster(t *testing.T) {
 	key := testkeys.Must(testkeys.RSA2048)
-	local, dealer := startLocal(t, key, 3, 2, 1, nil)
+	local, dealer := memcluster.Deal(t, 3, 2, 1, dealt(key), nil)
 	defer local.Close()
 	s, err := x509sign.FromCluster(local.Distributor(), nil)
 	require.NoError(t, err)

@@ -5,55 +5,16 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testplan"
 	"github.com/tolerantca/tolerant/share"
 )
-
-// seeded returns a reproducible random source for the dealer.
-func seeded(seed uint64) *rand.ChaCha8 {
-	var s [32]byte
-	for i := range 8 {
-		s[i] = byte(seed >> (8 * i))
-	}
-	return rand.NewChaCha8(s)
-}
-
-// subsets returns every t-subset of {1..k}, in lexicographic order.
-func subsets(k, t int) [][]int {
-	var out [][]int
-	var rec func(start int, cur []int)
-	rec = func(start int, cur []int) {
-		if len(cur) == t {
-			out = append(out, append([]int(nil), cur...))
-			return
-		}
-		for j := start; j <= k; j++ {
-			rec(j+1, append(cur, j))
-		}
-	}
-	rec(1, nil)
-	return out
-}
-
-// equivalents returns the l^t representations on the calculators js ([0072]).
-func equivalents(js []int, l int) []grouping.Rep {
-	out := []grouping.Rep{{}}
-	for _, j := range js {
-		var next []grouping.Rep
-		for _, r := range out {
-			for i := 1; i <= l; i++ {
-				next = append(next, append(append(grouping.Rep(nil), r...), grouping.Term{J: j, I: i}))
-			}
-		}
-		out = next
-	}
-	return out
-}
 
 // direct is an in-process cluster without any transport: the calculators
 // named in Answer compute their partials (share.Calculator.Compute) and the
@@ -76,33 +37,19 @@ type direct struct {
 // share numbers; it is a test fixture, not a secure plan.
 func newDirect(t testing.TB, key *rsa.PrivateKey, k, tt, l int, seed uint64) (*direct, *share.Dealer) {
 	t.Helper()
-	dl, err := share.NewDealer(seeded(seed), key, k, tt, l, &share.Options{InsecureSkipSecurityCheckForTests: true}) // one combiner holds every set
-	if err != nil {
-		t.Fatal(err)
-	}
+	dl, err := share.NewDealer(testplan.Seeded(seed), key, k, tt, l, &share.Options{InsecureSkipSecurityCheckForTests: true}) // one combiner holds every set
+	require.NoError(t, err)
 	var reps []grouping.Rep
-	for n, js := range subsets(k, tt) {
-		eq := equivalents(js, l)
+	for n, js := range testplan.Subsets(k, tt) {
+		eq := testplan.Equivalents(js, l)
 		reps = append(reps, eq[n%len(eq)])
 	}
-	ck, err := dl.Combiner(1, reps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	comb, err := combine.New(ck, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &direct{Combs: []*combine.Combiner{comb}}
+	d := &direct{Combs: []*combine.Combiner{newCombiner(t, dl, reps)}}
 	for j := 1; j <= k; j++ {
 		key, err := dl.Calculator(j)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "calculator %d", j)
 		c, err := share.NewCalculator(key, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "calculator %d", j)
 		d.Calcs = append(d.Calcs, c)
 	}
 	return d, dl
@@ -169,18 +116,20 @@ func newReplay(t testing.TB, key *rsa.PrivateKey, k, tt, l int, seed uint64) *re
 	t.Helper()
 	d, dl := newDirect(t, key, k, tt, l, seed)
 	var all []grouping.Rep
-	for _, js := range subsets(k, tt) {
-		all = append(all, equivalents(js, l)...)
+	for _, js := range testplan.Subsets(k, tt) {
+		all = append(all, testplan.Equivalents(js, l)...)
 	}
-	ck, err := dl.Combiner(1, all)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return &replay{calcs: d.Calcs, comb: newCombiner(t, dl, all), cache: map[string][]share.Partial{}}
+}
+
+// newCombiner returns combiner 1 of dl holding reps.
+func newCombiner(t testing.TB, dl *share.Dealer, reps []grouping.Rep) *combine.Combiner {
+	t.Helper()
+	ck, err := dl.Combiner(1, reps)
+	require.NoError(t, err)
 	comb, err := combine.New(ck, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &replay{calcs: d.Calcs, comb: comb, cache: map[string][]share.Partial{}}
+	require.NoError(t, err)
+	return comb
 }
 
 // Sign implements x509sign.Cluster.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testplan"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -74,8 +75,8 @@ func TestEverySubsetMatchesPKCS1v15(t *testing.T) {
 			want, err := rsa.SignPKCS1v15(nil, key, p.h, digest)
 			require.NoError(t, err)
 			sets := 0
-			for _, js := range subsets(p.k, p.t) {
-				reps := equivalents(js, p.l)
+			for _, js := range testplan.Subsets(p.k, p.t) {
+				reps := testplan.Equivalents(js, p.l)
 				if testing.Short() {
 					reps = reps[sets%len(reps) : sets%len(reps)+1]
 				}
@@ -92,7 +93,7 @@ func TestEverySubsetMatchesPKCS1v15(t *testing.T) {
 				}
 				sets++
 			}
-			if want := len(subsets(p.k, p.t)); sets != want {
+			if want := len(testplan.Subsets(p.k, p.t)); sets != want {
 				t.Fatalf("tried %d calculator sets, want %d", sets, want)
 			}
 		})
@@ -108,7 +109,7 @@ func TestDirectEverySubset(t *testing.T) {
 	msg := []byte("direct cluster")
 	want, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, digestOf(crypto.SHA256, msg))
 	require.NoError(t, err)
-	sets := subsets(5, 3)
+	sets := testplan.Subsets(5, 3)
 	if testing.Short() {
 		sets = sets[:3]
 	}
@@ -126,7 +127,7 @@ func TestPSS(t *testing.T) {
 	s := newSigner(t, key, d)
 	msg := []byte("a PSS-signed message")
 	saltLens := []int{rsa.PSSSaltLengthEqualsHash, rsa.PSSSaltLengthAuto, 20}
-	sets := subsets(5, 3)
+	sets := testplan.Subsets(5, 3)
 	n := 0
 	for _, h := range []crypto.Hash{crypto.SHA256, crypto.SHA384, crypto.SHA512} {
 		for _, sl := range saltLens {

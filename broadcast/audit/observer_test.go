@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
-	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,23 +25,10 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/audit"
-	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/policy"
 )
-
-// dealing deals the 2048-bit test key for (5, 3, 2).
-func dealing(t *testing.T) *share.Dealing {
-	t.Helper()
-	plan, err := grouping.FirstFit(5, 3, 2, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{5, 3, 2}), testkeys.Must(testkeys.RSA2048), 5, 3, 2, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
-	return d
-}
 
 // tbsRequest returns the request to sign a TBSCertificate for cn, valid
 // for days, and the TBS.
@@ -163,7 +149,7 @@ func requireOK(t *testing.T, r *audit.Report) {
 // cross-check, name the content, the certificate, the rule and the
 // signature, hold no secret, and a truncated or edited log is detected.
 func TestClusterAuditLogs(t *testing.T) {
-	d := dealing(t)
+	d := testcluster.Deal(t, 5, 3, 2, nil)
 	c := startAudited(t, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 )
 
 var _ broadcast.Broadcaster = (*Bus)(nil)
@@ -41,7 +42,7 @@ func subscribe(t *testing.T, b *Bus, ch broadcast.Channel) broadcast.Subscriptio
 // channels and clusters are separate ([0061]).
 func TestPubSub(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	a := dial(t, Options{URL: srv.URL(), Name: "a"})
 	b := dial(t, Options{URL: srv.URL(), Name: "b"})
 	other := dial(t, Options{URL: srv.URL(), Name: "other", Cluster: "other"})
@@ -93,7 +94,7 @@ func TestPubSub(t *testing.T) {
 // returns, every later message arrives.
 func TestSubscribeIsRegistered(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	pub := dial(t, Options{URL: srv.URL()})
 	for i := range 20 {
 		sub := dial(t, Options{URL: srv.URL()})
@@ -106,7 +107,7 @@ func TestSubscribeIsRegistered(t *testing.T) {
 
 func TestQueueOverflow(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	b := dial(t, Options{URL: srv.URL(), QueueSize: 4})
 	s := subscribe(t, b, broadcast.B2)
 	const n = 64
@@ -160,7 +161,7 @@ func TestBadInput(t *testing.T) {
 	}
 
 	srv := startServer(t, ServerOptions{})
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	b := dial(t, Options{URL: srv.URL()})
 	assert.ErrorIs(t, b.Publish(ctx, 0, nil), broadcast.ErrChannel, "Publish on channel 0")
 	_, err = b.Subscribe(7)

@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -33,7 +34,7 @@ import (
 func TestSign(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
 	c := startCluster(t, srv.URL(), nil)
-	if n := srv.NumClients(); n != 5+len(testDealing(t).Combiners)+1 {
+	if n := srv.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
 		t.Errorf("%d clients, want one per node", n)
 	}
 	var wg sync.WaitGroup
@@ -83,7 +84,7 @@ func TestServerRestart(t *testing.T) {
 	errs := make(chan error, 16)
 	signAsync := func(msg string) {
 		wg.Go(func() {
-			if _, err := c.Distributor().Sign(timeout(t, 30*time.Second), request(msg)); err != nil {
+			if _, err := c.Distributor().Sign(testcluster.Timeout(t, 30*time.Second), testcluster.Request(msg)); err != nil {
 				errs <- fmt.Errorf("%q: %w", msg, err)
 			}
 		})
@@ -113,7 +114,7 @@ func TestServerRestart(t *testing.T) {
 	assert.GreaterOrEqual(t, st.Reconnects, uint64(1), "distributor bus reconnects, status %+v", st)
 	assert.GreaterOrEqual(t, st.Disconnects, uint64(1), "distributor bus disconnects, status %+v", st)
 	assert.Equal(t, 2, st.Subscriptions, "distributor bus subscriptions, status %+v", st)
-	if n := srv2.NumClients(); n != 5+len(testDealing(t).Combiners)+1 {
+	if n := srv2.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
 		t.Errorf("%d clients after the restart, want one per node", n)
 	}
 }
@@ -123,8 +124,8 @@ func TestServerRestart(t *testing.T) {
 func TestPublishWhileDisconnected(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
 	port := srv.Port()
-	ctx := timeout(t, 20*time.Second)
-	log, logs := bufferLogger()
+	ctx := testcluster.Timeout(t, 20*time.Second)
+	log, logs := testcluster.Logger()
 	buffered := dial(t, fastBus(Options{URL: srv.URL(), Name: "buffered", ReconnectBufSize: 1024, Logger: log}))
 	unbuffered := dial(t, fastBus(Options{URL: srv.URL(), ReconnectBufSize: -1}))
 	sub := dial(t, fastBus(Options{URL: srv.URL()}))
@@ -181,7 +182,7 @@ func TestTLS(t *testing.T) {
 	cert, pemFile := selfSigned(t)
 	srv := startServer(t, ServerOptions{TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	require.True(t, strings.HasPrefix(srv.URL(), "tls://"), "URL %s, want tls://", srv.URL())
-	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
+	_, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
 	require.Error(t, err, "a client that does not trust the certificate connected")
 	c := startCluster(t, srv.URL(), &ClusterOptions{Bus: Options{RootCAs: []string{pemFile}}})
 	sign(t, c, "over TLS", 20*time.Second)
@@ -217,7 +218,7 @@ func selfSigned(t *testing.T) (tls.Certificate, string) {
 // Every node has its own NATS user, allowed only the subjects its role
 // needs; a wrong password fails to dial with ErrAuth.
 func TestCredentials(t *testing.T) {
-	d := testDealing(t)
+	d := testcluster.Deal(t, 5, 3, 2, searched)
 	var users []User
 	var nodes []share.Node
 	nodes = append(nodes, share.Node{Role: share.RoleDistributor, Number: 1})
@@ -232,7 +233,7 @@ func TestCredentials(t *testing.T) {
 		require.NoError(t, err)
 		users = append(users, User{Name: NodeName(n), Password: "pw-" + NodeName(n), Publish: perm.Publish, Subscribe: perm.Subscribe})
 	}
-	srvLog, srvLogs := bufferLogger()
+	srvLog, srvLogs := testcluster.Logger()
 	srv := startServer(t, ServerOptions{Users: users, Logger: srvLog})
 	c := startCluster(t, srv.URL(), &ClusterOptions{
 		Bus: Options{Cluster: "ca"},
@@ -242,16 +243,16 @@ func TestCredentials(t *testing.T) {
 	})
 	sign(t, c, "with credentials", 20*time.Second)
 
-	log, logs := bufferLogger()
-	_, err := Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
+	log, logs := testcluster.Logger()
+	_, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), User: "calculator-1", Password: "wrong-secret", Logger: log})
 	require.ErrorIs(t, err, ErrAuth, "wrong password")
 	require.ErrorIs(t, err, nats.ErrAuthorization, "wrong password")
 	assert.Contains(t, err.Error(), `"calculator-1"`, "the error names the user")
 	assert.NotContains(t, err.Error(), "wrong-secret", "the error holds the password")
-	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
+	_, err = Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL()})
 	require.ErrorIs(t, err, ErrAuth, "no credentials")
 	// Credentials in the URL are redacted from errors.
-	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
+	_, err = Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: strings.Replace(srv.URL(), "nats://", "nats://calculator-1:wrong-secret@", 1)})
 	require.ErrorIs(t, err, ErrAuth, "wrong password in the URL")
 	require.NotContains(t, err.Error(), "wrong-secret", "the error holds the password in the URL")
 	for _, l := range []string{logs.String(), srvLogs.String()} {
@@ -264,7 +265,7 @@ func TestCredentials(t *testing.T) {
 	calc := dial(t, Options{URL: srv.URL(), Cluster: "ca", User: "calculator-1", Password: "pw-calculator-1"})
 	dist := dial(t, Options{URL: srv.URL(), Cluster: "ca", User: "distributor-1", Password: "pw-distributor-1"})
 	s := subscribe(t, dist, broadcast.B3)
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	require.NoError(t, calc.Publish(ctx, broadcast.B3, []byte("forged")))
 	calc.Flush(ctx)
 	require.NoError(t, c.Bus(share.Node{Role: share.RoleCombiner, Number: 1}).Publish(ctx, broadcast.B3, []byte("genuine")))
@@ -283,7 +284,7 @@ func TestNKey(t *testing.T) {
 	require.NoError(t, b.Healthy())
 	other, _ := nkeys.CreateUser()
 	otherSeed, _ := other.Seed()
-	_, err = Dial(timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))})
+	_, err = Dial(testcluster.Timeout(t, 10*time.Second), Options{Cluster: testCluster, URL: srv.URL(), NKeySeedFile: writeFile(t, t.TempDir(), "other.nk", string(otherSeed))})
 	require.ErrorIs(t, err, ErrAuth, "unknown nkey")
 }
 
@@ -318,8 +319,8 @@ func TestNodePermissions(t *testing.T) {
 func TestStartClusterBadInput(t *testing.T) {
 	_, err := StartCluster(context.Background(), "nats://127.0.0.1:1", nil, nil)
 	require.ErrorIs(t, err, ErrOptions, "no dealing")
-	d := testDealing(t)
-	ctx := timeout(t, 10*time.Second)
+	d := testcluster.Deal(t, 5, 3, 2, searched)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 	_, err = StartCluster(ctx, "nats://127.0.0.1:1", d, &ClusterOptions{Bus: Options{DialTimeout: 200 * time.Millisecond}})
 	require.Error(t, err, "StartCluster without a server succeeded")
 	srv := startServer(t, ServerOptions{})

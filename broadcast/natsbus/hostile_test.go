@@ -13,6 +13,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/faults"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 )
 
@@ -24,7 +25,7 @@ import (
 // may hold a representation of the three honest calculators.)
 func TestHostileNodesNATS(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
-	d := testDealing(t)
+	d := testcluster.Deal(t, 5, 3, 2, searched)
 	n := d.Calculators[0].PublicKey.N
 	adversaries := map[string]faults.RewriteFunc{
 		broadcast.CalculatorEndpoint(1): func(ch broadcast.Channel, p wire.Packet) []wire.Packet {
@@ -58,7 +59,7 @@ func TestHostileNodesNATS(t *testing.T) {
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
 		Audit: true, Distributor: fastDistributor(),
 		Transport: func(endpoint string) (broadcast.Broadcaster, error) {
-			bus, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL(), Name: endpoint, Cluster: testCluster})
+			bus, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{URL: srv.URL(), Name: endpoint, Cluster: testCluster})
 			if err != nil {
 				return nil, err
 			}
@@ -72,9 +73,9 @@ func TestHostileNodesNATS(t *testing.T) {
 	defer l.Close()
 	for i := range 4 {
 		msg := fmt.Sprintf("hostile over NATS %d", i)
-		out, err := l.Distributor().SignDetailed(timeout(t, 20*time.Second), request(msg))
+		out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request(msg))
 		require.NoError(t, err)
-		require.Equal(t, want(t, msg), out.Signature)
+		require.Equal(t, testcluster.Want(t, nil, msg), out.Signature)
 		require.Empty(t, out.Inconsistent)
 	}
 	st := l.Distributor().Stats()

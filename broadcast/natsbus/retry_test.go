@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/internal/testcluster"
 )
 
 // TestRetryDial: with RetryDial, Dial waits for a server started after it;
@@ -21,7 +23,7 @@ func TestRetryDial(t *testing.T) {
 	url := "nats://127.0.0.1:" + itoa(port)
 	got := make(chan error, 1)
 	go func() {
-		b, err := Dial(timeout(t, 20*time.Second), Options{URL: url, Cluster: testCluster, RetryDial: true, RetryMaxWait: 200 * time.Millisecond, DialTimeout: time.Second})
+		b, err := Dial(testcluster.Timeout(t, 20*time.Second), Options{URL: url, Cluster: testCluster, RetryDial: true, RetryMaxWait: 200 * time.Millisecond, DialTimeout: time.Second})
 		if err == nil {
 			b.Close()
 		}
@@ -35,7 +37,7 @@ func TestRetryDial(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		require.FailNow(t, "Dial did not return in 15 s")
 	}
-	b, err := Dial(timeout(t, 10*time.Second), Options{URL: srv.URL(), Cluster: testCluster, RetryDial: true, User: "u", Password: "right"})
+	b, err := Dial(testcluster.Timeout(t, 10*time.Second), Options{URL: srv.URL(), Cluster: testCluster, RetryDial: true, User: "u", Password: "right"})
 	require.NoError(t, err)
 	require.NoError(t, b.Close())
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 )
 
 // TestRegressionSubscribeContextKind: Subscribe returned a
@@ -17,7 +18,7 @@ import (
 func TestRegressionSubscribeContextKind(t *testing.T) {
 	srv := startServer(t, ServerOptions{Port: -1})
 	b := dial(t, Options{URL: srv.URL()})
-	ctx := timeout(t, 10*time.Second)
+	ctx := testcluster.Timeout(t, 10*time.Second)
 
 	var subscribe func(broadcast.Channel) (broadcast.Subscription, error) = b.Subscribe
 	var subscribeContext func(context.Context, broadcast.Channel) (broadcast.Subscription, error) = b.SubscribeContext

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 )
 
 // TestLogObserver: events are logged with their task's numbers and public
@@ -16,9 +17,9 @@ import (
 // signature.
 func TestLogObserver(t *testing.T) {
 	require.Nil(t, LogObserver(nil))
-	var buf syncBuffer
+	var buf testcluster.Buffer
 	o := LogObserver(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo})))
-	req := request("secret-looking content")
+	req := testcluster.Request("secret-looking content")
 	o.Observe(&broadcast.Event{Kind: broadcast.EventTaskSeen, Distributor: 1, Task: 7, Request: req})
 	require.Empty(t, buf.String(), "task_seen is a Debug event")
 	o.Observe(&broadcast.Event{Kind: broadcast.EventRefused, Distributor: 1, Task: 7, Request: req, Rule: "max-validity", Err: errors.New("refused by policy")})

@@ -1,11 +1,9 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -21,33 +19,16 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 )
-
-// deal deals the named test key for (5,3,2), deterministically by seed.
-func deal(t *testing.T, name string, seed byte) (*share.Dealer, *share.Dealing) {
-	t.Helper()
-	plan, _, err := grouping.Search(5, 3, 2, nil)
-	require.NoError(t, err)
-	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{seed}), testkeys.Must(name), 5, 3, 2, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
-	return dl, d
-}
-
-func request(msg string) *share.Request {
-	sum := sha256.Sum256([]byte(msg))
-	return &share.Request{Hash: crypto.SHA256, Digest: sum[:], Scheme: share.PKCS1v15, Content: []byte(msg)}
-}
 
 // sign signs msg through d and checks the signature.
 func sign(ctx context.Context, d *broadcast.Distributor, msg string) error {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	req := request(msg)
+	req := testcluster.Request(msg)
 	sig, err := d.Sign(ctx, req)
 	if err != nil {
 		return err
@@ -89,10 +70,10 @@ func health(t *testing.T, h *Host) (int, Status) {
 // node's stats as JSON, and Run returns nil soon after its context ends,
 // with health 503 again.
 func TestRunDrains(t *testing.T) {
-	_, dealing := deal(t, testkeys.RSA2048, 1)
+	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	mem := broadcast.NewMemory(nil)
 	defer mem.Close()
-	var logs syncBuffer
+	var logs testcluster.Buffer
 	h, err := NewHost(slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	code, s := health(t, h)
@@ -142,7 +123,7 @@ func TestRunDrains(t *testing.T) {
 // TestStoppedByItself: a node whose transport closes under it makes Run
 // return ErrStopped at once; the host's other nodes keep running.
 func TestStoppedByItself(t *testing.T) {
-	_, dealing := deal(t, testkeys.RSA2048, 1)
+	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	mem := broadcast.NewMemory(nil)
 	n, err := NewCalculator(mem.Endpoint("calculator-1"), dealing.Calculators[0], nil)
 	require.NoError(t, err)
@@ -164,7 +145,7 @@ func TestStoppedByItself(t *testing.T) {
 // TestHostDuplicate: a host refuses a second node of the same role,
 // number, key id and epoch, and a host without nodes does not run.
 func TestHostDuplicate(t *testing.T) {
-	_, dealing := deal(t, testkeys.RSA2048, 1)
+	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	mem := broadcast.NewMemory(nil)
 	defer mem.Close()
 	a, err := NewCalculator(mem.Endpoint("a"), dealing.Calculators[0], nil)
@@ -181,7 +162,7 @@ func TestHostDuplicate(t *testing.T) {
 // TestNATSHealth: over NATS, a node is unhealthy once its connection is
 // lost, and Run drains the connection when its context ends.
 func TestNATSHealth(t *testing.T) {
-	_, dealing := deal(t, testkeys.RSA2048, 1)
+	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	srv, err := natsbus.StartServer(natsbus.ServerOptions{Port: -1})
 	require.NoError(t, err)
 	defer srv.Close()
@@ -207,8 +188,8 @@ func TestNATSHealth(t *testing.T) {
 // of two dealers; both sign, and one key's nodes stopping leaves the
 // other's signing.
 func TestManyKeys(t *testing.T) {
-	_, d1 := deal(t, testkeys.RSA2048, 1)
-	_, d2 := deal(t, testkeys.RSA2048b, 2)
+	_, d1 := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
+	_, d2 := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048b), Seed: 2, Search: true})
 	require.NotEqual(t, d1.Calculators[0].KeyID, d2.Calculators[0].KeyID)
 	mem1, mem2 := broadcast.NewMemory(nil), broadcast.NewMemory(nil) // two transports, as two natsbus.Bus of two cluster names
 	defer mem2.Close()
@@ -242,7 +223,7 @@ func TestManyKeys(t *testing.T) {
 // answer a task of epoch 1: its node keys differ, so the packets fail
 // authentication and are only counted (Rejected).
 func TestCutover(t *testing.T) {
-	dl, d0 := deal(t, testkeys.RSA2048, 1)
+	dl, d0 := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	d1, err := dl.Refresh(rand.NewChaCha8([32]byte{9}))
 	require.NoError(t, err)
 	require.Equal(t, d0.Calculators[0].KeyID, d1.Calculators[0].KeyID)
@@ -310,22 +291,4 @@ func TestCutover(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-ran)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/redact/redacttest"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
@@ -17,7 +18,7 @@ import (
 // c_a or node key, by value or by pointer, under every verb, slog handler
 // and encoding/json; every secret-holding type of the package is tested.
 func TestRedactNodeAndHost(t *testing.T) {
-	_, d := deal(t, testkeys.RSA2048, 9)
+	_, d := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 9, Search: true})
 	mem := broadcast.NewMemory(nil)
 	t.Cleanup(func() { mem.Close() })
 	calc, err := NewCalculator(mem.Endpoint("c"), d.Calculators[2], nil)

@@ -6,30 +6,20 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/internal/testcluster"
 )
 
-// lines is an io.Writer that keeps what it is given, for a running command.
-type lines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+// lines keeps what a running command writes (a testcluster.Buffer).
+type lines struct{ testcluster.Buffer }
 
 // after returns the rest of the first line starting with prefix, if any.
 func (l *lines) after(prefix string) (string, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range strings.Split(l.b.String(), "\n") {
+	for _, line := range strings.Split(l.String(), "\n") {
 		if rest, ok := strings.CutPrefix(line, prefix); ok {
 			return rest, true
 		}

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -47,12 +46,7 @@ func TestRegressionBinaryHasNoTestMaterial(t *testing.T) {
 // same subjects: both default to the key id.
 func TestRegressionDefaultClusterIsTheKeyID(t *testing.T) {
 	key := testkeys.Must(testkeys.RSA2048)
-	plan, _, err := grouping.Search(3, 2, 1, nil)
-	require.NoError(t, err)
-	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{3, 2, 1}), key, 3, 2, 1, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
+	d := testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Key: key, Search: true})
 	keyID := d.Calculators[0].KeyID
 
 	srv, err := natsbus.StartServer(natsbus.ServerOptions{Host: "127.0.0.1", Port: -1})

@@ -2,28 +2,20 @@ package faults
 
 import (
 	"context"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
-	"github.com/tolerantca/tolerant/grouping"
-	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
 
 func calculatorKey(t *testing.T) *share.CalculatorKey {
 	t.Helper()
-	plan, _, err := grouping.Search(3, 2, 1, nil)
-	require.NoError(t, err)
-	dl, err := share.NewDealer(rand.NewChaCha8([32]byte{3, 2, 1}), testkeys.Must(testkeys.RSA2048), 3, 2, 1, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
-	return d.Calculators[0]
+	return testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Search: true}).Calculators[0]
 }
 
 func recv(t *testing.T, s broadcast.Subscription) []byte {

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
-	mrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/policy"
 )
@@ -23,12 +22,7 @@ import (
 // certificate it allows, and refuse anything else with the rule's name,
 // which the distributor reports.
 func TestPolicyInCluster(t *testing.T) {
-	plan, _, err := grouping.Search(3, 2, 1, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{9}), caKey, 3, 2, 1, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
+	d := testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Key: caKey, Seed: 9, Search: true})
 	p, err := policy.Parse([]byte(`{"kinds": ["certificate"], "sans": ["*.example.com", "192.0.2.1"]}`))
 	require.NoError(t, err)
 	f, err := p.Approver(nil)
@@ -57,12 +51,7 @@ func TestPolicyInCluster(t *testing.T) {
 // valid tasks as fast as it can is held to its rate by the policy, whose
 // refusals cost no exponentiation, and the honest distributor still signs.
 func TestFloodingDistributorRateLimited(t *testing.T) {
-	plan, _, err := grouping.Search(3, 2, 1, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{10}), caKey, 3, 2, 1, &share.Options{Distributors: 2})
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
+	d := testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Key: caKey, Seed: 10, Search: true, Share: &share.Options{Distributors: 2}})
 	p := &policy.Policy{Kinds: []string{policy.KindCertificate}, RatePerMinute: 20}
 	f, err := p.Approver(nil)
 	require.NoError(t, err)

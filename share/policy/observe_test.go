@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	mrand "math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
-	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/policy"
 )
@@ -49,12 +48,7 @@ func (r *events) of(k broadcast.EventKind, task uint64) []broadcast.Event {
 // the approver when the operator confirms; a rule's refusal is a refusal,
 // the operator's no a decline.
 func TestPolicyNamesRuleAndApprover(t *testing.T) {
-	plan, _, err := grouping.Search(3, 2, 1, &grouping.Options{Redundancy: 1})
-	require.NoError(t, err)
-	dl, err := share.NewDealer(mrand.NewChaCha8([32]byte{11}), caKey, 3, 2, 1, nil)
-	require.NoError(t, err)
-	d, err := dl.Deal(plan)
-	require.NoError(t, err)
+	d := testcluster.Deal(t, 3, 2, 1, &testcluster.Options{Key: caKey, Seed: 11, Search: true})
 	p := &policy.Policy{Kinds: []string{policy.KindCertificate}}
 	f, err := p.Approver(func(_ context.Context, s *policy.Summary) error {
 		if strings.HasPrefix(s.Subject, "CN=no.") {
