@@ -12,14 +12,14 @@
 //
 // A [Broadcaster] is a pub/sub bus offering these channels: every subscriber
 // of a channel gets every message published on it, with no promise of
-// ordering or delivery. The interface, the channels and the transport's
-// errors live in package broadcast/transport, which imports only the
-// standard library: a transport author implements that package's
-// Broadcaster and needs nothing else; the names here are aliases of its
-// names, so either spelling works. Package broadcast/memory is the
-// in-process implementation, with optional faults (loss, duplication,
-// reordering, delay, partitions, crashed nodes), here [Memory] and
-// [NewMemory]; package broadcast/natsbus carries the channels over NATS.
+// ordering or delivery. It is [transport.Broadcaster]: the interface, the
+// channels and the transport's errors belong to package
+// broadcast/transport, which imports only the standard library, so that a
+// transport author implements it and imports nothing else; the names here
+// are aliases of the same types and values. Package broadcast/memory
+// ([memory.Bus], here [Memory]) is the in-process transport, with
+// optional faults (loss, duplication, reordering, delay, partitions,
+// crashed nodes); package broadcast/natsbus carries the channels over NATS.
 //
 // # Nodes
 //
