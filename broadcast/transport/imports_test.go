@@ -12,24 +12,29 @@ import (
 )
 
 // TestTransportImportsOnlyStandardLibrary: a transport author imports
-// this package and gets nothing but the standard library with it. The
-// check reads the package's own files: their imports must all be
-// standard (no dot in the first path element, as the go command decides),
-// and the standard library imports nothing else.
+// this package, and its contract checks (transporttest), and gets nothing
+// but the standard library with them. The check reads the packages' own
+// files: their imports must all be standard (no dot in the first path
+// element, as the go command decides) or this package, and the standard
+// library imports nothing else.
 func TestTransportImportsOnlyStandardLibrary(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	require.NoError(t, err)
-	checked := 0
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+	const self = "github.com/tolerantca/tolerant/broadcast/transport"
+	for _, dir := range []string{".", "transporttest"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		checked := 0
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			for _, path := range imports(t, name) {
+				ok := standard(path) || (dir != "." && path == self)
+				require.Truef(t, ok, "%s imports %q, which is not in the standard library", name, path)
+			}
+			checked++
 		}
-		for _, path := range imports(t, name) {
-			require.Truef(t, standard(path), "%s imports %q, which is not in the standard library", name, path)
-		}
-		checked++
+		require.NotZerof(t, checked, "no non-test Go file found in %s", dir)
 	}
-	require.NotZero(t, checked, "no non-test Go file found in the package directory")
 }
 
 // imports returns the import paths of the Go file name.

@@ -43,6 +43,9 @@
 // Messages are shared, not copied: a publisher must not modify msg after
 // Publish, and a receiver must not modify what C delivers.
 //
+// Package broadcast/transport/transporttest checks an implementation
+// against this contract, in its own tests.
+//
 // # Closing
 //
 // Closing is not part of [Broadcaster], because an endpoint of a shared
