@@ -52,11 +52,12 @@
 // bus may have nothing of its own to close. A transport holding resources
 // implements io.Closer: Close closes every subscription's C, makes later
 // Publish and Subscribe calls fail with [ErrClosed], and is idempotent;
-// the node runtimes close such a transport when its node stops. A
+// broadcast.StartLocal closes such a transport when its node stops. A
 // transport may also offer Shutdown(ctx) error (Close that first drains
 // what is queued, until ctx ends) and Healthy() error (nil while it can
-// deliver, for health checks); package broadcast/node uses them when
-// present.
+// deliver, for health checks): package broadcast/node drains a node's
+// transport with the first when the node stops, and reports the second
+// in the node's health.
 package transport
 
 import (
