@@ -12,9 +12,14 @@
 //
 // A [Broadcaster] is a pub/sub bus offering these channels: every subscriber
 // of a channel gets every message published on it, with no promise of
-// ordering or delivery. [Memory] is the in-process implementation, with
-// optional faults (loss, duplication, reordering, delay, partitions, crashed
-// nodes); a network transport implements the same interface.
+// ordering or delivery. It is [transport.Broadcaster]: the interface, the
+// channels and the transport's errors belong to package
+// broadcast/transport, which imports only the standard library, so that a
+// transport author implements it and imports nothing else; the names here
+// are aliases of the same types and values. Package broadcast/memory
+// ([memory.Bus], here [Memory]) is the in-process transport, with
+// optional faults (loss, duplication, reordering, delay, partitions,
+// crashed nodes); package broadcast/natsbus carries the channels over NATS.
 //
 // # Nodes
 //
@@ -74,64 +79,39 @@
 package broadcast
 
 import (
-	"context"
-	"errors"
-	"fmt"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 )
 
-// Channel names one of the patent's broadcast channels.
-type Channel uint8
+// Channel is transport.Channel: one of the patent's broadcast channels.
+type Channel = transport.Channel
 
-// The broadcast channels.
+// The broadcast channels, the same constants as package transport's.
 const (
-	// B1 links the task distributor and the calculators: tasks and
-	// acknowledgements ([0061], [0108], [0109]).
-	B1 Channel = 1
-	// B2 links the calculators and the combiners: partial results ([0092]).
-	B2 Channel = 2
-	// B3 links the combiners and the output device: signatures ([0052], [0095]).
-	B3 Channel = 3
+	// B1 is transport.B1: the task distributor and the calculators, tasks
+	// and acknowledgements ([0061], [0108], [0109]).
+	B1 = transport.B1
+	// B2 is transport.B2: the calculators and the combiners, partial
+	// results ([0092]).
+	B2 = transport.B2
+	// B3 is transport.B3: the combiners and the output device, signatures
+	// ([0052], [0095]).
+	B3 = transport.B3
 )
 
-// Valid reports whether c is B1, B2 or B3.
-func (c Channel) Valid() bool { return c >= B1 && c <= B3 }
-
-// String returns "B1", "B2" or "B3".
-func (c Channel) String() string {
-	if c.Valid() {
-		return fmt.Sprintf("B%d", uint8(c))
-	}
-	return fmt.Sprintf("Channel(%d)", uint8(c))
-}
-
-// Errors of a Broadcaster.
+// Errors of a Broadcaster and of the nodes: the same values as package
+// transport's, so that errors.Is holds across both names.
 var (
-	// ErrClosed: the broadcaster, subscription or node is closed.
-	ErrClosed = errors.New("broadcast: closed")
-	// ErrChannel: the channel is not B1, B2 or B3.
-	ErrChannel = errors.New("broadcast: unknown channel")
+	// ErrClosed is transport.ErrClosed: the broadcaster, subscription or
+	// node is closed.
+	ErrClosed = transport.ErrClosed
+	// ErrChannel is transport.ErrChannel: the channel is not B1, B2 or B3.
+	ErrChannel = transport.ErrChannel
 )
 
-// Broadcaster is a set of broadcast channels. It is safe for concurrent use.
-//
-// Every subscriber of a channel receives every message published on that
-// channel after it subscribed, including its own. Delivery is best effort:
-// messages may be lost, duplicated, delayed or reordered, and the protocol
-// copes with all of these. Implementations must never block a publisher
-// indefinitely.
-type Broadcaster interface {
-	// Publish sends msg to every subscriber of ch. The caller must not
-	// modify msg afterwards. A nil error does not mean anyone received it.
-	Publish(ctx context.Context, ch Channel, msg []byte) error
-	// Subscribe starts receiving the messages of ch.
-	Subscribe(ch Channel) (Subscription, error)
-}
+// Broadcaster is transport.Broadcaster: a set of broadcast channels, over
+// which the nodes of this package run.
+type Broadcaster = transport.Broadcaster
 
-// Subscription is one subscriber's view of a channel.
-type Subscription interface {
-	// C delivers the messages. It is closed when the subscription or its
-	// broadcaster is closed. Receivers must not modify the messages.
-	C() <-chan []byte
-	// Close stops the subscription and closes C. It is idempotent.
-	Close() error
-}
+// Subscription is transport.Subscription: one subscriber's view of a
+// channel.
+type Subscription = transport.Subscription

@@ -16,12 +16,12 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	rd "github.com/tolerantca/tolerant/internal/redact"
 )
 
 // Errors of this package. Publish and Subscribe on a closed [Bus] return
-// broadcast.ErrClosed, and an unknown channel broadcast.ErrChannel.
+// transport.ErrClosed, and an unknown channel transport.ErrChannel.
 var (
 	// ErrOptions: the options are invalid (a bad cluster name, several
 	// kinds of credentials, a missing file, ...).
@@ -82,12 +82,12 @@ func ValidateCluster(cluster string) error {
 
 // Subject returns the NATS subject of channel ch of a cluster:
 // "tolerant.<cluster>.b1", ".b2" or ".b3".
-func Subject(cluster string, ch broadcast.Channel) (string, error) {
+func Subject(cluster string, ch transport.Channel) (string, error) {
 	if err := ValidateCluster(cluster); err != nil {
 		return "", err
 	}
 	if !ch.Valid() {
-		return "", fmt.Errorf("%w: %v", broadcast.ErrChannel, ch)
+		return "", fmt.Errorf("%w: %v", transport.ErrChannel, ch)
 	}
 	return fmt.Sprintf("%s.%s.b%d", SubjectPrefix, cluster, uint8(ch)), nil
 }
@@ -171,13 +171,13 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Bus is a [broadcast.Broadcaster] over one NATS connection. It is safe for
+// Bus is a [transport.Broadcaster] over one NATS connection. It is safe for
 // concurrent use. Every subscriber receives every message published on its
 // channel after it subscribed, including its own, at most once.
 type Bus struct {
 	nc       rd.Hidden[*nats.Conn] // holds the credentials; see redact.go
 	opts     rd.Hidden[*Options]
-	subjects [4]string // by broadcast.Channel
+	subjects [4]string // by transport.Channel
 	log      *slog.Logger
 	url      string // redacted
 
@@ -229,7 +229,7 @@ func Dial(ctx context.Context, opts Options) (*Bus, error) {
 func dialOnce(ctx context.Context, o Options) (*Bus, error) {
 	var err error
 	b := &Bus{opts: rd.Hide(&o), done: make(chan struct{}), subs: make(map[*Subscription]struct{})}
-	for _, ch := range []broadcast.Channel{broadcast.B1, broadcast.B2, broadcast.B3} {
+	for _, ch := range []transport.Channel{transport.B1, transport.B2, transport.B3} {
 		if b.subjects[ch], err = Subject(o.Cluster, ch); err != nil {
 			return nil, err
 		}
@@ -455,13 +455,13 @@ func (b *Bus) Name() string { return b.options().Name }
 // means the message was queued for sending (or, while disconnected,
 // buffered for the reconnection), not that anyone received it.
 //
-// It returns ctx's error if ctx has ended, broadcast.ErrChannel,
-// broadcast.ErrClosed after Close, ErrBufferFull when disconnected with a
+// It returns ctx's error if ctx has ended, transport.ErrChannel,
+// transport.ErrClosed after Close, ErrBufferFull when disconnected with a
 // full reconnect buffer, or ErrTooLarge. It blocks at most
 // Options.WriteTimeout, on a stalled socket.
-func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) error {
+func (b *Bus) Publish(ctx context.Context, ch transport.Channel, msg []byte) error {
 	if !ch.Valid() {
-		return fmt.Errorf("%w: %v", broadcast.ErrChannel, ch)
+		return fmt.Errorf("%w: %v", transport.ErrChannel, ch)
 	}
 	if ctx != nil {
 		if err := ctx.Err(); err != nil {
@@ -469,7 +469,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 		}
 	}
 	if b.closing.Load() {
-		return broadcast.ErrClosed
+		return transport.ErrClosed
 	}
 	err := b.conn().Publish(b.subjects[ch], msg)
 	if err == nil {
@@ -481,7 +481,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 	case errors.Is(err, nats.ErrReconnectBufExceeded):
 		return fmt.Errorf("%w (%v, %s)", ErrBufferFull, ch, b.conn().Status())
 	case errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionDraining):
-		return fmt.Errorf("%w: %v", broadcast.ErrClosed, err)
+		return fmt.Errorf("%w: %v", transport.ErrClosed, err)
 	case errors.Is(err, nats.ErrMaxPayload):
 		return fmt.Errorf("%w: %d bytes on %v", ErrTooLarge, len(msg), ch)
 	}
@@ -490,7 +490,7 @@ func (b *Bus) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) err
 
 // Subscribe starts receiving the messages of ch. See [Bus.SubscribeContext];
 // Subscribe waits at most Options.DialTimeout for the server.
-func (b *Bus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
+func (b *Bus) Subscribe(ch transport.Channel) (transport.Subscription, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.options().DialTimeout)
 	defer cancel()
 	return b.SubscribeContext(ctx, ch)
@@ -502,26 +502,26 @@ func (b *Bus) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
 // disconnected it returns at once: the subscription is registered when the
 // connection is back, as after every reconnection.
 //
-// Like Subscribe it returns a broadcast.Subscription; its dynamic type is
+// Like Subscribe it returns a transport.Subscription; its dynamic type is
 // *[Subscription] (for Dropped and Channel), and it is nil on error.
-func (b *Bus) SubscribeContext(ctx context.Context, ch broadcast.Channel) (broadcast.Subscription, error) {
+func (b *Bus) SubscribeContext(ctx context.Context, ch transport.Channel) (transport.Subscription, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if !ch.Valid() {
-		return nil, fmt.Errorf("%w: %v", broadcast.ErrChannel, ch)
+		return nil, fmt.Errorf("%w: %v", transport.ErrChannel, ch)
 	}
 	s := &Subscription{bus: b, ch: ch, c: make(chan []byte, b.options().QueueSize)}
 	b.mu.Lock()
 	if b.subs == nil || b.closing.Load() {
 		b.mu.Unlock()
-		return nil, broadcast.ErrClosed
+		return nil, transport.ErrClosed
 	}
 	ns, err := b.conn().Subscribe(b.subjects[ch], s.deliver)
 	if err != nil {
 		b.mu.Unlock()
 		if errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrConnectionDraining) {
-			return nil, fmt.Errorf("%w: %v", broadcast.ErrClosed, err)
+			return nil, fmt.Errorf("%w: %v", transport.ErrClosed, err)
 		}
 		return nil, fmt.Errorf("natsbus: subscribe to %v: %w", ch, err)
 	}
@@ -550,7 +550,7 @@ func (b *Bus) Flush(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	if b.closing.Load() {
-		return broadcast.ErrClosed
+		return transport.ErrClosed
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -564,11 +564,11 @@ func (b *Bus) Flush(ctx context.Context) error {
 }
 
 // Healthy returns nil while the connection is up, an error wrapping
-// ErrNotConnected while it is being re-established, and broadcast.ErrClosed
+// ErrNotConnected while it is being re-established, and transport.ErrClosed
 // once it is closed.
 func (b *Bus) Healthy() error {
 	if b.closing.Load() || b.conn().IsClosed() {
-		return broadcast.ErrClosed
+		return transport.ErrClosed
 	}
 	if b.conn().IsConnected() {
 		return nil
@@ -666,10 +666,10 @@ func (b *Bus) Shutdown(ctx context.Context) error {
 }
 
 // Subscription is a subscriber's view of one channel of a [Bus]; it
-// implements broadcast.Subscription.
+// implements transport.Subscription.
 type Subscription struct {
 	bus *Bus
-	ch  broadcast.Channel
+	ch  transport.Channel
 	ns  *nats.Subscription
 
 	once    sync.Once
@@ -702,7 +702,7 @@ func (s *Subscription) deliver(m *nats.Msg) {
 func (s *Subscription) C() <-chan []byte { return s.c }
 
 // Channel returns the channel subscribed to.
-func (s *Subscription) Channel() broadcast.Channel { return s.ch }
+func (s *Subscription) Channel() transport.Channel { return s.ch }
 
 // Dropped counts the messages dropped because the queue was full.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }

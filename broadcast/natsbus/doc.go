@@ -2,6 +2,11 @@
 // NATS (github.com/nats-io/nats.go), so that the task distributor, the
 // calculators and the combiners run on separate hosts ([0039], [0061]).
 //
+// The transport itself ([Bus], [Dial], [StartServer]) is written against
+// package broadcast/transport alone, as any transport can be; only
+// [StartCluster] (cluster.go), which runs the protocol nodes of package
+// broadcast over it, imports that package.
+//
 // # Channels
 //
 // NATS is pub/sub: every subscriber of a subject receives every message
@@ -20,7 +25,7 @@
 // # Guarantees
 //
 // NATS core delivery is at most once, which is what the protocol assumes of
-// a [broadcast.Broadcaster]: the distributor retransmits a task until a
+// a [transport.Broadcaster]: the distributor retransmits a task until a
 // verified signature arrives, a calculator answers a retransmission by
 // re-sending its partials, and a combiner by re-sending its result. So a
 // [Bus] guarantees only what the protocol cannot do itself:

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
-	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -281,14 +281,14 @@ type Permissions struct {
 // permissions keep a stolen NATS credential from flooding other channels.
 func NodePermissions(cluster string, role share.Role) (Permissions, error) {
 	var subj [4]string
-	for _, ch := range []broadcast.Channel{broadcast.B1, broadcast.B2, broadcast.B3} {
+	for _, ch := range []transport.Channel{transport.B1, transport.B2, transport.B3} {
 		s, err := Subject(cluster, ch)
 		if err != nil {
 			return Permissions{}, err
 		}
 		subj[ch] = s
 	}
-	b1, b2, b3 := subj[broadcast.B1], subj[broadcast.B2], subj[broadcast.B3]
+	b1, b2, b3 := subj[transport.B1], subj[transport.B2], subj[transport.B3]
 	switch role {
 	case share.RoleDistributor:
 		return Permissions{Publish: []string{b1}, Subscribe: []string{b1, b3}}, nil

@@ -1,7 +1,7 @@
 // Package node runs calculators, combiners and task distributors inside a
 // program: the lifecycle that the tolerant command's "node" runs, as a
 // library. A node is built from its key material and a transport (any
-// broadcast.Broadcaster: a natsbus.Bus, a broadcast.Memory endpoint);
+// [transport.Broadcaster]: a natsbus.Bus, a memory.Bus endpoint);
 // [Node.Run] is the one way to run and stop it: it runs until its context
 // ends, then drains before it returns.
 //
@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -108,7 +109,7 @@ type Node struct {
 	role    share.Role
 	number  int
 	meta    share.Meta
-	b       broadcast.Broadcaster
+	b       transport.Broadcaster
 	run     runner                 // nil for a distributor
 	dist    *broadcast.Distributor // nil unless a distributor
 	stats   func() any
@@ -158,7 +159,7 @@ func retire(o *Options) share.ApproveFunc {
 
 // NewCalculator returns calculator key.J of key's cluster on b. It
 // subscribes at once; [Node.Run] runs it.
-func NewCalculator(b broadcast.Broadcaster, key *share.CalculatorKey, opts *Options) (*Node, error) {
+func NewCalculator(b transport.Broadcaster, key *share.CalculatorKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or calculator key")
 	}
@@ -175,7 +176,7 @@ func NewCalculator(b broadcast.Broadcaster, key *share.CalculatorKey, opts *Opti
 
 // NewCombiner returns combiner key.Number of key's cluster on b. It subscribes
 // at once; [Node.Run] runs it.
-func NewCombiner(b broadcast.Broadcaster, key *share.CombinerKey, opts *Options) (*Node, error) {
+func NewCombiner(b transport.Broadcaster, key *share.CombinerKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or combiner key")
 	}
@@ -195,7 +196,7 @@ func NewCombiner(b broadcast.Broadcaster, key *share.CombinerKey, opts *Options)
 // through [Node.Distributor] at once, and [Node.Run] only waits for the
 // end of its context to close it and drain b. Workers, Approve,
 // ApproveTimeout, AuditLate and RetireAt do not apply.
-func NewDistributor(b broadcast.Broadcaster, key *share.DistributorKey, opts *Options) (*Node, error) {
+func NewDistributor(b transport.Broadcaster, key *share.DistributorKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil || key.NodeKey == nil {
 		return nil, errors.New("node: nil transport or distributor key")
 	}
@@ -214,7 +215,7 @@ func (n *Node) Distributor() *broadcast.Distributor { return n.dist }
 
 // Transport returns the node's transport, e.g. a *natsbus.Bus whose
 // Status a metrics exporter reads.
-func (n *Node) Transport() broadcast.Broadcaster { return n.b }
+func (n *Node) Transport() transport.Broadcaster { return n.b }
 
 // Role returns the node's role.
 func (n *Node) Role() share.Role { return n.role }
@@ -318,7 +319,7 @@ func (n *Node) Healthy() error {
 
 // transportErr returns the transport's Healthy() error, when it has one
 // (a natsbus.Bus: nil while connected), else nil.
-func transportErr(b broadcast.Broadcaster) error {
+func transportErr(b transport.Broadcaster) error {
 	if h, ok := b.(interface{ Healthy() error }); ok {
 		return h.Healthy()
 	}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/memory"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/share"
@@ -223,7 +224,7 @@ func runDemoLocal(ctx context.Context, cfg *demoConfig, log io.Writer) (*demoSum
 	// wrong (internal/faults); the combiners audit every partial and the
 	// distributor lingers, so that every combiner can name them.
 	start := time.Now()
-	mem := broadcast.NewMemory(&broadcast.MemoryOptions{Faults: broadcast.Faults{Loss: cfg.loss}})
+	mem := memory.New(&memory.Options{Faults: memory.Faults{Loss: cfg.loss}})
 	defer mem.Close()
 	lo := &broadcast.LocalOptions{
 		Down: cfg.down, CombinersDown: cfg.combinersDown,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
@@ -205,7 +206,7 @@ func dialDemoDistributor(ctx context.Context, cfg *demoConfig, dk *share.Distrib
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
-	var b broadcast.Broadcaster = bus
+	var b transport.Broadcaster = bus
 	if cfg.loss > 0 {
 		b = faults.Lossy(bus, cfg.loss)
 	}

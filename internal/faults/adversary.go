@@ -3,7 +3,8 @@ package faults
 import (
 	"context"
 
-	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/memory"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -11,24 +12,24 @@ import (
 // RewriteFunc decides what an adversary publishes instead of packet p on
 // channel ch: nil drops it, several packets are all sent. Every packet
 // returned is signed with the adversary's node key.
-type RewriteFunc func(ch broadcast.Channel, p wire.Packet) []wire.Packet
+type RewriteFunc func(ch transport.Channel, p wire.Packet) []wire.Packet
 
 // Rewrite returns b as seen by the node holding node key key: every packet
 // the node publishes passes through f and is signed again with key, so that
 // it still authenticates. It is how the hostile-node tests turn an honest
 // node, holding real key material, into an adversary.
-func Rewrite(b broadcast.Broadcaster, key *share.NodeKey, f RewriteFunc) broadcast.Broadcaster {
+func Rewrite(b transport.Broadcaster, key *share.NodeKey, f RewriteFunc) transport.Broadcaster {
 	return &rewriter{Broadcaster: b, key: key, f: f}
 }
 
 type rewriter struct {
-	broadcast.Broadcaster
+	transport.Broadcaster
 	key *share.NodeKey
 	f   RewriteFunc
 }
 
 // Publish rewrites msg and publishes what f returns.
-func (r *rewriter) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) error {
+func (r *rewriter) Publish(ctx context.Context, ch transport.Channel, msg []byte) error {
 	p, err := Open(msg)
 	if err != nil {
 		return r.Broadcaster.Publish(ctx, ch, msg)
@@ -76,9 +77,9 @@ func Seal(key *share.NodeKey, p wire.Packet) ([]byte, error) {
 // Transports returns a transport for broadcast.LocalOptions.Transport: the
 // endpoints of mem, with the broadcaster of every endpoint named in wrap
 // passed through its function. mem stays the caller's to close.
-func Transports(mem *broadcast.Memory, wrap map[string]func(broadcast.Broadcaster) broadcast.Broadcaster) func(string) (broadcast.Broadcaster, error) {
-	return func(endpoint string) (broadcast.Broadcaster, error) {
-		b := broadcast.Broadcaster(mem.Endpoint(endpoint))
+func Transports(mem *memory.Bus, wrap map[string]func(transport.Broadcaster) transport.Broadcaster) func(string) (transport.Broadcaster, error) {
+	return func(endpoint string) (transport.Broadcaster, error) {
+		b := transport.Broadcaster(mem.Endpoint(endpoint))
 		if w := wrap[endpoint]; w != nil {
 			b = w(b)
 		}

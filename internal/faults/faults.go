@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/broadcast/memory"
+	"github.com/tolerantca/tolerant/broadcast/transport"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -23,19 +25,19 @@ import (
 // B2 is doubled mod N, a value of the right form that is wrong, and signed
 // again with key's node key, so that only the combiners' checks ([0093],
 // [0116]) can tell. Everything else passes unchanged.
-func Liar(b broadcast.Broadcaster, key *share.CalculatorKey) broadcast.Broadcaster {
+func Liar(b transport.Broadcaster, key *share.CalculatorKey) transport.Broadcaster {
 	return &liar{Broadcaster: b, key: key.NodeKey, n: key.PublicKey.N}
 }
 
 type liar struct {
-	broadcast.Broadcaster
+	transport.Broadcaster
 	key *share.NodeKey
 	n   *big.Int
 }
 
 // Publish publishes msg, with its partials made wrong.
-func (l *liar) Publish(ctx context.Context, ch broadcast.Channel, msg []byte) error {
-	if ch == broadcast.B2 {
+func (l *liar) Publish(ctx context.Context, ch transport.Channel, msg []byte) error {
+	if ch == transport.B2 {
 		if lie, ok := l.lie(msg); ok {
 			msg = lie
 		}
@@ -83,7 +85,7 @@ func (l *liar) lie(msg []byte) ([]byte, bool) {
 func (l *liar) Close() error { return closeInner(l.Broadcaster) }
 
 // closeInner closes b when it is an io.Closer.
-func closeInner(b broadcast.Broadcaster) error {
+func closeInner(b transport.Broadcaster) error {
 	if c, ok := b.(io.Closer); ok {
 		return c.Close()
 	}
@@ -91,12 +93,12 @@ func closeInner(b broadcast.Broadcaster) error {
 }
 
 // Lossy returns b losing each message it receives with probability p.
-func Lossy(b broadcast.Broadcaster, p float64) broadcast.Broadcaster {
+func Lossy(b transport.Broadcaster, p float64) transport.Broadcaster {
 	return &lossy{Broadcaster: b, p: p}
 }
 
 type lossy struct {
-	broadcast.Broadcaster
+	transport.Broadcaster
 	p float64
 }
 
@@ -104,7 +106,7 @@ type lossy struct {
 func (b *lossy) Close() error { return closeInner(b.Broadcaster) }
 
 // Subscribe subscribes to ch and drops a fraction p of what arrives.
-func (b *lossy) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) {
+func (b *lossy) Subscribe(ch transport.Channel) (transport.Subscription, error) {
 	s, err := b.Broadcaster.Subscribe(ch)
 	if err != nil {
 		return nil, err
@@ -128,7 +130,7 @@ func (b *lossy) Subscribe(ch broadcast.Channel) (broadcast.Subscription, error) 
 
 // lossySub is a subscription of a lossy broadcaster.
 type lossySub struct {
-	inner broadcast.Subscription
+	inner transport.Subscription
 	c     chan []byte
 	done  chan struct{}
 	once  sync.Once
@@ -146,8 +148,8 @@ func (s *lossySub) Close() error {
 // Transport returns a transport for broadcast.LocalOptions.Transport: the
 // endpoints of mem, where the calculators of liars lie (see [Liar]). mem
 // stays the caller's to close, after the cluster.
-func Transport(mem *broadcast.Memory, liars []*share.CalculatorKey) func(string) (broadcast.Broadcaster, error) {
-	return func(endpoint string) (broadcast.Broadcaster, error) {
+func Transport(mem *memory.Bus, liars []*share.CalculatorKey) func(string) (transport.Broadcaster, error) {
+	return func(endpoint string) (transport.Broadcaster, error) {
 		b := mem.Endpoint(endpoint)
 		for _, key := range liars {
 			if endpoint == broadcast.CalculatorEndpoint(key.Number) {
