@@ -93,9 +93,7 @@ func TestEverySubsetMatchesPKCS1v15(t *testing.T) {
 				}
 				sets++
 			}
-			if want := len(testplan.Subsets(p.k, p.t)); sets != want {
-				t.Fatalf("tried %d calculator sets, want %d", sets, want)
-			}
+			require.Equal(t, len(testplan.Subsets(p.k, p.t)), sets, "calculator sets tried")
 		})
 	}
 }

@@ -34,9 +34,8 @@ import (
 func TestSign(t *testing.T) {
 	srv := startServer(t, ServerOptions{})
 	c := startCluster(t, srv.URL(), nil)
-	if n := srv.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
-		t.Errorf("%d clients, want one per node", n)
-	}
+	nodes := 5 + len(testcluster.Deal(t, 5, 3, 2, searched).Combiners) + 1
+	assert.Equal(t, nodes, srv.NumClients(), "clients: one per node")
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Go(func() { sign(t, c, fmt.Sprintf("message %d", i), 20*time.Second) })
@@ -114,9 +113,8 @@ func TestServerRestart(t *testing.T) {
 	assert.GreaterOrEqual(t, st.Reconnects, uint64(1), "distributor bus reconnects, status %+v", st)
 	assert.GreaterOrEqual(t, st.Disconnects, uint64(1), "distributor bus disconnects, status %+v", st)
 	assert.Equal(t, 2, st.Subscriptions, "distributor bus subscriptions, status %+v", st)
-	if n := srv2.NumClients(); n != 5+len(testcluster.Deal(t, 5, 3, 2, searched).Combiners)+1 {
-		t.Errorf("%d clients after the restart, want one per node", n)
-	}
+	nodes := 5 + len(testcluster.Deal(t, 5, 3, 2, searched).Combiners) + 1
+	assert.Equal(t, nodes, srv2.NumClients(), "clients after the restart: one per node")
 }
 
 // While disconnected, Publish buffers up to ReconnectBufSize and then fails
