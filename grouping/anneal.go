@@ -59,11 +59,7 @@ func anneal(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 	if binom(k, t)*binom(k, t-1) > repairWorkLimit {
 		return best
 	}
-	limit := o.TimeLimit
-	if limit <= 0 {
-		limit = DefaultTimeLimit
-	}
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(o.timeLimit())
 	r := o.Redundancy
 	for m := len(best.Combiners) - 1; m >= max(st.LowerBound, 1); m-- {
 		var q *Plan

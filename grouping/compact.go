@@ -63,16 +63,8 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	}
 	if small {
 		budget := max(2*n*r, 100)
-		for c := len(best.Combiners) - 1; c >= lb; c-- {
-			var s *state
-			for try := 0; try < repairTries && s == nil; try++ {
-				st.Restarts++
-				s, _ = repairTry(k, t, l, c, r, false, rng, st, budget)
-			}
-			if s == nil {
-				break
-			}
-			best = s.plan()
+		if q := repairDescend(k, t, l, r, len(best.Combiners)-1, lb, false, rng, st, budget, repairTries); q != nil {
+			best = q
 		}
 	}
 	if q := rebalance(best, r, false); better(q, best) {

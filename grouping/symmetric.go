@@ -32,11 +32,7 @@ func symmetricPairs(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 	if binom(k, t)*binom(k, t-1) > pairRetryWork {
 		return best
 	}
-	limit := o.TimeLimit
-	if limit <= 0 {
-		limit = DefaultTimeLimit
-	}
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(o.timeLimit())
 	r := o.Redundancy
 	lb, _ := lowerBound(k, t, l, Options{Redundancy: 1, Pairs: true})
 	for c := (len(best.Combiners)+r-1)/r - 1; c >= lb; c-- {
