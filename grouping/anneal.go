@@ -56,7 +56,7 @@ const annealRuns = 8
 // than best at a time down to the lower bound, each count with runs from
 // successive seeds until the time limit.
 func anneal(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	if binom(k, t)*binom(k, t-1) > repairWorkLimit {
+	if searchWork(k, t) > repairWorkLimit {
 		return best
 	}
 	deadline := time.Now().Add(o.timeLimit())

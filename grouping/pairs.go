@@ -290,7 +290,7 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up, thor
 	}
 	budget := max(2*n*r, 100)
 	tries := 1
-	if thorough && n*binom(k, t-1) <= pairRetryWork {
+	if thorough && searchWork(k, t) <= pairRetryWork {
 		tries, budget = pairDescendTries, max(20*n*r, 400)
 	}
 	if q := repairDescend(k, t, l, r, c-1, max(lb, 1), true, rng, st, budget, tries); q != nil {

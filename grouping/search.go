@@ -542,7 +542,7 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	}
 	// For large problems without pairs the partition construction comes
 	// first and the patent's greedy (slow there) runs only if it fails.
-	large := o.Method == Best && !o.Pairs && binom(k, t)*binom(k, t-1) > repairWorkLimit
+	large := o.Method == Best && !o.Pairs && searchWork(k, t) > repairWorkLimit
 	var best *Plan
 	if !large {
 		ff, err := firstFitRetry(k, t, l, o, st)

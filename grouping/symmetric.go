@@ -29,7 +29,7 @@ const symNodes = 100000
 // the lower bound, within o.TimeLimit. For r >= 2 it searches r = 1 plans
 // and takes r copies (pairSearch).
 func symmetricPairs(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	if binom(k, t)*binom(k, t-1) > pairRetryWork {
+	if searchWork(k, t) > pairRetryWork {
 		return best
 	}
 	deadline := time.Now().Add(o.timeLimit())
