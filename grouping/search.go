@@ -573,6 +573,7 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 			if q := rebalance(best, o.Redundancy, true); better(q, best) {
 				best = q
 			}
+			best = balancedPairs(k, t, l, o, st, best)
 		}
 	}
 	if o.Optimal && o.Method == Best && !o.Pairs && len(best.Combiners) > st.LowerBound {
