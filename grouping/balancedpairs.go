@@ -23,12 +23,18 @@ import (
 // cuts it short).
 const balancedPairNodes = 1000
 
-// balancedPairs runs, for an r = 1 pair plan on a small problem whose
-// split is uneven by more than one set, balancedPairSearch with bands of
-// growing width around the even share, while a band is narrower than
-// best's spread, and returns the first plan found (or best).
+// balancedPairWork bounds C(k,t)*C(k,t-1) for the balanced pair search
+// (pair-safe (6,3,2) and (6,4,2) are 300): every node tests each open
+// option of every set against every pair of combiners.
+const balancedPairWork = 300
+
+// balancedPairs runs, for an r = 1 pair plan on a small problem
+// (balancedPairWork) whose split is uneven by more than one set,
+// balancedPairSearch with bands of growing width around the even share,
+// while a band is narrower than best's spread, and returns the first plan
+// found (or best).
 func balancedPairs(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	if o.Redundancy != 1 || spread(best) <= 1 || searchWork(k, t) > pairRetryWork {
+	if o.Redundancy != 1 || spread(best) <= 1 || searchWork(k, t) > balancedPairWork {
 		return best
 	}
 	n, c := binom(k, t), len(best.Combiners)

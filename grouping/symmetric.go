@@ -15,9 +15,10 @@ import (
 // by about p per orbit, and a depth-first search over the orbits then
 // finds pair-secure plans the random searches miss: (6,4,2) in 5
 // combiners of 3 sets (sigma a 5-cycle) and (6,3,2) in 4 combiners
-// (sigma = (1 2)(3 4), every combiner mapped onto itself; split 5,4,7,4:
-// no even plan is invariant under three transpositions or under
-// (1 2 3)(4 5 6), as balance_pairs_test.go shows exhaustively).
+// (sigma = (1 2)(3 4), every combiner mapped onto itself; split 5,4,7,4,
+// which balancedPairs then improves to 6,4,4,6: no even plan is invariant
+// under three transpositions or under (1 2 3)(4 5 6), as
+// balance_pairs_test.go shows exhaustively).
 
 // symNodes bounds the nodes of one symmetric search, so that its result
 // depends on the seed-free order of the search only, not on the clock
