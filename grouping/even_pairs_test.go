@@ -688,7 +688,8 @@ func TestEvenCanonical(t *testing.T) {
 // TestNoEvenPairPlan632 proves, with TOLERANT_LONG=1, that no pair-secure
 // (6,3,2) plan with r = 1 has 4 combiners of 5 calculator sets each: it
 // searches every class of combiner 0's content (evenPairSearchSplit) to
-// the end.
+// the end: 6705 classes of 4.5 million contents, 956341 nodes, 4 min 9 s
+// (3 min 25 s of it enumerating the classes) on a shared 2-core machine.
 func TestNoEvenPairPlan632(t *testing.T) {
 	if os.Getenv("TOLERANT_LONG") != "1" {
 		t.Skip("exhaustive search of minutes: set TOLERANT_LONG=1")
