@@ -56,14 +56,10 @@ const annealRuns = 8
 // than best at a time down to the lower bound, each count with runs from
 // successive seeds until the time limit.
 func anneal(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	if binom(k, t)*binom(k, t-1) > repairWorkLimit {
+	if searchWork(k, t) > repairWorkLimit {
 		return best
 	}
-	limit := o.TimeLimit
-	if limit <= 0 {
-		limit = DefaultTimeLimit
-	}
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(o.timeLimit())
 	r := o.Redundancy
 	for m := len(best.Combiners) - 1; m >= max(st.LowerBound, 1); m-- {
 		var q *Plan

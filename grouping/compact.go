@@ -55,7 +55,7 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 		best, incumbent = ff, ff
 	}
 	n := binom(k, t)
-	small := n*binom(k, t-1) <= repairWorkLimit
+	small := searchWork(k, t) <= repairWorkLimit
 	if (small || best == incumbent) && len(best.Combiners) > lb {
 		if q := bestSearch(k, t, l, o, st, best); better(q, best) {
 			best = q
@@ -63,16 +63,8 @@ func compactSearch(k, t, l int, o Options, st *Stats, incumbent *Plan) *Plan {
 	}
 	if small {
 		budget := max(2*n*r, 100)
-		for c := len(best.Combiners) - 1; c >= lb; c-- {
-			var s *state
-			for try := 0; try < repairTries && s == nil; try++ {
-				st.Restarts++
-				s, _ = repairTry(k, t, l, c, r, false, rng, st, budget)
-			}
-			if s == nil {
-				break
-			}
-			best = s.plan()
+		if q := repairDescend(k, t, l, r, len(best.Combiners)-1, lb, false, rng, st, budget, repairTries); q != nil {
+			best = q
 		}
 	}
 	if q := rebalance(best, r, false); better(q, best) {
@@ -106,7 +98,7 @@ const balanceCapTries = 16
 // the seed and step budgets, never by the clock.
 func balanceSearch(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 	n, r, c := binom(k, t), o.Redundancy, len(best.Combiners)
-	if spread(best) <= 1 || n*binom(k, t-1) > repairWorkLimit {
+	if spread(best) <= 1 || searchWork(k, t) > repairWorkLimit {
 		return best
 	}
 	limit := (n*r + c - 1) / c
@@ -126,4 +118,11 @@ func balanceSearch(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
 		}
 	}
 	return best
+}
+
+// searchWork is C(k,t)*C(k,t-1), the calculator sets times the
+// coalitions each check covers: the size measure the work limits of the
+// searches bound.
+func searchWork(k, t int) int {
+	return binom(k, t) * binom(k, t-1)
 }

@@ -38,11 +38,20 @@ var tableRows = []tableRow{
 	{9, 4, 2, 2, false, 7, true, true, false},
 	{10, 5, 2, 2, false, 10, true, true, false},
 	{5, 3, 2, 1, true, 3, true, false, false},
-	// Uneven (5,4,7,4): no even plan of 4 combiners is invariant under
-	// (1 2 3)(4 5 6) or a fixed-point-free involution of the calculators
-	// (exhaustive, TestNoEvenSymmetricPairPlan632); others are not ruled out.
+	// Spread 2 (6,4,4,6, balancedPairs): no even plan of 4 combiners is
+	// invariant under (1 2 3)(4 5 6) or a fixed-point-free involution of
+	// the calculators (exhaustive, TestNoEvenSymmetricPairPlan632).
 	{6, 3, 2, 1, true, 4, false, true, false},
 	{6, 4, 2, 1, true, 5, true, true, false},
+}
+
+// maxSpread is the largest spread of the split the row may have: one set
+// on even rows, two on the others.
+func (row tableRow) maxSpread() int {
+	if row.even {
+		return 1
+	}
+	return 2
 }
 
 // opts are the options the row is measured with. Optimal rows get a
@@ -83,9 +92,7 @@ func TestTableRows(t *testing.T) {
 			if row.k <= 6 {
 				refCheckPlan(t, p, row.r, row.pairs)
 			}
-			if row.even {
-				require.LessOrEqual(t, spread(p), 1, "split %v", p.Load().Sets)
-			}
+			require.LessOrEqual(t, spread(p), row.maxSpread(), "split %v", p.Load().Sets)
 		})
 	}
 }

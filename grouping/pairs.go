@@ -116,14 +116,7 @@ func repairTryCap(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budg
 	for range c {
 		s.open()
 	}
-	sets := subsets(k, t)
-	order := rng.Perm(len(sets))
-	var queue []uint64
-	for round := 0; round < r; round++ {
-		for _, n := range order {
-			queue = append(queue, sets[n])
-		}
-	}
+	queue := repairQueue(k, t, r, rng)
 	eqCache := map[uint64][]Rep{}
 	steps := 0
 	for len(queue) > 0 {
@@ -142,67 +135,103 @@ func repairTryCap(k, t, l, c, r int, pairs bool, rng *rand.Rand, st *Stats, budg
 		if steps > budget {
 			return nil, false
 		}
-		// Force: least loaded combiner not serving m (random tie-break).
-		var free []int
-		for a, cs := range s.combs {
-			if !cs.sets[m] && (limit == 0 || len(cs.reps) < limit) {
-				free = append(free, a)
-			}
-		}
-		for a, cs := range s.combs {
-			if len(free) == 0 && !cs.sets[m] {
-				free = append(free, a)
-			}
-		}
-		if len(free) == 0 {
+		a, ok := s.forceTarget(m, rng)
+		if !ok {
 			return nil, false
 		}
-		a := free[rng.IntN(len(free))]
-		e := eqs[0]
-		for {
-			ok, b, ci := s.whyNot(a, e)
-			if ok {
-				break
-			}
-			coal := s.coal[ci]
-			ecols := restrict(e, coal, l, nil)
-			type cand struct{ a, n int }
-			var cands []cand
-			for _, x := range []int{a, b} {
-				if x < 0 {
-					continue
-				}
-				for n, rp := range s.combs[x].reps {
-					rc := restrict(rp, coal, l, s.buf)
-					for _, y := range rc {
-						if slices.Contains(ecols, y) {
-							cands = append(cands, cand{x, n})
-							break
-						}
-					}
-				}
-			}
-			if len(cands) == 0 {
-				for _, x := range []int{a, b} {
-					if x < 0 {
-						continue
-					}
-					for n := range s.combs[x].reps {
-						cands = append(cands, cand{x, n})
-					}
-				}
-			}
-			p := cands[rng.IntN(len(cands))]
-			out := s.remove(p.a, p.n)
-			queue = append(queue, out.mask())
-		}
-		s.commit(a, e)
-		if limit > 0 && len(s.combs[a].reps) > limit {
-			out := s.remove(a, rng.IntN(len(s.combs[a].reps)-1))
-			queue = append(queue, out.mask())
-		}
+		queue = s.force(a, eqs[0], rng, queue)
 	}
 	return s, true
+}
+
+// repairQueue returns the calculator sets in a random order, r rounds of
+// that order one after the other.
+func repairQueue(k, t, r int, rng *rand.Rand) []uint64 {
+	sets := subsets(k, t)
+	order := rng.Perm(len(sets))
+	var queue []uint64
+	for round := 0; round < r; round++ {
+		for _, n := range order {
+			queue = append(queue, sets[n])
+		}
+	}
+	return queue
+}
+
+// forceTarget picks, at random, a combiner not serving m that is below
+// the limit; if there is none, any combiner not serving m; false if every
+// combiner serves m.
+func (s *state) forceTarget(m uint64, rng *rand.Rand) (int, bool) {
+	var free []int
+	for a, cs := range s.combs {
+		if !cs.sets[m] && (s.limit == 0 || len(cs.reps) < s.limit) {
+			free = append(free, a)
+		}
+	}
+	for a, cs := range s.combs {
+		if len(free) == 0 && !cs.sets[m] {
+			free = append(free, a)
+		}
+	}
+	if len(free) == 0 {
+		return 0, false
+	}
+	return free[rng.IntN(len(free))], true
+}
+
+// force commits e to combiner a after ejecting, one at a time, a random
+// representation from the refusing combiner or pair until a takes e, and
+// then, when a is over the limit, another of a's representations. The
+// ejected calculator sets are appended to queue.
+func (s *state) force(a int, e Rep, rng *rand.Rand, queue []uint64) []uint64 {
+	for {
+		ok, b, ci := s.whyNot(a, e)
+		if ok {
+			break
+		}
+		cands := s.ejectable(a, b, ci, e)
+		p := cands[rng.IntN(len(cands))]
+		out := s.remove(p[0], p[1])
+		queue = append(queue, out.mask())
+	}
+	s.commit(a, e)
+	if s.limit > 0 && len(s.combs[a].reps) > s.limit {
+		out := s.remove(a, rng.IntN(len(s.combs[a].reps)-1))
+		queue = append(queue, out.mask())
+	}
+	return queue
+}
+
+// ejectable returns the representations (combiner, index) of combiners a
+// and b (b < 0: a only) whose restriction to coalition ci shares a column
+// with e's, or, if none does, all their representations.
+func (s *state) ejectable(a, b, ci int, e Rep) [][2]int {
+	coal := s.coal[ci]
+	ecols := restrict(e, coal, s.l, nil)
+	var cands [][2]int
+	for _, x := range []int{a, b} {
+		if x < 0 {
+			continue
+		}
+		for n, rp := range s.combs[x].reps {
+			rc := restrict(rp, coal, s.l, s.buf)
+			if slices.ContainsFunc(rc, func(y int) bool { return slices.Contains(ecols, y) }) {
+				cands = append(cands, [2]int{x, n})
+			}
+		}
+	}
+	if len(cands) > 0 {
+		return cands
+	}
+	for _, x := range []int{a, b} {
+		if x < 0 {
+			continue
+		}
+		for n := range s.combs[x].reps {
+			cands = append(cands, [2]int{x, n})
+		}
+	}
+	return cands
 }
 
 // pairSearch looks for a pair-secure plan with fewer combiners than
@@ -261,14 +290,25 @@ func pairDescend(k, t, l, r, lb int, rng *rand.Rand, st *Stats, ub int, up, thor
 	}
 	budget := max(2*n*r, 100)
 	tries := 1
-	if thorough && n*binom(k, t-1) <= pairRetryWork {
+	if thorough && searchWork(k, t) <= pairRetryWork {
 		tries, budget = pairDescendTries, max(20*n*r, 400)
 	}
-	for c--; c >= max(lb, 1); c-- {
+	if q := repairDescend(k, t, l, r, c-1, max(lb, 1), true, rng, st, budget, tries); q != nil {
+		best = q
+	}
+	return best
+}
+
+// repairDescend runs the repairing search (repairTry, up to tries times
+// each) for c = from, from-1, ... down to lb combiners while it succeeds,
+// and returns the plan of the last success (nil if none).
+func repairDescend(k, t, l, r, from, lb int, pairs bool, rng *rand.Rand, st *Stats, budget, tries int) *Plan {
+	var best *Plan
+	for c := from; c >= lb; c-- {
 		var s *state
 		for try := 0; try < tries && s == nil; try++ {
 			st.Restarts++
-			s, _ = repairTry(k, t, l, c, r, true, rng, st, budget)
+			s, _ = repairTry(k, t, l, c, r, pairs, rng, st, budget)
 		}
 		if s == nil {
 			break

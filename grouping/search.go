@@ -80,6 +80,14 @@ type Options struct {
 	TimeLimit time.Duration
 }
 
+// timeLimit returns o.TimeLimit, or DefaultTimeLimit when it is 0.
+func (o Options) timeLimit() time.Duration {
+	if o.TimeLimit <= 0 {
+		return DefaultTimeLimit
+	}
+	return o.TimeLimit
+}
+
 func (o *Options) norm() (Options, error) {
 	var v Options
 	if o != nil {
@@ -272,19 +280,31 @@ func (s *state) commit(a int, r Rep) {
 		s.stats.Checks++
 		c.bases[ci].add(s.buf, true)
 	}
-	if s.pairs {
-		for b := range s.combs {
-			if b == a {
-				continue
-			}
-			bs := s.pairB[[2]int{min(a, b), max(a, b)}]
-			for ci, cm := range s.coal {
-				s.buf = restrict(r, cm, s.l, s.buf)
-				s.stats.Checks++
-				bs[ci].add(s.buf, true)
-			}
+	s.applyPairs(a, r, func(b basis, row []int) { b.add(row, true) })
+	s.record(c, r)
+}
+
+// applyPairs applies, in pair mode, the rows of r (restricted to each
+// coalition) to the bases of every pair holding combiner a.
+func (s *state) applyPairs(a int, r Rep, apply func(b basis, row []int)) {
+	if !s.pairs {
+		return
+	}
+	for b := range s.combs {
+		if b == a {
+			continue
+		}
+		bs := s.pairB[[2]int{min(a, b), max(a, b)}]
+		for ci, cm := range s.coal {
+			s.buf = restrict(r, cm, s.l, s.buf)
+			s.stats.Checks++
+			apply(bs[ci], s.buf)
 		}
 	}
+}
+
+// record adds r to combiner c's representations, sets and used columns.
+func (s *state) record(c *combState, r Rep) {
 	for _, x := range r {
 		c.used[col(x, s.l)]++
 	}
@@ -522,7 +542,7 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 	}
 	// For large problems without pairs the partition construction comes
 	// first and the patent's greedy (slow there) runs only if it fails.
-	large := o.Method == Best && !o.Pairs && binom(k, t)*binom(k, t-1) > repairWorkLimit
+	large := o.Method == Best && !o.Pairs && searchWork(k, t) > repairWorkLimit
 	var best *Plan
 	if !large {
 		ff, err := firstFitRetry(k, t, l, o, st)
@@ -553,6 +573,7 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 			if q := rebalance(best, o.Redundancy, true); better(q, best) {
 				best = q
 			}
+			best = balancedPairs(k, t, l, o, st, best)
 		}
 	}
 	if o.Optimal && o.Method == Best && !o.Pairs && len(best.Combiners) > st.LowerBound {
@@ -572,13 +593,9 @@ func Search(k, t, l int, opts *Options) (*Plan, *Stats, error) {
 // optimise runs the exact search (exact.go) within the time limit and
 // raises st.LowerBound to what it proved.
 func optimise(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	limit := o.TimeLimit
-	if limit <= 0 {
-		limit = DefaultTimeLimit
-	}
 	start := time.Now()
 	bound, _ := setsBound(k, t, l)
-	q, lb := exactSearch(k, t, l, o, st, best, bound, start.Add(limit))
+	q, lb := exactSearch(k, t, l, o, st, best, bound, start.Add(o.timeLimit()))
 	if q != best {
 		best = q
 		if b := rebalance(q, o.Redundancy, false); better(b, best) {
@@ -839,24 +856,8 @@ func (s *state) store(a int, r Rep) {
 		s.stats.Checks++
 		storeRow(c.bases[ci], s.buf)
 	}
-	if s.pairs {
-		for b := range s.combs {
-			if b == a {
-				continue
-			}
-			bs := s.pairB[[2]int{min(a, b), max(a, b)}]
-			for ci, cm := range s.coal {
-				s.buf = restrict(r, cm, s.l, s.buf)
-				s.stats.Checks++
-				storeRow(bs[ci], s.buf)
-			}
-		}
-	}
-	for _, x := range r {
-		c.used[col(x, s.l)]++
-	}
-	c.reps = append(c.reps, r)
-	c.sets[r.mask()] = true
+	s.applyPairs(a, r, storeRow)
+	s.record(c, r)
 }
 
 // refresh rebuilds basis ci of combiner c from its representations when it

@@ -15,9 +15,10 @@ import (
 // by about p per orbit, and a depth-first search over the orbits then
 // finds pair-secure plans the random searches miss: (6,4,2) in 5
 // combiners of 3 sets (sigma a 5-cycle) and (6,3,2) in 4 combiners
-// (sigma = (1 2)(3 4), every combiner mapped onto itself; split 5,4,7,4:
-// no even plan is invariant under three transpositions or under
-// (1 2 3)(4 5 6), as balance_pairs_test.go shows exhaustively).
+// (sigma = (1 2)(3 4), every combiner mapped onto itself; split 5,4,7,4,
+// which balancedPairs then improves to 6,4,4,6: no even plan is invariant
+// under three transpositions or under (1 2 3)(4 5 6), as
+// balance_pairs_test.go shows exhaustively).
 
 // symNodes bounds the nodes of one symmetric search, so that its result
 // depends on the seed-free order of the search only, not on the clock
@@ -29,14 +30,10 @@ const symNodes = 100000
 // the lower bound, within o.TimeLimit. For r >= 2 it searches r = 1 plans
 // and takes r copies (pairSearch).
 func symmetricPairs(k, t, l int, o Options, st *Stats, best *Plan) *Plan {
-	if binom(k, t)*binom(k, t-1) > pairRetryWork {
+	if searchWork(k, t) > pairRetryWork {
 		return best
 	}
-	limit := o.TimeLimit
-	if limit <= 0 {
-		limit = DefaultTimeLimit
-	}
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(o.timeLimit())
 	r := o.Redundancy
 	lb, _ := lowerBound(k, t, l, Options{Redundancy: 1, Pairs: true})
 	for c := (len(best.Combiners)+r-1)/r - 1; c >= lb; c-- {
