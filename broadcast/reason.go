@@ -137,6 +137,14 @@ func orDiscard(l *slog.Logger) *slog.Logger {
 	return l
 }
 
+// orDefault sets *v to def when it is zero or negative: the default of an
+// option.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 func orNow(now func() time.Time) func() time.Time {
 	if now == nil {
 		return time.Now
