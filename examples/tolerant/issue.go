@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -395,22 +396,9 @@ var errKeyFileExists = errors.New("refusing to overwrite an existing private key
 // only its owner may read (O_EXCL, mode 0600). It never overwrites a file
 // or follows a symbolic link there, and removes what it created on failure.
 func writePrivateKeys(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := fileio.WriteNew(path, b, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", errKeyFileExists, path)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
 	}
 	return err
 }

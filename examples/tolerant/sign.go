@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -140,18 +141,4 @@ func (cfg *signConfig) signerOpts() (crypto.SignerOpts, string) {
 }
 
 // readLimited reads path, refusing files larger than limit.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
+func readLimited(path string, limit int64) ([]byte, error) { return fileio.ReadFile(path, limit) }

@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -435,22 +436,11 @@ func writeAll(dir string, files []fileOut) (err error) {
 // writeNew creates path (O_EXCL) with mode, writes b and syncs it. It
 // removes the file if the write fails.
 func writeNew(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("seal: %s %w; refusing to overwrite it", path, fs.ErrExist)
-		}
-		return fmt.Errorf("seal: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	err := fileio.WriteNew(path, b, mode)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("seal: %s %w; refusing to overwrite it", path, fs.ErrExist)
+	case err != nil:
 		return fmt.Errorf("seal: %w", err)
 	}
 	return nil
