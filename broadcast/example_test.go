@@ -21,15 +21,11 @@ func ExampleStartLocal() {
 	if err != nil {
 		panic(err)
 	}
-	plan, _, err := grouping.Search(5, 3, 2, nil)
-	if err != nil {
-		panic(err)
-	}
 	dealer, err := share.NewDealer(mrand.NewChaCha8([32]byte{}), key, 5, 3, 2, nil) // crypto/rand.Reader in production
 	if err != nil {
 		panic(err)
 	}
-	dealing, err := dealer.Deal(plan)
+	dealing, err := dealer.Deal(grouping.PatentPlan()) // the patent's plan ([0084]-[0087])
 	if err != nil {
 		panic(err)
 	}
