@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -95,21 +94,12 @@ func runSignRemote(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	r, err := df.connect(ctx, stderr)
+	r, signer, err := df.signer(ctx, stderr, &x509sign.Options{Timeout: *timeout})
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
 	defer r.Close()
-	signer, err := x509sign.New(r.key.PublicKey, r.key.KeyID, r.rec, &x509sign.Options{Timeout: *timeout})
-	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	var opts crypto.SignerOpts = h
-	scheme := "PKCS#1 v1.5"
-	if *pss {
-		opts = &rsa.PSSOptions{Hash: h, SaltLength: rsa.PSSSaltLengthEqualsHash}
-		scheme = "PSS"
-	}
+	opts, scheme := signerOpts(h, *pss)
 	// The calculators and combiners see the file itself, not only its
 	// digest ([0092], [0110]); the signature is verified before it is
 	// returned ([0116]).
@@ -163,17 +153,13 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signalContext()
 	defer stop()
-	r, err := df.connect(ctx, stderr)
-	if err != nil {
-		return fmt.Errorf("issue: %w", err)
-	}
-	defer r.Close()
-	signer, err := x509sign.New(r.key.PublicKey, r.key.KeyID, r.rec, &x509sign.Options{
+	r, signer, err := df.signer(ctx, stderr, &x509sign.Options{
 		Timeout: cfg.timeout, BaseContext: func() context.Context { return ctx },
 	})
 	if err != nil {
 		return fmt.Errorf("issue: %w", err)
 	}
+	defer r.Close()
 	if cfg.selfSigned {
 		return issueRoot(cfg, signer, stdout)
 	}
