@@ -697,6 +697,15 @@ func sameRoster(a, b share.Roster) bool {
 	return true
 }
 
+// checkNode checks that the bundle at path, which holds node number got
+// with metadata m, is node n of this cluster (checkMeta).
+func (c *Cluster) checkNode(path string, n share.Node, got int, m *share.Meta) error {
+	if got != n.Number {
+		return fmt.Errorf("%w: %s holds %v %d, not %d", ErrWrongNode, path, n.Role, got, n.Number)
+	}
+	return c.checkMeta(path, m)
+}
+
 // Calculator loads calculator j's bundle with id (nil for a plaintext
 // cluster) and checks that it is calculator j of this cluster: number,
 // public key, key id, epoch, (k, t, l) and roster. A missing bundle gives an
@@ -708,10 +717,7 @@ func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, erro
 	if err != nil {
 		return nil, err
 	}
-	if ck.Number != j {
-		return nil, fmt.Errorf("%w: %s holds calculator %d, not %d", ErrWrongNode, path, ck.Number, j)
-	}
-	if err := c.checkMeta(path, &ck.Meta); err != nil {
+	if err := c.checkNode(path, n, ck.Number, &ck.Meta); err != nil {
 		return nil, err
 	}
 	return ck, nil
@@ -733,10 +739,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ck.Number != a {
-		return nil, fmt.Errorf("%w: %s holds combiner %d, not %d", ErrWrongNode, path, ck.Number, a)
-	}
-	if err := c.checkMeta(path, &ck.Meta); err != nil {
+	if err := c.checkNode(path, n, ck.Number, &ck.Meta); err != nil {
 		return nil, err
 	}
 	reps, want := ck.Reps(), c.Plan.Combiners[a-1]
@@ -760,10 +763,7 @@ func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, 
 	if err != nil {
 		return nil, err
 	}
-	if dk.NodeKey.Number != num {
-		return nil, fmt.Errorf("%w: %s holds distributor %d, not %d", ErrWrongNode, path, dk.NodeKey.Number, num)
-	}
-	if err := c.checkMeta(path, &dk.Meta); err != nil {
+	if err := c.checkNode(path, n, dk.NodeKey.Number, &dk.Meta); err != nil {
 		return nil, err
 	}
 	return dk, nil
