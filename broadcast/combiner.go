@@ -13,6 +13,7 @@ import (
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -697,7 +698,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 		Combiner:     n.comb.Number(),
 		Signature:    sig,
 		Rep:          rep,
-		Calculators:  sortedKeys(calcs),
+		Calculators:  mapkeys.Sorted(calcs),
 		Inconsistent: inconsistent,
 		Suspects:     suspects,
 	})
@@ -757,15 +758,6 @@ func (n *CombinerNode) publish(ctx context.Context, b []byte) {
 	if err := n.b.Publish(ctx, n.opts.ResultChannel, b); err != nil && ctx.Err() == nil {
 		n.log.Debug("publish failed", "err", err)
 	}
-}
-
-func sortedKeys(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // observe queues an event of task h for the Observer, if any, filling in

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/emsa"
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -619,7 +620,7 @@ func (s *signing) finish() (*Outcome, error) {
 	d.nSigned.Add(1)
 	d.announce(s.ctx, &s.hdr, c.fp)
 	d.mu.Lock()
-	out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(s.start), sortedKeys(c.acks), s.transmissions, c.bad
+	out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(s.start), mapkeys.Sorted(c.acks), s.transmissions, c.bad
 	out.Inconsistent = d.corroborated(out.Claimed)
 	var suspects []int
 	for _, j := range mergeSorted(out.Suspects, out.Claimed) {
@@ -642,7 +643,7 @@ func (s *signing) fail(errs ...error) (*Outcome, error) {
 	d, c := s.d, s.c
 	d.nFailed.Add(1)
 	d.mu.Lock()
-	e := &SignError{Task: s.number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(s.start), errs: errs}
+	e := &SignError{Task: s.number, Acks: mapkeys.Sorted(c.acks), BadResults: c.bad, Elapsed: time.Since(s.start), errs: errs}
 	if len(c.refusals)+len(c.transient) > 0 {
 		e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
 		for j, r := range c.transient {

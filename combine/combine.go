@@ -36,7 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/ctexp"
@@ -174,14 +173,4 @@ func covered[V any](rep grouping.Rep, have map[grouping.Term]V) bool {
 		}
 	}
 	return true
-}
-
-// sortInts returns the keys of set in ascending order.
-func sortInts(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for j := range set {
-		out = append(out, j)
-	}
-	slices.Sort(out)
-	return out
 }
