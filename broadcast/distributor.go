@@ -1,7 +1,6 @@
 package broadcast
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -188,7 +186,6 @@ type Distributor struct {
 	auth     *auth
 	opts     DistributorOptions
 	log      *slog.Logger
-	size     int
 	next     atomic.Uint64
 	sub1     Subscription
 	sub3     Subscription // nil when ResultChannel is B1
@@ -276,7 +273,6 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		return nil, fmt.Errorf("broadcast: drawing the instance id: %w", err)
 	}
 	d.instance = binary.BigEndian.Uint64(inst[:])
-	d.size = (d.pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
 	// Task numbers count from the clock; with the instance id and the
 	// task's time they stay unique across restarts and across processes
@@ -873,19 +869,7 @@ func mergeSorted(a, b []int) []int {
 }
 
 // verify checks S^e = M mod N, with M the encoding the distributor built.
-func (d *Distributor) verify(sig, em []byte) bool {
-	if len(sig) != d.size {
-		return false
-	}
-	s := new(big.Int).SetBytes(sig)
-	if s.Sign() == 0 || s.Cmp(d.pub.N) >= 0 {
-		return false
-	}
-	m := s.Exp(s, big.NewInt(int64(d.pub.E)), d.pub.N)
-	out := make([]byte, d.size)
-	m.FillBytes(out)
-	return bytes.Equal(out, em)
-}
+func (d *Distributor) verify(sig, em []byte) bool { return emsa.Verify(d.pub, sig, em) }
 
 // observe passes an event of task h to the Observer, if any, filling in
 // the task's names and the time. The distributor holds no lock when it

@@ -35,7 +35,6 @@ package combine
 import (
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/ctexp"
@@ -101,7 +100,6 @@ type Options struct {
 type Combiner struct {
 	key     *share.CombinerKey
 	mod     *ctexp.Modulus
-	e       *big.Int
 	entries []entry
 	opts    Options
 }
@@ -124,7 +122,7 @@ func New(key *share.CombinerKey, opts *Options) (*Combiner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", share.ErrMalformed, err)
 	}
-	c := &Combiner{key: key, mod: mod, e: big.NewInt(int64(key.PublicKey.E))}
+	c := &Combiner{key: key, mod: mod}
 	if opts != nil {
 		c.opts = *opts
 	}
