@@ -213,10 +213,7 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if err != nil {
 		return nil, err
 	}
-	n := &CalculatorNode{b: b, auth: a, meta: key.Meta}
-	if opts != nil {
-		n.opts = *opts
-	}
+	n := &CalculatorNode{b: b, auth: a, meta: key.Meta, opts: valueOf(opts)}
 	// The node asks the approval hook itself, after the checks of Prepare
 	// and before any exponentiation, so that it keeps the hook's reason.
 	if n.calc, err = share.NewCalculator(key, nil); err != nil {

@@ -183,14 +183,8 @@ func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOption
 	if err != nil {
 		return nil, err
 	}
-	n := &CombinerNode{b: b, auth: a, meta: key.Meta}
-	if opts != nil {
-		n.opts = *opts
-	}
-	var co combine.Options
-	if n.opts.Combine != nil {
-		co = *n.opts.Combine
-	}
+	n := &CombinerNode{b: b, auth: a, meta: key.Meta, opts: valueOf(opts)}
+	co := valueOf(n.opts.Combine)
 	n.approve, co.Approve = co.Approve, nil // asked by the node, before a worker is taken
 	if n.comb, err = combine.New(key, &co); err != nil {
 		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)

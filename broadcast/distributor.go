@@ -243,9 +243,7 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, k: key.K, t: key.T, auth: a,
 		calls: make(map[uint64]*call), claims: make(map[int]map[int]uint64), stop: make(chan struct{}),
 	}
-	if opts != nil {
-		d.opts = *opts
-	}
+	d.opts = valueOf(opts)
 	o := &d.opts
 	if o.Retransmit <= 0 {
 		o.Retransmit = 200 * time.Millisecond
