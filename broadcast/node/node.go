@@ -132,8 +132,9 @@ type Node struct {
 	started atomic.Bool
 }
 
-// prepare returns the normalized options, the node's logger and its observer.
-func prepare(opts *Options, role share.Role, number int, meta *share.Meta) (Options, *slog.Logger, broadcast.Observer) {
+// prepare returns the normalized options, the node of role and number on b
+// without its calculator, combiner or distributor, and its observer.
+func prepare(opts *Options, b broadcast.Broadcaster, role share.Role, number int, meta *share.Meta) (Options, *Node, broadcast.Observer) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -149,7 +150,8 @@ func prepare(opts *Options, role share.Role, number int, meta *share.Meta) (Opti
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("key", meta.KeyID, "epoch", meta.Epoch, "role", role.String(), "node", number)
-	return o, log, broadcast.Observers(o.Observer, LogObserver(log))
+	n := &Node{role: role, number: number, meta: *meta, b: b, drain: o.DrainTimeout, log: log, health: o.Health}
+	return o, n, broadcast.Observers(o.Observer, LogObserver(log))
 }
 
 // approval returns the approval hook of a calculator or combiner: Approve
@@ -186,19 +188,19 @@ func NewCalculator(b broadcast.Broadcaster, key *share.CalculatorKey, opts *Opti
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or calculator key")
 	}
-	o, log, obs := prepare(opts, share.RoleCalculator, key.Number, &key.Meta)
+	o, n, obs := prepare(opts, b, share.RoleCalculator, key.Number, &key.Meta)
 	approve, err := approval(&o)
 	if err != nil {
 		return nil, err
 	}
 	c, err := broadcast.NewCalculatorNode(b, key, &broadcast.CalculatorOptions{
-		Workers: o.Workers, Approve: approve, ApproveTimeout: o.ApproveTimeout, Logger: log, Observer: obs,
+		Workers: o.Workers, Approve: approve, ApproveTimeout: o.ApproveTimeout, Logger: n.log, Observer: obs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleCalculator, number: key.Number, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.run, n.stats = c, func() any { return c.Stats() }
+	return n, nil
 }
 
 // NewCombiner returns combiner key.Number of key's cluster on b. It subscribes
@@ -208,20 +210,20 @@ func NewCombiner(b broadcast.Broadcaster, key *share.CombinerKey, opts *Options)
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or combiner key")
 	}
-	o, log, obs := prepare(opts, share.RoleCombiner, key.Number, &key.Meta)
+	o, n, obs := prepare(opts, b, share.RoleCombiner, key.Number, &key.Meta)
 	approve, err := approval(&o)
 	if err != nil {
 		return nil, err
 	}
 	c, err := broadcast.NewCombinerNode(b, key, &broadcast.CombinerOptions{
 		Workers: o.Workers, AuditLate: o.AuditLate, ApproveTimeout: o.ApproveTimeout,
-		Combine: &combine.Options{Audit: o.AuditLate, Approve: approve}, Logger: log, Observer: obs,
+		Combine: &combine.Options{Audit: o.AuditLate, Approve: approve}, Logger: n.log, Observer: obs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleCombiner, number: key.Number, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.run, n.stats = c, func() any { return c.Stats() }
+	return n, nil
 }
 
 // NewDistributor returns the task distributor of key on b: it signs
@@ -232,13 +234,13 @@ func NewDistributor(b broadcast.Broadcaster, key *share.DistributorKey, opts *Op
 	if b == nil || key == nil || key.NodeKey == nil {
 		return nil, errors.New("node: nil transport or distributor key")
 	}
-	o, log, obs := prepare(opts, share.RoleDistributor, key.NodeKey.Number, &key.Meta)
-	d, err := broadcast.NewDistributor(b, key, &broadcast.DistributorOptions{Logger: log, Observer: obs})
+	_, n, obs := prepare(opts, b, share.RoleDistributor, key.NodeKey.Number, &key.Meta)
+	d, err := broadcast.NewDistributor(b, key, &broadcast.DistributorOptions{Logger: n.log, Observer: obs})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleDistributor, number: key.NodeKey.Number, meta: key.Meta, b: b, dist: d,
-		stats: func() any { return d.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.dist, n.stats = d, func() any { return d.Stats() }
+	return n, nil
 }
 
 // Distributor returns the node's distributor, nil for a calculator or a
