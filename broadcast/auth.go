@@ -84,6 +84,27 @@ func (a *auth) open(msg []byte) (wire.Packet, []byte, error) {
 	return p, s.Body, nil
 }
 
+// openTask opens a message of B1 for a calculator or combiner: a done goes
+// to onDone, a task is returned with its signed body. Other packets
+// (acknowledgements, results when B1 is the result channel) and packets
+// open refuses (counted in rejected or malformed) give a nil task.
+func (a *auth) openTask(msg []byte, rejected, malformed interface{ Add(uint64) uint64 }, onDone func(*wire.Done)) (*wire.Task, []byte) {
+	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask && typ != wire.TypeDone {
+		return nil, nil
+	}
+	p, body, err := a.open(msg)
+	if err != nil {
+		countRejected(err, rejected, malformed)
+		return nil, nil
+	}
+	if d, ok := p.(*wire.Done); ok {
+		onDone(d)
+		return nil, nil
+	}
+	task, _ := p.(*wire.Task)
+	return task, body
+}
+
 // countRejected counts a packet that open refused.
 func countRejected(err error, rejected, malformed interface{ Add(uint64) uint64 }) {
 	if errors.Is(err, ErrUnauthenticated) {

@@ -98,8 +98,7 @@ type CalculatorNode struct {
 
 	mu      sync.Mutex
 	tasks   map[taskKey]*calcTask
-	order   []*calcTask // by arrival, for expiry
-	head    int
+	order   fifo[*calcTask]   // by arrival, for expiry
 	floor   map[source]uint64 // per distributor process: tasks at or below are stale
 	pending int
 	bytes   int64            // bytes of pending task packets
@@ -214,39 +213,20 @@ func NewCalculatorNode(b Broadcaster, key *share.CalculatorKey, opts *Calculator
 	if err != nil {
 		return nil, err
 	}
-	n := &CalculatorNode{b: b, auth: a, meta: key.Meta}
-	if opts != nil {
-		n.opts = *opts
-	}
+	n := &CalculatorNode{b: b, auth: a, meta: key.Meta, opts: valueOf(opts)}
 	// The node asks the approval hook itself, after the checks of Prepare
 	// and before any exponentiation, so that it keeps the hook's reason.
 	if n.calc, err = share.NewCalculator(key, nil); err != nil {
 		return nil, fmt.Errorf("broadcast: calculator %d: %w", key.Number, err)
 	}
-	if n.opts.Workers <= 0 {
-		n.opts.Workers = runtime.NumCPU()
-	}
-	if n.opts.MaxTasks <= 0 {
-		n.opts.MaxTasks = 8192
-	}
-	if n.opts.MaxPending <= 0 {
-		n.opts.MaxPending = 4096
-	}
-	if n.opts.Window <= 0 {
-		n.opts.Window = 10 * time.Minute
-	}
-	if n.opts.MaxSkew <= 0 {
-		n.opts.MaxSkew = 5 * time.Second
-	}
-	if n.opts.ApproveTimeout <= 0 {
-		n.opts.ApproveTimeout = time.Minute
-	}
-	if n.opts.MaxBytes <= 0 {
-		n.opts.MaxBytes = 256 << 20
-	}
-	if n.opts.MaxBytesPerDistributor <= 0 {
-		n.opts.MaxBytesPerDistributor = 64 << 20
-	}
+	orDefault(&n.opts.Workers, runtime.NumCPU())
+	orDefault(&n.opts.MaxTasks, 8192)
+	orDefault(&n.opts.MaxPending, 4096)
+	orDefault(&n.opts.Window, 10*time.Minute)
+	orDefault(&n.opts.MaxSkew, 5*time.Second)
+	orDefault(&n.opts.ApproveTimeout, time.Minute)
+	orDefault(&n.opts.MaxBytes, 256<<20)
+	orDefault(&n.opts.MaxBytesPerDistributor, 64<<20)
 	n.now = orNow(n.opts.Now)
 	n.started = n.now()
 	n.perDist = make(map[uint32]int64)
@@ -293,50 +273,29 @@ func (n *CalculatorNode) Close() error {
 // Run serves tasks until ctx ends or the node is closed, then waits for its
 // goroutines and returns ctx's error (nil after Close). It may be called once.
 func (n *CalculatorNode) Run(ctx context.Context) error {
-	if !n.ran.CompareAndSwap(false, true) {
-		return errors.New("broadcast: calculator node already ran")
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		n.Close()
-		wg.Wait()
-		n.stopHeld()
-	}()
-	for range n.opts.Workers {
-		wg.Go(func() { n.work(ctx) })
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case msg, ok := <-n.sub.C():
-			if !ok {
-				return nil
-			}
-			n.handle(ctx, &wg, msg)
+	return serve(ctx, &n.ran, "calculator", n.Close, n.stopHeld, func(ctx context.Context, wg *sync.WaitGroup) error {
+		for range n.opts.Workers {
+			wg.Go(func() { n.work(ctx) })
 		}
-	}
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case msg, ok := <-n.sub.C():
+				if !ok {
+					return nil
+				}
+				n.handle(ctx, wg, msg)
+			}
+		}
+	})
 }
 
 // handle processes one B1 message. It never blocks on computation.
 func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask && typ != wire.TypeDone {
-		return // acknowledgements of other calculators
-	}
-	p, body, err := n.auth.open(msg)
-	if err != nil {
-		countRejected(err, &n.nRejected, &n.nMalformed)
-		return
-	}
-	if d, ok := p.(*wire.Done); ok {
-		n.onDone(d)
-		return
-	}
-	task, ok := p.(*wire.Task)
-	if !ok {
-		return
+	task, body := n.auth.openTask(msg, &n.nRejected, &n.nMalformed, n.onDone)
+	if task == nil {
+		return // acknowledgements of other calculators, dones, refused packets
 	}
 	if task.KeyID != n.meta.KeyID {
 		n.nOtherKey.Add(1) // another enterprise's task ([0124]): not ours to answer
@@ -368,7 +327,7 @@ func (n *CalculatorNode) handle(ctx context.Context, wg *sync.WaitGroup, msg []b
 	n.seq++
 	t := &calcTask{key: key, fp: fp, hdr: task.Header, seen: n.now(), seq: n.seq, size: int64(len(msg))}
 	n.tasks[key] = t
-	n.order = append(n.order, t)
+	n.order.push(t)
 	n.pending++
 	n.bytes += t.size
 	n.perDist[key.dist] += t.size
@@ -460,14 +419,13 @@ func (n *CalculatorNode) release(t *calcTask) {
 // one more fits within MaxTasks, raising their distributor's floor. n.mu is held.
 func (n *CalculatorNode) expire() {
 	now := n.now()
-	for n.head < len(n.order) {
-		t := n.order[n.head]
+	for {
+		t, ok := n.order.front()
 		// A task is remembered as long as it could be accepted again.
-		if len(n.tasks) < n.opts.MaxTasks && now.Sub(t.seen) < n.opts.Window+n.opts.MaxSkew {
+		if !ok || len(n.tasks) < n.opts.MaxTasks && now.Sub(t.seen) < n.opts.Window+n.opts.MaxSkew {
 			break
 		}
-		n.order[n.head] = nil
-		n.head++
+		n.order.pop()
 		delete(n.tasks, t.key)
 		src := source{t.key.dist, t.key.instance}
 		if t.key.task > n.floor[src] {
@@ -480,10 +438,7 @@ func (n *CalculatorNode) expire() {
 			n.floor[src] = t.key.task
 		}
 	}
-	if n.head > 1024 && n.head > len(n.order)/2 {
-		n.order = append([]*calcTask(nil), n.order[n.head:]...)
-		n.head = 0
-	}
+	n.order.compact()
 }
 
 const maxFloors = 1024

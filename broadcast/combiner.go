@@ -13,6 +13,7 @@ import (
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -118,9 +119,9 @@ type CombinerNode struct {
 
 	mu      sync.Mutex
 	groups  map[groupKey]*group
-	queues  [2]expiryQueue   // by TTL: TaskTTL, IllegalTTL; each in expiry order
-	tasks   int              // groups with their task packet
-	early   map[int][]*group // groups without a task packet, by the calculator that created them
+	queues  [2]fifo[expiryEntry] // by TTL: TaskTTL, IllegalTTL; each in expiry order
+	tasks   int                  // groups with their task packet
+	early   map[int][]*group     // groups without a task packet, by the calculator that created them
 	bytes   int64
 	perDist map[uint32]int64
 	events  []Event // waiting for the Observer until n.mu is released (unlock)
@@ -182,40 +183,20 @@ func NewCombinerNode(b Broadcaster, key *share.CombinerKey, opts *CombinerOption
 	if err != nil {
 		return nil, err
 	}
-	n := &CombinerNode{b: b, auth: a, meta: key.Meta}
-	if opts != nil {
-		n.opts = *opts
-	}
-	var co combine.Options
-	if n.opts.Combine != nil {
-		co = *n.opts.Combine
-	}
+	n := &CombinerNode{b: b, auth: a, meta: key.Meta, opts: valueOf(opts)}
+	co := valueOf(n.opts.Combine)
 	n.approve, co.Approve = co.Approve, nil // asked by the node, before a worker is taken
 	if n.comb, err = combine.New(key, &co); err != nil {
 		return nil, fmt.Errorf("broadcast: combiner %d: %w", key.Number, err)
 	}
 	n.size = (n.meta.PublicKey.N.BitLen() + 7) / 8
-	if n.opts.Workers <= 0 {
-		n.opts.Workers = runtime.NumCPU()
-	}
-	if n.opts.MaxTasks <= 0 {
-		n.opts.MaxTasks = 8192
-	}
-	if n.opts.TaskTTL <= 0 {
-		n.opts.TaskTTL = 2 * time.Minute
-	}
-	if n.opts.MaxBytes <= 0 {
-		n.opts.MaxBytes = 256 << 20
-	}
-	if n.opts.MaxBytesPerDistributor <= 0 {
-		n.opts.MaxBytesPerDistributor = 64 << 20
-	}
-	if n.opts.ApproveTimeout <= 0 {
-		n.opts.ApproveTimeout = time.Minute
-	}
-	if n.opts.IllegalTTL <= 0 {
-		n.opts.IllegalTTL = 10 * time.Minute
-	}
+	orDefault(&n.opts.Workers, runtime.NumCPU())
+	orDefault(&n.opts.MaxTasks, 8192)
+	orDefault(&n.opts.TaskTTL, 2*time.Minute)
+	orDefault(&n.opts.MaxBytes, 256<<20)
+	orDefault(&n.opts.MaxBytesPerDistributor, 64<<20)
+	orDefault(&n.opts.ApproveTimeout, time.Minute)
+	orDefault(&n.opts.IllegalTTL, 10*time.Minute)
 	if n.opts.ResultChannel == 0 {
 		n.opts.ResultChannel = B3
 	}
@@ -269,33 +250,24 @@ func (n *CombinerNode) Close() error {
 // Run serves until ctx ends or the node is closed, then waits for its
 // goroutines and returns ctx's error (nil after Close). It may be called once.
 func (n *CombinerNode) Run(ctx context.Context) error {
-	if !n.ran.CompareAndSwap(false, true) {
-		return errors.New("broadcast: combiner node already ran")
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		n.Close()
-		wg.Wait()
-	}()
-	c1, c2 := n.sub1.C(), n.sub2.C()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case msg, ok := <-c1:
+	return serve(ctx, &n.ran, "combiner", n.Close, nil, func(ctx context.Context, wg *sync.WaitGroup) error {
+		c1, c2 := n.sub1.C(), n.sub2.C()
+		for {
+			var msg []byte
+			ok, handle := false, n.handleTask
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case msg, ok = <-c1:
+			case msg, ok = <-c2:
+				handle = n.handlePartials
+			}
 			if !ok {
 				return nil
 			}
-			n.handleTask(ctx, &wg, msg)
-		case msg, ok := <-c2:
-			if !ok {
-				return nil
-			}
-			n.handlePartials(ctx, &wg, msg)
+			handle(ctx, wg, msg)
 		}
-	}
+	})
 }
 
 // groupCost is what a group costs beyond its partials and content: the
@@ -383,13 +355,9 @@ func (n *CombinerNode) dropEarly(g *group) {
 	}
 }
 
-// expiryQueue holds groups in the order they expire: every entry of one
-// queue has the same TTL.
-type expiryQueue struct {
-	entries []expiryEntry
-	head    int
-}
-
+// expiryEntry is a group in the order it expires: every entry of one
+// queue has the same TTL. seq tells whether the group was scheduled again
+// since.
 type expiryEntry struct {
 	g   *group
 	seq uint64
@@ -399,7 +367,7 @@ type expiryEntry struct {
 func (n *CombinerNode) schedule(g *group, ttl time.Duration, q int) {
 	g.seq++
 	g.expires = n.now().Add(ttl)
-	n.queues[q].entries = append(n.queues[q].entries, expiryEntry{g, g.seq})
+	n.queues[q].push(expiryEntry{g, g.seq})
 }
 
 // expire forgets groups past their TTL. n.mu is held.
@@ -407,8 +375,11 @@ func (n *CombinerNode) expire() {
 	now := n.now()
 	for q := range n.queues {
 		eq := &n.queues[q]
-		for eq.head < len(eq.entries) {
-			e := eq.entries[eq.head]
+		for {
+			e, ok := eq.front()
+			if !ok {
+				break
+			}
 			live := n.groups[e.g.key] == e.g && e.seq == e.g.seq
 			if live && now.Before(e.g.expires) {
 				break
@@ -416,32 +387,16 @@ func (n *CombinerNode) expire() {
 			if live {
 				n.forget(e.g)
 			}
-			eq.entries[eq.head] = expiryEntry{}
-			eq.head++
+			eq.pop()
 		}
-		if eq.head > 1024 && eq.head > len(eq.entries)/2 {
-			eq.entries = append([]expiryEntry(nil), eq.entries[eq.head:]...)
-			eq.head = 0
-		}
+		eq.compact()
 	}
 }
 
 func (n *CombinerNode) handleTask(ctx context.Context, wg *sync.WaitGroup, msg []byte) {
-	if typ, err := wire.PeekType(msg); err == nil && typ != wire.TypeTask && typ != wire.TypeDone {
-		return // acknowledgements, or results when B1 is the result channel
-	}
-	p, body, err := n.auth.open(msg)
-	if err != nil {
-		countRejected(err, &n.nRejected, &n.nMalformed)
-		return
-	}
-	if d, ok := p.(*wire.Done); ok {
-		n.onDone(d)
-		return
-	}
-	task, ok := p.(*wire.Task)
-	if !ok {
-		return
+	task, body := n.auth.openTask(msg, &n.nRejected, &n.nMalformed, n.onDone)
+	if task == nil {
+		return // acknowledgements, results when B1 is the result channel, dones, refused packets
 	}
 	if task.KeyID != n.meta.KeyID || task.Epoch != n.meta.Epoch {
 		n.nOtherKey.Add(1)
@@ -737,7 +692,7 @@ func (n *CombinerNode) resultPacket(g *group, sig []byte, rep grouping.Rep, part
 		Combiner:     n.comb.Number(),
 		Signature:    sig,
 		Rep:          rep,
-		Calculators:  sortedKeys(calcs),
+		Calculators:  mapkeys.Sorted(calcs),
 		Inconsistent: inconsistent,
 		Suspects:     suspects,
 	})
@@ -797,15 +752,6 @@ func (n *CombinerNode) publish(ctx context.Context, b []byte) {
 	if err := n.b.Publish(ctx, n.opts.ResultChannel, b); err != nil && ctx.Err() == nil {
 		n.log.Debug("publish failed", "err", err)
 	}
-}
-
-func sortedKeys(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // observe queues an event of task h for the Observer, if any, filling in

@@ -1,7 +1,6 @@
 package broadcast
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"slices"
 	"sort"
 	"strings"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/emsa"
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -187,7 +186,6 @@ type Distributor struct {
 	auth     *auth
 	opts     DistributorOptions
 	log      *slog.Logger
-	size     int
 	next     atomic.Uint64
 	sub1     Subscription
 	sub3     Subscription // nil when ResultChannel is B1
@@ -245,9 +243,7 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		b: b, pub: key.PublicKey, keyID: key.KeyID, number: uint32(key.NodeKey.Number), epoch: key.Epoch, k: key.K, t: key.T, auth: a,
 		calls: make(map[uint64]*call), claims: make(map[int]map[int]uint64), stop: make(chan struct{}),
 	}
-	if opts != nil {
-		d.opts = *opts
-	}
+	d.opts = valueOf(opts)
 	o := &d.opts
 	if o.Retransmit <= 0 {
 		o.Retransmit = 200 * time.Millisecond
@@ -275,7 +271,6 @@ func NewDistributor(b Broadcaster, key *share.DistributorKey, opts *DistributorO
 		return nil, fmt.Errorf("broadcast: drawing the instance id: %w", err)
 	}
 	d.instance = binary.BigEndian.Uint64(inst[:])
-	d.size = (d.pub.N.BitLen() + 7) / 8
 	d.log = orDiscard(o.Logger).With("node", "distributor", "number", d.number, "key", d.keyID)
 	// Task numbers count from the clock; with the instance id and the
 	// task's time they stay unique across restarts and across processes
@@ -619,7 +614,7 @@ func (s *signing) finish() (*Outcome, error) {
 	d.nSigned.Add(1)
 	d.announce(s.ctx, &s.hdr, c.fp)
 	d.mu.Lock()
-	out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(s.start), sortedKeys(c.acks), s.transmissions, c.bad
+	out.Elapsed, out.Acks, out.Transmissions, out.BadResults = time.Since(s.start), mapkeys.Sorted(c.acks), s.transmissions, c.bad
 	out.Inconsistent = d.corroborated(out.Claimed)
 	var suspects []int
 	for _, j := range mergeSorted(out.Suspects, out.Claimed) {
@@ -642,7 +637,7 @@ func (s *signing) fail(errs ...error) (*Outcome, error) {
 	d, c := s.d, s.c
 	d.nFailed.Add(1)
 	d.mu.Lock()
-	e := &SignError{Task: s.number, Acks: sortedKeys(c.acks), BadResults: c.bad, Elapsed: time.Since(s.start), errs: errs}
+	e := &SignError{Task: s.number, Acks: mapkeys.Sorted(c.acks), BadResults: c.bad, Elapsed: time.Since(s.start), errs: errs}
 	if len(c.refusals)+len(c.transient) > 0 {
 		e.Refusals = make(map[int]error, len(c.refusals)+len(c.transient))
 		for j, r := range c.transient {
@@ -872,19 +867,7 @@ func mergeSorted(a, b []int) []int {
 }
 
 // verify checks S^e = M mod N, with M the encoding the distributor built.
-func (d *Distributor) verify(sig, em []byte) bool {
-	if len(sig) != d.size {
-		return false
-	}
-	s := new(big.Int).SetBytes(sig)
-	if s.Sign() == 0 || s.Cmp(d.pub.N) >= 0 {
-		return false
-	}
-	m := s.Exp(s, big.NewInt(int64(d.pub.E)), d.pub.N)
-	out := make([]byte, d.size)
-	m.FillBytes(out)
-	return bytes.Equal(out, em)
-}
+func (d *Distributor) verify(sig, em []byte) bool { return emsa.Verify(d.pub, sig, em) }
 
 // observe passes an event of task h to the Observer, if any, filling in
 // the task's names and the time. The distributor holds no lock when it

@@ -3,13 +3,11 @@ package broadcast_test
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"math/rand/v2"
-	"os"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
@@ -19,16 +17,15 @@ import (
 
 // A whole (5,3,2) cluster in one process, with two calculators down.
 func ExampleStartLocal() {
-	key := exampleKey()
-	plan, _, err := grouping.Search(5, 3, 2, nil)
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
 	if err != nil {
 		panic(err)
 	}
-	dealer, err := share.NewDealer(rand.NewChaCha8([32]byte{}), key, 5, 3, 2, nil) // crypto/rand.Reader in production
+	dealer, err := share.NewDealer(mrand.NewChaCha8([32]byte{}), key, 5, 3, 2, nil) // crypto/rand.Reader in production
 	if err != nil {
 		panic(err)
 	}
-	dealing, err := dealer.Deal(plan)
+	dealing, err := dealer.Deal(grouping.PatentPlan()) // the patent's plan ([0084]-[0087])
 	if err != nil {
 		panic(err)
 	}
@@ -54,22 +51,4 @@ func ExampleStartLocal() {
 	// Output:
 	// verifies: true
 	// calculators used: [1 3 5]
-}
-
-// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
-// public test key: in production the CA's own key, on the offline dealer.
-func exampleKey() *rsa.PrivateKey {
-	b, err := os.ReadFile("testdata/ca-key.pem")
-	if err != nil {
-		panic(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		panic("testdata/ca-key.pem: no PEM block")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		panic(err)
-	}
-	return key.(*rsa.PrivateKey)
 }

@@ -89,10 +89,7 @@ func StartLocal(ctx context.Context, d *share.Dealing, opts *LocalOptions) (*Loc
 	if d == nil || len(d.Calculators) == 0 || len(d.Combiners) == 0 {
 		return nil, errors.New("broadcast: StartLocal needs a dealing with calculators and combiners")
 	}
-	var o LocalOptions
-	if opts != nil {
-		o = *opts
-	}
+	o := valueOf(opts)
 	if !o.NoDistributor && len(d.Distributors) == 0 {
 		return nil, fmt.Errorf("%w: the dealing has no distributor", ErrNodeKey)
 	}
@@ -127,10 +124,7 @@ func (l *Local) startCalculators(ctx context.Context, d *share.Dealing, o *Local
 		if slices.Contains(o.Down, j) {
 			continue
 		}
-		var co CalculatorOptions
-		if o.Calculator != nil {
-			co = *o.Calculator
-		}
+		co := valueOf(o.Calculator)
 		if co.Logger == nil {
 			co.Logger = o.Logger
 		}
@@ -159,10 +153,7 @@ func (l *Local) startCombiners(ctx context.Context, d *share.Dealing, o *LocalOp
 		if slices.Contains(o.CombinersDown, key.Number) {
 			continue
 		}
-		var co CombinerOptions
-		if o.Combiner != nil {
-			co = *o.Combiner
-		}
+		co := valueOf(o.Combiner)
 		if co.Logger == nil {
 			co.Logger = o.Logger
 		}
@@ -187,10 +178,7 @@ func (l *Local) startCombiners(ctx context.Context, d *share.Dealing, o *LocalOp
 
 // startDistributor starts d's distributor 1 on the distributor endpoint.
 func (l *Local) startDistributor(d *share.Dealing, o *LocalOptions) error {
-	var do DistributorOptions
-	if o.Distributor != nil {
-		do = *o.Distributor
-	}
+	do := valueOf(o.Distributor)
 	if do.Logger == nil {
 		do.Logger = o.Logger
 	}

@@ -137,6 +137,24 @@ func orDiscard(l *slog.Logger) *slog.Logger {
 	return l
 }
 
+// valueOf returns *p, or the zero value for a nil p: the options of a
+// nil *Options.
+func valueOf[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// orDefault sets *v to def when it is zero or negative: the default of an
+// option.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
 func orNow(now func() time.Time) func() time.Time {
 	if now == nil {
 		return time.Now

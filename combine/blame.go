@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 )
 
 // maxExplanations bounds the coalitions blame examines. Beyond it nobody
@@ -38,7 +39,7 @@ func blame(t int, pass, fail []grouping.Rep) (named, suspects []int) {
 			calcs[x.J] = true
 		}
 	}
-	all := sortInts(calcs)
+	all := mapkeys.Sorted(calcs)
 	var minimal [][]int
 	count := 0
 	for size := 1; size <= t-1 && size <= len(all); size++ {
@@ -90,7 +91,7 @@ func failedCalculators(fail []grouping.Rep) []int {
 			set[x.J] = true
 		}
 	}
-	return sortInts(set)
+	return mapkeys.Sorted(set)
 }
 
 // subset reports whether every element of a is in b.

@@ -35,8 +35,6 @@ package combine
 import (
 	"errors"
 	"fmt"
-	"math/big"
-	"slices"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/ctexp"
@@ -102,7 +100,6 @@ type Options struct {
 type Combiner struct {
 	key     *share.CombinerKey
 	mod     *ctexp.Modulus
-	e       *big.Int
 	entries []entry
 	opts    Options
 }
@@ -125,7 +122,7 @@ func New(key *share.CombinerKey, opts *Options) (*Combiner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", share.ErrMalformed, err)
 	}
-	c := &Combiner{key: key, mod: mod, e: big.NewInt(int64(key.PublicKey.E))}
+	c := &Combiner{key: key, mod: mod}
 	if opts != nil {
 		c.opts = *opts
 	}
@@ -174,14 +171,4 @@ func covered[V any](rep grouping.Rep, have map[grouping.Term]V) bool {
 		}
 	}
 	return true
-}
-
-// sortInts returns the keys of set in ascending order.
-func sortInts(set map[int]bool) []int {
-	out := make([]int, 0, len(set))
-	for j := range set {
-		out = append(out, j)
-	}
-	slices.Sort(out)
-	return out
 }

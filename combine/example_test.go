@@ -7,11 +7,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/tolerantca/tolerant/combine"
 	"github.com/tolerantca/tolerant/grouping"
@@ -21,7 +18,10 @@ import (
 // exampleCluster deals a key with the patent's (5, 3, 2) plan and returns
 // the calculators, the first combiner and a request.
 func exampleCluster() (*rsa.PrivateKey, []*share.Calculator, *combine.Combiner, *share.Request) {
-	key := exampleKey()
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, nil)
 	if err != nil {
 		panic(err)
@@ -109,22 +109,4 @@ func ExampleResult_Inconsistent() {
 	// representation: (21,32,41)
 	// inconsistent calculators: []
 	// suspects: [1 2 3 4 5]
-}
-
-// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
-// public test key: in production the CA's own key, on the offline dealer.
-func exampleKey() *rsa.PrivateKey {
-	b, err := os.ReadFile("testdata/ca-key.pem")
-	if err != nil {
-		panic(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		panic("testdata/ca-key.pem: no PEM block")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		panic(err)
-	}
-	return key.(*rsa.PrivateKey)
 }

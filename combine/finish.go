@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/big"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/emsa"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -145,10 +145,4 @@ func (f *finisher) try(e *entry) ([]byte, error) {
 }
 
 // verify checks S^e = M mod N with the public key.
-func (f *finisher) verify(s []byte) bool {
-	n := f.c.key.PublicKey.N
-	m := new(big.Int).Exp(new(big.Int).SetBytes(s), f.c.e, n)
-	out := make([]byte, len(f.em))
-	m.FillBytes(out)
-	return bytes.Equal(out, f.em)
-}
+func (f *finisher) verify(s []byte) bool { return emsa.Verify(f.c.key.PublicKey, s, f.em) }

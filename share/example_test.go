@@ -6,12 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
-	"os"
 
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/share"
@@ -20,7 +17,10 @@ import (
 // Split a CA key with the patent's (k=5, t=3, l=2) plan ([0084]-[0087]) and
 // hand each node its key material.
 func ExampleDealer_Deal() {
-	key := exampleKey() // in production: the CA key, offline
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	dl, err := share.NewDealer(rand.Reader, key, 5, 3, 2, &share.Options{KeyID: "example-ca"})
 	if err != nil {
 		panic(err)
@@ -48,7 +48,10 @@ func ExampleDealer_Deal() {
 // The second sub-secret-key of a representation completes its t shares to d
 // over the integers ([0069]): d = d_11 + d_22 + d_31 + c_(11,22,31).
 func ExampleDealer_SecondKey() {
-	key := exampleKey()
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	for _, length := range []share.ShareLength{share.FullLength, share.HalfLength} {
 		dl, err := share.NewDealer(rand.Reader, key, 3, 2, 2, &share.Options{Length: length})
 		if err != nil {
@@ -75,7 +78,10 @@ func ExampleDealer_SecondKey() {
 // it recomputes the content's hash and builds the PKCS #1 v1.5 encoding
 // itself, then asks its approval hook.
 func ExampleCalculator_Compute() {
-	key := exampleKey()
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	dl, err := share.NewDealer(rand.Reader, key, 3, 2, 2, nil)
 	if err != nil {
 		panic(err)
@@ -122,7 +128,10 @@ func ExampleCalculator_Compute() {
 // Key material goes to disk as JSON (plaintext: seal it before it leaves
 // the dealer) and is checked when it is read back.
 func ExampleParseCalculatorKey() {
-	key := exampleKey()
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	dl, err := share.NewDealer(rand.Reader, key, 3, 2, 1, &share.Options{KeyID: "example-ca", Epoch: 2})
 	if err != nil {
 		panic(err)
@@ -142,22 +151,4 @@ func ExampleParseCalculatorKey() {
 	// Output:
 	// calculator 3 of key example-ca (epoch 2, k=3 t=2 l=1)
 	// true
-}
-
-// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
-// public test key: in production the CA's own key, on the offline dealer.
-func exampleKey() *rsa.PrivateKey {
-	b, err := os.ReadFile("testdata/ca-key.pem")
-	if err != nil {
-		panic(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		panic("testdata/ca-key.pem: no PEM block")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		panic(err)
-	}
-	return key.(*rsa.PrivateKey)
 }

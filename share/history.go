@@ -112,12 +112,11 @@ func (dl *Dealer) checkHistory(add [][]grouping.Rep) ([][]grouping.Rep, error) {
 	return h.Combiners, nil
 }
 
-// checkRedundancy checks that plan serves every calculator set (without
-// retired calculators) by at least the dealer's redundancy.
-func (dl *Dealer) checkRedundancy(plan *grouping.Plan) error {
-	if dl.redundancy == 0 {
-		return nil
-	}
+// coverage returns every calculator set of plan without a retired
+// calculator, and how many distinct combiners serve each. ok is false when
+// there are more sets than representations: they cannot all be served,
+// and the limit keeps the enumeration bounded.
+func coverage(plan *grouping.Plan) (sets [][]int, served []int, ok bool) {
 	serving := map[string]map[int]bool{}
 	total := 0
 	for a, reps := range plan.Combiners {
@@ -130,15 +129,30 @@ func (dl *Dealer) checkRedundancy(plan *grouping.Plan) error {
 			serving[key][a] = true
 		}
 	}
-	// More sets than representations cannot all be served; the limit keeps
-	// the enumeration bounded.
-	sets := calculatorSets(plan.K, plan.T, plan.Retired, total+1)
+	sets = calculatorSets(plan.K, plan.T, plan.Retired, total+1)
 	if len(sets) > total {
+		return nil, nil, false
+	}
+	served = make([]int, len(sets))
+	for i, set := range sets {
+		served[i] = len(serving[fmt.Sprint(set)])
+	}
+	return sets, served, true
+}
+
+// checkRedundancy checks that plan serves every calculator set (without
+// retired calculators) by at least the dealer's redundancy.
+func (dl *Dealer) checkRedundancy(plan *grouping.Plan) error {
+	if dl.redundancy == 0 {
+		return nil
+	}
+	sets, served, ok := coverage(plan)
+	if !ok {
 		return fmt.Errorf("%w: more calculator sets than representations", grouping.ErrIncomplete)
 	}
-	for _, set := range sets {
-		if n := len(serving[fmt.Sprint(set)]); n < dl.redundancy {
-			return fmt.Errorf("%w: calculators %v served by %d combiners, the dealer keeps %d", grouping.ErrIncomplete, set, n, dl.redundancy)
+	for i, set := range sets {
+		if served[i] < dl.redundancy {
+			return fmt.Errorf("%w: calculators %v served by %d combiners, the dealer keeps %d", grouping.ErrIncomplete, set, served[i], dl.redundancy)
 		}
 	}
 	return nil

@@ -202,6 +202,36 @@ type combinerJSON struct {
 	NodeKey nodeKeyJSON `json:"node_key"`
 }
 
+// nodeJSON is the JSON of a node's key material: its metadata, its
+// number and its node key.
+type nodeJSON interface {
+	head() (*metaJSON, int, nodeKeyJSON)
+}
+
+func (c *calculatorJSON) head() (*metaJSON, int, nodeKeyJSON) { return &c.metaJSON, c.J, c.NodeKey }
+func (c *combinerJSON) head() (*metaJSON, int, nodeKeyJSON)   { return &c.metaJSON, c.Number, c.NodeKey }
+func (d *distributorJSON) head() (*metaJSON, int, nodeKeyJSON) {
+	return &d.metaJSON, d.Number, d.NodeKey
+}
+
+// parseNodeJSON decodes b into in, then parses its metadata (of format)
+// and its node key (of the node of role and in's number).
+func parseNodeJSON(b []byte, in nodeJSON, format string, role Role) (Meta, *NodeKey, error) {
+	if err := decodeStrict(b, in); err != nil {
+		return Meta{}, nil, err
+	}
+	mj, number, nkj := in.head()
+	m, err := mj.meta(format)
+	if err != nil {
+		return Meta{}, nil, err
+	}
+	nk, err := parseNodeKey(Node{Role: role, Number: number}, nkj)
+	if err != nil {
+		return Meta{}, nil, err
+	}
+	return m, nk, nil
+}
+
 func (m *Meta) toJSON(format string) metaJSON {
 	return metaJSON{Format: format, KeyID: m.KeyID, Epoch: m.Epoch, N: m.PublicKey.N.Text(16), E: m.PublicKey.E,
 		K: m.K, T: m.T, L: m.L, ShareBits: m.ShareBits, Roster: m.Roster, DealerKey: m.DealerKey}
@@ -259,14 +289,7 @@ func (ck *CalculatorKey) Marshal() ([]byte, error) {
 // ParseCalculatorKey decodes and checks what [CalculatorKey.Marshal] wrote.
 func ParseCalculatorKey(b []byte) (*CalculatorKey, error) {
 	var in calculatorJSON
-	if err := decodeStrict(b, &in); err != nil {
-		return nil, err
-	}
-	m, err := in.meta(calculatorFormat)
-	if err != nil {
-		return nil, err
-	}
-	nk, err := parseNodeKey(Node{Role: RoleCalculator, Number: in.J}, in.NodeKey)
+	m, nk, err := parseNodeJSON(b, &in, calculatorFormat, RoleCalculator)
 	if err != nil {
 		return nil, err
 	}
@@ -302,14 +325,7 @@ func (ck *CombinerKey) Marshal() ([]byte, error) {
 // ParseCombinerKey decodes and checks what [CombinerKey.Marshal] wrote.
 func ParseCombinerKey(b []byte) (*CombinerKey, error) {
 	var in combinerJSON
-	if err := decodeStrict(b, &in); err != nil {
-		return nil, err
-	}
-	m, err := in.meta(combinerFormat)
-	if err != nil {
-		return nil, err
-	}
-	nk, err := parseNodeKey(Node{Role: RoleCombiner, Number: in.Number}, in.NodeKey)
+	m, nk, err := parseNodeJSON(b, &in, combinerFormat, RoleCombiner)
 	if err != nil {
 		return nil, err
 	}

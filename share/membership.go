@@ -104,27 +104,9 @@ func (dl *Dealer) NextCombiner() int { return dl.combiners + 1 }
 // leastCoverage returns the least number of distinct combiners of plan
 // serving a calculator set without a retired calculator.
 func leastCoverage(plan *grouping.Plan) int {
-	serving := map[string]map[int]bool{}
-	total := 0
-	for a, reps := range plan.Combiners {
-		total += len(reps)
-		for _, r := range reps {
-			key := fmt.Sprint(r.Calculators())
-			if serving[key] == nil {
-				serving[key] = map[int]bool{}
-			}
-			serving[key][a] = true
-		}
-	}
-	sets := calculatorSets(plan.K, plan.T, plan.Retired, total+1)
-	if len(sets) > total {
+	_, served, ok := coverage(plan)
+	if !ok || len(served) == 0 {
 		return 0
 	}
-	least := -1
-	for _, set := range sets {
-		if n := len(serving[fmt.Sprint(set)]); least < 0 || n < least {
-			least = n
-		}
-	}
-	return max(least, 0)
+	return slices.Min(served)
 }

@@ -268,14 +268,7 @@ func (dk *DistributorKey) Marshal() ([]byte, error) {
 // ParseDistributorKey decodes and checks what [DistributorKey.Marshal] wrote.
 func ParseDistributorKey(b []byte) (*DistributorKey, error) {
 	var in distributorJSON
-	if err := decodeStrict(b, &in); err != nil {
-		return nil, err
-	}
-	m, err := in.meta(distributorFormat)
-	if err != nil {
-		return nil, err
-	}
-	nk, err := parseNodeKey(Node{Role: RoleDistributor, Number: in.Number}, in.NodeKey)
+	m, nk, err := parseNodeJSON(b, &in, distributorFormat, RoleDistributor)
 	if err != nil {
 		return nil, err
 	}

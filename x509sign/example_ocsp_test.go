@@ -44,28 +44,21 @@ func Example_ocsp() {
 		panic(err)
 	}
 	defer local.Close()
-	signer, err := x509sign.New(dl.PublicKey(), dl.KeyID(), local.Distributor(), nil)
+	signer, err := x509sign.FromCluster(local.Distributor(), nil) // the distributor knows its key
 	if err != nil {
 		panic(err)
 	}
 
-	// The CA certificate, itself signed by the cluster.
+	// The CA certificate, itself signed by the cluster as in ExampleNew:
+	// the OCSP response names it as its issuer and responder.
 	now := time.Now().Truncate(time.Minute)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "Example Tolerant CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
-	if err != nil {
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Example Tolerant CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	if ca.Raw, err = x509.CreateCertificate(rand.Reader, ca, ca, signer.Public(), signer); err != nil {
 		panic(err)
 	}
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
+	if ca, err = x509.ParseCertificate(ca.Raw); err != nil {
 		panic(err)
 	}
 

@@ -6,10 +6,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
-	"os"
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
@@ -23,7 +21,10 @@ import (
 // running in this process on the in-memory broadcast.
 func ExampleNew() {
 	// Offline: split the CA key ([0041] steps B-E).
-	key := exampleKey() // the CA's existing key
+	key, err := rsa.GenerateKey(rand.Reader, 2048) // in production: the CA's own key
+	if err != nil {
+		panic(err)
+	}
 	plan, _, err := grouping.Search(5, 3, 2, nil)
 	if err != nil {
 		panic(err)
@@ -72,22 +73,4 @@ func ExampleNew() {
 	// Output:
 	// Example Tolerant Root SHA256-RSA
 	// self-signature verifies: true
-}
-
-// exampleKey reads the CA key from testdata/ca-key.pem (PKCS #8 PEM), a
-// public test key: in production the CA's own key, on the offline dealer.
-func exampleKey() *rsa.PrivateKey {
-	b, err := os.ReadFile("testdata/ca-key.pem")
-	if err != nil {
-		panic(err)
-	}
-	block, _ := pem.Decode(b)
-	if block == nil {
-		panic("testdata/ca-key.pem: no PEM block")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		panic(err)
-	}
-	return key.(*rsa.PrivateKey)
 }

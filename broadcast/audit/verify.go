@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
+
+	"github.com/tolerantca/tolerant/internal/mapkeys"
 )
 
 // FileReport is what [VerifyFiles] found in one file.
@@ -186,7 +187,7 @@ func add[V any](m map[taskKey]map[int]V, k taskKey, n int, v V) {
 func CrossCheck(chains []*Chain, problems []string) (int, []string) {
 	x := newIndex(chains)
 	releases := 0
-	for _, n := range sortedKeys(x.dists) {
+	for _, n := range mapkeys.Sorted(x.dists) {
 		for _, c := range x.dists[n] {
 			verified := map[taskKey]string{}
 			released := map[taskKey]bool{}
@@ -233,7 +234,7 @@ func (x *index) checkRelease(c *Chain, en *Entry, verified string, problems []st
 		bad("the distributor's log never submitted the task")
 	}
 	t := c.Threshold(e.KeyID)
-	calcs := sortedKeys(x.partials[k])
+	calcs := mapkeys.Sorted(x.partials[k])
 	switch {
 	case t == 0:
 		bad("the distributor's header names no threshold for the key")
@@ -252,7 +253,7 @@ func (x *index) checkRelease(c *Chain, en *Entry, verified string, problems []st
 	case e.Combiner == 0:
 		bad("the release names no combiner")
 	case !ok:
-		bad("combiner %d's log did not sign it (signed by %v)", e.Combiner, sortedKeys(signers))
+		bad("combiner %d's log did not sign it (signed by %v)", e.Combiner, mapkeys.Sorted(signers))
 	case sig != e.SignatureSHA256:
 		bad("combiner %d's log signed another signature", e.Combiner)
 	}
@@ -267,17 +268,8 @@ func (x *index) checkSigned(problems []string) []string {
 		if len(x.dists[int(k.distributor)]) == 0 || x.submitted[k] {
 			continue
 		}
-		missing = append(missing, fmt.Sprintf("%s: combiners %v signed a task distributor %d's log never submitted (a distributor log cut short or edited)", k, sortedKeys(by), k.distributor))
+		missing = append(missing, fmt.Sprintf("%s: combiners %v signed a task distributor %d's log never submitted (a distributor log cut short or edited)", k, mapkeys.Sorted(by), k.distributor))
 	}
 	sort.Strings(missing)
 	return append(problems, missing...)
-}
-
-func sortedKeys[V any](m map[int]V) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
@@ -24,12 +25,21 @@ import (
 // rest of the cluster runs in memory without calculators 3 to 5, so that
 // every signature needs this one; in production the transport is a
 // natsbus.Bus and the key comes from the node's sealed bundle
-// (seal.LoadCalculator).
+// (seal.LoadCalculator). Approve is the calculator's policy: here it
+// signs only PKCS#1 v1.5 requests that carry their content; a node
+// without one is refused (node.ErrNoApproval).
 func ExampleNewCalculator() {
 	dealing, cluster := exampleCluster(&broadcast.LocalOptions{Down: []int{3, 4, 5}})
 	defer cluster.Close()
 
-	calc, err := node.NewCalculator(cluster.Memory().Endpoint("calculator-3"), dealing.Calculators[2], nil)
+	approve := func(_ context.Context, req *share.Request) error {
+		if req.Scheme != share.PKCS1v15 || len(req.Content) == 0 {
+			return errors.New("refused by this calculator's policy")
+		}
+		return nil
+	}
+	calc, err := node.NewCalculator(cluster.Memory().Endpoint("calculator-3"), dealing.Calculators[2],
+		&node.Options{Approve: approve})
 	if err != nil {
 		panic(err)
 	}
@@ -76,15 +86,11 @@ func exampleCluster(opts *broadcast.LocalOptions) (*share.Dealing, *broadcast.Lo
 	if err != nil {
 		panic(err)
 	}
-	plan, _, err := grouping.Search(5, 3, 2, nil)
-	if err != nil {
-		panic(err)
-	}
 	dealer, err := share.NewDealer(mrand.NewChaCha8([32]byte{}), key.(*rsa.PrivateKey), 5, 3, 2, nil)
 	if err != nil {
 		panic(err)
 	}
-	dealing, err := dealer.Deal(plan)
+	dealing, err := dealer.Deal(grouping.PatentPlan()) // the patent's plan ([0084]-[0087])
 	if err != nil {
 		panic(err)
 	}

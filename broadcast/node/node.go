@@ -58,17 +58,30 @@ var (
 	// ErrDuplicate: a Host already runs a node of the same role, number,
 	// key id and epoch.
 	ErrDuplicate = errors.New("node: a node of the same role, number, key id and epoch already runs")
+	// ErrNoApproval: a calculator or combiner was built without an
+	// approval hook (Options.Approve) and without
+	// Options.InsecureApproveAll, which alone lets a node sign every
+	// request of a roster distributor ([0092], [0110], [0113]).
+	ErrNoApproval = errors.New("node: a calculator or combiner needs Options.Approve (or Options.InsecureApproveAll)")
 )
 
-// Options tune a node. The zero value is usable; nil means the zero value.
+// Options tune a node; nil means the zero value. A calculator or combiner
+// needs Approve, or InsecureApproveAll; a distributor is usable with the
+// zero value.
 type Options struct {
 	// Workers is how many exponentiations a calculator or combiner
 	// computes at once; default the number of CPUs.
 	Workers int
 	// Approve is the node's approval hook: the policy and, when asked, the
 	// operator's confirmation of every request ([0092], [0110], [0113]).
-	// nil approves every request of a roster distributor.
+	// A calculator or combiner with a nil Approve is refused with
+	// [ErrNoApproval] unless InsecureApproveAll is set.
 	Approve share.ApproveFunc
+	// InsecureApproveAll turns off the approval check: with a nil Approve,
+	// the calculator or combiner signs every well-formed request of a
+	// roster distributor, digest-only ones included. For tests and demos.
+	// It has no effect when Approve is set.
+	InsecureApproveAll bool
 	// ApproveTimeout bounds each request's approval; default that of the
 	// broadcast package's nodes.
 	ApproveTimeout time.Duration
@@ -120,8 +133,9 @@ type Node struct {
 	started atomic.Bool
 }
 
-// prepare returns the normalized options, the node's logger and its observer.
-func prepare(opts *Options, role share.Role, number int, meta *share.Meta) (Options, *slog.Logger, broadcast.Observer) {
+// prepare returns the normalized options, the node of role and number on b
+// without its calculator, combiner or distributor, and its observer.
+func prepare(opts *Options, b broadcast.Broadcaster, role share.Role, number int, meta *share.Meta) (Options, *Node, broadcast.Observer) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -137,7 +151,18 @@ func prepare(opts *Options, role share.Role, number int, meta *share.Meta) (Opti
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("key", meta.KeyID, "epoch", meta.Epoch, "role", role.String(), "node", number)
-	return o, log, broadcast.Observers(o.Observer, LogObserver(log))
+	n := &Node{role: role, number: number, meta: *meta, b: b, drain: o.DrainTimeout, log: log, health: o.Health}
+	return o, n, broadcast.Observers(o.Observer, LogObserver(log))
+}
+
+// approval returns the approval hook of a calculator or combiner: Approve
+// wrapped with the end of the node's epoch. It refuses a nil Approve
+// unless InsecureApproveAll is set.
+func approval(o *Options) (share.ApproveFunc, error) {
+	if o.Approve == nil && !o.InsecureApproveAll {
+		return nil, ErrNoApproval
+	}
+	return retire(o), nil
 }
 
 // retire wraps an approval hook with the end of the node's epoch.
@@ -157,56 +182,66 @@ func retire(o *Options) share.ApproveFunc {
 	}
 }
 
-// NewCalculator returns calculator key.J of key's cluster on b. It
-// subscribes at once; [Node.Run] runs it.
+// NewCalculator returns calculator key.Number of key's cluster on b. It
+// subscribes at once; [Node.Run] runs it. Without opts.Approve it fails
+// with [ErrNoApproval] unless opts.InsecureApproveAll is set.
 func NewCalculator(b transport.Broadcaster, key *share.CalculatorKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or calculator key")
 	}
-	o, log, obs := prepare(opts, share.RoleCalculator, key.Number, &key.Meta)
+	o, n, obs := prepare(opts, b, share.RoleCalculator, key.Number, &key.Meta)
+	approve, err := approval(&o)
+	if err != nil {
+		return nil, err
+	}
 	c, err := broadcast.NewCalculatorNode(b, key, &broadcast.CalculatorOptions{
-		Workers: o.Workers, Approve: retire(&o), ApproveTimeout: o.ApproveTimeout, Logger: log, Observer: obs,
+		Workers: o.Workers, Approve: approve, ApproveTimeout: o.ApproveTimeout, Logger: n.log, Observer: obs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleCalculator, number: key.Number, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.run, n.stats = c, func() any { return c.Stats() }
+	return n, nil
 }
 
 // NewCombiner returns combiner key.Number of key's cluster on b. It subscribes
-// at once; [Node.Run] runs it.
+// at once; [Node.Run] runs it. Without opts.Approve it fails with
+// [ErrNoApproval] unless opts.InsecureApproveAll is set.
 func NewCombiner(b transport.Broadcaster, key *share.CombinerKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil {
 		return nil, errors.New("node: nil transport or combiner key")
 	}
-	o, log, obs := prepare(opts, share.RoleCombiner, key.Number, &key.Meta)
+	o, n, obs := prepare(opts, b, share.RoleCombiner, key.Number, &key.Meta)
+	approve, err := approval(&o)
+	if err != nil {
+		return nil, err
+	}
 	c, err := broadcast.NewCombinerNode(b, key, &broadcast.CombinerOptions{
 		Workers: o.Workers, AuditLate: o.AuditLate, ApproveTimeout: o.ApproveTimeout,
-		Combine: &combine.Options{Audit: o.AuditLate, Approve: retire(&o)}, Logger: log, Observer: obs,
+		Combine: &combine.Options{Audit: o.AuditLate, Approve: approve}, Logger: n.log, Observer: obs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleCombiner, number: key.Number, meta: key.Meta, b: b, run: c,
-		stats: func() any { return c.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.run, n.stats = c, func() any { return c.Stats() }
+	return n, nil
 }
 
 // NewDistributor returns the task distributor of key on b: it signs
 // through [Node.Distributor] at once, and [Node.Run] only waits for the
 // end of its context to close it and drain b. Workers, Approve,
-// ApproveTimeout, AuditLate and RetireAt do not apply.
+// InsecureApproveAll, ApproveTimeout, AuditLate and RetireAt do not apply.
 func NewDistributor(b transport.Broadcaster, key *share.DistributorKey, opts *Options) (*Node, error) {
 	if b == nil || key == nil || key.NodeKey == nil {
 		return nil, errors.New("node: nil transport or distributor key")
 	}
-	o, log, obs := prepare(opts, share.RoleDistributor, key.NodeKey.Number, &key.Meta)
-	d, err := broadcast.NewDistributor(b, key, &broadcast.DistributorOptions{Logger: log, Observer: obs})
+	_, n, obs := prepare(opts, b, share.RoleDistributor, key.NodeKey.Number, &key.Meta)
+	d, err := broadcast.NewDistributor(b, key, &broadcast.DistributorOptions{Logger: n.log, Observer: obs})
 	if err != nil {
 		return nil, err
 	}
-	return &Node{role: share.RoleDistributor, number: key.NodeKey.Number, meta: key.Meta, b: b, dist: d,
-		stats: func() any { return d.Stats() }, drain: o.DrainTimeout, log: log, health: o.Health}, nil
+	n.dist, n.stats = d, func() any { return d.Stats() }
+	return n, nil
 }
 
 // Distributor returns the node's distributor, nil for a calculator or a

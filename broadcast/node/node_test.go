@@ -36,10 +36,21 @@ func sign(ctx context.Context, d *broadcast.Distributor, msg string) error {
 	return rsa.VerifyPKCS1v15(d.PublicKey(), crypto.SHA256, req.Digest, sig)
 }
 
+// insecure lets a test node sign every request without an approval hook.
+var insecure = &Options{InsecureApproveAll: true}
+
 // cluster adds every calculator and combiner of dealing to h, each on its
-// own endpoint of mem, and returns distributor 1 on another.
+// own endpoint of mem, and returns distributor 1 on another. The
+// calculators run with calc (plus InsecureApproveAll), the combiners with
+// insecure.
 func cluster(t *testing.T, h *Host, mem *broadcast.Memory, dealing *share.Dealing, calc *Options) *Node {
 	t.Helper()
+	o := Options{}
+	if calc != nil {
+		o = *calc
+	}
+	o.InsecureApproveAll = true
+	calc = &o
 	tag := fmt.Sprintf("%s-%d-", dealing.Calculators[0].KeyID, dealing.Calculators[0].Epoch)
 	for _, k := range dealing.Calculators {
 		n, err := NewCalculator(mem.Endpoint(tag+broadcast.CalculatorEndpoint(k.Number)), k, calc)
@@ -47,7 +58,7 @@ func cluster(t *testing.T, h *Host, mem *broadcast.Memory, dealing *share.Dealin
 		require.NoError(t, h.Add(n))
 	}
 	for _, k := range dealing.Combiners {
-		n, err := NewCombiner(mem.Endpoint(tag+broadcast.CombinerEndpoint(k.Number)), k, nil)
+		n, err := NewCombiner(mem.Endpoint(tag+broadcast.CombinerEndpoint(k.Number)), k, insecure)
 		require.NoError(t, err)
 		require.NoError(t, h.Add(n))
 	}
@@ -125,7 +136,7 @@ func TestRunDrains(t *testing.T) {
 func TestStoppedByItself(t *testing.T) {
 	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	mem := broadcast.NewMemory(nil)
-	n, err := NewCalculator(mem.Endpoint("calculator-1"), dealing.Calculators[0], nil)
+	n, err := NewCalculator(mem.Endpoint("calculator-1"), dealing.Calculators[0], insecure)
 	require.NoError(t, err)
 	ran := make(chan error, 1)
 	go func() { ran <- n.Run(context.Background()) }()
@@ -148,9 +159,9 @@ func TestHostDuplicate(t *testing.T) {
 	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
 	mem := broadcast.NewMemory(nil)
 	defer mem.Close()
-	a, err := NewCalculator(mem.Endpoint("a"), dealing.Calculators[0], nil)
+	a, err := NewCalculator(mem.Endpoint("a"), dealing.Calculators[0], insecure)
 	require.NoError(t, err)
-	b, err := NewCalculator(mem.Endpoint("b"), dealing.Calculators[0], nil)
+	b, err := NewCalculator(mem.Endpoint("b"), dealing.Calculators[0], insecure)
 	require.NoError(t, err)
 	_, err = NewHost(nil, a, b)
 	require.ErrorIs(t, err, ErrDuplicate)
@@ -169,7 +180,7 @@ func TestNATSHealth(t *testing.T) {
 	bus, err := natsbus.Dial(context.Background(), natsbus.Options{URL: srv.URL(), Cluster: natsbus.DefaultCluster(dealing.Calculators[0].KeyID),
 		RetryDial: true, MaxReconnects: 1, ReconnectWait: 10 * time.Millisecond})
 	require.NoError(t, err)
-	n, err := NewCalculator(bus, dealing.Calculators[0], nil)
+	n, err := NewCalculator(bus, dealing.Calculators[0], insecure)
 	require.NoError(t, err)
 	h, err := NewHost(nil, n)
 	require.NoError(t, err)
@@ -291,4 +302,31 @@ func TestCutover(t *testing.T) {
 	}
 	cancel()
 	require.NoError(t, <-ran)
+}
+
+// TestRegressionNilApproveRefused: a calculator or combiner built without
+// an approval hook is refused with ErrNoApproval, so that the zero Options
+// never sign every request of a roster distributor; InsecureApproveAll
+// alone allows it.
+func TestRegressionNilApproveRefused(t *testing.T) {
+	_, dealing := testcluster.Dealer(t, 5, 3, 2, &testcluster.Options{Key: testcluster.Key(testkeys.RSA2048), Seed: 1, Search: true})
+	mem := broadcast.NewMemory(nil)
+	defer mem.Close()
+	for _, opts := range []*Options{nil, {}, {RetireAt: time.Now().Add(time.Hour)}} {
+		_, err := NewCalculator(mem.Endpoint("calculator-1"), dealing.Calculators[0], opts)
+		require.ErrorIs(t, err, ErrNoApproval, "calculator with options %+v", opts)
+		_, err = NewCombiner(mem.Endpoint("combiner-1"), dealing.Combiners[0], opts)
+		require.ErrorIs(t, err, ErrNoApproval, "combiner with options %+v", opts)
+	}
+	approve := func(context.Context, *share.Request) error { return nil }
+	for _, opts := range []*Options{insecure, {Approve: approve}} {
+		c, err := NewCalculator(mem.Endpoint("calculator-1"), dealing.Calculators[0], opts)
+		require.NoError(t, err)
+		require.NoError(t, c.run.Close())
+		b, err := NewCombiner(mem.Endpoint("combiner-1"), dealing.Combiners[0], opts)
+		require.NoError(t, err)
+		require.NoError(t, b.run.Close())
+	}
+	_, err := NewDistributor(mem.Endpoint("distributor-1"), dealing.Distributors[0], nil)
+	require.NoError(t, err, "a distributor needs no approval hook")
 }

@@ -7,6 +7,7 @@ package main
 import "C"
 
 import (
+	"slices"
 	"unsafe"
 )
 
@@ -27,6 +28,34 @@ func guard[RV ~uint64](rv *RV) {
 		logPanic()
 		*rv = ckrGeneralError
 	}
+}
+
+// withToken calls f with the module's token, or returns why there is none
+// (CKR_CRYPTOKI_NOT_INITIALIZED). argsOK false, checked after that, is
+// CKR_ARGUMENTS_BAD.
+func withToken(argsOK bool, f func(t *token) C.CK_RV) C.CK_RV {
+	t, r := current()
+	switch {
+	case r != ckrOK:
+		return C.CK_RV(r)
+	case !argsOK:
+		return ckrArgumentsBad
+	}
+	return f(t)
+}
+
+// withSlot is withToken for a function of slot: a slot other than the
+// module's one is CKR_SLOT_ID_INVALID.
+func withSlot(slot C.CK_SLOT_ID, argsOK bool, f func(t *token) C.CK_RV) C.CK_RV {
+	return withToken(true, func(t *token) C.CK_RV {
+		switch {
+		case slot != slotID:
+			return ckrSlotIDInvalid
+		case !argsOK:
+			return ckrArgumentsBad
+		}
+		return f(t)
+	})
 }
 
 //export goInitialize
@@ -64,18 +93,14 @@ func pad(dst unsafe.Pointer, size int, s string) {
 //export goGetInfo
 func goGetInfo(info *C.CK_INFO) (rv C.CK_RV) {
 	defer guard(&rv)
-	if _, r := current(); r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if info == nil {
-		return ckrArgumentsBad
-	}
-	info.cryptokiVersion = C.CK_VERSION{major: 2, minor: 40}
-	pad(unsafe.Pointer(&info.manufacturerID[0]), 32, "tolerant")
-	info.flags = 0
-	pad(unsafe.Pointer(&info.libraryDescription[0]), 32, "tolerant threshold RSA cluster")
-	info.libraryVersion = C.CK_VERSION{major: 1, minor: 0}
-	return ckrOK
+	return withToken(info != nil, func(*token) C.CK_RV {
+		info.cryptokiVersion = C.CK_VERSION{major: 2, minor: 40}
+		pad(unsafe.Pointer(&info.manufacturerID[0]), 32, "tolerant")
+		info.flags = 0
+		pad(unsafe.Pointer(&info.libraryDescription[0]), 32, "tolerant threshold RSA cluster")
+		info.libraryVersion = C.CK_VERSION{major: 1, minor: 0}
+		return ckrOK
+	})
 }
 
 // putList writes n CK_ULONG values to list, following the convention of
@@ -102,44 +127,30 @@ func putList(vals []uint, list *C.CK_ULONG, count *C.CK_ULONG) C.CK_RV {
 //export goGetSlotList
 func goGetSlotList(present C.CK_BBOOL, list *C.CK_SLOT_ID, count *C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	if _, r := current(); r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return putList([]uint{slotID}, (*C.CK_ULONG)(list), count)
+	return withToken(true, func(*token) C.CK_RV { return putList([]uint{slotID}, (*C.CK_ULONG)(list), count) })
 }
 
 //export goGetSlotInfo
 func goGetSlotInfo(slot C.CK_SLOT_ID, info *C.CK_SLOT_INFO) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	switch {
-	case r != ckrOK:
-		return C.CK_RV(r)
-	case slot != slotID:
-		return ckrSlotIDInvalid
-	case info == nil:
-		return ckrArgumentsBad
-	}
-	pad(unsafe.Pointer(&info.slotDescription[0]), 64, "tolerant cluster "+t.label)
-	pad(unsafe.Pointer(&info.manufacturerID[0]), 32, "tolerant")
-	info.flags = ckfTokenPresent | ckfHWSlot
-	info.hardwareVersion = C.CK_VERSION{major: 1}
-	info.firmwareVersion = C.CK_VERSION{major: 1}
-	return ckrOK
+	return withSlot(slot, info != nil, func(t *token) C.CK_RV {
+		pad(unsafe.Pointer(&info.slotDescription[0]), 64, "tolerant cluster "+t.label)
+		pad(unsafe.Pointer(&info.manufacturerID[0]), 32, "tolerant")
+		info.flags = ckfTokenPresent | ckfHWSlot
+		info.hardwareVersion = C.CK_VERSION{major: 1}
+		info.firmwareVersion = C.CK_VERSION{major: 1}
+		return ckrOK
+	})
 }
 
 //export goGetTokenInfo
 func goGetTokenInfo(slot C.CK_SLOT_ID, info *C.CK_TOKEN_INFO) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	switch {
-	case r != ckrOK:
-		return C.CK_RV(r)
-	case slot != slotID:
-		return ckrSlotIDInvalid
-	case info == nil:
-		return ckrArgumentsBad
-	}
+	return withSlot(slot, info != nil, func(t *token) C.CK_RV { return tokenInfo(t, info) })
+}
+
+// tokenInfo fills C_GetTokenInfo's CK_TOKEN_INFO.
+func tokenInfo(t *token, info *C.CK_TOKEN_INFO) C.CK_RV {
 	pad(unsafe.Pointer(&info.label[0]), 32, t.label)
 	pad(unsafe.Pointer(&info.manufacturerID[0]), 32, "tolerant")
 	pad(unsafe.Pointer(&info.model[0]), 16, "tolerant cluster")
@@ -161,90 +172,57 @@ func goGetTokenInfo(slot C.CK_SLOT_ID, info *C.CK_TOKEN_INFO) (rv C.CK_RV) {
 //export goGetMechanismList
 func goGetMechanismList(slot C.CK_SLOT_ID, list *C.CK_MECHANISM_TYPE, count *C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	if _, r := current(); r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if slot != slotID {
-		return ckrSlotIDInvalid
-	}
-	return putList(signMechanisms, (*C.CK_ULONG)(list), count)
+	return withSlot(slot, true, func(*token) C.CK_RV { return putList(signMechanisms, (*C.CK_ULONG)(list), count) })
 }
 
 //export goGetMechanismInfo
 func goGetMechanismInfo(slot C.CK_SLOT_ID, mech C.CK_MECHANISM_TYPE, info *C.CK_MECHANISM_INFO) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	switch {
-	case r != ckrOK:
-		return C.CK_RV(r)
-	case slot != slotID:
-		return ckrSlotIDInvalid
-	case info == nil:
-		return ckrArgumentsBad
-	}
-	for _, m := range signMechanisms {
-		if uint(mech) == m {
-			bits := C.CK_ULONG(t.pub.N.BitLen())
-			info.ulMinKeySize, info.ulMaxKeySize = bits, bits
-			info.flags = ckfHW | ckfSign
-			return ckrOK
+	return withSlot(slot, info != nil, func(t *token) C.CK_RV {
+		if !slices.Contains(signMechanisms, uint(mech)) {
+			return ckrMechanismInvalid
 		}
-	}
-	return ckrMechanismInvalid
+		bits := C.CK_ULONG(t.pub.N.BitLen())
+		info.ulMinKeySize, info.ulMaxKeySize = bits, bits
+		info.flags = ckfHW | ckfSign
+		return ckrOK
+	})
 }
 
 //export goOpenSession
 func goOpenSession(slot C.CK_SLOT_ID, flags C.CK_FLAGS, out *C.CK_SESSION_HANDLE) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
+	return withToken(out != nil, func(t *token) C.CK_RV {
+		h, r := t.openSession(uint(slot), uint(flags))
+		if r == ckrOK {
+			*out = C.CK_SESSION_HANDLE(h)
+		}
 		return C.CK_RV(r)
-	}
-	if out == nil {
-		return ckrArgumentsBad
-	}
-	h, r := t.openSession(uint(slot), uint(flags))
-	if r == ckrOK {
-		*out = C.CK_SESSION_HANDLE(h)
-	}
-	return C.CK_RV(r)
+	})
 }
 
 //export goCloseSession
 func goCloseSession(h C.CK_SESSION_HANDLE) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return C.CK_RV(t.closeSession(uint(h)))
+	return withToken(true, func(t *token) C.CK_RV { return C.CK_RV(t.closeSession(uint(h))) })
 }
 
 //export goCloseAllSessions
 func goCloseAllSessions(slot C.CK_SLOT_ID) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return C.CK_RV(t.closeAll(uint(slot)))
+	return withToken(true, func(t *token) C.CK_RV { return C.CK_RV(t.closeAll(uint(slot))) })
 }
 
 //export goGetSessionInfo
 func goGetSessionInfo(h C.CK_SESSION_HANDLE, info *C.CK_SESSION_INFO) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
+	return withToken(info != nil, func(t *token) C.CK_RV {
+		state, flags, r := t.sessionInfo(uint(h))
+		if r == ckrOK {
+			info.slotID, info.state, info.flags, info.ulDeviceError = slotID, C.CK_STATE(state), C.CK_FLAGS(flags), 0
+		}
 		return C.CK_RV(r)
-	}
-	if info == nil {
-		return ckrArgumentsBad
-	}
-	state, flags, r := t.sessionInfo(uint(h))
-	if r == ckrOK {
-		info.slotID, info.state, info.flags, info.ulDeviceError = slotID, C.CK_STATE(state), C.CK_FLAGS(flags), 0
-	}
-	return C.CK_RV(r)
+	})
 }
 
 // bytesOf copies n bytes at p; a NULL p is valid only with n == 0.
@@ -261,24 +239,18 @@ func bytesOf(p unsafe.Pointer, n C.CK_ULONG) ([]byte, bool) {
 //export goLogin
 func goLogin(h C.CK_SESSION_HANDLE, user C.CK_USER_TYPE, pin *C.CK_UTF8CHAR, n C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	p, ok := bytesOf(unsafe.Pointer(pin), n)
-	if !ok || pin == nil { // no protected authentication path
-		return ckrArgumentsBad
-	}
-	defer clear(p)
-	return C.CK_RV(t.login(uint(h), uint(user), p))
+	return withToken(true, func(t *token) C.CK_RV {
+		p, ok := bytesOf(unsafe.Pointer(pin), n)
+		if !ok || pin == nil { // no protected authentication path
+			return ckrArgumentsBad
+		}
+		defer clear(p)
+		return C.CK_RV(t.login(uint(h), uint(user), p))
+	})
 }
 
 //export goLogout
 func goLogout(h C.CK_SESSION_HANDLE) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return C.CK_RV(t.logout(uint(h)))
+	return withToken(true, func(t *token) C.CK_RV { return C.CK_RV(t.logout(uint(h))) })
 }

@@ -37,25 +37,28 @@ func template(p *C.CK_ATTRIBUTE, n C.CK_ULONG, values bool) ([]attribute, bool) 
 //export goGetAttributeValue
 func goGetAttributeValue(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, p *C.CK_ATTRIBUTE, n C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if _, r := t.session(uint(h)); r != ckrOK {
-		return C.CK_RV(r)
-	}
-	o, r := t.object(uint(obj))
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if p == nil || n > 4096 {
-		return ckrArgumentsBad
-	}
+	return withToken(true, func(t *token) C.CK_RV {
+		if _, r := t.session(uint(h)); r != ckrOK {
+			return C.CK_RV(r)
+		}
+		o, r := t.object(uint(obj))
+		if r != ckrOK {
+			return C.CK_RV(r)
+		}
+		if p == nil || n > 4096 {
+			return ckrArgumentsBad
+		}
+		return attributeValues(o, unsafe.Slice(p, int(n)))
+	})
+}
+
+// attributeValues answers C_GetAttributeValue's template of o.
+func attributeValues(o *object, tmpl []C.CK_ATTRIBUTE) C.CK_RV {
 	// Section 5.7, C_GetAttributeValue: every attribute is answered; the
 	// return value is the last problem met, CKR_OK if none.
 	res := C.CK_RV(ckrOK)
-	for i := range unsafe.Slice(p, int(n)) {
-		a := &unsafe.Slice(p, int(n))[i]
+	for i := range tmpl {
+		a := &tmpl[i]
 		v, r := o.get(uint(a._type))
 		switch {
 		case r != ckrOK:
@@ -75,61 +78,48 @@ func goGetAttributeValue(h C.CK_SESSION_HANDLE, obj C.CK_OBJECT_HANDLE, p *C.CK_
 //export goFindObjectsInit
 func goFindObjectsInit(h C.CK_SESSION_HANDLE, p *C.CK_ATTRIBUTE, n C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	tmpl, ok := template(p, n, true)
-	if !ok {
-		return ckrArgumentsBad
-	}
-	return C.CK_RV(t.findInit(uint(h), tmpl))
+	return withToken(true, func(t *token) C.CK_RV {
+		tmpl, ok := template(p, n, true)
+		if !ok {
+			return ckrArgumentsBad
+		}
+		return C.CK_RV(t.findInit(uint(h), tmpl))
+	})
 }
 
 //export goFindObjects
 func goFindObjects(h C.CK_SESSION_HANDLE, out *C.CK_OBJECT_HANDLE, max C.CK_ULONG, count *C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if count == nil || (out == nil && max > 0) || max > 1<<20 {
-		return ckrArgumentsBad
-	}
-	hs, r := t.findNext(uint(h), int(max))
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if len(hs) > 0 {
-		dst := unsafe.Slice(out, len(hs))
-		for i, v := range hs {
-			dst[i] = C.CK_OBJECT_HANDLE(v)
+	return withToken(count != nil && (out != nil || max == 0) && max <= 1<<20, func(t *token) C.CK_RV {
+		hs, r := t.findNext(uint(h), int(max))
+		if r != ckrOK {
+			return C.CK_RV(r)
 		}
-	}
-	*count = C.CK_ULONG(len(hs))
-	return ckrOK
+		if len(hs) > 0 {
+			dst := unsafe.Slice(out, len(hs))
+			for i, v := range hs {
+				dst[i] = C.CK_OBJECT_HANDLE(v)
+			}
+		}
+		*count = C.CK_ULONG(len(hs))
+		return ckrOK
+	})
 }
 
 //export goFindObjectsFinal
 func goFindObjectsFinal(h C.CK_SESSION_HANDLE) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return C.CK_RV(t.findFinal(uint(h)))
+	return withToken(true, func(t *token) C.CK_RV { return C.CK_RV(t.findFinal(uint(h))) })
 }
 
 //export goSignInit
 func goSignInit(h C.CK_SESSION_HANDLE, m *C.CK_MECHANISM, key C.CK_OBJECT_HANDLE) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	if m == nil {
-		return ckrArgumentsBad
-	}
+	return withToken(m != nil, func(t *token) C.CK_RV { return signInit(t, uint(h), m, uint(key)) })
+}
+
+// signInit starts C_SignInit's mechanism m with key on session h.
+func signInit(t *token, h uint, m *C.CK_MECHANISM, key uint) C.CK_RV {
 	var pp pssParams
 	switch {
 	case m.pParameter == nil && m.ulParameterLen == 0:
@@ -139,45 +129,37 @@ func goSignInit(h C.CK_SESSION_HANDLE, m *C.CK_MECHANISM, key C.CK_OBJECT_HANDLE
 	default:
 		return ckrMechanismParamInvalid
 	}
-	return C.CK_RV(t.signInit(uint(h), uint(m.mechanism), pp, uint(key)))
+	return C.CK_RV(t.signInit(h, uint(m.mechanism), pp, key))
 }
 
 //export goSign
 func goSign(h C.CK_SESSION_HANDLE, data *C.CK_BYTE, n C.CK_ULONG, sig *C.CK_BYTE, sigLen *C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	d, ok := bytesOf(unsafe.Pointer(data), n)
-	if !ok {
-		return ckrArgumentsBad
-	}
-	return finishC(t, uint(h), d, sig, sigLen)
+	return withToken(true, func(t *token) C.CK_RV {
+		d, ok := bytesOf(unsafe.Pointer(data), n)
+		if !ok {
+			return ckrArgumentsBad
+		}
+		return finishC(t, uint(h), d, sig, sigLen)
+	})
 }
 
 //export goSignUpdate
 func goSignUpdate(h C.CK_SESSION_HANDLE, data *C.CK_BYTE, n C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	d, ok := bytesOf(unsafe.Pointer(data), n)
-	if !ok {
-		return ckrArgumentsBad
-	}
-	return C.CK_RV(t.signUpdate(uint(h), d))
+	return withToken(true, func(t *token) C.CK_RV {
+		d, ok := bytesOf(unsafe.Pointer(data), n)
+		if !ok {
+			return ckrArgumentsBad
+		}
+		return C.CK_RV(t.signUpdate(uint(h), d))
+	})
 }
 
 //export goSignFinal
 func goSignFinal(h C.CK_SESSION_HANDLE, sig *C.CK_BYTE, sigLen *C.CK_ULONG) (rv C.CK_RV) {
 	defer guard(&rv)
-	t, r := current()
-	if r != ckrOK {
-		return C.CK_RV(r)
-	}
-	return finishC(t, uint(h), nil, sig, sigLen)
+	return withToken(true, func(t *token) C.CK_RV { return finishC(t, uint(h), nil, sig, sigLen) })
 }
 
 // finishC ends a signature into the C output buffer sig of *sigLen bytes.

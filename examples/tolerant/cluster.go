@@ -84,10 +84,15 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 	}
 	ids := clusterIdentities{sealed: c.Sealed(), dir: idDir}
 	cd := &clusterDir{pub: c.PublicKey, keyID: c.Info.KeyID, sealed: c.Sealed(), dealing: &share.Dealing{Plan: c.Plan}}
-	if err := cd.loadCalculators(c, ids); err != nil {
+	calcs := make([]int, c.Plan.K)
+	for j := range calcs {
+		calcs[j] = j + 1
+	}
+	if cd.dealing.Calculators, cd.missingCalcs, err = loadNodes(ids, share.RoleCalculator, calcs, c.Calculator); err != nil {
 		return nil, err
 	}
-	if err := cd.loadCombiners(c, ids); err != nil {
+	// A removed combiner has no bundle.
+	if cd.dealing.Combiners, cd.missingCombs, err = loadNodes(ids, share.RoleCombiner, seal.InService(c.Plan), c.Combiner); err != nil {
 		return nil, err
 	}
 	if err := cd.loadDistributor(c, ids); err != nil {
@@ -107,14 +112,8 @@ func loadCluster(dir, idDir string) (*clusterDir, error) {
 // bundles without an identity directory.
 func loadTrustedPublic(dir, idDir string) (*seal.Cluster, error) {
 	trust, pin, err := dealerTrust("", identitiesPin(idDir))
+	c, err := loadPinned(dir, trust, pin, err)
 	if err != nil {
-		return nil, err
-	}
-	c, err := seal.LoadPublic(dir, trust)
-	if err != nil {
-		return nil, err
-	}
-	if err := pinDealer(pin, c.DealerKey); err != nil {
 		return nil, err
 	}
 	if c.Sealed() && idDir == "" {
@@ -146,52 +145,30 @@ func (ids clusterIdentities) identity(n share.Node) (id age.Identity, ok bool, e
 	return x, true, nil
 }
 
-// loadCalculators opens the bundle of every calculator of c, listing in
-// cd.missingCalcs those without an identity or a bundle.
-func (cd *clusterDir) loadCalculators(c *seal.Cluster, ids clusterIdentities) error {
-	for j := 1; j <= c.Plan.K; j++ {
-		id, ok, err := ids.identity(share.Node{Role: share.RoleCalculator, Number: j})
+// loadNodes opens with open the bundle of every node of role numbered in
+// numbers, returning their key material and the numbers of the nodes
+// without an identity or a bundle.
+func loadNodes[K any](ids clusterIdentities, role share.Role, numbers []int,
+	open func(int, age.Identity) (K, error)) (keys []K, missing []int, err error) {
+	for _, n := range numbers {
+		id, ok, err := ids.identity(share.Node{Role: role, Number: n})
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		var ck *share.CalculatorKey
+		var k K
 		if ok {
-			ck, err = c.Calculator(j, id)
+			k, err = open(n, id)
 		}
 		if !ok || errors.Is(err, fs.ErrNotExist) {
-			cd.missingCalcs = append(cd.missingCalcs, j)
+			missing = append(missing, n)
 			continue
 		}
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		cd.dealing.Calculators = append(cd.dealing.Calculators, ck)
+		keys = append(keys, k)
 	}
-	return nil
-}
-
-// loadCombiners opens the bundle of every combiner of c in service,
-// listing in cd.missingCombs those without an identity or a bundle.
-func (cd *clusterDir) loadCombiners(c *seal.Cluster, ids clusterIdentities) error {
-	for _, a := range seal.InService(c.Plan) { // a removed combiner has no bundle
-		id, ok, err := ids.identity(share.Node{Role: share.RoleCombiner, Number: a})
-		if err != nil {
-			return err
-		}
-		var ck *share.CombinerKey
-		if ok {
-			ck, err = c.Combiner(a, id)
-		}
-		if !ok || errors.Is(err, fs.ErrNotExist) {
-			cd.missingCombs = append(cd.missingCombs, a)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		cd.dealing.Combiners = append(cd.dealing.Combiners, ck)
-	}
-	return nil
+	return keys, missing, nil
 }
 
 // loadDistributor opens the bundle of distributor 1 of c, setting

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/fileio"
 )
 
 // planOutput is the JSON printed by the plan command: the plan's own fields
@@ -200,12 +201,9 @@ func readPlanFile(name string) ([]byte, error) {
 		}
 		defer f.Close()
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxPlanFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxPlanFile {
+	b, err := fileio.ReadAll(f, maxPlanFile)
+	if errors.Is(err, fileio.ErrTooLarge) {
 		return nil, fmt.Errorf("%w: plan file larger than %d bytes", grouping.ErrLimits, maxPlanFile)
 	}
-	return b, nil
+	return b, err
 }

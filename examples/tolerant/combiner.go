@@ -153,9 +153,7 @@ func runCombinerRemove(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *a < 1 {
-		fmt.Fprintln(stderr, "combiner remove: -combiner A is required")
-		cc.fs.Usage()
-		return errUsage
+		return cc.usage("-combiner A is required")
 	}
 	_, dl, rc, passphrase, err := cc.open()
 	if err != nil {

@@ -66,15 +66,21 @@ func newClusterChange(name, usage string, stderr io.Writer) *clusterChange {
 	return cc
 }
 
+// usage prints what is wrong with the flags, then the usage; it returns
+// errUsage.
+func (cc *clusterChange) usage(problem string) error {
+	fmt.Fprintf(cc.stderr, "%s: %s\n", cc.name, problem)
+	cc.fs.Usage()
+	return errUsage
+}
+
 // parse parses args; help is true after -h.
 func (cc *clusterChange) parse(args []string) (help bool, err error) {
 	if help, err := parseFlags(cc.fs, args, cc.stderr); help || err != nil {
 		return help, err
 	}
 	if *cc.dir == "" || *cc.out == "" || *cc.plaintext == (*cc.recipientsPath != "") {
-		fmt.Fprintf(cc.stderr, "%s: -cluster, -out, and either -recipients or -insecure-plaintext-keys are required\n", cc.name)
-		cc.fs.Usage()
-		return false, errUsage
+		return false, cc.usage("-cluster, -out, and either -recipients or -insecure-plaintext-keys are required")
 	}
 	return false, nil
 }

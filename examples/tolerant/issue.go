@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -24,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -94,21 +94,12 @@ func runSignRemote(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	r, err := df.connect(ctx, stderr)
+	r, signer, err := df.signer(ctx, stderr, &x509sign.Options{Timeout: *timeout})
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}
 	defer r.Close()
-	signer, err := x509sign.New(r.key.PublicKey, r.key.KeyID, r.rec, &x509sign.Options{Timeout: *timeout})
-	if err != nil {
-		return fmt.Errorf("sign: %w", err)
-	}
-	var opts crypto.SignerOpts = h
-	scheme := "PKCS#1 v1.5"
-	if *pss {
-		opts = &rsa.PSSOptions{Hash: h, SaltLength: rsa.PSSSaltLengthEqualsHash}
-		scheme = "PSS"
-	}
+	opts, scheme := signerOpts(h, *pss)
 	// The calculators and combiners see the file itself, not only its
 	// digest ([0092], [0110]); the signature is verified before it is
 	// returned ([0116]).
@@ -162,17 +153,13 @@ func runIssue(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signalContext()
 	defer stop()
-	r, err := df.connect(ctx, stderr)
-	if err != nil {
-		return fmt.Errorf("issue: %w", err)
-	}
-	defer r.Close()
-	signer, err := x509sign.New(r.key.PublicKey, r.key.KeyID, r.rec, &x509sign.Options{
+	r, signer, err := df.signer(ctx, stderr, &x509sign.Options{
 		Timeout: cfg.timeout, BaseContext: func() context.Context { return ctx },
 	})
 	if err != nil {
 		return fmt.Errorf("issue: %w", err)
 	}
+	defer r.Close()
 	if cfg.selfSigned {
 		return issueRoot(cfg, signer, stdout)
 	}
@@ -395,22 +382,9 @@ var errKeyFileExists = errors.New("refusing to overwrite an existing private key
 // only its owner may read (O_EXCL, mode 0600). It never overwrites a file
 // or follows a symbolic link there, and removes what it created on failure.
 func writePrivateKeys(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err := fileio.WriteNew(path, b, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%w: %s", errKeyFileExists, path)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
 	}
 	return err
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/tolerantca/tolerant/broadcast/natsbus"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
+	"github.com/tolerantca/tolerant/x509sign"
 )
 
 // natsFlags are the flags of a NATS connection, common to node, sign -nats
@@ -262,6 +263,21 @@ func (df *distributorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&df.auditDir, "audit-dir", "", strings.Replace(auditDirUsage, "this node's", "the distributor's", 1))
 }
 
+// signer connects (connect) and returns an x509sign.Signer on the
+// distributor with opts. The caller closes r.
+func (df *distributorFlags) signer(ctx context.Context, stderr io.Writer, opts *x509sign.Options) (*remote, *x509sign.Signer, error) {
+	r, err := df.connect(ctx, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := x509sign.New(r.key.PublicKey, r.key.KeyID, r.rec, opts)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return r, signer, nil
+}
+
 // connect loads the cluster's public files and the distributor's bundle,
 // dials NATS and starts a distributor. The caller closes it.
 func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*remote, error) {
@@ -270,14 +286,8 @@ func (df *distributorFlags) connect(ctx context.Context, stderr io.Writer) (*rem
 		return nil, err
 	}
 	trust, pin, err := df.bundle.trust()
+	c, err := loadPinned(df.dir, trust, pin, err)
 	if err != nil {
-		return nil, err
-	}
-	c, err := seal.LoadPublic(df.dir, trust)
-	if err != nil {
-		return nil, err
-	}
-	if err := pinDealer(pin, c.DealerKey); err != nil {
 		return nil, err
 	}
 	bf := df.bundle

@@ -168,8 +168,8 @@ func serveNode(ctx context.Context, stop func(), cfg *nodeConfig, stderr io.Writ
 			return err
 		}
 		defer alog.Close()
-		opts := &node.Options{Workers: cfg.workers, Approve: approve, ApproveTimeout: cfg.policy.timeout,
-			AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log,
+		opts := &node.Options{Workers: cfg.workers, Approve: approve, InsecureApproveAll: cfg.policy.noPolicy,
+			ApproveTimeout: cfg.policy.timeout, AuditLate: cfg.audit, DrainTimeout: cfg.drain, RetireAt: retire[k.path], Logger: log,
 			Observer: broadcast.Observers(met, alog.observer()), Health: alog.health}
 		n, bus, err := cfg.start(ctx, k, opts, log)
 		if err == nil {

@@ -69,6 +69,23 @@ func (bf bundleFlags) trust() (seal.Trust, string, error) {
 	return dealerTrust(bf.dealerKey, pin)
 }
 
+// loadPinned reads the public files of the cluster directory dir with
+// trust, then pins their dealer key at pin (when not empty): the trust and
+// pin of dealerTrust or bundleFlags.trust.
+func loadPinned(dir string, trust seal.Trust, pin string, err error) (*seal.Cluster, error) {
+	if err != nil {
+		return nil, err
+	}
+	c, err := seal.LoadPublic(dir, trust)
+	if err != nil {
+		return nil, err
+	}
+	if err := pinDealer(pin, c.DealerKey); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // identitiesPin is where an in-process cluster pins its dealer: in its
 // directory of identity files, or nowhere for a plaintext cluster.
 func identitiesPin(idDir string) string {

@@ -87,14 +87,8 @@ type pkcs11Opened struct {
 // bundle with the same checks as a distributor that connects.
 func pkcs11Cluster(dir string, bf bundleFlags) (*pkcs11Opened, error) {
 	trust, pin, err := bf.trust()
+	c, err := loadPinned(dir, trust, pin, err)
 	if err != nil {
-		return nil, err
-	}
-	c, err := seal.LoadPublic(dir, trust)
-	if err != nil {
-		return nil, err
-	}
-	if err := pinDealer(pin, c.DealerKey); err != nil {
 		return nil, err
 	}
 	bf.dealerKey = seal.FormatDealerKey(c.DealerKey)

@@ -37,9 +37,7 @@ func runRetire(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *j < 1 {
-		fmt.Fprintln(stderr, "retire: -calculator J is required")
-		cc.fs.Usage()
-		return errUsage
+		return cc.usage("-calculator J is required")
 	}
 	_, dl, rc, passphrase, err := cc.open()
 	if err != nil {

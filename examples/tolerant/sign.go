@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
@@ -132,26 +133,16 @@ func (cfg *signConfig) signLocally(cd *clusterDir, content []byte, stdout, stder
 
 // signerOpts returns the signer options of cfg's hash and padding, and
 // the padding's name.
-func (cfg *signConfig) signerOpts() (crypto.SignerOpts, string) {
-	if cfg.pss {
-		return &rsa.PSSOptions{Hash: cfg.hash, SaltLength: rsa.PSSSaltLengthEqualsHash}, "PSS"
+func (cfg *signConfig) signerOpts() (crypto.SignerOpts, string) { return signerOpts(cfg.hash, cfg.pss) }
+
+// signerOpts returns the signer options of hash h, PSS (salt length = hash
+// length) or PKCS#1 v1.5, and the scheme's name.
+func signerOpts(h crypto.Hash, pss bool) (crypto.SignerOpts, string) {
+	if pss {
+		return &rsa.PSSOptions{Hash: h, SaltLength: rsa.PSSSaltLengthEqualsHash}, "PSS"
 	}
-	return cfg.hash, "PKCS#1 v1.5"
+	return h, "PKCS#1 v1.5"
 }
 
 // readLimited reads path, refusing files larger than limit.
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
+func readLimited(path string, limit int64) ([]byte, error) { return fileio.ReadFile(path, limit) }

@@ -27,10 +27,13 @@
 package emsa
 
 import (
+	"bytes"
 	"crypto"
+	"crypto/rsa"
 	_ "crypto/sha256" // register SHA-256 for crypto.Hash.New
 	_ "crypto/sha512" // register SHA-384 and SHA-512 for crypto.Hash.New
 	"errors"
+	"math/big"
 )
 
 // Salt length selectors for [PSSEncode] and [PSSVerify]. Any positive value
@@ -183,4 +186,22 @@ func FromModulusSize(m []byte, modBits int) ([]byte, error) {
 	out := make([]byte, emLen)
 	copy(out[emLen-len(m):], m)
 	return out, nil
+}
+
+// Verify reports whether sig is a signature of the encoded message em
+// under pub, that is sig^e mod N = em ([0095], [0116]): sig is of N's byte
+// length, nonzero and below N.
+func Verify(pub *rsa.PublicKey, sig, em []byte) bool {
+	k := (pub.N.BitLen() + 7) / 8
+	if len(sig) != k {
+		return false
+	}
+	s := new(big.Int).SetBytes(sig)
+	if s.Sign() == 0 || s.Cmp(pub.N) >= 0 {
+		return false
+	}
+	m := s.Exp(s, big.NewInt(int64(pub.E)), pub.N)
+	out := make([]byte, k)
+	m.FillBytes(out)
+	return bytes.Equal(out, em)
 }

@@ -52,15 +52,22 @@ func (r *rewriter) Close() error { return closeInner(r.Broadcaster) }
 // Open returns the packet inside a signed packet, without checking the
 // signature.
 func Open(msg []byte) (wire.Packet, error) {
-	p, err := wire.Unmarshal(msg)
-	if err != nil {
-		return nil, err
+	p, _, err := unwrap(msg)
+	return p, err
+}
+
+// unwrap returns the packet inside the signed packet msg (signed true),
+// or msg's own packet when it is not signed.
+func unwrap(msg []byte) (p wire.Packet, signed bool, err error) {
+	if p, err = wire.Unmarshal(msg); err != nil {
+		return nil, false, err
 	}
 	s, ok := p.(*wire.Signed)
 	if !ok {
-		return p, nil
+		return p, false, nil
 	}
-	return wire.Unmarshal(s.Body)
+	p, err = wire.Unmarshal(s.Body)
+	return p, true, err
 }
 
 // Seal encodes p and signs it with key, as the node of key would.

@@ -47,15 +47,8 @@ func (l *liar) Publish(ctx context.Context, ch transport.Channel, msg []byte) er
 
 // lie returns the signed Partials packet msg with every value doubled mod N.
 func (l *liar) lie(msg []byte) ([]byte, bool) {
-	p, err := wire.Unmarshal(msg)
-	if err != nil {
-		return nil, false
-	}
-	s, ok := p.(*wire.Signed)
-	if !ok {
-		return nil, false
-	}
-	if p, err = wire.Unmarshal(s.Body); err != nil {
+	p, signed, err := unwrap(msg)
+	if err != nil || !signed {
 		return nil, false
 	}
 	parts, ok := p.(*wire.Partials)

@@ -16,6 +16,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/tolerantca/tolerant/grouping"
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -435,22 +436,11 @@ func writeAll(dir string, files []fileOut) (err error) {
 // writeNew creates path (O_EXCL) with mode, writes b and syncs it. It
 // removes the file if the write fails.
 func writeNew(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("seal: %s %w; refusing to overwrite it", path, fs.ErrExist)
-		}
-		return fmt.Errorf("seal: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
+	err := fileio.WriteNew(path, b, mode)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("seal: %s %w; refusing to overwrite it", path, fs.ErrExist)
+	case err != nil:
 		return fmt.Errorf("seal: %w", err)
 	}
 	return nil
@@ -707,6 +697,15 @@ func sameRoster(a, b share.Roster) bool {
 	return true
 }
 
+// checkNode checks that the bundle at path, which holds node number got
+// with metadata m, is node n of this cluster (checkMeta).
+func (c *Cluster) checkNode(path string, n share.Node, got int, m *share.Meta) error {
+	if got != n.Number {
+		return fmt.Errorf("%w: %s holds %v %d, not %d", ErrWrongNode, path, n.Role, got, n.Number)
+	}
+	return c.checkMeta(path, m)
+}
+
 // Calculator loads calculator j's bundle with id (nil for a plaintext
 // cluster) and checks that it is calculator j of this cluster: number,
 // public key, key id, epoch, (k, t, l) and roster. A missing bundle gives an
@@ -718,10 +717,7 @@ func (c *Cluster) Calculator(j int, id age.Identity) (*share.CalculatorKey, erro
 	if err != nil {
 		return nil, err
 	}
-	if ck.Number != j {
-		return nil, fmt.Errorf("%w: %s holds calculator %d, not %d", ErrWrongNode, path, ck.Number, j)
-	}
-	if err := c.checkMeta(path, &ck.Meta); err != nil {
+	if err := c.checkNode(path, n, ck.Number, &ck.Meta); err != nil {
 		return nil, err
 	}
 	return ck, nil
@@ -743,10 +739,7 @@ func (c *Cluster) Combiner(a int, id age.Identity) (*share.CombinerKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ck.Number != a {
-		return nil, fmt.Errorf("%w: %s holds combiner %d, not %d", ErrWrongNode, path, ck.Number, a)
-	}
-	if err := c.checkMeta(path, &ck.Meta); err != nil {
+	if err := c.checkNode(path, n, ck.Number, &ck.Meta); err != nil {
 		return nil, err
 	}
 	reps, want := ck.Reps(), c.Plan.Combiners[a-1]
@@ -770,10 +763,7 @@ func (c *Cluster) Distributor(num int, id age.Identity) (*share.DistributorKey, 
 	if err != nil {
 		return nil, err
 	}
-	if dk.NodeKey.Number != num {
-		return nil, fmt.Errorf("%w: %s holds distributor %d, not %d", ErrWrongNode, path, dk.NodeKey.Number, num)
-	}
-	if err := c.checkMeta(path, &dk.Meta); err != nil {
+	if err := c.checkNode(path, n, dk.NodeKey.Number, &dk.Meta); err != nil {
 		return nil, err
 	}
 	return dk, nil

@@ -3,35 +3,18 @@ package seal
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"filippo.io/age"
 
+	"github.com/tolerantca/tolerant/internal/fileio"
 	"github.com/tolerantca/tolerant/share"
 )
 
 // readFile reads path, refusing files larger than limit.
-func readFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		clear(b)
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		clear(b)
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
+func readFile(path string, limit int64) ([]byte, error) { return fileio.ReadFile(path, limit) }
 
 // readBundle returns the plaintext of the bundle at path: opened with id
 // for .age, read as is for .json when plaintext is allowed. The caller

@@ -57,16 +57,24 @@ var (
 
 // Seal encrypts plaintext to r and returns ASCII-armored age.
 func Seal(plaintext []byte, r age.Recipient) ([]byte, error) {
-	if r == nil {
-		return nil, errNoRecipient
-	}
-	if x, ok := r.(*age.X25519Recipient); ok && x == nil {
-		return nil, errNoRecipient
-	}
-	if s, ok := r.(*age.ScryptRecipient); ok && s == nil {
+	if isNil[age.X25519Recipient, age.ScryptRecipient](r) {
 		return nil, errNoRecipient
 	}
 	return seal(plaintext, r)
+}
+
+// isNil reports whether v is nil or a nil pointer to X or S (an age
+// recipient or identity type).
+func isNil[X, S any](v any) bool {
+	switch p := v.(type) {
+	case nil:
+		return true
+	case *X:
+		return p == nil
+	case *S:
+		return p == nil
+	}
+	return false
 }
 
 func seal(plaintext []byte, r age.Recipient) ([]byte, error) {
@@ -137,13 +145,7 @@ func Open(sealed []byte, ids ...age.Identity) ([]byte, error) {
 		return nil, errors.New("seal: no identity to open with")
 	}
 	for _, id := range ids {
-		if id == nil {
-			return nil, errNilIdentity
-		}
-		if x, ok := id.(*age.X25519Identity); ok && x == nil {
-			return nil, errNilIdentity
-		}
-		if s, ok := id.(*age.ScryptIdentity); ok && s == nil {
+		if isNil[age.X25519Identity, age.ScryptIdentity](id) {
 			return nil, errNilIdentity
 		}
 	}
