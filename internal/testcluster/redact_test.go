@@ -1,0 +1,21 @@
+package testcluster
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tolerantca/tolerant/internal/redact/redacttest"
+	"github.com/tolerantca/tolerant/internal/testkeys"
+)
+
+// TestRedactOptions: Options holds the dealt private key; printed in any
+// way, by value or by pointer, it shows none of d, p or q.
+func TestRedactOptions(t *testing.T) {
+	key := Key(testkeys.RSA2048)
+	forms := redacttest.Forms(t, key.D, key.Primes[0], key.Primes[1])
+	o := Options{Key: key, Seed: 7, Search: true}
+	redacttest.NoLeak(t, "Options", o, forms)
+	redacttest.NoLeak(t, "*Options", &o, forms)
+	require.Contains(t, redacttest.Known, "testcluster.Options")
+}
