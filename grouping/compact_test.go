@@ -38,9 +38,10 @@ var tableRows = []tableRow{
 	{9, 4, 2, 2, false, 7, true, true, false},
 	{10, 5, 2, 2, false, 10, true, true, false},
 	{5, 3, 2, 1, true, 3, true, false, false},
-	// Spread 2 (6,4,4,6, balancedPairs): no even plan of 4 combiners is
-	// invariant under (1 2 3)(4 5 6) or a fixed-point-free involution of
-	// the calculators (exhaustive, TestNoEvenSymmetricPairPlan632).
+	// Spread 2 (6,4,4,6, balancedPairs), the least there is: 20 sets on 4
+	// combiners within one of even means 5,5,5,5, and no such pair-safe
+	// plan exists (exhaustive search, TestNoEvenPairPlan632, run with
+	// TOLERANT_LONG=1).
 	{6, 3, 2, 1, true, 4, false, true, false},
 	{6, 4, 2, 1, true, 5, true, true, false},
 }
