@@ -38,7 +38,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	b, err := ReadAll(f, limit)
 	if errors.Is(err, ErrTooLarge) {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+		return nil, fmt.Errorf("%s: %w of %d bytes", path, ErrTooLarge, limit)
 	}
 	return b, err
 }
