@@ -308,15 +308,7 @@ func signHeld(t *testing.T, rs *recorders) uint64 {
 	release := make(chan struct{})
 	calc5 := rs.get(share.RoleCalculator, 5)
 	n, err := broadcast.NewCalculatorNode(mem.Endpoint(broadcast.CalculatorEndpoint(5)), d.Calculators[4], &broadcast.CalculatorOptions{
-		Observer: calc5,
-		Approve: func(ctx context.Context, _ *share.Request) error {
-			select {
-			case <-release:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
+		Observer: calc5, Approve: testcluster.Held(release),
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
