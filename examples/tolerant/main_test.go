@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
@@ -306,4 +308,34 @@ func TestSignErrors(t *testing.T) {
 	require.Error(t, err, "signed with an empty cluster directory")
 	_, _, err = runCmd(t, "sign", "-in", in)
 	require.ErrorIs(t, err, errUsage, "missing flags")
+}
+
+// readPublicKey reads an RSA public key from a PKIX ("PUBLIC KEY") PEM file.
+func readPublicKey(path string) (*rsa.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: no PUBLIC KEY PEM block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: a %T, not an RSA key", path, k)
+	}
+	return pub, nil
+}
+
+// calculatorFile and combinerFile are the names of plaintext bundles
+// (-insecure-plaintext-keys); sealed ones end in .age.
+func calculatorFile(j int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCalculator, Number: j}, seal.PlaintextExt)
+}
+func combinerFile(a int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCombiner, Number: a}, seal.PlaintextExt)
 }
