@@ -26,8 +26,6 @@ type node struct {
 	number int
 }
 
-func (n node) String() string { return fmt.Sprintf("%v %d", n.role, n.number) }
-
 // recorder is an Observer that keeps a copy of every event.
 type recorder struct {
 	mu     sync.Mutex
