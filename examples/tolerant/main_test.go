@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -248,10 +247,15 @@ func TestDealSignRoundTrip(t *testing.T) {
 // checkClusterDir checks what deal wrote.
 func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int) {
 	t.Helper()
-	pub, err := readPublicKey(filepath.Join(dir, publicFile))
+	b, err := os.ReadFile(filepath.Join(dir, publicFile))
+	require.NoError(t, err)
+	block, _ := pem.Decode(b)
+	require.NotNil(t, block, "public.pem: no PEM block")
+	require.Equal(t, "PUBLIC KEY", block.Type, "public.pem: PEM block type")
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	require.NoError(t, err, "public.pem")
-	require.True(t, pub.Equal(&key.PublicKey), "public.pem holds another key")
-	b, err := os.ReadFile(filepath.Join(dir, planFile))
+	require.True(t, key.PublicKey.Equal(pub), "public.pem holds another key")
+	b, err = os.ReadFile(filepath.Join(dir, planFile))
 	require.NoError(t, err)
 	plan, err := grouping.ParsePlan(b)
 	require.NoError(t, err, "plan.json")
@@ -308,27 +312,6 @@ func TestSignErrors(t *testing.T) {
 	require.Error(t, err, "signed with an empty cluster directory")
 	_, _, err = runCmd(t, "sign", "-in", in)
 	require.ErrorIs(t, err, errUsage, "missing flags")
-}
-
-// readPublicKey reads an RSA public key from a PKIX ("PUBLIC KEY") PEM file.
-func readPublicKey(path string) (*rsa.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("%s: no PUBLIC KEY PEM block", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	pub, ok := k.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: a %T, not an RSA key", path, k)
-	}
-	return pub, nil
 }
 
 // calculatorFile and combinerFile are the names of plaintext bundles
