@@ -524,11 +524,7 @@ func (e *clientEnv) cfssl(t *testing.T) {
 	}
 	// The CA certificate, made through the module by certtool.
 	needTools(t, "certtool")
-	tmpl := filepath.Join(dir, "ca.tmpl")
-	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (cfssl)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
-	root := filepath.Join(dir, "root.pem")
-	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
-		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
+	root := e.certtoolRoot(t, dir, "tolerant root (cfssl)")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()
