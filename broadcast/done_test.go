@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -16,16 +17,7 @@ import (
 func heldCalculator(t *testing.T, d *share.Dealing, mem *Memory) (*CalculatorNode, chan struct{}) {
 	t.Helper()
 	release := make(chan struct{})
-	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{
-		Approve: func(ctx context.Context, _ *share.Request) error {
-			select {
-			case <-release:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
-	})
+	n, err := NewCalculatorNode(mem, d.Calculators[0], &CalculatorOptions{Approve: testcluster.Held(release)})
 	require.NoError(t, err)
 	runNode(t, n.Run)
 	return n, release
@@ -42,6 +34,16 @@ func doneFor(t *testing.T, msg []byte) wire.Done {
 	return wire.Done{Header: q.(*wire.Task).Header, TaskHash: wire.Fingerprint(s.Body)}
 }
 
+// publishTask publishes a task of owner on B1 and waits until tasks, a
+// node's count of tasks taken, reports it.
+func publishTask(t *testing.T, mem *Memory, owner *share.DistributorKey, tasks func() uint64) []byte {
+	t.Helper()
+	task := bigTask(t, owner, 1, 10, time.Now())
+	require.NoError(t, mem.Publish(context.Background(), B1, task))
+	waitFor(t, func() bool { return tasks() == 1 })
+	return task
+}
+
 // TestDoneFromOtherNodeIgnored: only the distributor that owns a task can
 // stop its signing ([0115]-[0116]). A done signed by another distributor,
 // a calculator or a combiner is rejected; one signed by the owner but
@@ -54,9 +56,7 @@ func TestDoneFromOtherNodeIgnored(t *testing.T) {
 	n, release := heldCalculator(t, d, mem)
 	ctx := context.Background()
 	owner, other := d.Distributors[0], d.Distributors[1]
-	task := bigTask(t, owner, 1, 10, time.Now())
-	require.NoError(t, mem.Publish(ctx, B1, task))
-	waitFor(t, func() bool { return n.Stats().Tasks == 1 })
+	task := publishTask(t, mem, owner, func() uint64 { return n.Stats().Tasks })
 
 	done := doneFor(t, task)
 	for _, nk := range []*share.NodeKey{other.NodeKey, d.Calculators[1].NodeKey, d.Combiners[0].NodeKey} {
@@ -87,9 +87,7 @@ func TestDoneDropsPartials(t *testing.T) {
 	n, release := heldCalculator(t, d, mem)
 	ctx := context.Background()
 	owner := d.Distributors[0]
-	task := bigTask(t, owner, 1, 10, time.Now())
-	require.NoError(t, mem.Publish(ctx, B1, task))
-	waitFor(t, func() bool { return n.Stats().Tasks == 1 })
+	task := publishTask(t, mem, owner, func() uint64 { return n.Stats().Tasks })
 	done := doneFor(t, task)
 	for range 2 {
 		require.NoError(t, mem.Publish(ctx, B1, sealAs(t, owner.NodeKey, &done)))
@@ -114,9 +112,7 @@ func TestDoneSkipsCombination(t *testing.T) {
 	runNode(t, n.Run)
 	ctx := context.Background()
 	owner := d.Distributors[0]
-	task := bigTask(t, owner, 1, 10, time.Now())
-	require.NoError(t, mem.Publish(ctx, B1, task))
-	waitFor(t, func() bool { return n.Stats().Tasks == 1 })
+	task := publishTask(t, mem, owner, func() uint64 { return n.Stats().Tasks })
 	done := doneFor(t, task)
 	require.NoError(t, mem.Publish(ctx, B1, sealAs(t, owner.NodeKey, &done)))
 	waitFor(t, func() bool { return n.Stats().Announced == 1 })

@@ -16,6 +16,7 @@ import (
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
 	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
@@ -26,60 +27,24 @@ type node struct {
 	number int
 }
 
-func (n node) String() string { return fmt.Sprintf("%v %d", n.role, n.number) }
-
-// recorder is an Observer that keeps a copy of every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []broadcast.Event
-}
-
-func (r *recorder) Observe(e *broadcast.Event) {
-	c := *e
-	c.Calculators = slices.Clone(e.Calculators)
-	c.Signature = bytes.Clone(e.Signature)
-	c.Rep = slices.Clone(e.Rep)
-	if e.Request != nil {
-		req := *e.Request
-		req.Content, req.Digest = bytes.Clone(req.Content), bytes.Clone(req.Digest)
-		c.Request = &req
-	}
-	r.mu.Lock()
-	r.events = append(r.events, c)
-	r.mu.Unlock()
-}
-
-// of returns the events of kind k of task (0: any).
-func (r *recorder) of(k broadcast.EventKind, task uint64) []broadcast.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []broadcast.Event
-	for _, e := range r.events {
-		if e.Kind == k && (task == 0 || e.Task == task) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // recorders gives every node of a Local cluster its recorder.
 type recorders struct {
 	mu  sync.Mutex
-	all map[node]*recorder
+	all map[node]*memcluster.Recorder
 }
 
-func newRecorders() *recorders { return &recorders{all: map[node]*recorder{}} }
+func newRecorders() *recorders { return &recorders{all: map[node]*memcluster.Recorder{}} }
 
 func (rs *recorders) observer(role share.Role, number int) broadcast.Observer {
 	return rs.get(role, number)
 }
 
-func (rs *recorders) get(role share.Role, number int) *recorder {
+func (rs *recorders) get(role share.Role, number int) *memcluster.Recorder {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	n := node{role, number}
 	if rs.all[n] == nil {
-		rs.all[n] = &recorder{}
+		rs.all[n] = &memcluster.Recorder{}
 	}
 	return rs.all[n]
 }
@@ -89,11 +54,9 @@ func (rs *recorders) kinds(seen map[broadcast.EventKind]bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	for _, r := range rs.all {
-		r.mu.Lock()
-		for _, e := range r.events {
+		for _, e := range r.Events() {
 			seen[e.Kind] = true
 		}
-		r.mu.Unlock()
 	}
 }
 
@@ -177,7 +140,7 @@ func TestObserverEvents(t *testing.T) {
 	l.Close() // every node's events are in
 
 	task := out.Task
-	sub := dist.of(broadcast.EventSubmitted, task)
+	sub := dist.Of(broadcast.EventSubmitted, task)
 	require.Len(t, sub, 1, "one submission, however many transmissions")
 	require.Equal(t, []byte("ok"), sub[0].Request.Content)
 	require.Equal(t, d.Distributors[0].KeyID, sub[0].KeyID)
@@ -185,56 +148,56 @@ func TestObserverEvents(t *testing.T) {
 	require.Equal(t, l.Distributor().Number(), sub[0].Distributor)
 	require.False(t, sub[0].Time.IsZero())
 
-	ver := dist.of(broadcast.EventVerified, task)
+	ver := dist.Of(broadcast.EventVerified, task)
 	require.NotEmpty(t, ver)
 	require.ErrorIs(t, ver[0].Err, broadcast.ErrBadSignature, "a combiner's bad result comes first")
 	require.NotZero(t, ver[0].Combiner)
 	ok := slices.IndexFunc(ver, func(e broadcast.Event) bool { return e.Err == nil })
 	require.GreaterOrEqual(t, ok, 0, "the good result verified")
-	rel := dist.of(broadcast.EventReleased, task)
+	rel := dist.Of(broadcast.EventReleased, task)
 	require.Len(t, rel, 1)
 	require.Equal(t, out.Signature, rel[0].Signature)
 	require.Equal(t, out.Combiner, rel[0].Combiner)
 	require.Equal(t, out.Rep, rel[0].Rep)
 	require.Equal(t, out.Calculators, rel[0].Calculators)
-	require.Empty(t, dist.of(broadcast.EventFailed, task))
+	require.Empty(t, dist.Of(broadcast.EventFailed, task))
 
 	for _, ck := range d.Calculators {
 		c := rs.get(share.RoleCalculator, ck.Number)
-		require.Len(t, c.of(broadcast.EventTaskSeen, task), 1, "calculator %d: seen once", ck.Number)
-		acc := c.of(broadcast.EventAccepted, task)
+		require.Len(t, c.Of(broadcast.EventTaskSeen, task), 1, "calculator %d: seen once", ck.Number)
+		acc := c.Of(broadcast.EventAccepted, task)
 		require.Len(t, acc, 1, "calculator %d", ck.Number)
 		require.Equal(t, "test-rule", acc[0].Rule)
-		app := c.of(broadcast.EventApproved, task)
+		app := c.Of(broadcast.EventApproved, task)
 		require.Len(t, app, 1, "calculator %d", ck.Number)
 		require.Equal(t, "alice", app[0].Approver)
 		require.Positive(t, app[0].Wait)
-		for _, p := range c.of(broadcast.EventPartialSent, task) {
+		for _, p := range c.Of(broadcast.EventPartialSent, task) {
 			require.Positive(t, p.Duration, "the exponentiation's time")
 			require.True(t, p.Share >= 1 && p.Share <= ck.L, "share %d", p.Share)
 		}
-		require.Equal(t, ck.L, len(c.of(broadcast.EventPartialSent, task))+len(c.of(broadcast.EventDropped, task)),
+		require.Equal(t, ck.L, len(c.Of(broadcast.EventPartialSent, task))+len(c.Of(broadcast.EventDropped, task)),
 			"calculator %d: every share sent or dropped", ck.Number)
 	}
 	for _, j := range out.Calculators {
-		require.NotEmpty(t, rs.get(share.RoleCalculator, j).of(broadcast.EventPartialSent, task), "calculator %d", j)
+		require.NotEmpty(t, rs.get(share.RoleCalculator, j).Of(broadcast.EventPartialSent, task), "calculator %d", j)
 	}
 
 	comb := rs.get(share.RoleCombiner, out.Combiner)
-	require.Len(t, comb.of(broadcast.EventTaskSeen, task), 1)
-	require.Len(t, comb.of(broadcast.EventAccepted, task), 1)
-	require.Equal(t, "bob", comb.of(broadcast.EventApproved, task)[0].Approver)
-	m := comb.of(broadcast.EventMatched, task)
+	require.Len(t, comb.Of(broadcast.EventTaskSeen, task), 1)
+	require.Len(t, comb.Of(broadcast.EventAccepted, task), 1)
+	require.Equal(t, "bob", comb.Of(broadcast.EventApproved, task)[0].Approver)
+	m := comb.Of(broadcast.EventMatched, task)
 	require.NotEmpty(t, m)
 	require.Equal(t, m[0].Rep.Calculators(), m[0].Calculators)
-	signed := comb.of(broadcast.EventSigned, task)
+	signed := comb.Of(broadcast.EventSigned, task)
 	require.Len(t, signed, 1)
 	require.Equal(t, out.Signature, signed[0].Signature)
 	require.Positive(t, signed[0].Duration)
 
 	var blamed []int
 	for _, ck := range d.Combiners {
-		for _, e := range rs.get(share.RoleCombiner, ck.Number).of(broadcast.EventInconsistent, task) {
+		for _, e := range rs.get(share.RoleCombiner, ck.Number).Of(broadcast.EventInconsistent, task) {
 			blamed = append(blamed, e.Calculators...)
 		}
 	}
@@ -256,25 +219,25 @@ func TestObserverRefusals(t *testing.T) {
 	l.Close()
 
 	dist := rs.get(share.RoleDistributor, int(l.Distributor().Number()))
-	failed := dist.of(broadcast.EventFailed, se.Task)
+	failed := dist.Of(broadcast.EventFailed, se.Task)
 	require.Len(t, failed, 1)
 	require.ErrorIs(t, failed[0].Err, broadcast.ErrRefused)
 	refused, declined := 0, 0
 	for _, ck := range d.Calculators {
 		c := rs.get(share.RoleCalculator, ck.Number)
-		for _, e := range c.of(broadcast.EventRefused, se.Task) {
+		for _, e := range c.Of(broadcast.EventRefused, se.Task) {
 			refused++
 			require.Equal(t, "kind", e.Rule)
 			require.ErrorIs(t, e.Err, broadcast.ErrPolicy)
 		}
-		require.Empty(t, c.of(broadcast.EventApproved, se.Task))
-		for _, e := range c.of(broadcast.EventDeclined, 0) {
+		require.Empty(t, c.Of(broadcast.EventApproved, se.Task))
+		for _, e := range c.Of(broadcast.EventDeclined, 0) {
 			declined++
 			require.ErrorIs(t, e.Err, share.ErrDeclined)
 			require.Empty(t, e.Rule)
 			require.Equal(t, []byte("decline"), e.Request.Content)
 		}
-		require.Empty(t, c.of(broadcast.EventPartialSent, 0), "nothing computed")
+		require.Empty(t, c.Of(broadcast.EventPartialSent, 0), "nothing computed")
 	}
 	// The distributor gives up once k-t+1 refused; the others may not
 	// have answered before the cluster closed.
@@ -287,10 +250,10 @@ func TestObserverRefusals(t *testing.T) {
 func TestObserverDropped(t *testing.T) {
 	rs := newRecorders()
 	task := signHeld(t, rs)
-	dropped := rs.get(share.RoleCalculator, 5).of(broadcast.EventDropped, task)
+	dropped := rs.get(share.RoleCalculator, 5).Of(broadcast.EventDropped, task)
 	require.Len(t, dropped, 2)
 	require.ElementsMatch(t, []int{1, 2}, []int{dropped[0].Share, dropped[1].Share})
-	require.Empty(t, rs.get(share.RoleCalculator, 5).of(broadcast.EventPartialSent, task))
+	require.Empty(t, rs.get(share.RoleCalculator, 5).Of(broadcast.EventPartialSent, task))
 }
 
 // signHeld signs a task while calculator 5's approval hook holds it, and
@@ -308,15 +271,7 @@ func signHeld(t *testing.T, rs *recorders) uint64 {
 	release := make(chan struct{})
 	calc5 := rs.get(share.RoleCalculator, 5)
 	n, err := broadcast.NewCalculatorNode(mem.Endpoint(broadcast.CalculatorEndpoint(5)), d.Calculators[4], &broadcast.CalculatorOptions{
-		Observer: calc5,
-		Approve: func(ctx context.Context, _ *share.Request) error {
-			select {
-			case <-release:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		},
+		Observer: calc5, Approve: testcluster.Held(release),
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

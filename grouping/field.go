@@ -99,7 +99,6 @@ type basis interface {
 	// column. With commit, an independent row is stored.
 	add(cols []int, commit bool) addResult
 	clone() basis
-	rank() int
 }
 
 // resetBasis returns an empty basis like b (arithmetic a, width n),
@@ -159,8 +158,6 @@ func newGFBasis(n int) *gfBasis {
 	}
 	return b
 }
-
-func (b *gfBasis) rank() int { return len(b.piv) }
 
 func (b *gfBasis) clone() basis {
 	c := &gfBasis{n: b.n, rows: append([]uint64(nil), b.rows...), piv: append([]int(nil), b.piv...),
@@ -243,8 +240,6 @@ type ratBasis struct {
 	rows [][]*big.Rat
 	piv  []int
 }
-
-func (b *ratBasis) rank() int { return len(b.piv) }
 
 func (b *ratBasis) clone() basis {
 	c := &ratBasis{n: b.n, piv: append([]int(nil), b.piv...)}

@@ -202,3 +202,14 @@ func TestRegressionRationalCheckMissesModularLeak10(t *testing.T) {
 		require.True(t, seen[g], "d mod %d", g)
 	}
 }
+
+// rank is the rank of the stored rows: n minus the dimension of K.
+func (b *zBasis) rank() int {
+	free := 0
+	for _, t := range b.touched[:b.n-1] {
+		if !t {
+			free++
+		}
+	}
+	return b.n - b.count() - free
+}

@@ -81,17 +81,6 @@ func (b *zBasis) copyFrom(o *zBasis) {
 	b.bad = o.bad
 }
 
-// rank is the rank of the stored rows: n minus the dimension of K.
-func (b *zBasis) rank() int {
-	free := 0
-	for _, t := range b.touched[:b.n-1] {
-		if !t {
-			free++
-		}
-	}
-	return b.n - b.count() - free
-}
-
 func (b *zBasis) clone() basis {
 	return &zBasis{n: b.n, vecs: append([]int64(nil), b.vecs...), touched: append([]bool(nil), b.touched...), bad: b.bad}
 }

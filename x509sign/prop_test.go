@@ -1,41 +1,25 @@
 package x509sign_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/rsa"
 	"errors"
-	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
-	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
-
-// oracle signs whatever request the nodes would accept, with the whole key:
-// it exponentiates exactly the encoding a calculator would build or check.
-type oracle struct{ key *rsa.PrivateKey }
-
-func (o oracle) Sign(_ context.Context, req *share.Request) ([]byte, error) {
-	em, err := req.Encode(&o.key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	m := new(big.Int).SetBytes(em)
-	s := m.Exp(m, o.key.D, o.key.N)
-	return s.FillBytes(make([]byte, o.key.Size())), nil
-}
 
 // Whatever the options and input, the signer never panics, and whatever it
 // returns verifies; inputs with a supported hash and a right-sized digest
 // are signed.
 func TestPropertyNeverPanics(t *testing.T) {
 	key := testkeys.Must(testkeys.RSA2048)
-	s := newSigner(t, key, oracle{key})
+	s := newSigner(t, key, testcluster.WholeKey{Key: key})
 	hashes := []crypto.Hash{0, crypto.MD5, crypto.SHA1, crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512, crypto.SHA3_256, crypto.Hash(99)}
 	rapid.Check(t, func(rt *rapid.T) {
 		h := rapid.SampledFrom(hashes).Draw(rt, "hash")

@@ -256,35 +256,38 @@ func verifyBroken(t *testing.T, path string, line int, reason string) {
 	require.Contains(t, ce.Reason, reason)
 }
 
+// editLog rewrites the log at path to the lines edit returns for its lines.
+func editLog(t *testing.T, path string, edit func(ls [][]byte) [][]byte) {
+	t.Helper()
+	writeLines(t, path, edit(lines(t, path)))
+}
+
 func TestEditOneByteDetected(t *testing.T) {
 	paths, _ := cluster(t, t.TempDir(), 3)
-	path := paths["distributor-1"]
-	ls := lines(t, path)
-	i := bytes.Index(ls[3], []byte(`"signature_sha256":"`)) + len(`"signature_sha256":"`)
-	require.Greater(t, i, 20)
-	ls[3][i] ^= 1 // line 4, a release: a hex digit stays a hex digit, valid JSON, valid entry
-	writeLines(t, path, ls)
-	verifyBroken(t, path, 5, "prev does not match the hash of line 4")
+	editLog(t, paths["distributor-1"], func(ls [][]byte) [][]byte {
+		i := bytes.Index(ls[3], []byte(`"signature_sha256":"`)) + len(`"signature_sha256":"`)
+		require.Greater(t, i, 20)
+		ls[3][i] ^= 1 // line 4, a release: a hex digit stays a hex digit, valid JSON, valid entry
+		return ls
+	})
+	verifyBroken(t, paths["distributor-1"], 5, "prev does not match the hash of line 4")
 }
 
 func TestEditedPrevDetected(t *testing.T) {
 	paths, _ := cluster(t, t.TempDir(), 3)
-	path := paths["combiner-1"]
-	ls := lines(t, path)
-	ls[3] = bytes.Replace(ls[3], []byte(`"prev":"`), []byte(`"prev":"0`), 1)
-	writeLines(t, path, ls)
-	verifyBroken(t, path, 4, "prev does not match the hash of line 3")
+	editLog(t, paths["combiner-1"], func(ls [][]byte) [][]byte {
+		ls[3] = bytes.Replace(ls[3], []byte(`"prev":"`), []byte(`"prev":"0`), 1)
+		return ls
+	})
+	verifyBroken(t, paths["combiner-1"], 4, "prev does not match the hash of line 3")
 }
 
 func TestDeleteLineDetected(t *testing.T) {
 	paths, _ := cluster(t, t.TempDir(), 3)
-	path := paths["calculator-2"]
-	ls := lines(t, path)
-	writeLines(t, path, append(ls[:4:4], ls[5:]...))
-	verifyBroken(t, path, 5, "seq 6 where 5 was due")
+	editLog(t, paths["calculator-2"], func(ls [][]byte) [][]byte { return append(ls[:4:4], ls[5:]...) })
+	verifyBroken(t, paths["calculator-2"], 5, "seq 6 where 5 was due")
 
-	ls = lines(t, paths["calculator-3"])
-	writeLines(t, paths["calculator-3"], ls[1:])
+	editLog(t, paths["calculator-3"], func(ls [][]byte) [][]byte { return ls[1:] })
 	verifyBroken(t, paths["calculator-3"], 1, "seq 2 where 1 was due")
 }
 

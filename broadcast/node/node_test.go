@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -263,22 +262,8 @@ func TestCutover(t *testing.T) {
 	go func() { ran <- h.Run(ctx) }()
 
 	// Epoch 1 signs continuously through the whole test.
-	var signed1, failed1 atomic.Int64
-	var errs []error
-	var mu sync.Mutex
-	loop, stopLoop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for i := 0; loop.Err() == nil; i++ {
-			if err := sign(ctx, dist1.Distributor(), fmt.Sprintf("epoch 1 #%d", i)); err != nil {
-				failed1.Add(1)
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-				continue
-			}
-			signed1.Add(1)
-		}
+	loop := testcluster.StartLoop(ctx, func(i int) error {
+		return sign(ctx, dist1.Distributor(), fmt.Sprintf("epoch 1 #%d", i))
 	})
 	for i := range 3 {
 		require.NoError(t, sign(ctx, dist0.Distributor(), fmt.Sprintf("epoch 0 #%d", i)))
@@ -287,10 +272,9 @@ func TestCutover(t *testing.T) {
 	err = sign(ctx, dist0.Distributor(), "epoch 0 after the cutover")
 	require.ErrorIs(t, err, broadcast.ErrRefused)
 	require.ErrorIs(t, err, broadcast.ErrWrongEpoch)
-	require.Eventually(t, func() bool { return signed1.Load() >= 5 }, 30*time.Second, 10*time.Millisecond)
-	stopLoop()
-	wg.Wait()
-	require.Zero(t, failed1.Load(), "%v", errs)
+	require.Eventually(t, func() bool { return loop.Signed() >= 5 }, 30*time.Second, 10*time.Millisecond)
+	loop.Stop()
+	require.Zero(t, loop.Failed(), "%v", loop.Errors())
 
 	for _, n := range h.Nodes() {
 		if n.Role() != share.RoleCalculator || n.Epoch() != 0 {

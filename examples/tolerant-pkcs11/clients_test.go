@@ -344,13 +344,20 @@ init = 0
 // certtool makes a self-signed CA certificate through the module.
 func (e *clientEnv) certtool(t *testing.T) {
 	needTools(t, "certtool")
-	dir := t.TempDir()
+	root := e.certtoolRoot(t, t.TempDir(), "tolerant root (certtool)")
+	e.verify(t, root, root)
+}
+
+// certtoolRoot makes a self-signed CA certificate named cn through the
+// module with certtool, in dir, and returns its PEM file.
+func (e *clientEnv) certtoolRoot(t *testing.T, dir, cn string) string {
+	t.Helper()
 	tmpl := filepath.Join(dir, "ca.tmpl")
-	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (certtool)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
+	require.NoError(t, os.WriteFile(tmpl, []byte("cn = "+cn+"\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
 	root := filepath.Join(dir, "root.pem")
 	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
 		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
-	e.verify(t, root, root)
+	return root
 }
 
 // startP11KitServer runs the module in its own process behind p11-kit
@@ -420,11 +427,7 @@ func testFork(t *testing.T, e *clientEnv) {
 func (e *clientEnv) nssCertutil(t *testing.T) {
 	needTools(t, "certutil", "modutil", "certtool")
 	dir := t.TempDir()
-	tmpl := filepath.Join(dir, "ca.tmpl")
-	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (for NSS)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
-	root := filepath.Join(dir, "root.pem")
-	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
-		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
+	root := e.certtoolRoot(t, dir, "tolerant root (for NSS)")
 	conf := filepath.Join(dir, "p11-cert.conf")
 	e.run(t, e.tolerant, "pkcs11-config", "-cluster", e.cluster, "-identity", e.identity, "-nats", e.url,
 		"-pin-file", e.pinFile, "-cert", root, "-out", conf)
@@ -521,11 +524,7 @@ func (e *clientEnv) cfssl(t *testing.T) {
 	}
 	// The CA certificate, made through the module by certtool.
 	needTools(t, "certtool")
-	tmpl := filepath.Join(dir, "ca.tmpl")
-	require.NoError(t, os.WriteFile(tmpl, []byte("cn = tolerant root (cfssl)\nca\ncert_signing_key\nexpiration_days = 30\n"), 0o644))
-	root := filepath.Join(dir, "root.pem")
-	e.run(t, "env", "GNUTLS_PIN="+e.pin, "certtool", "--provider", e.module, "--generate-self-signed",
-		"--load-privkey", e.keyURI(), "--template", tmpl, "--outfile", root)
+	root := e.certtoolRoot(t, dir, "tolerant root (cfssl)")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := l.Addr().String()

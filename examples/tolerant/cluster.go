@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -191,25 +188,4 @@ func (cd *clusterDir) loadDistributor(c *seal.Cluster, ids clusterIdentities) er
 		cd.dealing.Distributors = []*share.DistributorKey{dk}
 	}
 	return nil
-}
-
-// readPublicKey reads an RSA public key from a PKIX ("PUBLIC KEY") PEM file.
-func readPublicKey(path string) (*rsa.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("%s: no PUBLIC KEY PEM block", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	pub, ok := k.(*rsa.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%s: a %T, not an RSA key", path, k)
-	}
-	return pub, nil
 }

@@ -44,15 +44,6 @@ const (
 	planFile   = seal.PlanFile
 )
 
-// calculatorFile and combinerFile are the names of plaintext bundles
-// (-insecure-plaintext-keys); sealed ones end in .age.
-func calculatorFile(j int) string {
-	return seal.BundleFile(share.Node{Role: share.RoleCalculator, Number: j}, seal.PlaintextExt)
-}
-func combinerFile(a int) string {
-	return seal.BundleFile(share.Node{Role: share.RoleCombiner, Number: a}, seal.PlaintextExt)
-}
-
 // passphraseEnv holds the dealer's passphrase when -passphrase-file is not
 // given. The passphrase is never a flag value: flags show in ps.
 const passphraseEnv = "TOLERANT_DEALER_PASSPHRASE"

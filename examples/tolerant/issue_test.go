@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
-	"math/big"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,30 +12,17 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testkeys"
-	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/x509sign"
 )
-
-// plainCluster signs with the whole key: a stand-in for a cluster, so that
-// the issue command's file handling can be tested without one.
-type plainCluster struct{ key *rsa.PrivateKey }
-
-func (c plainCluster) Sign(_ context.Context, req *share.Request) ([]byte, error) {
-	em, err := req.Encode(&c.key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	s := new(big.Int).Exp(new(big.Int).SetBytes(em), c.key.D, c.key.N)
-	return s.FillBytes(make([]byte, len(em))), nil
-}
 
 // issueSetup returns a signer, a root certificate of its key written to
 // dir, and a leaf configuration writing into dir.
 func issueSetup(t *testing.T) (*x509sign.Signer, *x509.Certificate, *issueConfig) {
 	t.Helper()
 	key := testkeys.Must(testkeys.RSA2048)
-	signer, err := x509sign.New(&key.PublicKey, "", plainCluster{key}, nil)
+	signer, err := x509sign.New(&key.PublicKey, "", testcluster.WholeKey{Key: key}, nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
 	root := &issueConfig{cn: "test root", out: filepath.Join(dir, "root.pem"), days: 1, selfSigned: true}

@@ -7,13 +7,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
@@ -34,11 +34,8 @@ type live struct {
 	distMu sync.RWMutex
 	dist   *liveDist
 
-	signed, failed atomic.Int64
-	errMu          sync.Mutex
-	errs           []error
-	stopSigners    context.CancelFunc
-	signers        sync.WaitGroup
+	stopSigners context.CancelFunc
+	signers     []*testcluster.Loop
 }
 
 // liveDist is a distributor and its calls in flight.
@@ -179,17 +176,15 @@ func (lv *live) startSigning(n int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	lv.stopSigners = cancel
 	for s := range n {
-		lv.signers.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				lv.signOnce(ctx, fmt.Sprintf("signer %d request %d", s, i))
-			}
-		})
+		lv.signers = append(lv.signers, testcluster.StartLoop(ctx, func(i int) error {
+			return lv.signOnce(ctx, fmt.Sprintf("signer %d request %d", s, i))
+		}))
 	}
 }
 
 // signOnce signs content and verifies the signature; a request that fails
 // for any reason but the end of the test counts as failed.
-func (lv *live) signOnce(ctx context.Context, content string) {
+func (lv *live) signOnce(ctx context.Context, content string) error {
 	sum := sha256.Sum256([]byte(content))
 	req := &share.Request{KeyID: "", Hash: crypto.SHA256, Digest: sum[:], Scheme: share.PKCS1v15, Content: []byte(content)}
 	ld := lv.current()
@@ -201,32 +196,43 @@ func (lv *live) signOnce(ctx context.Context, content string) {
 	if err == nil {
 		err = rsa.VerifyPKCS1v15(lv.pub, crypto.SHA256, sum[:], sig)
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		lv.failed.Add(1)
-		lv.errMu.Lock()
-		lv.errs = append(lv.errs, err)
-		lv.errMu.Unlock()
-		return
+	if ctx.Err() != nil {
+		return nil
 	}
-	lv.signed.Add(1)
+	return err
+}
+
+// signedCount returns how many requests the signers signed so far.
+func (lv *live) signedCount() (n int64) {
+	for _, l := range lv.signers {
+		n += l.Signed()
+	}
+	return n
+}
+
+// failedCount returns how many requests of the signers failed so far.
+func (lv *live) failedCount() (n int64) {
+	for _, l := range lv.signers {
+		n += l.Failed()
+	}
+	return n
 }
 
 // waitSigned waits until n more signatures are verified.
 func (lv *live) waitSigned(n int64) {
 	lv.t.Helper()
-	target := lv.signed.Load() + n
-	require.Eventually(lv.t, func() bool { return lv.signed.Load() >= target }, 60*time.Second, 5*time.Millisecond,
-		"signing stopped: %d signed, %d failed", lv.signed.Load(), lv.failed.Load())
+	target := lv.signedCount() + n
+	require.Eventually(lv.t, func() bool { return lv.signedCount() >= target }, 60*time.Second, 5*time.Millisecond,
+		"signing stopped: %d signed, %d failed", lv.signedCount(), lv.failedCount())
 }
 
 // stopSigning stops the signers and waits for them.
 func (lv *live) stopSigning() {
 	if lv.stopSigners != nil {
 		lv.stopSigners()
-		lv.signers.Wait()
+		for _, l := range lv.signers {
+			l.Stop()
+		}
 		lv.stopSigners = nil
 	}
 }
@@ -234,7 +240,9 @@ func (lv *live) stopSigning() {
 // requireNoFailure fails the test if any request failed.
 func (lv *live) requireNoFailure() {
 	lv.t.Helper()
-	lv.errMu.Lock()
-	defer lv.errMu.Unlock()
-	require.Empty(lv.t, lv.errs, "%d requests failed", lv.failed.Load())
+	var errs []error
+	for _, l := range lv.signers {
+		errs = append(errs, l.Errors()...)
+	}
+	require.Empty(lv.t, errs, "%d requests failed", lv.failedCount())
 }

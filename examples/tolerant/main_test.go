@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tolerantca/tolerant/grouping"
 	"github.com/tolerantca/tolerant/internal/testkeys"
+	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
 
@@ -246,10 +247,15 @@ func TestDealSignRoundTrip(t *testing.T) {
 // checkClusterDir checks what deal wrote.
 func checkClusterDir(t *testing.T, dir string, key *rsa.PrivateKey, k, tt, l int) {
 	t.Helper()
-	pub, err := readPublicKey(filepath.Join(dir, publicFile))
+	b, err := os.ReadFile(filepath.Join(dir, publicFile))
+	require.NoError(t, err)
+	block, _ := pem.Decode(b)
+	require.NotNil(t, block, "public.pem: no PEM block")
+	require.Equal(t, "PUBLIC KEY", block.Type, "public.pem: PEM block type")
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 	require.NoError(t, err, "public.pem")
-	require.True(t, pub.Equal(&key.PublicKey), "public.pem holds another key")
-	b, err := os.ReadFile(filepath.Join(dir, planFile))
+	require.True(t, key.PublicKey.Equal(pub), "public.pem holds another key")
+	b, err = os.ReadFile(filepath.Join(dir, planFile))
 	require.NoError(t, err)
 	plan, err := grouping.ParsePlan(b)
 	require.NoError(t, err, "plan.json")
@@ -306,4 +312,13 @@ func TestSignErrors(t *testing.T) {
 	require.Error(t, err, "signed with an empty cluster directory")
 	_, _, err = runCmd(t, "sign", "-in", in)
 	require.ErrorIs(t, err, errUsage, "missing flags")
+}
+
+// calculatorFile and combinerFile are the names of plaintext bundles
+// (-insecure-plaintext-keys); sealed ones end in .age.
+func calculatorFile(j int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCalculator, Number: j}, seal.PlaintextExt)
+}
+func combinerFile(a int) string {
+	return seal.BundleFile(share.Node{Role: share.RoleCombiner, Number: a}, seal.PlaintextExt)
 }

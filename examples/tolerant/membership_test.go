@@ -71,7 +71,7 @@ func TestMembershipWhileSigning(t *testing.T) {
 
 	lv.stopSigning()
 	lv.requireNoFailure()
-	t.Logf("%d signatures through retire, combiner add and combiner remove, none failed", lv.signed.Load())
+	t.Logf("%d signatures through retire, combiner add and combiner remove, none failed", lv.signedCount())
 
 	// Every combiner, with all it was dealt, stays safe.
 	checkHeld(t, heldBy(t, dir0, dir1, dir2, dir3), 5, 3, 2, false)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -11,13 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/seal"
 )
@@ -62,47 +61,36 @@ func TestMultiProcessRefresh(t *testing.T) {
 	// the cluster directory of the current epoch.
 	var current atomic.Pointer[string]
 	current.Store(&dir0)
-	var signed, failed atomic.Int64
-	var failures []string
-	var mu sync.Mutex
-	loop, stopLoop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		in := filepath.Join(t.TempDir(), "tbs")
-		for i := 0; loop.Err() == nil; i++ {
-			dir := *current.Load()
-			content := []byte(fmt.Sprintf("request %d to %s", i, dir))
-			var o, e bytes.Buffer
-			err := os.WriteFile(in, content, 0o600)
-			if err == nil {
-				cmd := exec.CommandContext(ctx, exe, "sign", "-nats", url, "-cluster", dir, "-insecure-plaintext-keys", "-in", in, "-out", in+".sig")
-				cmd.Stdout, cmd.Stderr = &o, &e
-				err = cmd.Run()
-			}
-			if err == nil {
-				sig, rerr := os.ReadFile(in + ".sig")
-				sum := sha256.Sum256(content)
-				err = rerr
-				if err == nil {
-					err = rsa.VerifyPKCS1v15(c0.PublicKey, crypto.SHA256, sum[:], sig)
-				}
-			}
-			os.Remove(in + ".sig")
-			if err != nil {
-				failed.Add(1)
-				mu.Lock()
-				failures = append(failures, fmt.Sprintf("%v: %s", err, e.String()))
-				mu.Unlock()
-				continue
-			}
-			signed.Add(1)
+	in := filepath.Join(t.TempDir(), "tbs")
+	loop := testcluster.StartLoop(ctx, func(i int) error {
+		dir := *current.Load()
+		content := []byte(fmt.Sprintf("request %d to %s", i, dir))
+		var o, e bytes.Buffer
+		err := os.WriteFile(in, content, 0o600)
+		if err == nil {
+			cmd := exec.CommandContext(ctx, exe, "sign", "-nats", url, "-cluster", dir, "-insecure-plaintext-keys", "-in", in, "-out", in+".sig")
+			cmd.Stdout, cmd.Stderr = &o, &e
+			err = cmd.Run()
 		}
+		if err == nil {
+			sig, rerr := os.ReadFile(in + ".sig")
+			sum := sha256.Sum256(content)
+			err = rerr
+			if err == nil {
+				err = rsa.VerifyPKCS1v15(c0.PublicKey, crypto.SHA256, sum[:], sig)
+			}
+		}
+		os.Remove(in + ".sig")
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, e.String())
+		}
+		return nil
 	})
 	waitSigned := func(n int64) {
 		t.Helper()
-		target := signed.Load() + n
-		require.Eventually(t, func() bool { return signed.Load() >= target || failed.Load() > 0 }, 90*time.Second, 20*time.Millisecond)
-		require.Zero(t, failed.Load(), "%v", failures)
+		target := loop.Signed() + n
+		require.Eventually(t, func() bool { return loop.Signed() >= target || loop.Failed() > 0 }, 90*time.Second, 20*time.Millisecond)
+		require.Zero(t, loop.Failed(), "%v", loop.Errors())
 	}
 
 	old := startAll(c0)
@@ -116,10 +104,7 @@ func TestMultiProcessRefresh(t *testing.T) {
 		require.NoError(t, p.stop(10*time.Second))
 	}
 	waitSigned(2)
-	stopLoop()
-	wg.Wait()
-	mu.Lock()
-	defer mu.Unlock()
-	require.Empty(t, failures)
-	t.Logf("%d signatures over NATS through the cutover from epoch 0 to 1, none failed", signed.Load())
+	loop.Stop()
+	require.Empty(t, loop.Errors())
+	t.Logf("%d signatures over NATS through the cutover from epoch 0 to 1, none failed", loop.Signed())
 }

@@ -631,3 +631,17 @@ func TestNATSCommandErrors(t *testing.T) {
 		assert.Equal(t, c.code, rec.Code, "%s %s", c.method, c.path)
 	}
 }
+
+// healthAddr returns the address of a node's health endpoint, from its log.
+func (p *proc) healthAddr(ctx context.Context) (string, error) {
+	line, err := p.waitFor(ctx, logMsg("health endpoint"))
+	if err != nil {
+		return "", err
+	}
+	rec, _ := logRecord(line)
+	addr, _ := rec["addr"].(string)
+	if addr == "" {
+		return "", fmt.Errorf("%s: no address in %q", p.name, line)
+	}
+	return addr, nil
+}

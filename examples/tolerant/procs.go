@@ -172,20 +172,6 @@ func (p *proc) waitReady(ctx context.Context) error {
 	return err
 }
 
-// healthAddr returns the address of a node's health endpoint, from its log.
-func (p *proc) healthAddr(ctx context.Context) (string, error) {
-	line, err := p.waitFor(ctx, logMsg("health endpoint"))
-	if err != nil {
-		return "", err
-	}
-	rec, _ := logRecord(line)
-	addr, _ := rec["addr"].(string)
-	if addr == "" {
-		return "", fmt.Errorf("%s: no address in %q", p.name, line)
-	}
-	return addr, nil
-}
-
 // exited reports whether the process has exited.
 func (p *proc) exited() bool {
 	select {

@@ -54,7 +54,7 @@ func TestRefreshCutover(t *testing.T) {
 	lv.waitSigned(3)
 	lv.stopSigning()
 	lv.requireNoFailure()
-	t.Logf("%d signatures through the cutover from epoch 0 to 1, none failed", lv.signed.Load())
+	t.Logf("%d signatures through the cutover from epoch 0 to 1, none failed", lv.signedCount())
 
 	// An old distributor's task now finds no node that accepts it.
 	dk, err := c0.Distributor(1, nil)

@@ -144,88 +144,80 @@ func TestDigestInfoDER(t *testing.T) {
 
 var saltModes = []int{SaltLengthEqualsHash, 20, SaltLengthAuto}
 
-func TestPSSEncodeVerifiesWithCryptoRSA(t *testing.T) {
-	for _, bits := range []int{2048, 2049, 3072} {
-		priv := testKey(t, bits)
-		modBits := priv.N.BitLen()
+// forEachPSSCase runs f as a subtest for every key size in bits, every hash
+// and every salt mode, with the key's modulus length in bits.
+func forEachPSSCase(t *testing.T, bits []int, f func(t *testing.T, priv *rsa.PrivateKey, modBits int, h crypto.Hash, sl int)) {
+	t.Helper()
+	for _, b := range bits {
+		priv := testKey(t, b)
 		for _, h := range hashes {
 			for _, sl := range saltModes {
-				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
-					d := digestOf(h, "threshold pss")
-					em, err := PSSEncode(rand.Reader, h, d, sl, modBits)
-					require.NoError(t, err)
-					require.Len(t, em, (modBits-1+7)/8, "len(em)")
-					full, err := ToModulusSize(em, priv.Size())
-					require.NoError(t, err)
-					sig := rawSign(t, priv, full)
-					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}), "rsa.VerifyPSS(salt %d)", sl)
-					require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil), "rsa.VerifyPSS(auto)")
-					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify")
-				})
+				t.Run(fmt.Sprintf("%d/%v/salt%d", b, h, sl), func(t *testing.T) { f(t, priv, priv.N.BitLen(), h, sl) })
 			}
 		}
 	}
+}
+
+func TestPSSEncodeVerifiesWithCryptoRSA(t *testing.T) {
+	forEachPSSCase(t, []int{2048, 2049, 3072}, func(t *testing.T, priv *rsa.PrivateKey, modBits int, h crypto.Hash, sl int) {
+		d := digestOf(h, "threshold pss")
+		em, err := PSSEncode(rand.Reader, h, d, sl, modBits)
+		require.NoError(t, err)
+		require.Len(t, em, (modBits-1+7)/8, "len(em)")
+		full, err := ToModulusSize(em, priv.Size())
+		require.NoError(t, err)
+		sig := rawSign(t, priv, full)
+		require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: sl}), "rsa.VerifyPSS(salt %d)", sl)
+		require.NoError(t, rsa.VerifyPSS(&priv.PublicKey, h, d, sig, nil), "rsa.VerifyPSS(auto)")
+		require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify")
+	})
 }
 
 // TestPSSMatchesCryptoRSADeterministic feeds the same salt bytes to
 // rsa.SignPSS and PSSEncode and compares the encoded messages byte for byte.
 func TestPSSMatchesCryptoRSADeterministic(t *testing.T) {
-	for _, bits := range []int{2048, 2049} {
-		priv := testKey(t, bits)
-		modBits := priv.N.BitLen()
-		for _, h := range hashes {
-			for _, sl := range saltModes {
-				d := digestOf(h, "deterministic")
-				sig, err := rsa.SignPSS(&patternReader{b: 3}, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-				require.NoError(t, err)
-				want, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-				require.NoError(t, err)
-				got, err := PSSEncode(&patternReader{b: 3}, h, d, sl, modBits)
-				require.NoError(t, err)
-				require.Equal(t, want, got, "%d/%v/salt%d: PSSEncode against the rsa.SignPSS encoding", bits, h, sl)
-			}
-		}
-	}
+	forEachPSSCase(t, []int{2048, 2049}, func(t *testing.T, priv *rsa.PrivateKey, modBits int, h crypto.Hash, sl int) {
+		d := digestOf(h, "deterministic")
+		sig, err := rsa.SignPSS(&patternReader{b: 3}, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
+		require.NoError(t, err)
+		want, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
+		require.NoError(t, err)
+		got, err := PSSEncode(&patternReader{b: 3}, h, d, sl, modBits)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "PSSEncode against the rsa.SignPSS encoding")
+	})
 }
 
 func TestPSSVerifyCryptoRSASignatures(t *testing.T) {
-	for _, bits := range []int{2048, 2049, 3072} {
-		priv := testKey(t, bits)
-		modBits := priv.N.BitLen()
-		for _, h := range hashes {
-			for _, sl := range saltModes {
-				t.Run(fmt.Sprintf("%d/%v/salt%d", bits, h, sl), func(t *testing.T) {
-					d := digestOf(h, "verify me")
-					sig, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
-					require.NoError(t, err)
-					em, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
-					require.NoError(t, err)
-					orig := bytes.Clone(em)
-					require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify(salt %d)", sl)
-					require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits), "PSSVerify(auto)")
-					require.Equal(t, orig, em, "PSSVerify modified em")
-					// Wrong explicit salt length.
-					require.ErrorIs(t, PSSVerify(em, h, d, 19, modBits), ErrInconsistent, "salt 19")
-					// Wrong digest.
-					d2 := bytes.Clone(d)
-					d2[0] ^= 1
-					require.ErrorIs(t, PSSVerify(em, h, d2, sl, modBits), ErrInconsistent, "wrong digest")
-					// Bit flips anywhere in EM (sampled, plus first and last bit).
-					positions := []int{0, 7, len(em)*8 - 1, len(em)*8 - 8}
-					for p := 3; p < len(em)*8; p += 41 {
-						positions = append(positions, p)
-					}
-					for _, p := range positions {
-						bad := bytes.Clone(em)
-						bad[p/8] ^= 0x80 >> (p % 8)
-						for _, mode := range []int{sl, SaltLengthAuto} {
-							require.ErrorIs(t, PSSVerify(bad, h, d, mode, modBits), ErrInconsistent, "bit %d flipped (mode %d)", p, mode)
-						}
-					}
-				})
+	forEachPSSCase(t, []int{2048, 2049, 3072}, func(t *testing.T, priv *rsa.PrivateKey, modBits int, h crypto.Hash, sl int) {
+		d := digestOf(h, "verify me")
+		sig, err := rsa.SignPSS(rand.Reader, priv, h, d, &rsa.PSSOptions{SaltLength: sl})
+		require.NoError(t, err)
+		em, err := FromModulusSize(rawOpen(&priv.PublicKey, sig), modBits)
+		require.NoError(t, err)
+		orig := bytes.Clone(em)
+		require.NoError(t, PSSVerify(em, h, d, sl, modBits), "PSSVerify(salt %d)", sl)
+		require.NoError(t, PSSVerify(em, h, d, SaltLengthAuto, modBits), "PSSVerify(auto)")
+		require.Equal(t, orig, em, "PSSVerify modified em")
+		// Wrong explicit salt length.
+		require.ErrorIs(t, PSSVerify(em, h, d, 19, modBits), ErrInconsistent, "salt 19")
+		// Wrong digest.
+		d2 := bytes.Clone(d)
+		d2[0] ^= 1
+		require.ErrorIs(t, PSSVerify(em, h, d2, sl, modBits), ErrInconsistent, "wrong digest")
+		// Bit flips anywhere in EM (sampled, plus first and last bit).
+		positions := []int{0, 7, len(em)*8 - 1, len(em)*8 - 8}
+		for p := 3; p < len(em)*8; p += 41 {
+			positions = append(positions, p)
+		}
+		for _, p := range positions {
+			bad := bytes.Clone(em)
+			bad[p/8] ^= 0x80 >> (p % 8)
+			for _, mode := range []int{sl, SaltLengthAuto} {
+				require.ErrorIs(t, PSSVerify(bad, h, d, mode, modBits), ErrInconsistent, "bit %d flipped (mode %d)", p, mode)
 			}
 		}
-	}
+	})
 }
 
 func TestPSSEmLen(t *testing.T) {

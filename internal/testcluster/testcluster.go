@@ -167,6 +167,20 @@ func Want(tb testing.TB, key *rsa.PrivateKey, msg string) []byte {
 	return sig
 }
 
+// Held returns an approval hook that holds every request until release is
+// closed (then approves it) or the request's context ends (then returns its
+// error): a task stays before its exponentiations while a test acts.
+func Held(release <-chan struct{}) func(context.Context, *share.Request) error {
+	return func(ctx context.Context, _ *share.Request) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // Timeout returns a context that ends after d or when the test ends.
 func Timeout(tb testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

@@ -2,8 +2,11 @@ package testcluster
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -50,4 +53,24 @@ func TestLoggerBuffer(t *testing.T) {
 	log, buf := Logger()
 	log.Debug("hello", "n", 1)
 	require.Contains(t, buf.String(), "msg=hello n=1")
+}
+
+func TestLoopCounts(t *testing.T) {
+	bad := errors.New("odd")
+	loop := StartLoop(context.Background(), func(i int) error {
+		if i%2 == 1 {
+			return bad
+		}
+		return nil
+	})
+	require.Eventually(t, func() bool { return loop.Signed() >= 3 && loop.Failed() >= 3 }, 5*time.Second, time.Millisecond)
+	loop.Stop()
+	signed, failed, errs := loop.Signed(), loop.Failed(), loop.Errors()
+	require.InDelta(t, signed, failed, 1, "every other call fails")
+	require.Len(t, errs, int(failed), "one error kept per failure")
+	for _, err := range errs {
+		require.ErrorIs(t, err, bad)
+	}
+	time.Sleep(10 * time.Millisecond)
+	require.Equal(t, signed, loop.Signed(), "no signing after Stop")
 }

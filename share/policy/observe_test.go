@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,35 +12,10 @@ import (
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/internal/testcluster"
+	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
 	"github.com/tolerantca/tolerant/share"
 	"github.com/tolerantca/tolerant/share/policy"
 )
-
-// events records the events of every calculator.
-type events struct {
-	mu  sync.Mutex
-	all []broadcast.Event
-}
-
-func (r *events) Observe(e *broadcast.Event) {
-	c := *e
-	c.Request = nil
-	r.mu.Lock()
-	r.all = append(r.all, c)
-	r.mu.Unlock()
-}
-
-func (r *events) of(k broadcast.EventKind, task uint64) []broadcast.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []broadcast.Event
-	for _, e := range r.all {
-		if e.Kind == k && e.Task == task {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // TestPolicyNamesRuleAndApprover: in a node's events the policy names the
 // kind of content as the rule that accepted a request and "operator" as
@@ -57,7 +31,7 @@ func TestPolicyNamesRuleAndApprover(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
-	rec := &events{}
+	rec := &memcluster.Recorder{}
 	l, err := broadcast.StartLocal(context.Background(), d, &broadcast.LocalOptions{
 		Approve: f,
 		Observer: func(role share.Role, _ int) broadcast.Observer {
@@ -88,25 +62,25 @@ func TestPolicyNamesRuleAndApprover(t *testing.T) {
 	require.ErrorAs(t, err, &refused)
 	l.Close()
 
-	acc := rec.of(broadcast.EventAccepted, out.Task)
+	acc := rec.Of(broadcast.EventAccepted, out.Task)
 	require.NotEmpty(t, acc)
 	for _, e := range acc {
 		require.Equal(t, policy.KindCertificate, e.Rule)
 	}
-	for _, e := range rec.of(broadcast.EventApproved, out.Task) {
+	for _, e := range rec.Of(broadcast.EventApproved, out.Task) {
 		require.Equal(t, policy.RuleConfirm, e.Approver)
 	}
-	dec := rec.of(broadcast.EventDeclined, declined.Task)
+	dec := rec.Of(broadcast.EventDeclined, declined.Task)
 	require.NotEmpty(t, dec)
 	for _, e := range dec {
 		require.Equal(t, policy.RuleConfirm, e.Rule)
 		require.Equal(t, policy.RuleConfirm, e.Approver)
 		require.ErrorIs(t, e.Err, broadcast.ErrPolicy)
 	}
-	ref := rec.of(broadcast.EventRefused, refused.Task)
+	ref := rec.Of(broadcast.EventRefused, refused.Task)
 	require.NotEmpty(t, ref)
 	for _, e := range ref {
 		require.Equal(t, policy.RuleKind, e.Rule)
 	}
-	require.Empty(t, rec.of(broadcast.EventDeclined, refused.Task), "a rule's refusal asks no operator")
+	require.Empty(t, rec.Of(broadcast.EventDeclined, refused.Task), "a rule's refusal asks no operator")
 }

@@ -91,6 +91,15 @@ func (tc *testCluster) write(t testing.TB, dir string) []string {
 	return progress
 }
 
+// writePlaintext writes the cluster unsealed (WritePlaintextCluster) into a
+// new directory and returns it.
+func (tc *testCluster) writePlaintext(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "plain")
+	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	return dir
+}
+
 // load loads node n's bundle through the cluster with identity id.
 func load(c *Cluster, n share.Node, id age.Identity) ([]byte, error) {
 	var m interface{ Marshal() ([]byte, error) }
@@ -443,8 +452,7 @@ func TestWriteClusterRefuses(t *testing.T) {
 
 func TestPlaintextCluster(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := filepath.Join(t.TempDir(), "plain")
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	c, err := LoadPublic(dir, tc.trust())
 	require.NoError(t, err)
 	require.False(t, c.Sealed(), "a plaintext cluster says sealed")

@@ -196,8 +196,7 @@ func TestRegressionBundleResignedByAnotherDealer(t *testing.T) {
 // A signed bundle whose header is changed no longer verifies.
 func TestSignedBundleHeader(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := t.TempDir()
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCalculator, Number: 1}, PlaintextExt))
 	orig, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -238,8 +237,7 @@ func TestSignedBundleHeader(t *testing.T) {
 // for by name.
 func TestZeroTrustRefuses(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := t.TempDir()
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	_, err := LoadPublic(dir, Trust{})
 	require.ErrorIs(t, err, ErrNoTrust)
 	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCalculator, Number: 1}, PlaintextExt))
@@ -283,8 +281,7 @@ func TestPin(t *testing.T) {
 // sealed or plaintext, and so is a cluster directory without cluster.sig.
 func TestUnsignedRefused(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := t.TempDir()
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	path := filepath.Join(dir, BundleFile(share.Node{Role: share.RoleCombiner, Number: 1}, PlaintextExt))
 	old, err := tc.d.Combiners[0].Marshal()
 	require.NoError(t, err)

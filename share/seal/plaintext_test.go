@@ -12,8 +12,7 @@ import (
 // only InsecureLoadPlaintext... loads plaintext.
 func TestRegressionLoadRefusesPlaintext(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := filepath.Join(t.TempDir(), "plain")
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	calc, comb, dist, dealer := filepath.Join(dir, "calculator-1.json"), filepath.Join(dir, "combiner-1.json"),
 		filepath.Join(dir, "distributor-1.json"), filepath.Join(dir, "dealer.json")
 

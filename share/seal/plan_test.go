@@ -17,8 +17,7 @@ import (
 // kept in the dealer's state is refused when the state is opened.
 func TestDealerRefusesTamperedPlan(t *testing.T) {
 	tc := newTestCluster(t)
-	dir := filepath.Join(t.TempDir(), "c")
-	require.NoError(t, WritePlaintextCluster(dir, tc.dl, tc.d))
+	dir := tc.writePlaintext(t)
 	c, err := LoadPublic(dir, tc.trust())
 	require.NoError(t, err)
 	dl, err := c.Dealer("")
