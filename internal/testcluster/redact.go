@@ -7,9 +7,9 @@ import (
 	"github.com/tolerantca/tolerant/internal/redact"
 )
 
-// Options holds a private key, so it prints like the module's other
+// Options and WholeKey hold a private key, so they print like the module's other
 // secret-holding types: only a description, under every fmt verb, as a
-// slog value and as JSON. A test that logs its options never prints d.
+// slog value and as JSON. A test that logs them never prints d.
 
 // String describes o without its key.
 func (o Options) String() string {
@@ -30,3 +30,25 @@ func (o Options) LogValue() slog.Value { return redact.LogValue(o.String()) }
 
 // MarshalJSON encodes only [Options.String].
 func (o Options) MarshalJSON() ([]byte, error) { return redact.JSON(o.String()) }
+
+// String describes w without its key.
+func (w WholeKey) String() string {
+	if w.Key == nil {
+		return "testcluster.WholeKey{no key}"
+	}
+	return fmt.Sprintf("testcluster.WholeKey{%d-bit key}", w.Key.N.BitLen())
+}
+
+// Format prints only [WholeKey.String], whatever the verb.
+func (w WholeKey) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, "testcluster.WholeKey", w.String())
+}
+
+// GoString prints only [WholeKey.String].
+func (w WholeKey) GoString() string { return redact.GoString("testcluster.WholeKey", w.String()) }
+
+// LogValue keeps the key out of structured logs.
+func (w WholeKey) LogValue() slog.Value { return redact.LogValue(w.String()) }
+
+// MarshalJSON encodes only [WholeKey.String].
+func (w WholeKey) MarshalJSON() ([]byte, error) { return redact.JSON(w.String()) }

@@ -9,7 +9,7 @@ import (
 	"github.com/tolerantca/tolerant/internal/testkeys"
 )
 
-// TestRedactOptions: Options holds the dealt private key; printed in any
+// TestRedactOptions: Options and WholeKey hold a private key; printed in any
 // way, by value or by pointer, it shows none of d, p or q.
 func TestRedactOptions(t *testing.T) {
 	key := Key(testkeys.RSA2048)
@@ -17,5 +17,9 @@ func TestRedactOptions(t *testing.T) {
 	o := Options{Key: key, Seed: 7, Search: true}
 	redacttest.NoLeak(t, "Options", o, forms)
 	redacttest.NoLeak(t, "*Options", &o, forms)
+	w := WholeKey{Key: key}
+	redacttest.NoLeak(t, "WholeKey", w, forms)
+	redacttest.NoLeak(t, "*WholeKey", &w, forms)
 	require.Contains(t, redacttest.Known, "testcluster.Options")
+	require.Contains(t, redacttest.Known, "testcluster.WholeKey")
 }

@@ -45,7 +45,7 @@ var Known = []string{
 	"natsbus.ClusterOptions", "natsbus.Cluster", "natsbus.Bus",
 	"natsbus.Subscription",
 	"node.Node", "node.Host",
-	"testcluster.Options", // test-only, holds the dealt key
+	"testcluster.Options", "testcluster.WholeKey", // test-only, hold a key
 }
 
 // Public lists, qualified by package name, the types that [SecretTypes]
