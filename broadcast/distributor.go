@@ -135,7 +135,8 @@ type DistributorOptions struct {
 	Logger *slog.Logger
 	// Linger, when positive, keeps a call open that long after the first
 	// verified signature, to merge the inconsistent calculators that other
-	// combiners name. A combiner can only name a liar when it holds a
+	// combiners name; the task is retransmitted meanwhile (from Retransmit,
+	// doubling), so that a lost result is sent again. A combiner can only name a liar when it holds a
 	// representation that isolates the liar's partial, so the first
 	// combiner to answer may not know. Default 0: return at once.
 	Linger time.Duration
@@ -528,9 +529,9 @@ func (s *signing) run() (*Outcome, error) {
 		case <-c.progress:
 			s.advance()
 		case <-s.timer.C:
-			if s.out != nil {
-				continue
-			}
+			// Also while lingering: a combiner answers a retransmission
+			// by sending its result again ([0110]), so a lost result that
+			// names a liar still arrives.
 			s.send()
 			s.interval = min(2*s.interval, d.opts.MaxRetransmit)
 			s.timer.Reset(s.interval)
@@ -564,7 +565,8 @@ func (s *signing) onVerified(res *wire.Result) bool {
 	if s.d.opts.Linger <= 0 {
 		return true
 	}
-	s.timer.Stop()
+	s.interval = s.d.opts.Retransmit
+	s.timer.Reset(s.interval)
 	s.linger = time.After(s.d.opts.Linger)
 	return false
 }

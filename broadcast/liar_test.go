@@ -1,6 +1,7 @@
 package broadcast_test
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -8,8 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tolerantca/tolerant/broadcast"
+	"github.com/tolerantca/tolerant/internal/faults"
 	"github.com/tolerantca/tolerant/internal/testcluster"
 	"github.com/tolerantca/tolerant/internal/testcluster/memcluster"
+	"github.com/tolerantca/tolerant/internal/wire"
 	"github.com/tolerantca/tolerant/share"
 )
 
@@ -58,4 +61,40 @@ func TestLiarNamedWhenNeeded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, testcluster.Want(t, nil, "needed"), out.Signature, "signature differs from rsa.SignPKCS1v15")
 	assert.NotContains(t, out.Rep.Calculators(), 4, "the representation uses the liar")
+}
+
+// dropFirstBlame drops the first result that names an inconsistent
+// calculator, as a lossy transport may.
+func dropFirstBlame() faults.RewriteFunc {
+	var dropped atomic.Bool
+	return func(ch broadcast.Channel, p wire.Packet) []wire.Packet {
+		if r, ok := p.(*wire.Result); ok && len(r.Inconsistent) > 0 && dropped.CompareAndSwap(false, true) {
+			return nil
+		}
+		return []wire.Packet{p}
+	}
+}
+
+// TestRegressionLingerRecoversLostBlame: while lingering after the first
+// signature, the distributor stopped retransmitting, so when the result of
+// the one combiner that could prove a liar was lost, the liar was never
+// named (the demo over NATS with 5% loss, now and then). It retransmits
+// while it lingers, and a combiner answers a retransmission by sending its
+// result again ([0110]).
+func TestRegressionLingerRecoversLostBlame(t *testing.T) {
+	d := testcluster.Deal(t, 5, 3, 2, nil)
+	o := memcluster.Liars(t, d, nil, 4*time.Second, 1)
+	inner := o.Transport
+	o.Transport = func(name string) (broadcast.Broadcaster, error) {
+		b, err := inner(name)
+		if err != nil || name != broadcast.CombinerEndpoint(1) {
+			return b, err
+		}
+		return faults.Rewrite(b, d.Combiners[0].NodeKey, dropFirstBlame()), nil
+	}
+	l := memcluster.Start(t, d, o)
+	out, err := l.Distributor().SignDetailed(testcluster.Timeout(t, 20*time.Second), testcluster.Request("lost blame"))
+	require.NoError(t, err)
+	require.Equal(t, testcluster.Want(t, nil, "lost blame"), out.Signature)
+	require.Equal(t, []int{1}, out.Claimed, "combiner %d answered first, calculators %v", out.Combiner, out.Calculators)
 }
