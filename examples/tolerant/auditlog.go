@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/tolerantca/tolerant/broadcast"
 	"github.com/tolerantca/tolerant/broadcast/audit"
@@ -29,6 +30,11 @@ func openAuditLog(dir string, role share.Role, number int, meta *share.Meta) (*a
 		return nil, fmt.Errorf("-audit-dir: %w", err)
 	}
 	name := fmt.Sprintf("%s-e%d-%s-%d.jsonl", meta.KeyID, meta.Epoch, role, number)
+	// The key id comes from the dealer's bundle and may hold any printable
+	// character: a name that would leave dir is refused, not followed.
+	if !filepath.IsLocal(name) || strings.ContainsAny(name, `/\`) {
+		return nil, fmt.Errorf("-audit-dir: key id %q cannot name a file", meta.KeyID)
+	}
 	w, err := audit.OpenWriter(filepath.Join(dir, name), audit.Header{
 		Role: audit.Role(role.String()), Number: number,
 		Keys: []audit.KeyInfo{{KeyID: meta.KeyID, Epoch: meta.Epoch, T: meta.T}},

@@ -46,7 +46,13 @@ type nodeConfig struct {
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+func (l *listFlag) Set(v string) error {
+	if v == "" {
+		return errors.New("empty value")
+	}
+	*l = append(*l, v)
+	return nil
+}
 
 // runNode runs calculators or combiners on NATS until SIGINT or SIGTERM,
 // then drains and returns nil.
