@@ -45,7 +45,7 @@ type nodeConfig struct {
 // listFlag is a repeatable string flag.
 type listFlag []string
 
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error {
 	if v == "" {
 		return errors.New("empty value")
