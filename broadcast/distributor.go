@@ -210,7 +210,8 @@ type call struct {
 	details   map[int]string      // refusal details (policy rules)
 	transient map[int]wire.Reason // busy or over bound: may accept a retransmission
 	bad       int
-	progress  chan struct{} // signalled (non-blocking) on every acknowledgement
+	answers   map[string]bool // results taken: combiner and blame lists
+	progress  chan struct{}   // signalled (non-blocking) on every acknowledgement
 	result    chan *wire.Result
 	refused   chan error
 	finished  bool
@@ -481,7 +482,7 @@ func (d *Distributor) begin(ctx context.Context, start time.Time, r share.Reques
 	s.c = &call{
 		fp: wire.Fingerprint(body), em: em,
 		acks: make(map[int]bool), computed: make(map[int]bool), refusals: make(map[int]wire.Reason),
-		details: make(map[int]string), transient: make(map[int]wire.Reason),
+		details: make(map[int]string), transient: make(map[int]wire.Reason), answers: make(map[string]bool),
 		progress: make(chan struct{}, 1), result: make(chan *wire.Result, 8), refused: make(chan error, 1),
 	}
 	d.mu.Lock()
@@ -823,6 +824,13 @@ func (d *Distributor) onResult(r *wire.Result) {
 		d.log.Warn("implausible blame list: dropped", "task", r.Task, "combiner", r.Combiner)
 		r.Inconsistent, r.Suspects = nil, nil
 	}
+	// A combiner answers every retransmission with its result again, and
+	// the transport may duplicate it: one answer counts once.
+	answer := fmt.Sprint(r.Combiner, r.Inconsistent, r.Suspects)
+	if c.answers[answer] {
+		return
+	}
+	c.answers[answer] = true
 	for _, j := range r.Inconsistent {
 		if d.claims[j] == nil {
 			d.claims[j] = make(map[int]uint64)
