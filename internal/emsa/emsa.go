@@ -192,6 +192,9 @@ func FromModulusSize(m []byte, modBits int) ([]byte, error) {
 // under pub, that is sig^e mod N = em ([0095], [0116]): sig is of N's byte
 // length, nonzero and below N.
 func Verify(pub *rsa.PublicKey, sig, em []byte) bool {
+	if pub == nil || pub.N == nil || pub.N.Sign() <= 0 || pub.E < 2 {
+		return false
+	}
 	k := (pub.N.BitLen() + 7) / 8
 	if len(sig) != k {
 		return false

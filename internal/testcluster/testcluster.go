@@ -7,7 +7,7 @@
 // It imports share, grouping and the test keys but nothing of broadcast,
 // so that broadcast's in-package tests can use it; starting a cluster on
 // the in-memory broadcast is in package
-// [github.com/tolerantca/tolerant/internal/testcluster/local]. What needs
+// [github.com/tolerantca/tolerant/internal/testcluster/memcluster]. What needs
 // no more than grouping (representations, seeds, the patent's plan) is in
 // [github.com/tolerantca/tolerant/internal/testplan].
 package testcluster
