@@ -631,6 +631,12 @@ func (s *signing) finish() (*Outcome, error) {
 		Kind: EventReleased, Request: &s.req, Signature: out.Signature,
 		Combiner: out.Combiner, Rep: out.Rep, Calculators: out.Calculators,
 	})
+	if r, ok := d.opts.Observer.(Recorder); ok {
+		if err := r.Err(); err != nil {
+			d.log.Error("signature withheld: its release could not be recorded", "task", s.number, "err", err)
+			return nil, fmt.Errorf("%w: %w", ErrNotRecorded, err)
+		}
+	}
 	return out, nil
 }
 

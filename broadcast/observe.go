@@ -170,6 +170,34 @@ func (m multiObserver) Observe(e *Event) {
 	}
 }
 
+// Err joins the failures of those of m that are Recorders.
+func (m multiObserver) Err() error {
+	var errs []error
+	for _, o := range m {
+		if r, ok := o.(Recorder); ok {
+			errs = append(errs, r.Err())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// A Recorder is an Observer that can fail to record an event, such as an
+// audit log (package broadcast/audit). A [Distributor] whose Observer is a
+// Recorder that has failed releases no signature: a CA's signature never
+// leaves without its record ([ErrNotRecorded]). Observers of several
+// Recorders is a Recorder of them all.
+type Recorder interface {
+	Observer
+	// Err returns the first failure to record, nil while every event
+	// was recorded.
+	Err() error
+}
+
+// ErrNotRecorded is returned by a [Distributor] whose Recorder failed: the
+// signature was made and verified but is withheld, because its release
+// could not be recorded.
+var ErrNotRecorded = errors.New("broadcast: the signature's release could not be recorded: withheld")
+
 // NoteApproval lets an approval hook (share.ApproveFunc) running in a node
 // of this package tell the node's [Observer] which policy rule accepted the
 // request and who approved or declined it ([0092], [0113]); an empty

@@ -57,6 +57,10 @@ func NewObserver(w *Writer) *Observer {
 	return &Observer{w: w, tasks: make(map[taskKey]content)}
 }
 
+// An Observer is a broadcast.Recorder: a distributor whose log failed
+// withholds its signatures (broadcast.ErrNotRecorded).
+var _ broadcast.Recorder = (*Observer)(nil)
+
 // Observe appends the entry of e to the log (see [EventOf]).
 func (o *Observer) Observe(e *broadcast.Event) {
 	ae, ok := entryOf(e)
